@@ -1,0 +1,2 @@
+/** Local command line: the same engine without GitHub. */
+console.log('autoresearch-ci');
