@@ -87,3 +87,54 @@ export interface TrainingRun {
   /** Paths of runner file-command files the child changed (tampering). */
   tampered: string[];
 }
+
+/** The verdict of one experiment against its references. */
+export type VerdictKind =
+  | 'improved'
+  | 'regressed'
+  | 'within-noise'
+  | 'crashed'
+  | 'not-comparable'
+  | 'no-baseline';
+
+/** The protocol status a run ends with (the `status` output). */
+export type Status = 'keep' | 'discard' | 'crash' | 'rejected' | 'skipped';
+
+/** Everything the publish stage renders (PR comment, job summary, result.json). */
+export interface Report {
+  /** `experiment` or `baseline`: what this job did. */
+  mode: 'experiment' | 'baseline';
+  status: Status;
+  verdict?: VerdictKind;
+  /** One sentence a person reads first. */
+  headline: string;
+  runner: { name: string; label: string; keyHash?: string; ramBytes?: number };
+  commit?: { sha: string; subject: string; branch?: string; trainBlob?: string };
+  /** Candidate value (mean of its samples) of the primary metric. */
+  value?: number | null;
+  samples?: number[];
+  primary: { name: string; direction: 'minimize' | 'maximize' };
+  baseline?: { mean: number; sigma: number; n: number; commit: string; date: string };
+  /** Headline comparison: against the runner's stored baseline. */
+  vsBaseline?: { delta: number; deltaSigma: number | null; probabilityBetter?: number };
+  /** Keep/discard reference when it is the best kept result of the branch. */
+  vsBest?: { value: number; commit: string; delta: number };
+  /** Secondary figures (peak memory in GB, training seconds, steps, tokens, params). */
+  figures: {
+    peakMemoryGb?: number;
+    memoryShareOfRam?: number;
+    trainingSeconds?: number;
+    steps?: number;
+    tokensM?: number;
+    paramsM?: number;
+  };
+  warnings: string[];
+  crash?: { kind: CrashKind; reason: string; excerpt: string; hint?: string };
+  rejected?: { reason: string; paths: string[] };
+  skipped?: { reason: string };
+  notComparable?: { drift: string[] };
+  /** Earlier experiments of the same PR/branch on this runner, oldest first. */
+  history: Array<{ sha: string; subject: string; value: number | null; status: Status }>;
+  /** Protocol budget, for the throughput/budget notes. */
+  budgetSeconds: number;
+}
