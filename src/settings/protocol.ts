@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import builtinDocument from './autoresearch-mlx.protocol.json' with { type: 'json' };
+import { expandTilde } from './home-path.js';
 
 /** Raised when a protocol document cannot be read or does not match the schema. */
 export class ProtocolError extends Error {
@@ -248,9 +248,7 @@ export function resolveSnapshot(
 
 /** Expands a leading `~` to the home directory (the protocol writes paths as a shell would). */
 export function expandHome(p: string): string {
-  if (p === '~') return homedir();
-  if (p.startsWith('~/')) return path.join(homedir(), p.slice(2));
-  return path.resolve(p);
+  return path.resolve(expandTilde(p));
 }
 
 function commonRoot(a: string, b: string | undefined): string {

@@ -1,0 +1,215 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { expandTilde } from './home-path.js';
+
+/** Raised for an input that cannot be used; the message names the input, the value and what is accepted. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** Reads one raw input as the runner passes it (`''` when unset). */
+export type InputReader = (name: string) => string;
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false'], { message: 'expected true or false' }))
+  .transform((v) => v === 'true');
+
+const positiveInt = (max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `expected a whole number from 1 to ${max}`)
+    .transform(Number)
+    .pipe(
+      z.number().int().min(1, `expected a whole number from 1 to ${max}`).max(max, `expected at most ${max}`),
+    );
+
+const optionalPositiveSeconds = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    if (v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a positive number of seconds, or empty for the protocol hard timeout',
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/**
+ * Every input of action.yml with the value the runner passes when the workflow leaves it unset.
+ * The runner always sends action.yml's defaults; the local CLI and tests rely on these.
+ */
+export const INPUT_DEFAULTS = {
+  mode: 'auto',
+  protocol: '',
+  command: '',
+  'working-directory': '.',
+  'cache-dir': '~/.cache/autoresearch',
+  'state-dir': '~/.autoresearch-ci',
+  'timeout-seconds': '',
+  offline: 'true',
+  repeats: '1',
+  'baseline-repeats': '3',
+  'min-improvement': '0',
+  confidence: '0.95',
+  force: 'false',
+  'results-branch': 'autoresearch-results',
+  'results-path': '{branch}/{runner}/results.tsv',
+  comment: 'true',
+  'allow-forks': 'false',
+  'branch-pattern': 'autoresearch/*',
+  'fail-on': 'crash',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the workflow expression action.yml declares
+  'github-token': '${{ github.token }}',
+} as const;
+
+/** Name of an action input. */
+export type InputName = keyof typeof INPUT_DEFAULTS;
+
+const inputSchema = z.object({
+  mode: z.enum(['auto', 'experiment', 'baseline'], { message: 'expected auto, experiment or baseline' }),
+  protocol: z.string().trim(),
+  command: z.string().trim(),
+  'working-directory': z.string().trim().min(1, 'expected a directory path'),
+  'cache-dir': z.string().trim().min(1, 'expected a directory path'),
+  'state-dir': z.string().trim().min(1, 'expected a directory path'),
+  'timeout-seconds': optionalPositiveSeconds,
+  offline: bool,
+  repeats: positiveInt(20),
+  'baseline-repeats': positiveInt(50),
+  'min-improvement': z
+    .string()
+    .trim()
+    .transform(Number)
+    .pipe(
+      z
+        .number({ message: 'expected a number ≥ 0 in the metric units' })
+        .finite()
+        .min(0, 'expected a number ≥ 0'),
+    ),
+  confidence: z
+    .string()
+    .trim()
+    .transform(Number)
+    .pipe(
+      z
+        .number({ message: 'expected a probability between 0.5 and 0.9999' })
+        .min(0.5, 'expected a probability between 0.5 and 0.9999')
+        .max(0.9999, 'expected a probability between 0.5 and 0.9999'),
+    ),
+  force: bool,
+  'results-branch': z.string().trim(),
+  'results-path': z.string().trim().min(1, 'expected a path such as {branch}/{runner}/results.tsv'),
+  comment: bool,
+  'allow-forks': bool,
+  'branch-pattern': z.string().trim().min(1, 'expected a glob such as autoresearch/*'),
+  'fail-on': z.enum(['crash', 'regression', 'never'], { message: 'expected crash, regression or never' }),
+  'github-token': z.string(),
+});
+
+/** The typed settings object, read once from the inputs. */
+export interface Settings {
+  /** `auto` picks by event: workflow_dispatch → baseline, push/pull_request → experiment. */
+  mode: 'auto' | 'experiment' | 'baseline';
+  /** Absolute path of the protocol file, or undefined for "protocol.json if present, else built-in". */
+  protocolPath?: string;
+  /** Overrides the protocol's command when set. */
+  command?: string;
+  /** Absolute path of the experiment checkout. */
+  workingDirectory: string;
+  /** Absolute data snapshot root (the protocol's cache is rebased onto it). */
+  cacheDir: string;
+  /** Absolute runner-local state directory (baselines, ledger, lock). */
+  stateDir: string;
+  /** Overrides the protocol's hard timeout when set. */
+  timeoutSeconds?: number;
+  /** Run the training without network access. */
+  offline: boolean;
+  /** Experiment runs (fail-fast stops early). */
+  repeats: number;
+  /** Runs that make up a baseline. */
+  baselineRepeats: number;
+  /** Smallest improvement, in metric units, that may be kept. */
+  minImprovement: number;
+  /** One-sided confidence for improved/regressed. */
+  confidence: number;
+  /** Re-run a train.py already scored under the same comparability key. */
+  force: boolean;
+  /** Branch that receives results.tsv rows; `''` means the experiment branch itself. */
+  resultsBranch: string;
+  /** Path template of results.tsv on that branch: `{branch}` and `{runner}` are replaced. */
+  resultsPath: string;
+  /** Upsert the sticky PR comment. */
+  comment: boolean;
+  /** Let fork PRs run when labelled `safe-to-test` by someone with write access. */
+  allowForks: boolean;
+  /** Pushed branches that count as experiments. */
+  branchPattern: string;
+  /** When the step fails. */
+  failOn: 'crash' | 'regression' | 'never';
+  /** Token for the API and the results push; never passed to the training. */
+  githubToken: string;
+}
+
+/**
+ * Wraps a reader so that an unset input takes action.yml's default, as the runner does. For the
+ * local CLI and tests; in the action the runner has already applied the defaults, and an empty
+ * value is the user's (e.g. `results-branch: ""`).
+ */
+export function withDefaults(read: InputReader): InputReader {
+  return (name) => {
+    const value = read(name);
+    return value === '' && name in INPUT_DEFAULTS && name !== 'github-token'
+      ? INPUT_DEFAULTS[name as InputName]
+      : value;
+  };
+}
+
+/**
+ * Reads and validates every input once.
+ * @param read returns the raw input (core.getInput in the action, where the runner filled in defaults)
+ * @param cwd resolves relative paths (the workspace in the action)
+ */
+export function readSettings(read: InputReader, cwd: string = process.cwd()): Settings {
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(INPUT_DEFAULTS)) raw[name] = read(name);
+  const parsed = inputSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new InputError(`input '${name}' has value '${raw[name]}': ${issue.message}.`);
+  }
+  const v = parsed.data;
+  const workingDirectory = path.resolve(cwd, expandTilde(v['working-directory']));
+  return {
+    mode: v.mode,
+    ...(v.protocol ? { protocolPath: path.resolve(workingDirectory, expandTilde(v.protocol)) } : {}),
+    ...(v.command ? { command: v.command } : {}),
+    workingDirectory,
+    cacheDir: path.resolve(cwd, expandTilde(v['cache-dir'])),
+    stateDir: path.resolve(cwd, expandTilde(v['state-dir'])),
+    ...(v['timeout-seconds'] === undefined ? {} : { timeoutSeconds: v['timeout-seconds'] }),
+    offline: v.offline,
+    repeats: v.repeats,
+    baselineRepeats: v['baseline-repeats'],
+    minImprovement: v['min-improvement'],
+    confidence: v.confidence,
+    force: v.force,
+    resultsBranch: v['results-branch'],
+    resultsPath: v['results-path'],
+    comment: v.comment,
+    allowForks: v['allow-forks'],
+    branchPattern: v['branch-pattern'],
+    failOn: v['fail-on'],
+    // An unexpanded expression means no token was provided (local runs).
+    githubToken: v['github-token'].startsWith('${{') ? '' : v['github-token'],
+  };
+}
