@@ -127,3 +127,10 @@ describe('readSettings', () => {
     expect(() => readSettings(runnerInputs({ [name]: value }))).toThrow(message);
   });
 });
+
+describe('outputs', () => {
+  it('action.yml declares exactly the outputs the action sets', async () => {
+    const { OUTPUT_NAMES } = await import('../src/publish/outputs.js');
+    expect(Object.keys(action.outputs)).toEqual([...OUTPUT_NAMES]);
+  });
+});
