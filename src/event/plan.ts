@@ -1,0 +1,149 @@
+import path from 'node:path';
+import type { Settings } from '../settings/inputs.js';
+import type { JobContext, Payload } from './context.js';
+
+/** A pull request as the trust gate and the publisher need it. */
+export interface PullRequestInfo {
+  number: number;
+  headRef: string;
+  headSha: string;
+  baseRef: string;
+  baseSha: string;
+  /** `owner/name` of the head repository; null when the fork was deleted. */
+  headRepo: string | null;
+  baseRepo: string;
+  labels: string[];
+  author: string;
+}
+
+/** What this job will do, decided from the event and the `mode` input before any code runs. */
+export type Plan =
+  | {
+      kind: 'experiment';
+      /** Commit to judge. */
+      sha: string;
+      /** Experiment branch (push branch or PR head branch). */
+      branch: string;
+      /** Where the changed paths are computed from: push `before`, PR base; undefined for a new branch. */
+      diffBase?: string;
+      /** Default branch, the diff base of a newly pushed branch. */
+      defaultBranch: string;
+      pullRequest?: PullRequestInfo;
+      /** The event was a pull request (the trust gate checks the actor). */
+      fromPullRequest: boolean;
+    }
+  | { kind: 'baseline'; sha: string; branch: string; repeats?: number; reason: string; triggeredBy: string }
+  | { kind: 'skip'; reason: string };
+
+const ZERO_SHA = /^0+$/;
+const PR_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
+/** Events whose code or context an attacker controls; refused outright. */
+const REFUSED_EVENTS = new Set(['pull_request_target', 'workflow_run', 'issue_comment']);
+
+/**
+ * Decides what to do. `mode: auto` follows the event: push to a matching branch or a same-repo
+ * pull request → experiment, workflow_dispatch → baseline; anything else is skipped with a reason.
+ */
+export function planJob(ctx: JobContext, settings: Pick<Settings, 'mode' | 'branchPattern'>): Plan {
+  const p = ctx.payload;
+  if (REFUSED_EVENTS.has(ctx.eventName)) {
+    return {
+      kind: 'skip',
+      reason: `${ctx.eventName} events are refused: they run with secrets in the context of untrusted input. Trigger on push, pull_request or workflow_dispatch instead.`,
+    };
+  }
+  const defaultBranch: string = p.repository?.default_branch ?? 'main';
+  if (settings.mode === 'baseline' || (settings.mode === 'auto' && ctx.eventName === 'workflow_dispatch')) {
+    const inputs = (p.inputs ?? {}) as Record<string, unknown>;
+    const repeats = Number(inputs.repeats);
+    return {
+      kind: 'baseline',
+      sha: ctx.sha,
+      branch: branchOf(ctx.ref) ?? defaultBranch,
+      ...(Number.isInteger(repeats) && repeats > 0 ? { repeats } : {}),
+      reason:
+        typeof inputs.reason === 'string' && inputs.reason.trim()
+          ? inputs.reason.trim()
+          : `${ctx.eventName} by ${ctx.actor}`,
+      triggeredBy: ctx.actor,
+    };
+  }
+  if (ctx.eventName === 'pull_request') {
+    const pr = p.pull_request;
+    if (!pr) return { kind: 'skip', reason: 'the pull_request payload has no pull_request object' };
+    const labelledSafe = p.action === 'labeled' && p.label?.name === SAFE_TO_TEST_LABEL;
+    if (!PR_ACTIONS.has(p.action) && !labelledSafe) {
+      return {
+        kind: 'skip',
+        reason: `pull_request action '${p.action}' does not start an experiment (opened, synchronize and reopened do)`,
+      };
+    }
+    const info = pullRequestInfo(pr);
+    return {
+      kind: 'experiment',
+      sha: info.headSha,
+      branch: info.headRef,
+      diffBase: info.baseSha,
+      defaultBranch,
+      pullRequest: info,
+      fromPullRequest: true,
+    };
+  }
+  if (ctx.eventName === 'push' || (settings.mode === 'experiment' && ctx.eventName !== 'pull_request')) {
+    if (ctx.eventName === 'push' && (p.deleted === true || ZERO_SHA.test(String(p.after ?? '')))) {
+      return { kind: 'skip', reason: `${ctx.ref} was deleted; nothing to judge` };
+    }
+    const branch = branchOf(ctx.ref);
+    if (!branch)
+      return {
+        kind: 'skip',
+        reason: `${ctx.ref || 'this ref'} is not a branch; experiments run on branches`,
+      };
+    if (settings.mode === 'auto' && !matchesBranch(branch, settings.branchPattern)) {
+      return {
+        kind: 'skip',
+        reason: `branch '${branch}' does not match branch-pattern '${settings.branchPattern}'; push experiments to a matching branch or change the input`,
+      };
+    }
+    const before = String(p.before ?? '');
+    return {
+      kind: 'experiment',
+      sha: String(p.after ?? ctx.sha),
+      branch,
+      ...(before && !ZERO_SHA.test(before) && p.created !== true ? { diffBase: before } : {}),
+      defaultBranch,
+      fromPullRequest: false,
+    };
+  }
+  return {
+    kind: 'skip',
+    reason: `event '${ctx.eventName}' does not start anything; use push, pull_request or workflow_dispatch (or set mode)`,
+  };
+}
+
+/** Label a maintainer puts on a fork pull request to let it run (with `allow-forks: true`). */
+export const SAFE_TO_TEST_LABEL = 'safe-to-test';
+
+/** `refs/heads/x` → `x`; other refs → undefined. */
+export function branchOf(ref: string): string | undefined {
+  return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+}
+
+/** Glob match of a branch name (`*` stays within one path segment, `**` crosses them). */
+export function matchesBranch(branch: string, pattern: string): boolean {
+  return path.posix.matchesGlob(branch, pattern);
+}
+
+function pullRequestInfo(pr: Payload): PullRequestInfo {
+  return {
+    number: Number(pr.number),
+    headRef: String(pr.head?.ref ?? ''),
+    headSha: String(pr.head?.sha ?? ''),
+    baseRef: String(pr.base?.ref ?? ''),
+    baseSha: String(pr.base?.sha ?? ''),
+    headRepo: pr.head?.repo?.full_name ?? null,
+    baseRepo: String(pr.base?.repo?.full_name ?? ''),
+    labels: Array.isArray(pr.labels) ? pr.labels.map((l: { name?: string }) => String(l.name ?? '')) : [],
+    author: String(pr.user?.login ?? ''),
+  };
+}
