@@ -1,0 +1,274 @@
+/**
+ * The runner's ledger (`ledger.jsonl` in the state dir): one JSON line per judged run, after a
+ * header line `{"schema":"autoresearch-ci/ledger","version":1}`. It answers "was this train.py
+ * already scored under this key?" (dedup) and "what is the best kept result of this branch?".
+ *
+ * Appends take the ledger's lock rather than relying on O_APPEND alone: the lock makes creating the
+ * header race-free, lets a writer repair a line torn by a killed process before appending, and
+ * stays correct on network file systems where O_APPEND is not atomic. It costs milliseconds per
+ * five-minute run.
+ */
+import { access, type FileHandle, open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Status, VerdictKind } from '../model.js';
+import {
+  assertNoCorruptCopy,
+  checkHeader,
+  corruptError,
+  ensureStateDir,
+  quarantine,
+  StateFileError,
+  writeFileAtomic,
+} from './atomic-file.js';
+import { withFileLock } from './file-lock.js';
+
+/** File name of the ledger in the state dir. */
+export const LEDGER_FILE = 'ledger.jsonl';
+
+const HEADER = { schema: 'autoresearch-ci/ledger', version: 1 } as const;
+
+const STATUSES = ['keep', 'discard', 'crash', 'rejected', 'skipped'] as const satisfies readonly Status[];
+
+/** Statuses that mean the run produced a judged value (a crash may be retried, so it is not one). */
+const SCORED: ReadonlySet<string> = new Set<Status>(['keep', 'discard']);
+
+/**
+ * One run. Only `at`, `keyHash`, `trainBlob` and `status` are required; other stages add what they
+ * know, and unknown fields are kept as written.
+ */
+export interface LedgerRecord {
+  /** ISO time the run was judged. */
+  at: string;
+  /** Comparability key hash the run was measured under. */
+  keyHash: string;
+  /** Git blob hash of train.py: identifies the experiment even after the commit is amended. */
+  trainBlob: string;
+  status: Status;
+  commit?: string;
+  branch?: string;
+  ref?: string;
+  mode?: 'experiment' | 'baseline';
+  components?: Record<string, unknown>;
+  /** The primary metric (mean of the samples), null when the run produced none. */
+  value?: number | null;
+  metrics?: Record<string, number>;
+  outcome?: unknown;
+  verdict?: VerdictKind;
+  durations?: Record<string, number>;
+  runner?: unknown;
+  [field: string]: unknown;
+}
+
+/** A line that could not be read; the rest of the ledger still is. */
+export interface SkippedLine {
+  /** 1-based line number in the file. */
+  line: number;
+  reason: string;
+}
+
+/** Result of {@link readLedger}. */
+export interface LedgerRead {
+  records: LedgerRecord[];
+  /** Corrupt lines, for the caller to report as warnings. */
+  skipped: SkippedLine[];
+}
+
+/** Field equality filter, or a predicate. */
+export type LedgerFilter =
+  | Partial<Pick<LedgerRecord, 'keyHash' | 'trainBlob' | 'branch' | 'status' | 'mode' | 'commit'>>
+  | ((record: LedgerRecord) => boolean);
+
+const recordSchema = z.looseObject({
+  at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO date' }),
+  keyHash: z.string().min(1, 'must be a non-empty string'),
+  trainBlob: z.string().min(1, 'must be a non-empty string'),
+  status: z.enum(STATUSES),
+});
+
+/** Path of the ledger in a state dir. */
+export function ledgerPath(stateDir: string): string {
+  return path.join(stateDir, LEDGER_FILE);
+}
+
+/**
+ * Appends one record as one line (created with its header when missing), synced to disk.
+ * @throws StateFileError naming the bad field when the record is invalid, or when the ledger's
+ *   header is corrupt (the file is moved aside, never appended to)
+ */
+export async function appendLedger(stateDir: string, record: LedgerRecord): Promise<void> {
+  const file = ledgerPath(stateDir);
+  const checked = recordSchema.safeParse(record);
+  if (!checked.success) {
+    const problems = checked.error.issues.map((i) => `record.${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new StateFileError(`cannot append to ${file}: ${problems}`, file);
+  }
+  let line: string;
+  try {
+    line = JSON.stringify(record);
+  } catch (error) {
+    throw new StateFileError(
+      `cannot append to ${file}: the record is not JSON (${(error as Error).message})`,
+      file,
+    );
+  }
+  await ensureStateDir(stateDir);
+  await withFileLock(`${file}.lock`, async () => {
+    const handle = await openForAppend(file);
+    try {
+      // A writer killed mid-line leaves no newline at the end; start ours on a fresh line so only
+      // the torn line is lost (readers skip and report it).
+      const size = (await handle.stat()).size;
+      let torn = false;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, size - 1);
+        torn = last[0] !== 0x0a;
+      }
+      await handle.write(`${torn ? '\n' : ''}${line}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/**
+ * Reads every record, oldest first, keeping those that pass `filter`. A corrupt line is skipped
+ * and reported; a corrupt header means the whole file is not a ledger, so it is moved aside.
+ * @throws StateFileError when the header is corrupt or from a newer version
+ */
+export async function readLedger(stateDir: string, filter?: LedgerFilter): Promise<LedgerRead> {
+  const file = ledgerPath(stateDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await assertNoCorruptCopy(file);
+    return { records: [], skipped: [] };
+  }
+  const lines = text.split('\n');
+  await checkLedgerHeader(file, lines[0] ?? '');
+  const keep = toPredicate(filter);
+  const records: LedgerRecord[] = [];
+  const skipped: SkippedLine[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (raw.trim() === '') continue;
+    const last = i === lines.length - 1;
+    const parsed = parseLine(raw);
+    if (typeof parsed === 'string') {
+      // The final line without its newline is a write cut short (or still in progress).
+      skipped.push({ line: i + 1, reason: last ? `incomplete last line (${parsed})` : parsed });
+    } else if (keep(parsed)) {
+      records.push(parsed);
+    }
+  }
+  return { records, skipped };
+}
+
+/**
+ * The latest run that already scored this train.py blob under this key (status keep or discard),
+ * so the same experiment is not trained again.
+ */
+export async function findScored(
+  stateDir: string,
+  keyHash: string,
+  trainBlob: string,
+): Promise<LedgerRecord | undefined> {
+  const { records } = await readLedger(stateDir, (r) => r.keyHash === keyHash && r.trainBlob === trainBlob);
+  return records.findLast((r) => SCORED.has(r.status));
+}
+
+/**
+ * The best `keep` result of a branch under a key; on a tie the earliest wins (it got there first).
+ * @param metric reads `metrics[metric]` instead of the record's primary `value`
+ */
+export async function bestKept(
+  stateDir: string,
+  keyHash: string,
+  branch: string,
+  direction: 'minimize' | 'maximize',
+  metric?: string,
+): Promise<{ record: LedgerRecord; value: number } | undefined> {
+  const { records } = await readLedger(stateDir, { keyHash, branch, status: 'keep' });
+  let best: { record: LedgerRecord; value: number } | undefined;
+  for (const record of records) {
+    const value = metric === undefined ? record.value : record.metrics?.[metric];
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    const better =
+      direction === 'minimize' ? value < (best?.value ?? Infinity) : value > (best?.value ?? -Infinity);
+    if (better) best = { record, value };
+  }
+  return best;
+}
+
+/** Opens the ledger for appending, first creating it with its header (atomically) if missing. */
+async function openForAppend(file: string): Promise<FileHandle> {
+  try {
+    await access(file);
+  } catch {
+    // Never recreate a ledger whose corrupt copy waits for a person: that would hide the loss.
+    await assertNoCorruptCopy(file);
+    await writeFileAtomic(file, `${JSON.stringify({ ...HEADER, createdAt: new Date().toISOString() })}\n`);
+  }
+  const handle = await open(file, 'a+');
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    await checkLedgerHeader(file, head.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '');
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}
+
+async function checkLedgerHeader(file: string, firstLine: string): Promise<void> {
+  let json: unknown;
+  let problem: string | undefined;
+  try {
+    json = JSON.parse(firstLine);
+  } catch (error) {
+    problem = `its first line is not a JSON header: ${(error as Error).message}`;
+  }
+  if (problem === undefined) {
+    const header = checkHeader(json, HEADER);
+    if (header.ok) return;
+    if (header.newer !== undefined) {
+      throw new StateFileError(
+        `${file} was written by a newer autoresearch-ci (${HEADER.schema} version ${header.newer}; this version reads ${HEADER.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
+        file,
+      );
+    }
+    problem = `header: ${header.problem}`;
+  }
+  const kept = await quarantine(file);
+  if (kept) throw corruptError(file, kept, problem);
+  throw new StateFileError(
+    `${file} has a corrupt header (${problem}) and was just moved aside by another process`,
+    file,
+  );
+}
+
+function parseLine(raw: string): LedgerRecord | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return `not valid JSON: ${(error as Error).message}`;
+  }
+  const checked = recordSchema.safeParse(json);
+  if (!checked.success) {
+    return checked.error.issues.map((i) => `${i.path.join('.') || '(line)'}: ${i.message}`).join('; ');
+  }
+  return checked.data as LedgerRecord;
+}
+
+function toPredicate(filter: LedgerFilter | undefined): (record: LedgerRecord) => boolean {
+  if (filter === undefined) return () => true;
+  if (typeof filter === 'function') return filter;
+  const wanted = Object.entries(filter).filter(([, v]) => v !== undefined);
+  return (record) => wanted.every(([k, v]) => record[k] === v);
+}
