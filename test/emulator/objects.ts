@@ -162,7 +162,8 @@ export function pullRequest(urls: Urls, state: EmulatorState, repo: RepoState, p
       node_id: nodeId('Label', userId(`label:${name}`)),
       url: `${api}/labels/${encodeURIComponent(name)}`,
       name,
-      description: null,
+      // pull-request-simple declares the description non-nullable, pull-request nullable.
+      description: '',
       default: false,
     })),
     milestone: null,

@@ -212,53 +212,56 @@ export const routes: Record<string, Route> = {
     return { status: 200, body: issueComment(ctx.urls, ctx.state, repo, comment) };
   },
 
-  'repos/compare-commits-with-basehead': async (ctx) => {
-    const repo = repoOf(ctx);
-    if (!repo) return notFound();
-    const basehead = ctx.params['basehead'] ?? '';
-    const parts = basehead.split('...');
-    if (parts.length !== 2) return notFound();
-    const [baseSha, headSha] = await Promise.all(
-      parts.map((p) => resolveCommit(repo.gitDir, compareSide(p))),
-    );
-    if (!baseSha || !headSha) return notFound();
-    const mb = await mergeBase(repo.gitDir, baseSha, headSha);
-    if (!mb) return error(404, `No common ancestor between ${parts[0]} and ${parts[1]}.`);
-    const [ahead, behind, [baseInfo], [mbInfo], files] = await Promise.all([
-      logCommits(repo.gitDir, [`${mb}..${headSha}`]),
-      logCommits(repo.gitDir, [`${mb}..${baseSha}`]),
-      logCommits(repo.gitDir, ['-1', baseSha]),
-      logCommits(repo.gitDir, ['-1', mb]),
-      diffFiles(repo.gitDir, mb, headSha),
-    ]);
-    if (!baseInfo || !mbInfo) return notFound();
-    const status =
-      ahead.length === 0 && behind.length === 0
-        ? 'identical'
-        : behind.length === 0
-          ? 'ahead'
-          : ahead.length === 0
-            ? 'behind'
-            : 'diverged';
-    const api = `${ctx.urls.api}/repos/${repo.fullName}`;
-    const html = `${ctx.urls.html}/${repo.fullName}`;
-    return {
-      status: 200,
-      body: {
-        url: `${api}/compare/${basehead}`,
-        html_url: `${html}/compare/${basehead}`,
-        permalink_url: `${html}/compare/${repo.owner}:${baseSha}...${repo.owner}:${headSha}`,
-        diff_url: `${html}/compare/${basehead}.diff`,
-        patch_url: `${html}/compare/${basehead}.patch`,
-        base_commit: commit(ctx.urls, repo, baseInfo),
-        merge_base_commit: commit(ctx.urls, repo, mbInfo),
-        status,
-        ahead_by: ahead.length,
-        behind_by: behind.length,
-        total_commits: ahead.length,
-        commits: ahead.map((info) => commit(ctx.urls, repo, info)),
-        files: files.map((f) => diffEntry(ctx.urls, repo, headSha, f)),
-      },
-    };
-  },
+  'repos/compare-commits-with-basehead': (ctx) => compare(ctx, ctx.params['basehead'] ?? ''),
+
+  // The same comparison under its older template `/compare/{base}...{head}`.
+  'repos/compare-commits': (ctx) => compare(ctx, `${ctx.params['base']}...${ctx.params['head']}`),
 };
+
+/** `GET /repos/{owner}/{repo}/compare/{basehead}`: commits and files from the merge base to head. */
+async function compare(ctx: RouteContext, basehead: string): Promise<RouteResult> {
+  const repo = repoOf(ctx);
+  if (!repo) return notFound();
+  const parts = basehead.split('...');
+  if (parts.length !== 2) return notFound();
+  const [baseSha, headSha] = await Promise.all(parts.map((p) => resolveCommit(repo.gitDir, compareSide(p))));
+  if (!baseSha || !headSha) return notFound();
+  const mb = await mergeBase(repo.gitDir, baseSha, headSha);
+  if (!mb) return error(404, `No common ancestor between ${parts[0]} and ${parts[1]}.`);
+  const [ahead, behind, [baseInfo], [mbInfo], files] = await Promise.all([
+    logCommits(repo.gitDir, [`${mb}..${headSha}`]),
+    logCommits(repo.gitDir, [`${mb}..${baseSha}`]),
+    logCommits(repo.gitDir, ['-1', baseSha]),
+    logCommits(repo.gitDir, ['-1', mb]),
+    diffFiles(repo.gitDir, mb, headSha),
+  ]);
+  if (!baseInfo || !mbInfo) return notFound();
+  const status =
+    ahead.length === 0 && behind.length === 0
+      ? 'identical'
+      : behind.length === 0
+        ? 'ahead'
+        : ahead.length === 0
+          ? 'behind'
+          : 'diverged';
+  const api = `${ctx.urls.api}/repos/${repo.fullName}`;
+  const html = `${ctx.urls.html}/${repo.fullName}`;
+  return {
+    status: 200,
+    body: {
+      url: `${api}/compare/${basehead}`,
+      html_url: `${html}/compare/${basehead}`,
+      permalink_url: `${html}/compare/${repo.owner}:${baseSha}...${repo.owner}:${headSha}`,
+      diff_url: `${html}/compare/${basehead}.diff`,
+      patch_url: `${html}/compare/${basehead}.patch`,
+      base_commit: commit(ctx.urls, repo, baseInfo),
+      merge_base_commit: commit(ctx.urls, repo, mbInfo),
+      status,
+      ahead_by: ahead.length,
+      behind_by: behind.length,
+      total_commits: ahead.length,
+      commits: ahead.map((info) => commit(ctx.urls, repo, info)),
+      files: files.map((f) => diffEntry(ctx.urls, repo, headSha, f)),
+    },
+  };
+}
