@@ -501,7 +501,7 @@ describe('renderComment: size cap', () => {
     const body = renderComment(crowded, { marker: MARKER, maxChars: 1_000 });
     expect(body.length).toBeLessThanOrEqual(1_000);
     expect(body).toBe(
-      `${MARKER}\n### ✅ **Keep** — improved\n\nval\\_bpb 1.807902 beats the baseline by 1.4σ.\n\n_The full report is too long for this space; see the job summary of this run._`,
+      `${MARKER}\n### ✅ **Keep** — improved\n\nval\\_bpb 1.807902 beats the baseline by 1.4σ.\n\n_The full report is too long for this space; see the job summary and log of this run._`,
     );
   });
 });

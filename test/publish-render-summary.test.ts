@@ -137,6 +137,14 @@ describe('renderJobSummary', () => {
     expect(summary).toMatch(/History on this runner \(last [\d,]+ of 3,001 experiments\)/);
   });
 
+  it('gives publishing errors at most a quarter of a small limit', () => {
+    const errors = Array.from({ length: 40 }, (_, i) => `error ${i} ${'e'.repeat(280)}`);
+    const summary = renderJobSummary(byStatus['crash']!, { maxChars: 2_000, publishErrors: errors });
+    expect(summary.length).toBeLessThanOrEqual(2_000);
+    expect(summary).toContain('### 💥 **Crash**');
+    expect(summary).toMatch(/- … and \d+ more$/m);
+  });
+
   it('rejects an unusable limit', () => {
     expect(() => renderJobSummary(byStatus['keep']!, { maxChars: 10 })).toThrow(/maxChars/);
   });

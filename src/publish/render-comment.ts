@@ -27,6 +27,8 @@ export const DEFAULT_MAX_CHARS = 60_000;
 export const MIN_MAX_CHARS = 1_000;
 /** More points than this make the chart unreadable, whatever the space. */
 export const CHART_MAX_POINTS = 50;
+/** The verdict line, a short headline and the pointer to the full report always fit in this. */
+export const MIN_BODY_CHARS = 300;
 /** Markers are short ids; a long one would eat the body's space. */
 const MAX_MARKER_CHARS = 200;
 /** Warnings, drift items and rejected paths shown before "… and N more". */
@@ -120,6 +122,11 @@ interface Limits {
  * Shared by the PR comment and the job summary.
  */
 export function renderReportBody(report: Report, maxChars: number): string {
+  if (!Number.isInteger(maxChars) || maxChars < MIN_BODY_CHARS) {
+    throw new RangeError(
+      `maxChars left for the report body must be an integer of at least ${MIN_BODY_CHARS}, got ${String(maxChars)}; raise maxChars`,
+    );
+  }
   const parts = prepare(report);
   const fits = (limits: Limits): string | undefined => {
     const text = assemble(parts, limits);
@@ -221,7 +228,7 @@ function assemble(parts: Parts, limits: Limits): string {
 
 /** Last resort when even the fixed sections exceed the limit: verdict, headline and a pointer. */
 function minimal(parts: Parts, maxChars: number): string {
-  const note = '_The full report is too long for this space; see the job summary of this run._';
+  const note = '_The full report is too long for this space; see the job summary and log of this run._';
   const room = maxChars - parts.heading.length - note.length - 4;
   // Escaping lengthens the text by an unknown amount: shrink the cut until the escaped form fits.
   let cut = room;

@@ -22,21 +22,35 @@ export interface SummaryOptions {
 export function renderJobSummary(report: Report, opts: SummaryOptions = {}): string {
   const maxChars = checkMaxChars(opts.maxChars ?? SUMMARY_MAX_CHARS);
   const kind = report.mode === 'baseline' ? 'baseline' : 'experiment';
-  const title = `## autoresearch-ci ${kind} on ${inlineText(report.runner.label, 100)}`;
-  const errors = publishErrorsSection(opts.publishErrors ?? []);
+  const title = `## autoresearch-ci ${kind} on ${inlineText(report.runner.label, 60)}`;
+  // The report comes first: the errors get at most a quarter of the space.
+  const errors = publishErrorsSection(opts.publishErrors ?? [], Math.floor(maxChars / 4));
   const frame = title.length + 2 + (errors === '' ? 0 : errors.length + 2) + 1;
   const body = renderReportBody(report, maxChars - frame);
   return [title, body, errors].filter((block) => block !== '').join('\n\n') + '\n';
 }
 
-function publishErrorsSection(errors: string[]): string {
+/** The "Not published" section, listing as many errors as fit in `maxChars`. */
+function publishErrorsSection(errors: string[], maxChars: number): string {
   if (errors.length === 0) return '';
-  return [
+  const lines = [
     '### ⚠️ Not published',
     '',
     'The verdict above is complete, but these steps failed; the PR comment or results log may be out of date:',
     '',
-    ...errors.slice(0, 20).map((error) => `- ${inlineText(error, 500)}`),
-    ...(errors.length > 20 ? [`- … and ${errors.length - 20} more`] : []),
-  ].join('\n');
+  ];
+  let length = lines.join('\n').length;
+  for (const [i, error] of errors.entries()) {
+    const item = `- ${inlineText(error, 300)}`;
+    const more = `- … and ${errors.length - i} more`;
+    const isLast = i === errors.length - 1;
+    // Keep room for the "and N more" line unless this item is the last one.
+    if (length + item.length + 1 + (isLast ? 0 : more.length + 1) > maxChars) {
+      lines.push(more);
+      break;
+    }
+    lines.push(item);
+    length += item.length + 1;
+  }
+  return lines.join('\n');
 }
