@@ -14,7 +14,8 @@ export const BASELINES_FILE = 'baselines.json';
 /** What a comparability key was computed from (hardware, OS, toolchain, data…), as the caller gives it. */
 export type KeyComponents = Record<string, unknown>;
 
-const finite = z.number().refine(Number.isFinite, { message: 'must be a finite number' });
+/** Zod 4 numbers already reject NaN and ±Infinity; the message says so plainly. */
+const finite = z.number({ error: 'must be a finite number' });
 
 const entrySchema = z
   .looseObject({
