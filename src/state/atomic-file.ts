@@ -5,7 +5,7 @@
  * read back as what we wrote is never overwritten: it is moved aside and reported.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { acquireFileLock, isProcessAlive } from './file-lock.js';
@@ -308,15 +308,5 @@ async function syncDirectory(dir: string): Promise<void> {
     if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw error;
   } finally {
     await handle?.close();
-  }
-}
-
-/** Reads a whole file, or undefined when it does not exist. */
-export async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }
