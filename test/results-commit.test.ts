@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -364,6 +364,17 @@ describe('commitResultRow on the experiment branch', () => {
   });
 });
 
+describe('commitResultRow with a file it cannot write', () => {
+  it('names the file and branch when the file on the branch cannot take the row', async () => {
+    const remote = bareRemote();
+    seedBranch(remote.url, 'autoresearch-results', { [FILE]: 'commit\tval_loss\n' });
+    const attempt = commitResultRow(options(remote.url, 1, { workDir }));
+    await expect(attempt).rejects.toThrow(ResultsCommitError);
+    await expect(attempt).rejects.toThrow(`${FILE} on branch autoresearch-results: results file header`);
+    expectCleanWorkDir();
+  });
+});
+
 describe('commitResultRow isolation', () => {
   it('reads no user config, runs no hooks and changes nothing in HOME', async () => {
     const remote = bareRemote();
@@ -469,7 +480,11 @@ describe('commitResultRow authentication', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}/owner/repo.git`, headers, close: () => server.close() };
+    return {
+      url: `http://127.0.0.1:${port}/owner/repo.git`,
+      headers,
+      close: () => server.close().closeAllConnections(),
+    };
   }
 
   it('sends the token as a basic header and keeps it out of the error', async () => {
@@ -490,6 +505,81 @@ describe('commitResultRow authentication', () => {
       expect(server.headers.some((h) => h.authorization === `basic ${encoded}`)).toBe(true);
     } finally {
       server.close();
+    }
+    expectCleanWorkDir();
+  });
+
+  /**
+   * A real smart-HTTP remote (git http-backend behind a Node server) that only lets in requests
+   * carrying the token, like GitHub does.
+   */
+  async function tokenGatedRemote(token: string): Promise<{ dir: string; url: string; close: () => void }> {
+    const { dir } = bareRemote();
+    const expected = `basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end();
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const cgi = spawn('git', ['http-backend'], {
+        env: {
+          ...testEnv,
+          GIT_PROJECT_ROOT: path.dirname(dir),
+          GIT_HTTP_EXPORT_ALL: '1',
+          REMOTE_USER: 'x-access-token',
+          REQUEST_METHOD: req.method ?? 'GET',
+          PATH_INFO: url.pathname.replace(/^\/owner\/repo\.git/, `/${path.basename(dir)}`),
+          QUERY_STRING: url.search.slice(1),
+          CONTENT_TYPE: req.headers['content-type'] ?? '',
+          HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
+          HTTP_GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
+        },
+      });
+      req.pipe(cgi.stdin);
+      const out: Buffer[] = [];
+      cgi.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      cgi.on('close', () => {
+        // CGI output: header lines, a blank line, then the body.
+        const all = Buffer.concat(out);
+        const split = all.indexOf('\r\n\r\n');
+        const head = all.subarray(0, split).toString().split('\r\n');
+        const headers: Record<string, string> = {};
+        let status = 200;
+        for (const line of head) {
+          const [name = '', ...rest] = line.split(': ');
+          if (name.toLowerCase() === 'status') status = Number.parseInt(rest.join(': '), 10);
+          else headers[name] = rest.join(': ');
+        }
+        res.writeHead(status, headers).end(all.subarray(split + 4));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      dir,
+      url: `http://127.0.0.1:${port}/owner/repo.git`,
+      close: () => server.close().closeAllConnections(),
+    };
+  }
+
+  it('creates and then appends on an HTTP remote that requires the token', async () => {
+    const token = 'ghs_validTOKEN0987654321';
+    const remote = await tokenGatedRemote(token);
+    try {
+      await commitResultRow(options(remote.url, 1, { workDir, token }));
+      const second = await commitResultRow(options(remote.url, 2, { workDir, token }));
+      expect(second).toMatchObject({ attempts: 1, changed: true });
+      expect(fileOnBranch(remote.dir, 'autoresearch-results').toString()).toBe(
+        `${HEADER}\n${formatRow(COLUMNS, rowFor(1))}\n${formatRow(COLUMNS, rowFor(2))}\n`,
+      );
+      const denied = await commitResultRow(options(remote.url, 3, { workDir, token: 'ghs_wrong' })).catch(
+        (e: unknown) => e,
+      );
+      expect(denied).toBeInstanceOf(GitCommandError);
+      expect((denied as Error).message).not.toContain('ghs_wrong');
+    } finally {
+      remote.close();
     }
     expectCleanWorkDir();
   });

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GitClient, GitCommandError, redactSecrets } from './git-client.js';
-import { type ResultRow, type RowIdentity, upsertRow } from './results-row.js';
+import {
+  type ResultRow,
+  ResultsRowError,
+  type RowIdentity,
+  type UpsertResult,
+  upsertRow,
+} from './results-row.js';
 
 /** What {@link commitResultRow} commits, and where. */
 export interface CommitResultOptions {
@@ -83,7 +89,7 @@ export async function commitResultRow(options: CommitResultOptions): Promise<Com
         `results: attempt ${attempt}/${maxAttempts}: ${base ? `${branch} at ${base.slice(0, 7)}` : `new orphan branch ${branch}`}`,
       );
       const current = base ? await git.readFile(base, filePath) : null;
-      const upsert = upsertRow(current?.text ?? null, options.columns, options.row, options.identity);
+      const upsert = upsertIn(current?.text ?? null, options);
       if (!upsert.changed && base) {
         log(`results: ${filePath} already holds this row; nothing to commit`);
         return { commitSha: base, attempts: attempt, changed: false };
@@ -132,6 +138,16 @@ async function fetchBase(
   throw new ResultsCommitError(
     `results: branch ${options.branch} does not exist on ${remote}; push the experiment branch before publishing, or use a separate results branch`,
   );
+}
+
+/** Upserts the row, naming the file and branch when the row or the file cannot take it. */
+function upsertIn(text: string | null, options: CommitResultOptions): UpsertResult {
+  try {
+    return upsertRow(text, options.columns, options.row, options.identity);
+  } catch (error) {
+    if (!(error instanceof ResultsRowError)) throw error;
+    throw new ResultsCommitError(`${options.filePath} on branch ${options.branch}: ${error.message}`);
+  }
 }
 
 /** A push failure is a race when the branch is no longer where we built on, or git says so. */
