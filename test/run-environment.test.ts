@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { buildChildEnv, CommandError, parseCommand } from '../src/run/environment.js';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildChildEnv, CommandError, findProgram, parseCommand } from '../src/run/environment.js';
+import { tempDirs } from './helpers/trainers.js';
+
+const dirs = tempDirs();
+afterAll(() => dirs.cleanup());
 
 const RUNNER_ENV: NodeJS.ProcessEnv = {
   PATH: '/usr/bin:/bin',
@@ -127,5 +133,24 @@ describe('parseCommand', () => {
     expect(() => parseCommand('   ')).toThrow(/execution\.command/);
     expect(() => parseCommand(`python3 'train.py`)).toThrow(/unterminated single quote/);
     expect(() => parseCommand(`python3 "train.py`)).toThrow(/unterminated double quote/);
+  });
+});
+
+describe('findProgram', () => {
+  it('looks bare names up in the child PATH and paths relative to cwd', () => {
+    const root = dirs.make();
+    const bin = path.join(root, 'bin');
+    mkdirSync(bin);
+    mkdirSync(path.join(bin, 'adir'));
+    writeFileSync(path.join(bin, 'tool'), '#!/bin/sh\n');
+    chmodSync(path.join(bin, 'tool'), 0o755);
+    writeFileSync(path.join(bin, 'plain'), 'not executable');
+    const env = { PATH: `/nonexistent:${bin}` };
+    expect(findProgram('tool', env, root)).toBe(path.join(bin, 'tool'));
+    expect(findProgram('./bin/tool', {}, root)).toBe(path.join(bin, 'tool'));
+    expect(findProgram('plain', env, root)).toBeUndefined();
+    expect(findProgram('adir', env, root)).toBeUndefined();
+    expect(findProgram('tool', { PATH: '/nonexistent' }, root)).toBeUndefined();
+    expect(findProgram('tool', {}, root)).toBeUndefined();
   });
 });

@@ -5,6 +5,8 @@
  * Actions runtime tokens, inputs and the paths of the file-command files, and an experiment's
  * train.py is untrusted code that must see none of them.
  */
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
 
 /** Variables passed through from the runner's environment when set. */
 const PASSED_THROUGH = [
@@ -141,4 +143,28 @@ export function parseCommand(command: string): CommandLine {
     );
   if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) return viaShell;
   return { argv: words, viaShell: false };
+}
+
+/**
+ * Finds the executable a command would start: a name with a slash is taken relative to `cwd`,
+ * a bare name is looked up in `PATH` as the child will see it. Checked before starting because a
+ * sandbox launcher would otherwise turn "not found" into an ordinary exit code 127.
+ * @returns the absolute path, or `undefined` when there is no such executable
+ */
+export function findProgram(program: string, env: Record<string, string>, cwd: string): string | undefined {
+  const candidates = program.includes('/')
+    ? [path.resolve(cwd, program)]
+    : (env['PATH'] ?? '')
+        .split(path.delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => path.resolve(cwd, dir, program));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not there or not executable: try the next directory.
+    }
+  }
+  return undefined;
 }

@@ -1,0 +1,126 @@
+/**
+ * Runs one training the way the judge needs it: untrusted code with a minimal environment, no
+ * network when offline, a hard timeout, its output kept out of the job log, runner files watched
+ * for tampering, and the result read from the summary block it printed last.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { TrainingRun } from '../model.js';
+import { budgetWarnings } from '../result/budget.js';
+import { classifyOutcome } from '../result/classify.js';
+import { parseSummary } from '../result/summary.js';
+import type { Protocol } from '../settings/protocol.js';
+import { buildChildEnv, findProgram, parseCommand } from './environment.js';
+import { execute, SpawnError } from './execute.js';
+import { changedFileCommands, snapshotFileCommands } from './file-commands.js';
+import { neutralizeWorkflowCommands } from './neutralize.js';
+import { describeProgress } from './progress.js';
+import { planSandbox, type SandboxPlan } from './sandbox.js';
+
+/** Options of {@link runTraining}. */
+export interface RunTrainingOptions {
+  protocol: Protocol;
+  /** Overrides the protocol's `execution.command`. */
+  command?: string;
+  /** Directory the command runs in (the protocol's cwd already resolved against the checkout). */
+  cwd: string;
+  /** Directory for this run's files; created if needed. run.log is written there. */
+  runDir: string;
+  /** Hard timeout of the whole command, in seconds. */
+  timeoutSeconds: number;
+  /** Cut the training off the network (offline environment variables and the sandbox). */
+  offline: boolean;
+  /** The runner's environment (defaults to `process.env`); only an allowlist reaches the child. */
+  parentEnv?: NodeJS.ProcessEnv;
+  /** Aborting it cancels the run (the process group is killed). */
+  signal?: AbortSignal;
+  /** Receives progress heartbeats and notices, already neutralised for the job log. */
+  log?: (line: string) => void;
+  /** Minimum time between progress heartbeats (default 30 s). */
+  heartbeatMs?: number;
+  /** Time between SIGTERM and SIGKILL (default 5 s). */
+  graceMs?: number;
+  /** A sandbox plan made earlier (plan once per job); planned here when absent. */
+  sandbox?: SandboxPlan;
+}
+
+/**
+ * Runs the training command once and reads its result.
+ * @throws CommandError when the command cannot be parsed, SpawnError when it cannot be started,
+ *   Error when the run directory or run.log cannot be written
+ */
+export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRun> {
+  const { protocol } = opts;
+  const say = (line: string): void => opts.log?.(neutralizeWorkflowCommands(line));
+  const parentEnv = opts.parentEnv ?? process.env;
+  const command = opts.command ?? protocol.command;
+  const { argv } = parseCommand(command);
+  const sandbox = opts.sandbox ?? (await planSandbox({ offline: opts.offline }));
+  const warnings: string[] = [];
+  if (opts.offline && sandbox.info.kind === 'none') {
+    const warning = `the training ran without network isolation: ${sandbox.info.detail}`;
+    warnings.push(warning);
+    say(`warning: ${warning}`);
+  }
+
+  try {
+    await mkdir(opts.runDir, { recursive: true });
+  } catch (error) {
+    throw new Error(`cannot create the run directory ${opts.runDir}: ${(error as Error).message}`);
+  }
+  const logPath = path.join(opts.runDir, 'run.log');
+  const env = buildChildEnv(parentEnv, { offline: opts.offline });
+  if (!findProgram(argv[0]!, env, opts.cwd)) {
+    throw new SpawnError(
+      `cannot start the training command ${JSON.stringify(command)}: ${JSON.stringify(argv[0])} is not an executable ` +
+        `file in ${opts.cwd} or on PATH (${env['PATH'] ?? 'unset'}). Install it on the runner or fix execution.command in the protocol.`,
+    );
+  }
+  const before = await snapshotFileCommands(parentEnv);
+
+  say(
+    `running ${command} in ${opts.cwd} (network: ${sandbox.info.kind}, hard timeout ${opts.timeoutSeconds} s)`,
+  );
+  const result = await execute({
+    argv: sandbox.wrap(argv),
+    cwd: opts.cwd,
+    env,
+    logPath,
+    timeoutMs: opts.timeoutSeconds * 1000,
+    ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
+    onHeartbeat: (progress) => say(`training: ${describeProgress(progress)}`),
+  });
+  const { exit, tail } = result;
+  say(
+    `training ended after ${(exit.durationMs / 1000).toFixed(1)} s: ${
+      exit.timedOut
+        ? 'hard timeout'
+        : exit.cancelled
+          ? 'cancelled'
+          : exit.signal
+            ? `killed by ${exit.signal}`
+            : `exit code ${exit.exitCode}`
+    }, ${result.outputBytes} bytes of output in ${logPath}`,
+  );
+
+  const tampered = await changedFileCommands(before);
+  const summary = parseSummary(tail, protocol);
+  // Crash reasons quote the command; name the one that really ran.
+  const outcome = classifyOutcome({ exit, tail, summary, protocol: { ...protocol, command }, tampered });
+  warnings.push(...budgetWarnings(summary, protocol));
+  return {
+    runDir: opts.runDir,
+    logPath,
+    exit,
+    tail,
+    outputBytes: result.outputBytes,
+    ...(result.lastProgress ? { lastProgress: result.lastProgress } : {}),
+    summary,
+    outcome,
+    warnings,
+    sandbox: sandbox.info,
+    tampered,
+  };
+}
