@@ -1,2 +1,8 @@
-/** Local command line: the same engine without GitHub. */
-console.log('autoresearch-ci');
+import { runCli } from './local-cli.js';
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+  cwd: process.cwd(),
+});

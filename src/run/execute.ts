@@ -3,7 +3,8 @@
  * timeout and cancellation that take the whole group down (SIGTERM, then SIGKILL after a grace).
  * Everything is driven by stream events and timers, so the action stays idle while training runs.
  */
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { execa } from 'execa';
 import type { ProcessExit, Progress } from '../model.js';
 import { OutputSink } from './output-sink.js';
@@ -84,7 +85,6 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
     extendEnv: false,
     detached: true,
     stdin: 'ignore',
-    all: true,
     buffer: false,
     encoding: 'buffer',
     stripFinalNewline: false,
@@ -132,7 +132,7 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
   });
 
   try {
-    const [result] = await Promise.all([child, child.all ? pipeline(child.all, sink) : sink.end()]);
+    const [result] = await Promise.all([child, drainInto(sink, [child.stdout, child.stderr])]);
     if (pid === undefined || (result.failed && result.exitCode === undefined && !result.signal)) {
       throw new SpawnError(
         `cannot start ${JSON.stringify(file)} in ${opts.cwd}: ${result.originalMessage ?? result.shortMessage}. ` +
@@ -155,4 +155,28 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
     // Members that closed their output (so did not keep the run open) die here too.
     killGroup('SIGKILL');
   }
+}
+
+/**
+ * Feeds both output streams into the sink as they arrive (stdout and stderr interleaved in arrival
+ * order), pausing them while the sink is backed up, and ends the sink when both are done.
+ */
+async function drainInto(sink: OutputSink, streams: Array<Readable | null>): Promise<void> {
+  const sources = streams.filter((s): s is Readable => s !== null);
+  const resume = (): void => {
+    for (const source of sources) source.resume();
+  };
+  for (const source of sources) {
+    source.on('data', (chunk: Buffer) => {
+      if (!sink.write(chunk)) {
+        for (const s of sources) s.pause();
+        sink.once('drain', resume);
+      }
+    });
+  }
+  await Promise.all(sources.map((source) => finished(source)));
+  await new Promise<void>((resolve, reject) => {
+    sink.once('error', reject);
+    sink.end(resolve);
+  });
 }

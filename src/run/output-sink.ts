@@ -3,6 +3,8 @@
  * gigabytes, so it is never held whole), with a fixed-size ring keeping the last bytes for the
  * report and the latest progress segment tracked for heartbeats.
  */
+
+import { writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -98,10 +100,12 @@ export class OutputSink extends Writable {
     this.#bytes += chunk.length;
     this.#keepTail(chunk);
     this.#followProgress(chunk);
-    this.#file.write(chunk).then(
-      () => callback(),
-      (error: Error) => callback(new Error(`cannot write the run log ${this.logPath}: ${error.message}`)),
-    );
+    try {
+      writeSync(this.#file.fd, chunk);
+      callback();
+    } catch (error) {
+      callback(new Error(`cannot write the run log ${this.logPath}: ${(error as Error).message}`));
+    }
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -1,0 +1,30 @@
+import { simpleGit } from 'simple-git';
+
+/** The commit the working directory holds. */
+export interface CheckoutInfo {
+  sha: string;
+  subject: string;
+  /** Branch name, or undefined on a detached HEAD (actions/checkout of a sha). */
+  branch?: string;
+  /** Whether tracked files differ from HEAD (a local run of uncommitted edits). */
+  dirty: boolean;
+}
+
+/**
+ * Describes the checkout with git; a directory that is not a repository yields undefined (the local
+ * CLI works on plain folders too).
+ */
+export async function describeCheckout(dir: string): Promise<CheckoutInfo | undefined> {
+  const git = simpleGit({ baseDir: dir });
+  try {
+    if (!(await git.checkIsRepo())) return undefined;
+    const sha = (await git.revparse(['HEAD'])).trim();
+    const subject = (await git.raw(['log', '-1', '--format=%s', 'HEAD'])).trim();
+    const branch = (await git.raw(['rev-parse', '--abbrev-ref', 'HEAD'])).trim();
+    const status = await git.status(['--untracked-files=no']);
+    return { sha, subject, ...(branch && branch !== 'HEAD' ? { branch } : {}), dirty: !status.isClean() };
+  } catch {
+    // A repository without commits, or git missing: treat like a plain folder.
+    return undefined;
+  }
+}

@@ -1,0 +1,76 @@
+import path from 'node:path';
+import type { TrainingRun } from '../model.js';
+import type { Protocol } from '../settings/protocol.js';
+import { acquireMachineLock, type MachineLockHolder } from '../state/machine-lock.js';
+import type { SandboxPlan } from './sandbox.js';
+import { runTraining } from './train.js';
+
+/** What {@link runSeries} needs. */
+export interface SeriesOptions {
+  protocol: Protocol;
+  command: string;
+  /** Checkout root; the protocol's cwd is resolved against it. */
+  workdir: string;
+  /** Each run gets `<runsDir>/run-<i>` for its run.log. */
+  runsDir: string;
+  stateDir: string;
+  timeoutSeconds: number;
+  offline: boolean;
+  /** At most this many runs. */
+  runs: number;
+  /** After each ok run: return true to stop early (fail-fast). */
+  stopAfter?: (samples: number[]) => boolean;
+  holder: MachineLockHolder;
+  parentEnv: NodeJS.ProcessEnv;
+  sandbox: SandboxPlan;
+  signal?: AbortSignal;
+  log: (line: string) => void;
+  heartbeatMs?: number;
+  graceMs?: number;
+}
+
+/**
+ * Runs the training up to `runs` times while holding the machine lock, so no other training shares
+ * the machine. Stops at the first crash (a crashed candidate needs no more evidence) or when
+ * `stopAfter` says so.
+ */
+export async function runSeries(opts: SeriesOptions): Promise<TrainingRun[]> {
+  const lock = await acquireMachineLock({
+    dir: opts.stateDir,
+    holder: opts.holder,
+    // A fair wait: the holder may need its whole hard timeout, twice over for a queue of one.
+    timeoutMs: opts.timeoutSeconds * 2 * 1000,
+    onWait: opts.log,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const runs: TrainingRun[] = [];
+  try {
+    for (let i = 1; i <= opts.runs; i++) {
+      opts.log(`Training run ${i}/${opts.runs}: ${opts.command}`);
+      const run = await runTraining({
+        protocol: opts.protocol,
+        command: opts.command,
+        cwd: path.resolve(opts.workdir, opts.protocol.cwd),
+        runDir: path.join(opts.runsDir, `run-${i}`),
+        timeoutSeconds: opts.timeoutSeconds,
+        offline: opts.offline,
+        parentEnv: opts.parentEnv,
+        sandbox: opts.sandbox,
+        log: opts.log,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+        ...(opts.graceMs ? { graceMs: opts.graceMs } : {}),
+      });
+      runs.push(run);
+      if (run.outcome.status === 'crash') break;
+      const samples = runs.map((r) => r.summary.primary).filter((v): v is number => v !== null);
+      if (i < opts.runs && opts.stopAfter?.(samples)) {
+        opts.log(`Stopping after ${i} run(s): the candidate is already clearly worse than the reference.`);
+        break;
+      }
+    }
+  } finally {
+    await lock.release();
+  }
+  return runs;
+}

@@ -1,0 +1,196 @@
+import path from 'node:path';
+import type { CommandRunner } from '../identity/command-runner.js';
+import { experimentBlob } from '../identity/experiment-blob.js';
+import { identifyRunner, type RunnerIdentity } from '../identity/runner-identity.js';
+import type { Outcome, Report, TrainingRun } from '../model.js';
+import { planSandbox } from '../run/sandbox.js';
+import { runSeries } from '../run/training-series.js';
+import type { Settings } from '../settings/inputs.js';
+import type { Protocol } from '../settings/protocol.js';
+import { ensureStateDir } from '../state/atomic-file.js';
+import { appendLedger, type LedgerRecord, readLedger } from '../state/ledger.js';
+import type { MachineLockHolder } from '../state/machine-lock.js';
+
+/** Everything a baseline or experiment job needs; the same for the action and the local CLI. */
+export interface JobRequest {
+  settings: Pick<
+    Settings,
+    | 'stateDir'
+    | 'offline'
+    | 'repeats'
+    | 'baselineRepeats'
+    | 'confidence'
+    | 'minImprovement'
+    | 'force'
+    | 'timeoutSeconds'
+  >;
+  protocol: Protocol;
+  /** The command to run (the `command` input or the protocol's). */
+  command: string;
+  /** Checkout root of the experiment. */
+  workdir: string;
+  /** Run directories (run.log) go below it. */
+  runsDir: string;
+  runnerName: string;
+  commit: { sha: string; subject: string; branch: string; ref: string };
+  /** Who asked for the job (actor), and why (baselines). */
+  triggeredBy: string;
+  reason?: string;
+  /** Overrides `baseline-repeats` (workflow_dispatch input). */
+  repeats?: number;
+  holder: MachineLockHolder;
+  /** The environment the training's allowlisted environment is drawn from. */
+  parentEnv: NodeJS.ProcessEnv;
+  commands: CommandRunner;
+  signal?: AbortSignal;
+  /** Job log; lines from the training arrive already neutralised. */
+  log: (line: string) => void;
+  heartbeatMs?: number;
+  graceMs?: number;
+  now?: () => Date;
+}
+
+/** A job after the preflight: identity known, sandbox planned, helpers bound. */
+export interface PreparedJob {
+  settings: JobRequest['settings'];
+  protocol: Protocol;
+  identity: RunnerIdentity;
+  trainBlob: string;
+  runnerInfo: Report['runner'];
+  commitView: NonNullable<Report['commit']>;
+  /** Runs the training up to `runs` times under the machine lock. */
+  runSeries(runs: number, stopAfter?: (samples: number[]) => boolean): Promise<TrainingRun[]>;
+  /** Earlier judged experiments of this branch under this key, oldest first. */
+  history(): Promise<Report['history']>;
+  /** Appends the ledger line for this job. */
+  record(report: Report, runs: readonly TrainingRun[], extra: Record<string, unknown>): Promise<LedgerRecord>;
+}
+
+/**
+ * Preflight shared by both modes: the data snapshot must be in place, the runner is identified,
+ * the network sandbox planned once (its absence said once), and the experiment blob hashed.
+ */
+export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
+  const { settings, protocol } = req;
+  await ensureStateDir(settings.stateDir);
+  const identity = await identifyRunner({
+    protocol,
+    command: req.command,
+    workdir: req.workdir,
+    stateDir: settings.stateDir,
+    runnerName: req.runnerName,
+    run: req.commands,
+  });
+  req.log(`Runner ${identity.hardware.label}; comparability key ${identity.keyHash}`);
+  const trainBlob = await experimentBlob(req.workdir, protocol.allowedGlobs);
+  const sandbox = await planSandbox({ offline: settings.offline });
+  if (settings.offline) req.log(`Network isolation: ${sandbox.info.kind} (${sandbox.info.detail})`);
+  const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
+  const now = req.now ?? (() => new Date());
+  const runnerInfo: Report['runner'] = {
+    name: req.runnerName,
+    label: identity.hardware.label,
+    keyHash: identity.keyHash,
+    ramBytes: identity.hardware.memoryBytes,
+  };
+  const started = now();
+  return {
+    settings,
+    protocol,
+    identity,
+    trainBlob,
+    runnerInfo,
+    commitView: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob },
+    runSeries: (runs, stopAfter) =>
+      runSeries({
+        protocol,
+        command: req.command,
+        workdir: req.workdir,
+        runsDir: req.runsDir,
+        stateDir: settings.stateDir,
+        timeoutSeconds,
+        offline: settings.offline,
+        runs,
+        ...(stopAfter ? { stopAfter } : {}),
+        holder: req.holder,
+        parentEnv: req.parentEnv,
+        sandbox,
+        log: req.log,
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.heartbeatMs ? { heartbeatMs: req.heartbeatMs } : {}),
+        ...(req.graceMs ? { graceMs: req.graceMs } : {}),
+      }),
+    async history() {
+      const { records } = await readLedger(settings.stateDir, {
+        keyHash: identity.keyHash,
+        branch: req.commit.branch,
+        mode: 'experiment',
+      });
+      return records
+        .filter((r) => r.status !== 'rejected' && r.status !== 'skipped')
+        .map((r) => ({
+          sha: r.commit ?? '',
+          subject: typeof r['subject'] === 'string' ? r['subject'] : '',
+          value: typeof r.value === 'number' ? r.value : null,
+          status: r.status,
+        }));
+    },
+    async record(report, runs, extra) {
+      const record: LedgerRecord = {
+        at: now().toISOString(),
+        keyHash: identity.keyHash,
+        trainBlob,
+        status: report.status,
+        commit: req.commit.sha,
+        subject: req.commit.subject,
+        branch: req.commit.branch,
+        ref: req.commit.ref,
+        mode: report.mode,
+        components: { ...identity.components },
+        value: report.value ?? null,
+        samples: report.samples ?? [],
+        metrics: Object.fromEntries(
+          Object.entries(runs.at(-1)?.summary.metrics ?? {}).filter(([, v]) => Number.isFinite(v)),
+        ),
+        outcome: runs.map((r) => outcomeSummary(r.outcome)),
+        ...(report.verdict ? { verdict: report.verdict } : {}),
+        durations: {
+          totalMs: now().getTime() - started.getTime(),
+          runsMs: runs.reduce((a, r) => a + r.exit.durationMs, 0),
+        },
+        runner: { name: req.runnerName, label: identity.hardware.label },
+        triggeredBy: req.triggeredBy,
+        runDirs: runs.map((r) => r.runDir),
+        ...extra,
+      };
+      await appendLedger(settings.stateDir, record);
+      return record;
+    },
+  };
+}
+
+/** Warnings of every run, each said once. */
+export function runWarnings(runs: readonly TrainingRun[]): string[] {
+  return [...new Set(runs.flatMap((r) => r.warnings))];
+}
+
+/** The report's crash section from a crash outcome. */
+export function crashSection(outcome: Extract<Outcome, { status: 'crash' }>): NonNullable<Report['crash']> {
+  return {
+    kind: outcome.kind,
+    reason: outcome.reason,
+    excerpt: outcome.excerpt,
+    ...(outcome.hint ? { hint: outcome.hint } : {}),
+  };
+}
+
+function outcomeSummary(outcome: Outcome): Record<string, string> {
+  return outcome.status === 'ok'
+    ? { status: 'ok' }
+    : { status: 'crash', kind: outcome.kind, reason: outcome.reason };
+}
+
+/** Default run directory root inside a parent (RUNNER_TEMP in the action, the state dir locally). */
+export function runsDirFor(parent: string, label: string): string {
+  return path.join(parent, 'autoresearch-ci-runs', `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${Date.now()}`);
+}
