@@ -28,3 +28,28 @@ export async function describeCheckout(dir: string): Promise<CheckoutInfo | unde
     return undefined;
   }
 }
+
+/**
+ * Paths changed from `base` to `head` in a local clone (renames give both names), or undefined when
+ * the clone lacks either commit. `base` may be a branch name (a new branch: its default branch).
+ */
+export async function localChangedPaths(
+  dir: string,
+  base: string,
+  head: string,
+): Promise<string[] | undefined> {
+  const git = simpleGit({ baseDir: dir });
+  for (const candidate of [base, `origin/${base}`]) {
+    try {
+      const out = await git.raw(['diff', '--name-status', '-M', `${candidate}...${head}`, '--']);
+      const paths = new Set<string>();
+      for (const line of out.split('\n')) {
+        for (const p of line.split('\t').slice(1)) if (p) paths.add(p);
+      }
+      return [...paths].sort();
+    } catch {
+      // Not in this clone under that name; try the next.
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,312 @@
+import path from 'node:path';
+import { describeCheckout, localChangedPaths } from './event/checkout.js';
+import type { JobContext } from './event/context.js';
+import { checkChangedPaths, describeOffending } from './event/path-guard.js';
+import { type Plan, planJob } from './event/plan.js';
+import { checkTrust } from './event/trust.js';
+import type { RepositoryApi } from './github/repository-api.js';
+import type { CommandRunner } from './identity/command-runner.js';
+import type { Report, Status } from './model.js';
+import {
+  type PublishOutcome,
+  type PublishSinks,
+  publishReport,
+  type ResultsTarget,
+} from './publish/publish-report.js';
+import { renderProgressComment } from './publish/render-comment.js';
+import { commentMarker, upsertStickyComment } from './publish/sticky-comment.js';
+import { INPUT_DEFAULTS, type Settings } from './settings/inputs.js';
+import type { Protocol } from './settings/protocol.js';
+import { establishBaseline } from './verdict/establish-baseline.js';
+import type { JobRequest } from './verdict/job.js';
+import { judgeExperiment } from './verdict/judge-experiment.js';
+
+/** What the action flow needs from the outside world, passed in so tests can hand in local ones. */
+export interface ActionDeps {
+  settings: Settings;
+  protocol: Protocol;
+  ctx: JobContext;
+  /** Bound to the repository; absent without a token (then PR trust cannot be checked). */
+  api?: RepositoryApi;
+  commands: CommandRunner;
+  sinks: PublishSinks;
+  /** Notices and warnings for the job log (annotations). */
+  notice: (line: string) => void;
+  warning: (line: string) => void;
+  parentEnv: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  /** Where run directories and result.json go. */
+  workDir: string;
+}
+
+/** How the job ended, for the step's exit status. */
+export interface ActionResult {
+  report: Report;
+  published: PublishOutcome;
+}
+
+/**
+ * The action: plan from the event, refuse untrusted or protocol-breaking commits before anything
+ * of theirs runs, judge (or baseline), then publish. Always returns a report, also for skips,
+ * refusals and rejections, so every path ends in a job summary and outputs.
+ */
+export async function runAction(deps: ActionDeps): Promise<ActionResult> {
+  const { settings, ctx, protocol } = deps;
+  const plan = planJob(ctx, settings);
+  const marker = commentMarker(ctx.runnerName);
+  const earlierErrors: string[] = [];
+
+  if (plan.kind === 'skip') return finish(deps, skipped(deps, plan.reason), undefined, earlierErrors);
+
+  if (plan.kind === 'experiment') {
+    if (plan.fromPullRequest && !deps.api) {
+      return finish(
+        deps,
+        skipped(deps, 'no github-token: the actor of a pull request cannot be checked, so nothing runs'),
+        undefined,
+        earlierErrors,
+      );
+    }
+    if (deps.api) {
+      const trust = await checkTrust(plan, ctx, settings, deps.api);
+      if (!trust.trusted) return finish(deps, skipped(deps, trust.reason, plan), undefined, earlierErrors);
+      deps.sinks.log(`Trusted: ${trust.note}`);
+    }
+  }
+
+  await assertCheckoutIs(settings.workingDirectory, plan.sha);
+  const issueNumber =
+    plan.kind === 'experiment' ? await findPullRequest(deps, plan, earlierErrors) : undefined;
+  const commentTarget =
+    settings.comment && deps.api && issueNumber !== undefined
+      ? { api: deps.api, issueNumber, marker }
+      : undefined;
+
+  if (plan.kind === 'experiment') {
+    const rejection = await guardPaths(deps, plan);
+    if (rejection) return finish(deps, rejection, commentTarget, earlierErrors);
+  }
+
+  const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? '';
+  if (commentTarget) {
+    try {
+      await upsertStickyComment(
+        commentTarget.api,
+        commentTarget.issueNumber,
+        marker,
+        renderProgressComment({
+          marker,
+          runnerLabel: ctx.runnerName,
+          commit: { sha: plan.sha, subject },
+          startedAt: new Date(),
+          budgetSeconds: protocol.budgetSeconds,
+        }),
+      );
+    } catch (error) {
+      earlierErrors.push(`the "training…" comment could not be written: ${(error as Error).message}`);
+    }
+  }
+
+  const request: JobRequest = {
+    settings,
+    protocol,
+    command: settings.command ?? protocol.command,
+    workdir: settings.workingDirectory,
+    runsDir: path.join(deps.workDir, 'runs'),
+    runnerName: ctx.runnerName,
+    commit: { sha: plan.sha, subject, branch: plan.branch, ref: `refs/heads/${plan.branch}` },
+    triggeredBy: ctx.actor,
+    ...(plan.kind === 'baseline'
+      ? { reason: plan.reason, ...(plan.repeats ? { repeats: plan.repeats } : {}) }
+      : {}),
+    holder: {
+      repo: `${ctx.owner}/${ctx.repo}`,
+      runId: `${ctx.runId}/${ctx.runAttempt}`,
+      pid: process.pid,
+      runner: ctx.runnerName,
+    },
+    parentEnv: deps.parentEnv,
+    commands: deps.commands,
+    signal: deps.signal,
+    log: deps.sinks.log,
+  };
+  const { report } =
+    plan.kind === 'baseline' ? await establishBaseline(request) : await judgeExperiment(request);
+  const results = resultsTarget(deps, plan.branch);
+  return finish(
+    deps,
+    report,
+    commentTarget && { ...commentTarget, cancelled: report.crash?.kind === 'cancelled' },
+    earlierErrors,
+    results,
+  );
+}
+
+/** Step failure per `fail-on`: crash/rejected (crash), also regressed (regression), or never. */
+export function shouldFail(report: Report, failOn: Settings['failOn']): boolean {
+  if (failOn === 'never') return false;
+  const broken: Status[] = ['crash', 'rejected'];
+  if (broken.includes(report.status)) return true;
+  return failOn === 'regression' && report.verdict === 'regressed';
+}
+
+async function finish(
+  deps: ActionDeps,
+  report: Report,
+  comment: { api: RepositoryApi; issueNumber: number; marker: string; cancelled?: boolean } | undefined,
+  earlierErrors: string[],
+  results?: ResultsTarget,
+): Promise<ActionResult> {
+  if (report.status === 'skipped')
+    deps.notice(`autoresearch-ci skipped: ${report.skipped?.reason ?? report.headline}`);
+  const published = await publishReport({
+    report,
+    protocol: deps.protocol,
+    outDir: deps.workDir,
+    sinks: deps.sinks,
+    ...(comment ? { comment } : {}),
+    ...(results ? { results } : {}),
+    earlierErrors,
+  });
+  for (const error of published.errors) deps.warning(error);
+  return { report, published };
+}
+
+function skipped(deps: ActionDeps, reason: string, plan?: Plan): Report {
+  return {
+    mode: plan?.kind === 'baseline' ? 'baseline' : 'experiment',
+    status: 'skipped',
+    headline: `Skipped: ${reason}`,
+    skipped: { reason },
+    runner: { name: deps.ctx.runnerName, label: deps.ctx.runnerName },
+    ...(plan && plan.kind !== 'skip' ? { commit: { sha: plan.sha, subject: '', branch: plan.branch } } : {}),
+    primary: { name: deps.protocol.primary.name, direction: deps.protocol.primary.direction },
+    figures: {},
+    warnings: [],
+    history: [],
+    budgetSeconds: deps.protocol.budgetSeconds,
+  };
+}
+
+/** The training must run on exactly the commit the event names, not a merge commit or another ref. */
+async function assertCheckoutIs(dir: string, sha: string): Promise<void> {
+  const checkout = await describeCheckout(dir);
+  if (!checkout || !sha) return;
+  if (checkout.sha !== sha) {
+    throw new Error(
+      `working-directory ${dir} holds commit ${checkout.sha.slice(0, 7)}, but the event is for ${sha.slice(0, 7)}. Check out the experiment commit (actions/checkout with ref: \${{ github.event.pull_request.head.sha || github.sha }}).`,
+    );
+  }
+}
+
+async function findPullRequest(
+  deps: ActionDeps,
+  plan: Extract<Plan, { kind: 'experiment' }>,
+  errors: string[],
+): Promise<number | undefined> {
+  if (plan.pullRequest) return plan.pullRequest.number;
+  if (!deps.api || !deps.settings.comment) return undefined;
+  try {
+    const found = await deps.api.pullRequestsFor(plan.sha, plan.branch);
+    const open = found.find((pr) => pr.state === 'open') ?? found[0];
+    if (!open) deps.sinks.log(`No pull request for ${plan.branch}; the result goes to the job summary only.`);
+    return open?.number;
+  } catch (error) {
+    errors.push(`the pull request for ${plan.branch} could not be looked up: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+async function guardPaths(
+  deps: ActionDeps,
+  plan: Extract<Plan, { kind: 'experiment' }>,
+): Promise<Report | undefined> {
+  const base = plan.diffBase ?? plan.defaultBranch;
+  const { paths, truncated } = await changedPaths(deps, base, plan.sha);
+  const ignored = deps.settings.resultsBranch === '' ? resultsFilePath(deps, plan.branch) : undefined;
+  const offending = checkChangedPaths(
+    paths.filter((p) => p !== ignored),
+    deps.protocol,
+  );
+  const lines = describeOffending(offending, deps.protocol);
+  if (truncated)
+    lines.push(
+      'the change touches more files than GitHub lists (300); an experiment changes only the allowed files',
+    );
+  if (lines.length === 0) {
+    deps.sinks.log(
+      `Protocol guard: ${paths.length} changed path(s) since ${base.slice(0, 12)}, all allowed.`,
+    );
+    return undefined;
+  }
+  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(', ')} may change)`;
+  return {
+    mode: 'experiment',
+    status: 'rejected',
+    headline: `Rejected: ${reason}. Nothing was run.`,
+    rejected: { reason, paths: lines },
+    runner: { name: deps.ctx.runnerName, label: deps.ctx.runnerName },
+    commit: { sha: plan.sha, subject: '', branch: plan.branch },
+    primary: { name: deps.protocol.primary.name, direction: deps.protocol.primary.direction },
+    figures: {},
+    warnings: [],
+    history: [],
+    budgetSeconds: deps.protocol.budgetSeconds,
+  };
+}
+
+/**
+ * The experiment's changed paths: from the API when it answers, else from the local clone (which
+ * holds the history when checked out with fetch-depth 0). Neither → the guard cannot vouch for the
+ * commit, and nothing runs.
+ */
+async function changedPaths(
+  deps: ActionDeps,
+  base: string,
+  head: string,
+): Promise<{ paths: string[]; truncated: boolean }> {
+  let apiError: unknown;
+  if (deps.api) {
+    try {
+      return await deps.api.changedPaths(base, head);
+    } catch (error) {
+      apiError = error;
+    }
+  }
+  const local = await localChangedPaths(deps.settings.workingDirectory, base, head);
+  if (local) {
+    if (apiError)
+      deps.warning(
+        `the API could not list the changed paths (${(apiError as Error).message}); used the local clone instead`,
+      );
+    return { paths: local, truncated: false };
+  }
+  throw new Error(
+    `cannot list the paths ${head.slice(0, 7)} changes since ${base.slice(0, 12)}: ${apiError ? `the API failed (${(apiError as Error).message})` : 'no github-token'} and the local clone lacks that history (use actions/checkout with fetch-depth: 0). The protocol guard must see them before anything runs.`,
+  );
+}
+
+function resultsTarget(deps: ActionDeps, branch: string): ResultsTarget | undefined {
+  const { settings, ctx } = deps;
+  if (!settings.githubToken || ctx.eventName === 'local') return undefined;
+  return {
+    remoteUrl: `${ctx.serverUrl.replace(/\/+$/, '')}/${ctx.owner}/${ctx.repo}.git`,
+    token: settings.githubToken,
+    branch: settings.resultsBranch || branch,
+    filePath: resultsFilePath(deps, branch),
+    orphan: settings.resultsBranch !== '',
+    runnerName: ctx.runnerName,
+  };
+}
+
+function resultsFilePath(deps: ActionDeps, branch: string): string {
+  const runner = deps.ctx.runnerName.replace(/[^A-Za-z0-9._-]/g, '_');
+  // Next to train.py the protocol's own results file is the natural place.
+  if (deps.settings.resultsBranch === '' && deps.settings.resultsPath === INPUT_DEFAULTS['results-path']) {
+    return deps.protocol.results.path;
+  }
+  return deps.settings.resultsPath
+    .replaceAll('{branch}', branch)
+    .replaceAll('{runner}', runner)
+    .replace(/^\/+/, '');
+}

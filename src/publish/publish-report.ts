@@ -1,0 +1,151 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RepositoryApi } from '../github/repository-api.js';
+import type { Report } from '../model.js';
+import type { Protocol } from '../settings/protocol.js';
+import { type OutputName, type PublishedRefs, reportOutputs } from './outputs.js';
+import { renderCancelledComment, renderComment } from './render-comment.js';
+import { renderJobSummary } from './render-summary.js';
+import { commitResultRow } from './results-commit.js';
+import { upsertStickyComment } from './sticky-comment.js';
+
+/** Where the results.tsv row goes. */
+export interface ResultsTarget {
+  remoteUrl: string;
+  token: string;
+  branch: string;
+  /** Path of results.tsv on that branch, placeholders already filled. */
+  filePath: string;
+  /** Create the branch as an orphan when missing (a dedicated results branch). */
+  orphan: boolean;
+  runnerName: string;
+}
+
+/** What the publisher writes to; the action passes @actions/core, tests their own. */
+export interface PublishSinks {
+  setOutput: (name: OutputName, value: string) => void;
+  writeSummary: (markdown: string) => Promise<void>;
+  log: (line: string) => void;
+}
+
+/** Everything {@link publishReport} may do; absent parts are skipped. */
+export interface PublishRequest {
+  report: Report;
+  protocol: Protocol;
+  /** Directory for result.json. */
+  outDir: string;
+  sinks: PublishSinks;
+  /** Sticky comment target. */
+  comment?: {
+    api: RepositoryApi;
+    issueNumber: number;
+    marker: string;
+    botLogin?: string;
+    cancelled?: boolean;
+  };
+  results?: ResultsTarget;
+  /** Failures before publishing (e.g. a pull request lookup), shown with the publishing ones. */
+  earlierErrors?: string[];
+}
+
+/** What was published, and what failed to be. */
+export interface PublishOutcome extends PublishedRefs {
+  errors: string[];
+}
+
+/**
+ * Publishes a report everywhere it belongs. Each destination fails alone: a failed comment or
+ * push never stops the others, and every failure is listed in the job summary and returned, so the
+ * result is never lost (it is already in the runner's ledger; result.json, outputs and summary
+ * carry it too).
+ */
+export async function publishReport(req: PublishRequest): Promise<PublishOutcome> {
+  const { report, sinks } = req;
+  const errors = [...(req.earlierErrors ?? [])];
+  const refs: PublishedRefs = {};
+
+  const resultJson = path.join(req.outDir, 'result.json');
+  try {
+    await mkdir(req.outDir, { recursive: true });
+    await writeFile(resultJson, `${JSON.stringify(report, null, 2)}\n`);
+    refs.resultJson = resultJson;
+  } catch (error) {
+    errors.push(`result.json could not be written to ${resultJson}: ${message(error)}`);
+  }
+
+  if (req.comment) {
+    const { api, issueNumber, marker, botLogin, cancelled } = req.comment;
+    try {
+      const body = cancelled
+        ? renderCancelledComment({
+            marker,
+            runnerLabel: report.runner.label,
+            commit: { sha: report.commit?.sha ?? '', subject: report.commit?.subject ?? '' },
+            cancelledAt: new Date(),
+          })
+        : renderComment(report, { marker });
+      const comment = await upsertStickyComment(api, issueNumber, marker, body, botLogin);
+      refs.commentUrl = comment.url;
+      sinks.log(`Comment updated: ${comment.url}`);
+    } catch (error) {
+      errors.push(`the pull request comment on #${issueNumber} could not be written: ${message(error)}`);
+    }
+  }
+
+  if (
+    req.results &&
+    report.commit &&
+    (report.status === 'keep' || report.status === 'discard' || report.status === 'crash')
+  ) {
+    const target = req.results;
+    try {
+      const { commitSha, changed } = await commitResultRow({
+        remoteUrl: target.remoteUrl,
+        token: target.token,
+        branch: target.branch,
+        filePath: target.filePath,
+        columns: req.protocol.results.columns,
+        row: {
+          commit: report.commit.sha,
+          value: report.status === 'crash' ? null : (report.value ?? null),
+          memoryGb: report.status === 'crash' ? null : (report.figures.peakMemoryGb ?? null),
+          status: report.status === 'crash' ? req.protocol.crashStatus : report.status,
+          description: describeRow(report),
+          metricColumn: req.protocol.primary.name,
+          extra: { runner: target.runnerName },
+        },
+        identity: { commit: report.commit.sha, runnerOrKey: target.runnerName },
+        message: `results: ${report.status} ${report.commit.sha.slice(0, 7)} on ${target.runnerName} [skip ci]`,
+        orphan: target.orphan,
+        log: sinks.log,
+      });
+      refs.resultsCommit = commitSha;
+      sinks.log(
+        `${changed ? 'Recorded' : 'Already recorded'} in ${target.filePath} on ${target.branch} (${commitSha.slice(0, 7)})`,
+      );
+    } catch (error) {
+      errors.push(`the results.tsv row could not be pushed to ${target.branch}: ${message(error)}`);
+    }
+  }
+
+  const outputs = reportOutputs(report, refs);
+  for (const [name, value] of Object.entries(outputs)) sinks.setOutput(name as OutputName, value);
+  try {
+    await sinks.writeSummary(renderJobSummary(report, { publishErrors: errors }));
+  } catch (error) {
+    errors.push(`the job summary could not be written: ${message(error)}`);
+  }
+  return { ...refs, errors };
+}
+
+/** results.tsv description: the commit subject, or what a baseline was made of. */
+function describeRow(report: Report): string {
+  if (report.mode === 'baseline' && report.baseline) {
+    return `baseline (n=${report.baseline.n}, σ=${report.baseline.sigma.toFixed(4)})`;
+  }
+  return report.commit?.subject ?? '';
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,322 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GitHubEmulator, startEmulator } from '../emulator/server.js';
+import { pullRequestPayload, pushPayload, workflowDispatchPayload } from '../emulator/webhook-payloads.js';
+import { PREPARE_PY, protocolJson, trainPy } from './project.js';
+import { type ActionRun, runActionProcess } from './run-action.js';
+
+const sharedProtocol = JSON.parse(
+  await readFile(
+    path.resolve(import.meta.dirname, '../../src/settings/autoresearch-mlx.protocol.json'),
+    'utf8',
+  ),
+);
+const OWNER = 'lab';
+const REPO = 'mini';
+const RESULTS = 'autoresearch-results';
+
+let gh: GitHubEmulator;
+let home: string;
+let mainSha: string;
+
+/** Pushes a commit to an experiment branch and runs the action on its push event. */
+async function pushExperiment(
+  branch: string,
+  files: Record<string, string | null>,
+  message: string,
+  extra: Partial<Parameters<typeof runActionProcess>[0]> = {},
+): Promise<{ sha: string; run: ActionRun }> {
+  const before = (await gh.resolveRef(OWNER, REPO, `refs/heads/${branch}`)) ?? mainSha;
+  const sha = await gh.commitTo(OWNER, REPO, branch, files, message);
+  const payload = await pushPayload(gh, OWNER, REPO, { ref: branch, before, sender: 'alice' });
+  const run = await runActionProcess({
+    gh,
+    owner: OWNER,
+    repo: REPO,
+    eventName: 'push',
+    payload,
+    sha,
+    ref: `refs/heads/${branch}`,
+    actor: 'alice',
+    home,
+    ...extra,
+  });
+  return { sha, run };
+}
+
+async function resultsFile(file = 'autoresearch/exp/mac-mini-1/results.tsv'): Promise<string> {
+  return gh.readFile(OWNER, REPO, RESULTS, file);
+}
+
+function stickyComments(pr: number) {
+  return gh
+    .comments(OWNER, REPO, pr)
+    .filter((c) => c.body.startsWith('<!-- autoresearch-ci:runner=mac-mini-1 -->'));
+}
+
+const ledgerLines = async () =>
+  (await readFile(path.join(home, '.autoresearch-ci', 'ledger.jsonl'), 'utf8')).trim().split('\n');
+
+beforeAll(async () => {
+  gh = await startEmulator();
+  home = await mkdtemp(path.join(tmpdir(), 'arci-home-'));
+  const repo = await gh.createRepo(OWNER, REPO, {
+    defaultBranch: 'main',
+    files: {
+      'prepare.py': PREPARE_PY,
+      'train.py': trainPy({ value: 1.8 }),
+      'protocol.json': protocolJson(sharedProtocol),
+      'README.md': '# mini\n',
+    },
+  });
+  mainSha = (await gh.resolveRef(OWNER, REPO, 'refs/heads/main'))!;
+  expect(repo.fullName).toBe('lab/mini');
+  // The runner's one-time data prep, into the runner's home.
+  const prep = await mkdtemp(path.join(tmpdir(), 'arci-prep-'));
+  await writeFile(path.join(prep, 'prepare.py'), PREPARE_PY);
+  await execa('python3', ['prepare.py'], { cwd: prep, env: { ...process.env, HOME: home } });
+  await rm(prep, { recursive: true });
+  gh.setPermission(OWNER, REPO, 'alice', 'write');
+  gh.setPermission(OWNER, REPO, 'mallory', 'read');
+});
+
+afterAll(async () => {
+  gh.assertNoViolations();
+  await gh.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('the GitHub round trip', () => {
+  let prNumber: number;
+  let betterSha: string;
+
+  it('establishes the baseline on workflow_dispatch and records it', async () => {
+    const payload = workflowDispatchPayload(gh, OWNER, REPO, {
+      ref: 'main',
+      inputs: { reason: 'first baseline' },
+      sender: 'alice',
+    });
+    const run = await runActionProcess({
+      gh,
+      owner: OWNER,
+      repo: REPO,
+      eventName: 'workflow_dispatch',
+      payload,
+      sha: mainSha,
+      ref: 'refs/heads/main',
+      actor: 'alice',
+      home,
+    });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs.status).toBe('keep');
+    expect(Number(run.outputs['baseline-val-bpb'])).toBeCloseTo(1.8, 1);
+    expect(Number(run.outputs.sigma)).toBeGreaterThan(0);
+    expect(run.summary).toContain('Baseline established');
+    const tsv = await gh.readFile(OWNER, REPO, RESULTS, 'main/mac-mini-1/results.tsv');
+    expect(tsv.split('\n')[0]).toBe('commit\tval_bpb\tmemory_gb\tstatus\tdescription');
+    expect(tsv).toMatch(
+      new RegExp(
+        `^${mainSha.slice(0, 7)}\\t1\\.[78]\\d{5}\\t2\\.0\\tkeep\\tbaseline \\(n=3, σ=0\\.\\d{4}\\)$`,
+        'm',
+      ),
+    );
+  });
+
+  it('keeps a better experiment pushed to its branch, comments on its PR and appends the row', async () => {
+    await gh.commitTo(OWNER, REPO, 'autoresearch/exp', {}, 'start branch');
+    const pr = await gh.addPullRequest(OWNER, REPO, {
+      head: 'autoresearch/exp',
+      base: 'main',
+      user: 'alice',
+    });
+    prNumber = pr.number;
+    const { sha, run } = await pushExperiment(
+      'autoresearch/exp',
+      { 'train.py': trainPy({ value: 1.7 }) },
+      'experiment: lower the learning rate',
+      {
+        env: { GITHUB_TOKEN: 'ghs_shouldNeverReachTraining000000000000' },
+      },
+    );
+    betterSha = sha;
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs).toMatchObject({
+      status: 'keep',
+      verdict: 'improved',
+      runner: expect.stringContaining('mac-mini-1'),
+    });
+    expect(Number(run.outputs.delta)).toBeLessThan(-0.05);
+    expect(run.outputs['comment-url']).toMatch(/\/pull\/\d+#issuecomment-\d+$/);
+    expect(run.outputs['results-commit']).toMatch(/^[0-9a-f]{40}$/);
+    const result = JSON.parse(await readFile(run.outputs['result-json']!, 'utf8'));
+    expect(result).toMatchObject({ status: 'keep', verdict: 'improved', commit: { sha } });
+    // The training's `::set-output` line never became a workflow command.
+    expect(run.stdout).not.toMatch(/^::set-output/m);
+    const comments = stickyComments(prNumber);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('Improved');
+    expect(await resultsFile()).toMatch(
+      new RegExp(`^${sha.slice(0, 7)}\\t1\\.[67]\\d{5}\\t2\\.0\\tkeep\\tlower the learning rate$`, 'm'),
+    );
+    const runLog = await readFile(
+      path.join(JSON.parse((await ledgerLines()).at(-1)!).runDirs[0], 'run.log'),
+      'utf8',
+    );
+    expect(runLog).toContain('val_bpb');
+    expect(runLog).not.toContain('ghs_shouldNeverReachTraining');
+  });
+
+  it('discards a worse experiment and updates the same comment', async () => {
+    const { run } = await pushExperiment(
+      'autoresearch/exp',
+      { 'train.py': trainPy({ value: 1.95 }) },
+      'experiment: wider model',
+    );
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs).toMatchObject({ status: 'discard', verdict: 'regressed' });
+    const comments = stickyComments(prNumber);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('Regressed');
+    expect((await resultsFile()).trim().split('\n')).toHaveLength(3);
+  });
+
+  it('records a crash, fails the step and writes a crash row', async () => {
+    const { sha, run } = await pushExperiment(
+      'autoresearch/exp',
+      { 'train.py': trainPy({ crash: true }) },
+      'experiment: bigger batch',
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs).toMatchObject({ status: 'crash', verdict: 'crashed' });
+    expect(run.summary).toContain('ValueError');
+    expect(await resultsFile()).toMatch(
+      new RegExp(`^${sha.slice(0, 7)}\\t0\\.000000\\t0\\.0\\tcrash\\tbigger batch$`, 'm'),
+    );
+    expect(stickyComments(prNumber)[0]!.body).toContain('exception');
+  });
+
+  it('rejects a commit touching the immutable harness without running it', async () => {
+    const before = (await ledgerLines()).length;
+    const { run } = await pushExperiment(
+      'autoresearch/exp',
+      { 'train.py': trainPy({ value: 1.5 }), 'prepare.py': `${PREPARE_PY}\n# tweak\n` },
+      'experiment: faster eval',
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe('rejected');
+    expect(run.summary).toContain('prepare.py is part of the immutable harness');
+    expect(await ledgerLines()).toHaveLength(before);
+    // Put the harness back for the next experiments.
+    await gh.commitTo(OWNER, REPO, 'autoresearch/exp', { 'prepare.py': PREPARE_PY }, 'restore prepare.py');
+  });
+
+  it('refuses a fork pull request without running any of its code', async () => {
+    await gh.createRepo('mallory', REPO, { forkOf: `${OWNER}/${REPO}` });
+    await gh.commitTo(
+      'mallory',
+      REPO,
+      'autoresearch/evil',
+      { 'train.py': trainPy({ value: 0.1 }) },
+      'experiment: totally legit',
+    );
+    const pr = await gh.addPullRequest(OWNER, REPO, {
+      head: 'autoresearch/evil',
+      headRepo: `mallory/${REPO}`,
+      base: 'main',
+      user: 'mallory',
+    });
+    const payload = pullRequestPayload(gh, OWNER, REPO, pr.number, 'opened', { sender: 'mallory' });
+    const before = (await ledgerLines()).length;
+    const run = await runActionProcess({
+      gh,
+      owner: OWNER,
+      repo: REPO,
+      eventName: 'pull_request',
+      payload,
+      sha: mainSha,
+      ref: `refs/pull/${pr.number}/merge`,
+      actor: 'mallory',
+      home,
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.status).toBe('skipped');
+    expect(run.stdout).toMatch(/::notice::.*fork/);
+    expect(run.summary).toContain('fork');
+    expect(await ledgerLines()).toHaveLength(before);
+  });
+
+  it('does not run or duplicate a train.py already scored on this runner', async () => {
+    const rowsBefore = await resultsFile();
+    const payload = await pushPayload(gh, OWNER, REPO, {
+      ref: 'autoresearch/exp',
+      before: mainSha,
+      after: betterSha,
+      sender: 'alice',
+    });
+    const run = await runActionProcess({
+      gh,
+      owner: OWNER,
+      repo: REPO,
+      eventName: 'push',
+      payload,
+      sha: betterSha,
+      ref: 'refs/heads/autoresearch/exp',
+      actor: 'alice',
+      home,
+    });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs.status).toBe('keep');
+    expect(run.summary).toContain('already scored');
+    expect(await resultsFile()).toBe(rowsBefore);
+  });
+
+  it('lands both rows when two jobs push results at once', async () => {
+    const [a, b] = await Promise.all([
+      pushExperiment('autoresearch/a', { 'train.py': trainPy({ value: 1.79 }) }, 'experiment: a', {
+        inputs: { 'results-path': 'shared/results.tsv' },
+      }),
+      pushExperiment('autoresearch/b', { 'train.py': trainPy({ value: 1.81 }) }, 'experiment: b', {
+        inputs: { 'results-path': 'shared/results.tsv' },
+        runnerName: 'mac-mini-2',
+      }),
+    ]);
+    expect(a.run.exitCode, a.run.stdout).toBe(0);
+    expect(b.run.exitCode, b.run.stdout).toBe(0);
+    const tsv = await resultsFile('shared/results.tsv');
+    expect(tsv).toContain(`${a.sha.slice(0, 7)}\t`);
+    expect(tsv).toContain(`${b.sha.slice(0, 7)}\t`);
+    expect(`${a.run.stdout}${b.run.stdout}`).toMatch(/waiting|busy|held by/i);
+  });
+
+  it('rides out API errors with retries', async () => {
+    gh.failNext(2, 502);
+    const { run } = await pushExperiment(
+      'autoresearch/exp',
+      { 'train.py': trainPy({ value: 1.78 }) },
+      'experiment: retry me',
+    );
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs['comment-url']).not.toBe('');
+  });
+
+  it('keeps the result when the API is down: summary, outputs and ledger still have it', async () => {
+    gh.setDown(true);
+    try {
+      const { sha, run } = await pushExperiment(
+        'autoresearch/exp',
+        { 'train.py': trainPy({ value: 1.77 }) },
+        'experiment: offline api',
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.outputs.status).toBe('discard');
+      expect(run.outputs['val-bpb']).toMatch(/^1\.7\d+$/);
+      expect(run.summary).toContain('Not published');
+      expect(JSON.parse((await ledgerLines()).at(-1)!)).toMatchObject({ commit: sha, status: 'discard' });
+    } finally {
+      gh.setDown(false);
+    }
+  });
+});
