@@ -180,20 +180,6 @@ export async function latestBaselineAnyKey(
   );
 }
 
-/**
- * What differs between two key component objects, one line per changed field, nested fields in
- * dotted form: `macos: "15.1" → "15.2"`, `mlx: (absent) → "0.21.0"`.
- * @param stored the components of the stored baseline
- * @param current the components of the caller's key
- */
-export function diffComponents(stored: KeyComponents, current: KeyComponents): string[] {
-  const a = flatten(stored);
-  const b = flatten(current);
-  const names = [...new Set([...a.keys(), ...b.keys()])].sort();
-  const show = (v: string | undefined): string => v ?? '(absent)';
-  return names.filter((n) => a.get(n) !== b.get(n)).map((n) => `${n}: ${show(a.get(n))} → ${show(b.get(n))}`);
-}
-
 function latest(
   baselines: Baselines,
   keep: (hash: string, components: KeyComponents) => boolean,
@@ -206,17 +192,4 @@ function latest(
     }
   }
   return best;
-}
-
-/** Leaves as JSON text by dotted path; arrays stay whole (a changed list is one change). */
-function flatten(value: KeyComponents, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  for (const [key, child] of Object.entries(value)) {
-    const name = prefix ? `${prefix}.${key}` : key;
-    if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
-      flatten(child as KeyComponents, name, out);
-    } else if (child !== undefined) {
-      out.set(name, JSON.stringify(child));
-    }
-  }
-  return out;
 }
