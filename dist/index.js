@@ -57131,11 +57131,12 @@ async function judgeExperiment(req) {
 }
 async function reportDuplicate(job, earlier) {
   const when = earlier.at.slice(0, 16).replace("T", " ");
+  const isBaseline = earlier.mode === "baseline";
   const report = {
     mode: "experiment",
-    status: earlier.status,
-    ...earlier.verdict ? { verdict: earlier.verdict } : {},
-    headline: `This train.py (blob ${job.trainBlob.slice(0, 12)}) was already scored on this runner at ${when} UTC as commit ${(earlier.commit ?? "").slice(0, 7)}: ${earlier.status}. Not run again; set force: true to re-run it.`,
+    status: isBaseline ? "discard" : earlier.status,
+    ...isBaseline ? { verdict: "within-noise" } : earlier.verdict ? { verdict: earlier.verdict } : {},
+    headline: isBaseline ? `This train.py (blob ${job.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when} UTC: nothing changed, so it was not run again (set force: true to re-run it).` : `This train.py (blob ${job.trainBlob.slice(0, 12)}) was already scored on this runner at ${when} UTC as commit ${(earlier.commit ?? "").slice(0, 7)}: ${earlier.status}. Not run again; set force: true to re-run it.`,
     runner: job.runnerInfo,
     commit: { ...job.commitView },
     value: typeof earlier.value === "number" ? earlier.value : null,
