@@ -302,6 +302,27 @@ describe('the GitHub round trip', () => {
     expect(run.outputs['comment-url']).not.toBe('');
   });
 
+  it('forwards job cancellation to the training and marks the comment cancelled', async () => {
+    let signalledAt = 0;
+    const hang = `${trainPy({ value: 1.7 })}\nimport time\ntime.sleep(600)\n`.replace(
+      'print("---")',
+      'time.sleep(600)\nprint("---")',
+    );
+    const { run } = await pushExperiment('autoresearch/exp', { 'train.py': hang }, 'experiment: never ends', {
+      onStdout: (chunk, child) => {
+        if (!signalledAt && chunk.includes('Training run 1/1')) {
+          signalledAt = Date.now();
+          setTimeout(() => child.kill('SIGINT'), 500);
+        }
+      },
+    });
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(run.outputs.status).toBe('crash');
+    expect(run.summary).toContain('cancelled');
+    expect(stickyComments(prNumber)[0]!.body).toContain('Cancelled');
+    expect(run.exitCode).toBe(1);
+  });
+
   it('keeps the result when the API is down: summary, outputs and ledger still have it', async () => {
     gh.setDown(true);
     try {

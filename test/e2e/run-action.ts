@@ -39,6 +39,8 @@ export interface RunActionOptions {
   runId?: string;
   /** Extra environment, e.g. GITHUB_TOKEN to prove the training never sees it. */
   env?: Record<string, string>;
+  /** Called with the action process and each chunk of its stdout (e.g. to cancel it mid-run). */
+  onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void;
 }
 
 /** Parses `$GITHUB_OUTPUT` as the runner does: `name<<DELIM` heredocs and `name=value` lines. */
@@ -143,6 +145,7 @@ export async function runActionProcess(opts: RunActionOptions): Promise<ActionRu
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
+    opts.onStdout?.(d.toString(), child);
   });
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
