@@ -5,6 +5,7 @@ import { readJobContext } from './event/context.js';
 import { createGitHubClient } from './github/octokit.js';
 import { repositoryApi } from './github/repository-api.js';
 import { execaRunner } from './identity/command-runner.js';
+import { codeBlock } from './publish/untrusted-text.js';
 import { neutralizeWorkflowCommands } from './run/neutralize.js';
 import { readSettings } from './settings/inputs.js';
 import { resolveProtocol } from './settings/resolve-protocol.js';
@@ -70,6 +71,13 @@ export async function run(): Promise<void> {
       );
     }
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    core.setFailed(message);
+    // The job summary is where people look first; an error that stopped the job belongs there too.
+    try {
+      await core.summary.addRaw(`## autoresearch-ci failed\n\n${codeBlock(message)}\n`).write();
+    } catch {
+      // No summary file (a local run): setFailed above already reported it.
+    }
   }
 }

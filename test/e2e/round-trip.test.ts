@@ -323,6 +323,39 @@ describe('the GitHub round trip', () => {
     expect(run.exitCode).toBe(1);
   });
 
+  it('stops with a clear error in the job summary when the runner has no data snapshot', async () => {
+    const bare = await mkdtemp(path.join(tmpdir(), 'arci-bare-home-'));
+    try {
+      const { run } = await pushExperiment(
+        'autoresearch/exp',
+        { 'train.py': trainPy({ value: 1.71 }) },
+        'experiment: no data',
+        { home: bare },
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toMatch(/::error::.*shard_06542\.parquet/);
+      expect(run.summary).toContain('autoresearch-ci failed');
+      expect(run.summary).toContain('python3 prepare.py');
+    } finally {
+      await rm(bare, { recursive: true, force: true });
+    }
+  });
+
+  it('names a bad input, its value and what is accepted', async () => {
+    const { run } = await pushExperiment(
+      'autoresearch/exp',
+      { 'train.py': trainPy({ value: 1.72 }) },
+      'experiment: bad input',
+      {
+        inputs: { confidence: 'high' },
+      },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(
+      "::error::input 'confidence' has value 'high': expected a probability between 0.5 and 0.9999",
+    );
+  });
+
   it('keeps the result when the API is down: summary, outputs and ledger still have it', async () => {
     gh.setDown(true);
     try {
