@@ -25513,6 +25513,9 @@ function looksRandom(value) {
 function cleanUntrusted(text) {
   return redactSecrets(sanitizeTerminal(text));
 }
+function codeBlock(text, lang = "") {
+  return fenceClean(cleanUntrusted(text), lang);
+}
 function fenceClean(clean, lang = "") {
   const body = clean.replace(/\n+$/, "");
   const fence = "`".repeat(Math.max(3, longestRun(body, "`") + 1));
@@ -62332,7 +62335,15 @@ async function run() {
       );
     }
   } catch (error63) {
-    setFailed(error63 instanceof Error ? error63.message : String(error63));
+    const message2 = error63 instanceof Error ? error63.message : String(error63);
+    setFailed(message2);
+    try {
+      await summary.addRaw(`## autoresearch-ci failed
+
+${codeBlock(message2)}
+`).write();
+    } catch {
+    }
   }
 }
 
