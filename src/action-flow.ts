@@ -14,7 +14,7 @@ import {
   type ResultsTarget,
 } from './publish/publish-report.js';
 import { renderProgressComment } from './publish/render-comment.js';
-import { commentMarker, upsertStickyComment } from './publish/sticky-comment.js';
+import { ACTIONS_BOT_LOGIN, commentMarker, upsertStickyComment } from './publish/sticky-comment.js';
 import { INPUT_DEFAULTS, type Settings } from './settings/inputs.js';
 import type { Protocol } from './settings/protocol.js';
 import { establishBaseline } from './verdict/establish-baseline.js';
@@ -79,7 +79,7 @@ export async function runAction(deps: ActionDeps): Promise<ActionResult> {
     plan.kind === 'experiment' ? await findPullRequest(deps, plan, earlierErrors) : undefined;
   const commentTarget =
     settings.comment && deps.api && issueNumber !== undefined
-      ? { api: deps.api, issueNumber, marker }
+      ? { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, earlierErrors) }
       : undefined;
 
   if (plan.kind === 'experiment') {
@@ -101,6 +101,7 @@ export async function runAction(deps: ActionDeps): Promise<ActionResult> {
           startedAt: new Date(),
           budgetSeconds: protocol.budgetSeconds,
         }),
+        commentTarget.botLogin,
       );
     } catch (error) {
       earlierErrors.push(`the "training…" comment could not be written: ${(error as Error).message}`);
@@ -153,7 +154,9 @@ export function shouldFail(report: Report, failOn: Settings['failOn']): boolean 
 async function finish(
   deps: ActionDeps,
   report: Report,
-  comment: { api: RepositoryApi; issueNumber: number; marker: string; cancelled?: boolean } | undefined,
+  comment:
+    | { api: RepositoryApi; issueNumber: number; marker: string; botLogin: string; cancelled?: boolean }
+    | undefined,
   earlierErrors: string[],
   results?: ResultsTarget,
 ): Promise<ActionResult> {
@@ -186,6 +189,18 @@ function skipped(deps: ActionDeps, reason: string, plan?: Plan): Report {
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds,
   };
+}
+
+/** Who our comments are written by: the token's user, or the Actions bot for GITHUB_TOKEN. */
+async function commentAuthor(api: RepositoryApi, errors: string[]): Promise<string> {
+  try {
+    return (await api.authenticatedLogin()) ?? ACTIONS_BOT_LOGIN;
+  } catch (error) {
+    errors.push(
+      `the token's user could not be read, assuming ${ACTIONS_BOT_LOGIN}: ${(error as Error).message}`,
+    );
+    return ACTIONS_BOT_LOGIN;
+  }
 }
 
 /** The training must run on exactly the commit the event names, not a merge commit or another ref. */

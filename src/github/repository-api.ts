@@ -25,6 +25,11 @@ export interface FoundPullRequest {
  * interface, so the same code runs against GitHub, GitHub Enterprise Server and the test emulator.
  */
 export interface RepositoryApi {
+  /**
+   * Login the token acts as, which authors our comments: a personal token's user. The workflow's
+   * GITHUB_TOKEN may not read /user (403); then undefined, and the caller assumes github-actions[bot].
+   */
+  authenticatedLogin(): Promise<string | undefined>;
   /** The user's permission on the repository (role name when GitHub reports one). */
   permissionOf(user: string): Promise<Permission>;
   /** Paths changed between two commits (three-dot: from their merge base), renames giving both names. */
@@ -55,6 +60,15 @@ export function repositoryApi(client: GitHubClient, owner: string, repo: string)
     url: c.html_url,
   });
   return {
+    async authenticatedLogin() {
+      try {
+        return (await client.rest.users.getAuthenticated()).data.login;
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        if (status === 403 || status === 404) return undefined;
+        throw error;
+      }
+    },
     async permissionOf(user) {
       const { data } = await client.rest.repos.getCollaboratorPermissionLevel({
         owner,
