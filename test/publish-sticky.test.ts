@@ -59,9 +59,9 @@ for (const pathPrefix of ['', '/api/v3'] as const) {
     });
 
     it('keeps runner names from breaking out of the marker', () => {
-      expect(commentMarker('evil --> <img src=x>')).toBe(
-        '<!-- autoresearch-ci:runner=evil_--__img_src_x_ -->',
-      );
+      const marker = commentMarker('evil --> <img src=x>');
+      expect(marker).toMatch(/^<!-- autoresearch-ci:runner=[A-Za-z0-9._-]+ -->$/);
+      expect(marker.indexOf('-->')).toBe(marker.length - 3);
     });
 
     it('reads the login our comments are written by', async () => {
