@@ -57225,7 +57225,7 @@ async function runAction(deps) {
   }
   await assertCheckoutIs(settings.workingDirectory, plan.sha);
   const issueNumber = plan.kind === "experiment" ? await findPullRequest(deps, plan, earlierErrors) : void 0;
-  const commentTarget = settings.comment && deps.api && issueNumber !== void 0 ? { api: deps.api, issueNumber, marker } : void 0;
+  const commentTarget = settings.comment && deps.api && issueNumber !== void 0 ? { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, earlierErrors) } : void 0;
   if (plan.kind === "experiment") {
     const rejection = await guardPaths(deps, plan);
     if (rejection) return finish(deps, rejection, commentTarget, earlierErrors);
@@ -57243,7 +57243,8 @@ async function runAction(deps) {
           commit: { sha: plan.sha, subject },
           startedAt: /* @__PURE__ */ new Date(),
           budgetSeconds: protocol.budgetSeconds
-        })
+        }),
+        commentTarget.botLogin
       );
     } catch (error63) {
       earlierErrors.push(`the "training\u2026" comment could not be written: ${error63.message}`);
@@ -57315,6 +57316,16 @@ function skipped(deps, reason, plan) {
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds
   };
+}
+async function commentAuthor(api, errors) {
+  try {
+    return await api.authenticatedLogin() ?? ACTIONS_BOT_LOGIN;
+  } catch (error63) {
+    errors.push(
+      `the token's user could not be read, assuming ${ACTIONS_BOT_LOGIN}: ${error63.message}`
+    );
+    return ACTIONS_BOT_LOGIN;
+  }
 }
 async function assertCheckoutIs(dir, sha) {
   const checkout = await describeCheckout(dir);
@@ -61852,6 +61863,15 @@ function repositoryApi(client, owner, repo) {
     url: c5.html_url
   });
   return {
+    async authenticatedLogin() {
+      try {
+        return (await client.rest.users.getAuthenticated()).data.login;
+      } catch (error63) {
+        const status = error63.status;
+        if (status === 403 || status === 404) return void 0;
+        throw error63;
+      }
+    },
     async permissionOf(user) {
       const { data } = await client.rest.repos.getCollaboratorPermissionLevel({
         owner,
