@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../src/model.js';
 import { renderComment } from '../src/publish/render-comment.js';
 import { type CommentBrowser, launchCommentBrowser, type RenderedComment } from './support/browser.js';
@@ -132,26 +132,30 @@ function rejectedReport(): Report {
   };
 }
 
-let browser: CommentBrowser;
+/**
+ * Started by the first test that renders. Without Chromium every test fails with the launcher's
+ * message (where it looked and how to install it) instead of being skipped.
+ */
+let browser: Promise<CommentBrowser> | undefined;
 const opened: RenderedComment[] = [];
 
-beforeAll(async () => {
-  browser = await launchCommentBrowser();
-});
+async function render(markdown: string): Promise<RenderedComment> {
+  browser ??= launchCommentBrowser();
+  const rendered = await (await browser).render(markdown);
+  opened.push(rendered);
+  return rendered;
+}
 
 afterEach(async () => {
   for (const rendered of opened.splice(0)) await rendered.page.close();
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await browser?.then(
+    (b) => b.close(),
+    () => {},
+  );
 });
-
-async function render(markdown: string): Promise<RenderedComment> {
-  const rendered = await browser.render(markdown);
-  opened.push(rendered);
-  return rendered;
-}
 
 /** Rows of a rendered table as cell texts, header row first. */
 async function tableCells(rendered: RenderedComment, selector: string): Promise<string[][]> {
