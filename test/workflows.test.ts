@@ -353,6 +353,14 @@ describe('ci.yml', () => {
     }
     expect(scripts).toHaveProperty('test');
   });
+
+  it('points the browser tests at a browser by the variable they read', () => {
+    const testStep = steps.find((s) => s.run === 'npm test')!;
+    const variables = Object.keys(testStep.env ?? {});
+    const browserSupport = readFileSync(path.join(root, 'test/support/browser.ts'), 'utf8');
+    for (const name of variables) expect(browserSupport).toContain(`process.env.${name}`);
+    expect(variables).toContain('CHROMIUM_PATH');
+  });
 });
 
 describe('examples/autoresearch.yml', () => {
