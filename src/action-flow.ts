@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describeCheckout, localChangedPaths } from './event/checkout.js';
+import { describeCheckout, folderInRepository, localChangedPaths } from './event/checkout.js';
 import type { JobContext } from './event/context.js';
 import { checkChangedPaths, describeOffending } from './event/path-guard.js';
 import { type Plan, planJob } from './event/plan.js';
@@ -74,7 +74,12 @@ export async function runAction(deps: ActionDeps): Promise<ActionResult> {
     }
   }
 
-  await assertCheckoutIs(settings.workingDirectory, plan.sha);
+  if (plan.kind === 'experiment') await assertCheckoutIs(settings.workingDirectory, plan.sha);
+  else {
+    // A baseline measures whatever the workflow checked out (workflow_dispatch may name a ref).
+    const checkout = await describeCheckout(settings.workingDirectory);
+    if (checkout) plan.sha = checkout.sha;
+  }
   const issueNumber =
     plan.kind === 'experiment' ? await findPullRequest(deps, plan, earlierErrors) : undefined;
   const commentTarget =
@@ -239,8 +244,10 @@ async function guardPaths(
   const base = plan.diffBase ?? plan.defaultBranch;
   const { paths, truncated } = await changedPaths(deps, base, plan.sha);
   const ignored = deps.settings.resultsBranch === '' ? resultsFilePath(deps, plan.branch) : undefined;
+  // The API lists repository paths; the protocol's globs are relative to the experiment folder.
+  const folder = await folderInRepository(deps.settings.workingDirectory);
   const offending = checkChangedPaths(
-    paths.filter((p) => p !== ignored),
+    paths.filter((p) => p !== ignored).map((p) => relativeToFolder(p, folder)),
     deps.protocol,
   );
   const lines = describeOffending(offending, deps.protocol);
@@ -268,6 +275,12 @@ async function guardPaths(
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds,
   };
+}
+
+/** A repository path as the protocol sees it: relative to the experiment folder, or marked outside it. */
+function relativeToFolder(repoPath: string, folder: string): string {
+  if (folder === '') return repoPath;
+  return repoPath.startsWith(`${folder}/`) ? repoPath.slice(folder.length + 1) : `../${repoPath}`;
 }
 
 /**

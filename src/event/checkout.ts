@@ -53,3 +53,16 @@ export async function localChangedPaths(
   }
   return undefined;
 }
+
+/**
+ * Where `dir` sits inside its repository, as a POSIX path (`''` at the root or outside any
+ * repository): changed paths come relative to the repository root, protocol globs relative to here.
+ */
+export async function folderInRepository(dir: string): Promise<string> {
+  try {
+    const prefix = (await simpleGit({ baseDir: dir }).raw(['rev-parse', '--show-prefix'])).trim();
+    return prefix.replace(/\/+$/, '');
+  } catch {
+    return '';
+  }
+}

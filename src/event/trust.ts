@@ -44,7 +44,7 @@ export async function checkTrust(
   if (!WRITERS.has(permission)) {
     return {
       trusted: false,
-      reason: `${ctx.actor} has '${permission}' permission on ${repoName}; experiments from pull requests run only for actors with write, maintain or admin. A maintainer can re-run the job or push the change themselves.`,
+      reason: `${ctx.actor} has '${permission}' permission on ${repoName}; experiments from pull requests run only for actors with write, maintain or admin. A maintainer can push the change to a branch of ${repoName}, or (with allow-forks) add the '${SAFE_TO_TEST_LABEL}' label, which starts a run as the maintainer.`,
     };
   }
   return {

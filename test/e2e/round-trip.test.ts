@@ -356,6 +356,48 @@ describe('the GitHub round trip', () => {
     );
   });
 
+  it('applies the protocol globs relative to working-directory in a monorepo', async () => {
+    await gh.createRepo(OWNER, 'mono', {
+      defaultBranch: 'main',
+      files: {
+        'README.md': '# mono\n',
+        'exp/prepare.py': PREPARE_PY,
+        'exp/train.py': trainPy({ value: 1.8 }),
+        'exp/protocol.json': protocolJson(sharedProtocol),
+      },
+    });
+    gh.setPermission(OWNER, 'mono', 'alice', 'write');
+    const main = (await gh.resolveRef(OWNER, 'mono', 'refs/heads/main'))!;
+    const judge = async (files: Record<string, string>, message: string) => {
+      const sha = await gh.commitTo(OWNER, 'mono', 'autoresearch/m', files, message);
+      const payload = await pushPayload(gh, OWNER, 'mono', {
+        ref: 'autoresearch/m',
+        before: main,
+        sender: 'alice',
+      });
+      return runActionProcess({
+        gh,
+        owner: OWNER,
+        repo: 'mono',
+        eventName: 'push',
+        payload,
+        sha,
+        ref: 'refs/heads/autoresearch/m',
+        actor: 'alice',
+        home,
+        inputs: { 'working-directory': 'exp' },
+      });
+    };
+    const ok = await judge({ 'exp/train.py': trainPy({ value: 1.74 }) }, 'experiment: in a folder');
+    expect(ok.exitCode, ok.stdout).toBe(0);
+    // Same machine, data, harness bytes and command as lab/mini: the runner's baseline applies.
+    expect(ok.outputs.status).toBe('keep');
+    expect(ok.outputs['val-bpb']).toMatch(/^1\.7/);
+    const outside = await judge({ 'README.md': '# changed\n' }, 'experiment: touch the root');
+    expect(outside.outputs.status).toBe('rejected');
+    expect(outside.summary).toContain('../README.md');
+  });
+
   it('keeps the result when the API is down: summary, outputs and ledger still have it', async () => {
     gh.setDown(true);
     try {
