@@ -248,7 +248,7 @@ async function guardPaths(
   const folder = await folderInRepository(deps.settings.workingDirectory);
   const offending = checkChangedPaths(
     paths.filter((p) => p !== ignored).map((p) => relativeToFolder(p, folder)),
-    deps.protocol,
+    { ...deps.protocol, forbiddenGlobs: [...deps.protocol.forbiddenGlobs, ...protocolFileGlob(deps)] },
   );
   const lines = describeOffending(offending, deps.protocol);
   if (truncated)
@@ -275,6 +275,14 @@ async function guardPaths(
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds,
   };
+}
+
+/** A protocol read from the checkout must not be changed by the commit it judges (it could widen its own rules). */
+function protocolFileGlob(deps: ActionDeps): string[] {
+  const rel = path.relative(deps.settings.workingDirectory, deps.protocol.source);
+  return path.isAbsolute(deps.protocol.source) && !rel.startsWith('..')
+    ? [rel.split(path.sep).join('/')]
+    : [];
 }
 
 /** A repository path as the protocol sees it: relative to the experiment folder, or marked outside it. */

@@ -116,12 +116,19 @@ export interface Report {
   primary: { name: string; direction: 'minimize' | 'maximize' };
   baseline?: { mean: number; sigma: number; n: number; commit: string; date: string };
   /** Headline comparison: against the runner's stored baseline. */
-  vsBaseline?: { delta: number; deltaSigma: number | null; probabilityBetter?: number };
+  vsBaseline?: {
+    delta: number;
+    deltaSigma: number | null;
+    probabilityBetter?: number;
+    /** The noise σ the verdict used (pooled), in metric units. */
+    sigma?: number;
+  };
   /** Keep/discard reference when it is the best kept result of the branch. */
   vsBest?: { value: number; commit: string; delta: number };
   /** Secondary figures (peak memory in GB, training seconds, steps, tokens, params). */
   figures: {
     peakMemoryGb?: number;
+    /** Fraction (0–1) of the machine's RAM. */
     memoryShareOfRam?: number;
     trainingSeconds?: number;
     steps?: number;

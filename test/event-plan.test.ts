@@ -39,7 +39,7 @@ function ctx(eventName: string, payload: Payload, ref = 'refs/heads/autoresearch
 const auto = { mode: 'auto' as const, branchPattern: 'autoresearch/*' };
 
 describe('planJob', () => {
-  it('judges a push to a matching branch, diffing from before', () => {
+  it('judges a push to a matching branch, guarding the whole branch against the default branch', () => {
     const push = example('push');
     push.ref = 'refs/heads/autoresearch/mar5';
     push.before = 'a'.repeat(40);
@@ -51,8 +51,8 @@ describe('planJob', () => {
       kind: 'experiment',
       sha: 'b'.repeat(40),
       branch: 'autoresearch/mar5',
-      diffBase: 'a'.repeat(40),
     });
+    expect(plan.kind === 'experiment' && plan.diffBase).toBeUndefined();
   });
 
   it('diffs a newly created branch against the default branch (no diffBase)', () => {

@@ -344,7 +344,9 @@ describe('renderComment: history and chart', () => {
 
   it('draws an xychart-beta of the metric with the baseline as a flat second line', () => {
     const chart = mermaid(renderComment(report(), { marker: MARKER }));
-    expect(chart[0]).toBe('xychart-beta');
+    // A theme directive first (the experiments in blue, the baseline in grey), then the chart.
+    expect(chart[0]).toMatch(/^%%\{init: .*"plotColorPalette": "#0969da, #8c959f".*\}%%$/);
+    expect(chart[1]).toBe('xychart-beta');
     expect(chart).toContain('title "val_bpb per experiment (lower is better)"');
     // The crashed experiment has no value and no point.
     expect(chart).toContain('x-axis ["1111111", "3333333", "c0ffee1"]');

@@ -87,12 +87,14 @@ describe('judging against the runner baseline', () => {
     expect(same.report.headline).toContain("this runner's baseline was measured with");
   });
 
-  it('reports no-baseline, then judges against the baseline once one exists', async () => {
+  it('reports no-baseline, then judges the same train.py against the baseline once one exists', async () => {
+    await writeTrain({ value: 1.7 });
     const first = await judgeExperiment(request());
     expect(first.report).toMatchObject({ status: 'discard', verdict: 'no-baseline' });
-    expect(first.report.value).toBeCloseTo(1.8, 1);
+    expect(first.report.value).toBeCloseTo(1.7, 1);
     expect(first.report.headline).toContain('no baseline yet');
 
+    await writeTrain({ value: 1.8 });
     const base = await establishBaseline(request());
     expect(base.report.status).toBe('keep');
     expect(base.runs).toHaveLength(3);
@@ -102,6 +104,8 @@ describe('judging against the runner baseline', () => {
 
     await writeTrain({ value: 1.7 });
     const better = await judgeExperiment(request());
+    // Measured before without a baseline, so not "already scored": judged now.
+    expect(better.runs).toHaveLength(1);
     expect(better.report).toMatchObject({ status: 'keep', verdict: 'improved' });
     expect(better.report.vsBaseline!.delta).toBeLessThan(-0.08);
     expect(better.report.vsBaseline!.deltaSigma).toBeLessThan(-5);

@@ -24,7 +24,7 @@ export type Plan =
       sha: string;
       /** Experiment branch (push branch or PR head branch). */
       branch: string;
-      /** Where the changed paths are computed from: push `before`, PR base; undefined for a new branch. */
+      /** Where the changed paths are computed from: the PR base; undefined for a push (the default branch). */
       diffBase?: string;
       /** Default branch, the diff base of a newly pushed branch. */
       defaultBranch: string;
@@ -105,12 +105,12 @@ export function planJob(ctx: JobContext, settings: Pick<Settings, 'mode' | 'bran
         reason: `branch '${branch}' does not match branch-pattern '${settings.branchPattern}'; push experiments to a matching branch or change the input`,
       };
     }
-    const before = String(p.before ?? '');
+    // The guard checks the whole branch against the default branch, not only this push: an earlier
+    // rejected push must not slip through behind a later one that touches only train.py.
     return {
       kind: 'experiment',
       sha: String(p.after ?? ctx.sha),
       branch,
-      ...(before && !ZERO_SHA.test(before) && p.created !== true ? { diffBase: before } : {}),
       defaultBranch,
       fromPullRequest: false,
     };

@@ -39,7 +39,7 @@ export function reportOutputs(report: Report, refs: PublishedRefs): Record<Outpu
     'val-bpb': num(report.value, 6),
     'baseline-val-bpb': num(report.baseline?.mean, 6),
     delta: num(report.vsBaseline?.delta, 6),
-    sigma: num(report.baseline?.sigma, 6),
+    sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
     'peak-memory-gb': num(report.figures.peakMemoryGb, 1),
     'training-seconds': num(report.figures.trainingSeconds, 1),
     runner: report.runner.label,

@@ -472,7 +472,7 @@ function historyTable(parts: Parts, shown: HistoryEntry[]): string {
   if (total === 0) return '';
   const count =
     shown.length === total
-      ? `${formatCount(total)} experiments`
+      ? `${formatCount(total)} experiment${total === 1 ? '' : 's'}`
       : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
   const metric = inlineText(parts.metric, 40);
   if (shown.length === 0)
@@ -511,6 +511,8 @@ function chart(parts: Parts, shown: HistoryEntry[]): string {
   const num = (v: number): string => v.toFixed(6);
   const lines = [
     '```mermaid',
+    // Mermaid's default first line colour is nearly white on GitHub's light theme.
+    '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#0969da, #8c959f"}}}}%%',
     'xychart-beta',
     `  title "${name} per experiment (${directionNote(parts.direction)})"`,
     `  x-axis [${labels.join(', ')}]`,

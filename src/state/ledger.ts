@@ -178,7 +178,10 @@ export async function findScored(
   trainBlob: string,
 ): Promise<LedgerRecord | undefined> {
   const { records } = await readLedger(stateDir, (r) => r.keyHash === keyHash && r.trainBlob === trainBlob);
-  return records.findLast((r) => SCORED.has(r.status));
+  // A result with nothing to compare against was measured, not judged: judge it once a baseline exists.
+  return records.findLast(
+    (r) => SCORED.has(r.status) && r.verdict !== 'no-baseline' && r.verdict !== 'not-comparable',
+  );
 }
 
 /**

@@ -120,6 +120,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
             delta: decision.vsBaseline.delta,
             deltaSigma: decision.vsBaseline.deltaSigma,
             probabilityBetter: decision.vsBaseline.probabilityBetter,
+            sigma: decision.sigma.value,
           },
         }
       : {}),

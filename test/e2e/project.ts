@@ -56,12 +56,16 @@ print("num_params_M:     11.5")
 }
 
 /** The protocol: the real one's shape, with this project's command, budget and timeout. */
-export function protocolJson(shared: Record<string, any>): string {
+export function protocolJson(
+  shared: Record<string, any>,
+  opts: { forbidProtocolFile?: boolean } = {},
+): string {
   const doc = structuredClone(shared);
   doc.execution.command = 'python3 train.py';
   doc.execution.stopCondition.trainingSecondsBudget = 1;
   doc.execution.hardTimeoutSeconds = 30;
   doc.environment.setupCommands = ['python3 prepare.py'];
-  doc.mutableSurface.forbiddenGlobs = [...doc.mutableSurface.forbiddenGlobs, 'protocol.json'];
+  if (opts.forbidProtocolFile !== false)
+    doc.mutableSurface.forbiddenGlobs = [...doc.mutableSurface.forbiddenGlobs, 'protocol.json'];
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

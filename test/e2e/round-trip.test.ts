@@ -363,7 +363,8 @@ describe('the GitHub round trip', () => {
         'README.md': '# mono\n',
         'exp/prepare.py': PREPARE_PY,
         'exp/train.py': trainPy({ value: 1.8 }),
-        'exp/protocol.json': protocolJson(sharedProtocol),
+        // This protocol does not list itself as forbidden: the action forbids it anyway.
+        'exp/protocol.json': protocolJson(sharedProtocol, { forbidProtocolFile: false }),
       },
     });
     gh.setPermission(OWNER, 'mono', 'alice', 'write');
@@ -396,6 +397,16 @@ describe('the GitHub round trip', () => {
     const outside = await judge({ 'README.md': '# changed\n' }, 'experiment: touch the root');
     expect(outside.outputs.status).toBe('rejected');
     expect(outside.summary).toContain('../README.md');
+    // The earlier push's README change is still on the branch: a push touching only train.py is
+    // rejected too, because the guard checks the whole branch.
+    const later = await judge({ 'exp/train.py': trainPy({ value: 1.73 }) }, 'experiment: only train.py');
+    expect(later.outputs.status).toBe('rejected');
+    await gh.commitTo(OWNER, 'mono', 'autoresearch/m', { 'README.md': '# mono\n' }, 'restore README');
+    const widened = JSON.parse(protocolJson(sharedProtocol, { forbidProtocolFile: false }));
+    widened.mutableSurface.allowedGlobs.push('**');
+    const own = await judge({ 'exp/protocol.json': JSON.stringify(widened) }, 'experiment: allow everything');
+    expect(own.outputs.status).toBe('rejected');
+    expect(own.summary).toContain('protocol.json is forbidden by the protocol');
   });
 
   it('keeps the result when the API is down: summary, outputs and ledger still have it', async () => {
