@@ -33342,7 +33342,9 @@ async function readLedger(stateDir, filter) {
 }
 async function findScored(stateDir, keyHash2, trainBlob) {
   const { records } = await readLedger(stateDir, (r2) => r2.keyHash === keyHash2 && r2.trainBlob === trainBlob);
-  return records.findLast((r2) => SCORED.has(r2.status));
+  return records.findLast(
+    (r2) => SCORED.has(r2.status) && r2.verdict !== "no-baseline" && r2.verdict !== "not-comparable"
+  );
 }
 async function bestKept(stateDir, keyHash2, branch, direction, metric2) {
   const { records } = await readLedger(stateDir, { keyHash: keyHash2, branch, status: "keep" });
@@ -35211,7 +35213,8 @@ async function judgeExperiment(req) {
       vsBaseline: {
         delta: decision.vsBaseline.delta,
         deltaSigma: decision.vsBaseline.deltaSigma,
-        probabilityBetter: decision.vsBaseline.probabilityBetter
+        probabilityBetter: decision.vsBaseline.probabilityBetter,
+        sigma: decision.sigma.value
       }
     } : {},
     ...decision && decision.vsReference.against === "reference" && best ? { vsBest: { value: best.value, commit: best.record.commit ?? "", delta: decision.vsReference.delta } } : {},

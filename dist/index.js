@@ -25193,6 +25193,14 @@ async function localChangedPaths(dir, base, head) {
   }
   return void 0;
 }
+async function folderInRepository(dir) {
+  try {
+    const prefix = (await wo({ baseDir: dir }).raw(["rev-parse", "--show-prefix"])).trim();
+    return prefix.replace(/\/+$/, "");
+  } catch {
+    return "";
+  }
+}
 
 // src/event/path-guard.ts
 import path from "node:path";
@@ -25282,12 +25290,10 @@ function planJob(ctx, settings) {
         reason: `branch '${branch}' does not match branch-pattern '${settings.branchPattern}'; push experiments to a matching branch or change the input`
       };
     }
-    const before = String(p2.before ?? "");
     return {
       kind: "experiment",
       sha: String(p2.after ?? ctx.sha),
       branch,
-      ...before && !ZERO_SHA.test(before) && p2.created !== true ? { diffBase: before } : {},
       defaultBranch,
       fromPullRequest: false
     };
@@ -25344,7 +25350,7 @@ async function checkTrust(plan, ctx, settings, api) {
   if (!WRITERS.has(permission)) {
     return {
       trusted: false,
-      reason: `${ctx.actor} has '${permission}' permission on ${repoName}; experiments from pull requests run only for actors with write, maintain or admin. A maintainer can re-run the job or push the change themselves.`
+      reason: `${ctx.actor} has '${permission}' permission on ${repoName}; experiments from pull requests run only for actors with write, maintain or admin. A maintainer can push the change to a branch of ${repoName}, or (with allow-forks) add the '${SAFE_TO_TEST_LABEL}' label, which starts a run as the maintainer.`
     };
   }
   return {
@@ -25374,7 +25380,7 @@ function reportOutputs(report, refs) {
     "val-bpb": num(report.value, 6),
     "baseline-val-bpb": num(report.baseline?.mean, 6),
     delta: num(report.vsBaseline?.delta, 6),
-    sigma: num(report.baseline?.sigma, 6),
+    sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
     "peak-memory-gb": num(report.figures.peakMemoryGb, 1),
     "training-seconds": num(report.figures.trainingSeconds, 1),
     runner: report.runner.label,
@@ -25879,7 +25885,7 @@ function historyEntries(report) {
 function historyTable(parts, shown) {
   const total = parts.history.length;
   if (total === 0) return "";
-  const count2 = shown.length === total ? `${formatCount(total)} experiments` : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
+  const count2 = shown.length === total ? `${formatCount(total)} experiment${total === 1 ? "" : "s"}` : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
   const metric2 = inlineText(parts.metric, 40);
   if (shown.length === 0)
     return `_History on this runner: ${formatCount(total)} experiments, left out for space._`;
@@ -25911,6 +25917,8 @@ function chart(parts, shown) {
   const num = (v2) => v2.toFixed(6);
   const lines = [
     "```mermaid",
+    // Mermaid's default first line colour is nearly white on GitHub's light theme.
+    '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#0969da, #8c959f"}}}}%%',
     "xychart-beta",
     `  title "${name} per experiment (${directionNote(parts.direction)})"`,
     `  x-axis [${labels.join(", ")}]`,
@@ -56441,7 +56449,9 @@ async function readLedger(stateDir, filter) {
 }
 async function findScored(stateDir, keyHash2, trainBlob) {
   const { records } = await readLedger(stateDir, (r2) => r2.keyHash === keyHash2 && r2.trainBlob === trainBlob);
-  return records.findLast((r2) => SCORED.has(r2.status));
+  return records.findLast(
+    (r2) => SCORED.has(r2.status) && r2.verdict !== "no-baseline" && r2.verdict !== "not-comparable"
+  );
 }
 async function bestKept(stateDir, keyHash2, branch, direction, metric2) {
   const { records } = await readLedger(stateDir, { keyHash: keyHash2, branch, status: "keep" });
@@ -57114,7 +57124,8 @@ async function judgeExperiment(req) {
       vsBaseline: {
         delta: decision.vsBaseline.delta,
         deltaSigma: decision.vsBaseline.deltaSigma,
-        probabilityBetter: decision.vsBaseline.probabilityBetter
+        probabilityBetter: decision.vsBaseline.probabilityBetter,
+        sigma: decision.sigma.value
       }
     } : {},
     ...decision && decision.vsReference.against === "reference" && best ? { vsBest: { value: best.value, commit: best.record.commit ?? "", delta: decision.vsReference.delta } } : {},
@@ -57223,7 +57234,11 @@ async function runAction(deps) {
       deps.sinks.log(`Trusted: ${trust.note}`);
     }
   }
-  await assertCheckoutIs(settings.workingDirectory, plan.sha);
+  if (plan.kind === "experiment") await assertCheckoutIs(settings.workingDirectory, plan.sha);
+  else {
+    const checkout = await describeCheckout(settings.workingDirectory);
+    if (checkout) plan.sha = checkout.sha;
+  }
   const issueNumber = plan.kind === "experiment" ? await findPullRequest(deps, plan, earlierErrors) : void 0;
   const commentTarget = settings.comment && deps.api && issueNumber !== void 0 ? { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, earlierErrors) } : void 0;
   if (plan.kind === "experiment") {
@@ -57353,9 +57368,10 @@ async function guardPaths(deps, plan) {
   const base = plan.diffBase ?? plan.defaultBranch;
   const { paths, truncated } = await changedPaths(deps, base, plan.sha);
   const ignored = deps.settings.resultsBranch === "" ? resultsFilePath(deps, plan.branch) : void 0;
+  const folder = await folderInRepository(deps.settings.workingDirectory);
   const offending = checkChangedPaths(
-    paths.filter((p2) => p2 !== ignored),
-    deps.protocol
+    paths.filter((p2) => p2 !== ignored).map((p2) => relativeToFolder(p2, folder)),
+    { ...deps.protocol, forbiddenGlobs: [...deps.protocol.forbiddenGlobs, ...protocolFileGlob(deps)] }
   );
   const lines = describeOffending(offending, deps.protocol);
   if (truncated)
@@ -57382,6 +57398,14 @@ async function guardPaths(deps, plan) {
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds
   };
+}
+function protocolFileGlob(deps) {
+  const rel = path29.relative(deps.settings.workingDirectory, deps.protocol.source);
+  return path29.isAbsolute(deps.protocol.source) && !rel.startsWith("..") ? [rel.split(path29.sep).join("/")] : [];
+}
+function relativeToFolder(repoPath, folder) {
+  if (folder === "") return repoPath;
+  return repoPath.startsWith(`${folder}/`) ? repoPath.slice(folder.length + 1) : `../${repoPath}`;
 }
 async function changedPaths(deps, base, head) {
   let apiError;
