@@ -71,6 +71,12 @@ describe('execute', () => {
     expect(r.lastProgress?.step).toBe(2);
   });
 
+  it('sends SIGKILL after the grace when the training ignores SIGTERM', async () => {
+    const r = await run(trainerArgv('stubborn'), { timeoutMs: 1000, graceMs: 500 }).result;
+    expect(r.exit).toMatchObject({ exitCode: null, signal: 'SIGKILL', timedOut: true, cancelled: false });
+    expect(r.tail).toContain('Time budget: 300s');
+  });
+
   it('cancels on abort: the group is killed and the result says cancelled', async () => {
     const dir = dirs.make();
     const pidFile = path.join(dir, 'grandchild.pid');

@@ -1,10 +1,9 @@
 /**
- * Runs one child process safely: in its own process group, output streamed to a log, with a hard
- * timeout and cancellation that take the whole group down (SIGTERM, then SIGKILL after a grace).
- * Everything is driven by stream events and timers, so the action stays idle while training runs.
+ * Runs one child process safely: in its own process group, its output going straight to a log
+ * file, with a hard timeout and cancellation that take the whole group down (SIGTERM, then SIGKILL
+ * after a grace). The action only waits for the exit event and a few timers, so it stays idle while
+ * the training runs, however much the training prints.
  */
-import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { execa } from 'execa';
 import type { ProcessExit, Progress } from '../model.js';
 import { OutputSink } from './output-sink.js';
@@ -51,20 +50,24 @@ export class SpawnError extends Error {
 }
 
 /**
- * Runs `argv` to completion and returns how it ended. The child leads a new process group, and
- * every member of that group is killed when the run ends, times out or is cancelled, so stray
- * grandchildren (data loaders, a shell's pipeline) do not outlive it.
+ * Runs `argv` to completion and returns how it ended. The child leads a new process group. At the
+ * hard timeout or on abort the group gets SIGTERM, then SIGKILL after `graceMs`; when the leader
+ * has exited, whatever is left of the group (data loaders, a shell's background jobs, a grandchild
+ * ignoring SIGTERM) is killed at once, so nothing of the run outlives it.
  * @throws SpawnError when the program cannot be started; Error when run.log cannot be written
  */
 export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
-  const sink = await OutputSink.open({
+  const [file, ...args] = opts.argv;
+  if (file === undefined) throw new SpawnError('cannot start the training: the command is empty');
+  const sink = OutputSink.open({
     logPath: opts.logPath,
     ...(opts.tailBytes === undefined ? {} : { tailBytes: opts.tailBytes }),
     ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     ...(opts.onHeartbeat ? { onHeartbeat: opts.onHeartbeat } : {}),
   });
   const started = performance.now();
+  // Called after sink.close(), so tail and progress include everything written.
   const finish = (exit: Omit<ProcessExit, 'durationMs'>, endedAt: number): ExecuteResult => ({
     exit: { ...exit, durationMs: Math.round(endedAt - started) },
     tail: sink.tail(),
@@ -73,21 +76,22 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
   });
 
   if (opts.signal?.aborted) {
-    await new Promise<void>((resolve) => sink.end(resolve));
+    sink.close();
     return finish({ exitCode: null, signal: null, timedOut: false, cancelled: true }, performance.now());
   }
 
-  const [file, ...args] = opts.argv;
-  if (file === undefined) throw new SpawnError('cannot start the training: the command is empty');
+  // execa hands a plain descriptor straight to child_process.spawn (it validates any non-negative
+  // integer), though its types only list 1 and 2.
+  const logFd = sink.fd as unknown as 1;
   const child = execa(file, args, {
     cwd: opts.cwd,
     env: opts.env,
     extendEnv: false,
     detached: true,
     stdin: 'ignore',
-    buffer: false,
-    encoding: 'buffer',
-    stripFinalNewline: false,
+    // Both streams are the log file itself: the kernel writes it, nothing passes through the action.
+    stdout: logFd,
+    stderr: logFd,
     reject: false,
     // The group kill below replaces execa's own single-process cleanup and force-kill.
     cleanup: false,
@@ -125,58 +129,30 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
   // If the action itself exits mid-run, the training must not keep the machine busy.
   const onParentExit = (): void => killGroup('SIGKILL');
   process.once('exit', onParentExit);
-  // The leader is done: whatever is left of its group is stray and must not hold the pipe open.
   child.nodeChildProcess.once('exit', () => {
     leaderEndedAt = performance.now();
-    terminate();
   });
 
+  let result: Awaited<typeof child>;
   try {
-    const [result] = await Promise.all([child, drainInto(sink, [child.stdout, child.stderr])]);
-    if (pid === undefined || (result.failed && result.exitCode === undefined && !result.signal)) {
-      throw new SpawnError(
-        `cannot start ${JSON.stringify(file)} in ${opts.cwd}: ${result.originalMessage ?? result.shortMessage}. ` +
-          'Check that the program is installed and on PATH and that the working directory exists.',
-      );
-    }
-    return finish(
-      { exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut, cancelled },
-      leaderEndedAt ?? performance.now(),
-    );
-  } catch (error) {
-    killGroup('SIGKILL');
-    await child.catch(() => undefined);
-    throw error;
+    result = await child;
   } finally {
     clearTimeout(timeoutTimer);
     clearTimeout(graceTimer);
     opts.signal?.removeEventListener('abort', onAbort);
     process.removeListener('exit', onParentExit);
-    // Members that closed their output (so did not keep the run open) die here too.
+    // The leader is done: whatever is left of its group is stray (a data loader, a background job).
     killGroup('SIGKILL');
+    sink.close();
   }
-}
-
-/**
- * Feeds both output streams into the sink as they arrive (stdout and stderr interleaved in arrival
- * order), pausing them while the sink is backed up, and ends the sink when both are done.
- */
-async function drainInto(sink: OutputSink, streams: Array<Readable | null>): Promise<void> {
-  const sources = streams.filter((s): s is Readable => s !== null);
-  const resume = (): void => {
-    for (const source of sources) source.resume();
-  };
-  for (const source of sources) {
-    source.on('data', (chunk: Buffer) => {
-      if (!sink.write(chunk)) {
-        for (const s of sources) s.pause();
-        sink.once('drain', resume);
-      }
-    });
+  if (pid === undefined || (result.failed && result.exitCode === undefined && !result.signal)) {
+    throw new SpawnError(
+      `cannot start ${JSON.stringify(file)} in ${opts.cwd}: ${result.originalMessage ?? result.shortMessage}. ` +
+        'Check that the program is installed and on PATH and that the working directory exists.',
+    );
   }
-  await Promise.all(sources.map((source) => finished(source)));
-  await new Promise<void>((resolve, reject) => {
-    sink.once('error', reject);
-    sink.end(resolve);
-  });
+  return finish(
+    { exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut, cancelled },
+    leaderEndedAt ?? performance.now(),
+  );
 }

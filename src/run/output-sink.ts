@@ -1,15 +1,14 @@
 /**
- * Where the training's combined output goes: streamed to run.log chunk by chunk (a run can print
- * gigabytes, so it is never held whole), with a fixed-size ring keeping the last bytes for the
- * report and the latest progress segment tracked for heartbeats.
+ * Where the training's combined output goes. The child writes straight into run.log (its stdout
+ * and stderr are that file), so the kernel does the copying and the action is idle while the
+ * training runs, however much it prints. The sink follows the file in chunks: on each heartbeat and
+ * at the end it reads what was appended since the last look, keeping the last bytes in a fixed-size
+ * ring (the tail for the report) and the latest complete progress segment. A segment can straddle
+ * two reads; only the end of a large burst is read, since only the end matters for tail and progress.
  */
-
-import { writeSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
-import { Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Progress } from '../model.js';
-import { parseProgress } from './progress.js';
+import { isProgressSegment, parseProgress } from './progress.js';
 
 /** Default size of the kept tail: enough for a traceback plus the summary block. */
 export const DEFAULT_TAIL_BYTES = 256 * 1024;
@@ -17,6 +16,7 @@ export const DEFAULT_TAIL_BYTES = 256 * 1024;
 export const DEFAULT_HEARTBEAT_MS = 30_000;
 /** A segment longer than this is not progress; only its start is kept while it is incomplete. */
 const MAX_PENDING = 4096;
+const READ_CHUNK = 64 * 1024;
 
 /** Options of {@link OutputSink.open}. */
 export interface OutputSinkOptions {
@@ -30,64 +30,82 @@ export interface OutputSinkOptions {
   onHeartbeat?: (progress: Progress) => void;
 }
 
-/** A writable stream that logs the child's output to a file, keeps its tail and follows its progress. */
-export class OutputSink extends Writable {
+/** The run log: a file descriptor for the child to write to, and a reader that keeps its tail and progress. */
+export class OutputSink {
   readonly logPath: string;
-  #file: FileHandle;
+  /** Give this descriptor to the child as stdout and stderr (opened for appending). */
+  readonly fd: number;
+  #readFd: number | undefined;
+  #readPos = 0;
+  #buffer = Buffer.allocUnsafe(READ_CHUNK);
   #ring: Buffer;
   #ringPos = 0;
   #ringFull = false;
-  #bytes = 0;
-  #decoder = new StringDecoder('utf8');
-  #pending = '';
-  #progress: Progress | undefined;
-  #progressSeq = 0;
-  #beatSeq = 0;
+  /** The segment still being written (no separator seen after it yet), at most MAX_PENDING bytes. */
+  #pending: Buffer = EMPTY;
+  /** The latest complete progress segment, as text; parsed lazily. */
+  #progressText: string | undefined;
+  #parsed: { text: string; progress: Progress | undefined } | undefined;
+  #beatText: string | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #closing: Promise<void> | undefined;
 
-  /** Opens (truncates) the log file and returns a sink writing to it. */
-  static async open(opts: OutputSinkOptions): Promise<OutputSink> {
-    let file: FileHandle;
+  /** Creates (truncates) the log file and returns a sink following it. */
+  static open(opts: OutputSinkOptions): OutputSink {
+    const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
+    if (!(tailBytes > 0)) throw new RangeError(`tailBytes must be positive, got ${tailBytes}`);
+    let fd: number;
+    let readFd: number;
     try {
-      file = await open(opts.logPath, 'w');
+      // Append mode: every process of the run writes at the end, whatever offsets they share.
+      fd = openSync(
+        opts.logPath,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND,
+      );
+      readFd = openSync(opts.logPath, 'r');
     } catch (error) {
       throw new Error(`cannot create the run log ${opts.logPath}: ${(error as Error).message}`);
     }
-    return new OutputSink(file, opts);
+    return new OutputSink(fd, readFd, tailBytes, opts);
   }
 
-  private constructor(file: FileHandle, opts: OutputSinkOptions) {
-    super();
+  private constructor(fd: number, readFd: number, tailBytes: number, opts: OutputSinkOptions) {
     this.logPath = opts.logPath;
-    this.#file = file;
-    const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
-    if (!(tailBytes > 0)) throw new RangeError(`tailBytes must be positive, got ${tailBytes}`);
+    this.fd = fd;
+    this.#readFd = readFd;
     this.#ring = Buffer.allocUnsafe(tailBytes);
     const onHeartbeat = opts.onHeartbeat;
     if (onHeartbeat) {
-      // A timer, not a check per chunk: progress arrives many times a second and the beat must not.
       this.#timer = setInterval(() => {
-        if (this.#progress && this.#progressSeq !== this.#beatSeq) {
-          this.#beatSeq = this.#progressSeq;
-          onHeartbeat(this.#progress);
+        try {
+          this.catchUp();
+        } catch {
+          // A read failure is reported by close(); a heartbeat is not worth crashing the action.
+          return;
         }
+        const text = this.#progressText;
+        if (text === undefined || text === this.#beatText) return;
+        this.#beatText = text;
+        const progress = this.lastProgress;
+        if (progress) onHeartbeat(progress);
       }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
       this.#timer.unref();
     }
   }
 
-  /** Total bytes written so far. */
+  /** Total bytes in the log as of the last read. */
   get outputBytes(): number {
-    return this.#bytes;
+    return this.#readPos;
   }
 
   /** The latest complete progress segment seen. */
   get lastProgress(): Progress | undefined {
-    return this.#progress;
+    const text = this.#progressText;
+    if (text === undefined) return undefined;
+    if (this.#parsed?.text !== text) this.#parsed = { text, progress: parseProgress(text) };
+    return this.#parsed.progress;
   }
 
-  /** The last bytes of output (at most the tail size), decoded as UTF-8. */
+  /** The last bytes of output (at most the tail size) as of the last read, decoded as UTF-8. */
   tail(): string {
     if (!this.#ringFull) return this.#ring.toString('utf8', 0, this.#ringPos);
     return Buffer.concat([
@@ -96,36 +114,74 @@ export class OutputSink extends Writable {
     ]).toString('utf8');
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#bytes += chunk.length;
-    this.#keepTail(chunk);
-    this.#followProgress(chunk);
+  /**
+   * Reads what was appended to the log since the last call. Of a burst larger than the tail, only
+   * its end is read (the skipped part cannot hold the latest progress or the tail).
+   * @throws Error naming the log when it cannot be read
+   */
+  catchUp(): void {
+    const fd = this.#readFd;
+    if (fd === undefined) return;
     try {
-      writeSync(this.#file.fd, chunk);
-      callback();
+      const size = fstatSync(fd).size;
+      if (size < this.#readPos) this.#restart();
+      const skipTo = size - this.#ring.length - MAX_PENDING;
+      if (skipTo > this.#readPos) {
+        this.#readPos = skipTo;
+        // The unfinished segment was cut by the skip; it cannot be completed any more.
+        this.#pending = EMPTY;
+        this.#skipping = true;
+      }
+      while (this.#readPos < size) {
+        const n = readSync(fd, this.#buffer, 0, Math.min(READ_CHUNK, size - this.#readPos), this.#readPos);
+        if (n === 0) break;
+        this.#readPos += n;
+        this.#ingest(this.#buffer.subarray(0, n));
+      }
     } catch (error) {
-      callback(new Error(`cannot write the run log ${this.logPath}: ${(error as Error).message}`));
+      throw new Error(`cannot read the run log ${this.logPath}: ${(error as Error).message}`);
     }
   }
 
-  override _final(callback: (error?: Error | null) => void): void {
-    this.#followProgress(Buffer.from('\n'));
-    this.#stop().then(() => callback(), callback);
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#stop().then(
-      () => callback(error),
-      () => callback(error),
-    );
-  }
-
-  #stop(): Promise<void> {
+  /** Stops following: reads the rest, treats the unfinished last segment as complete, closes the file. */
+  close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    // Both _final and _destroy may run; the file is closed once.
-    this.#closing ??= this.#file.close();
-    return this.#closing;
+    const readFd = this.#readFd;
+    if (readFd === undefined) return;
+    try {
+      this.catchUp();
+      this.#followProgress(NEWLINE);
+    } finally {
+      this.#readFd = undefined;
+      closeSync(readFd);
+      closeSync(this.fd);
+    }
+  }
+
+  /** The child truncated its output: what was read is gone from the log, so start over. */
+  #restart(): void {
+    this.#readPos = 0;
+    this.#ringPos = 0;
+    this.#ringFull = false;
+    this.#pending = EMPTY;
+    this.#skipping = false;
+    this.#progressText = undefined;
+  }
+
+  /** After a skip, the first bytes up to a separator are the rest of a segment whose start is gone. */
+  #skipping = false;
+
+  #ingest(chunk: Buffer): void {
+    this.#keepTail(chunk);
+    if (this.#skipping) {
+      const sep = firstSeparator(chunk);
+      if (sep < 0) return;
+      this.#skipping = false;
+      this.#followProgress(chunk.subarray(sep + 1));
+      return;
+    }
+    this.#followProgress(chunk);
   }
 
   #keepTail(chunk: Buffer): void {
@@ -151,26 +207,67 @@ export class OutputSink extends Writable {
     }
   }
 
-  /** Segments end at `\r` or `\n`; the unfinished one is carried to the next chunk. */
+  /**
+   * Segments end at `\r` or `\n`; the unfinished one is carried to the next chunk. Works on bytes
+   * (separators are ASCII, so never inside a UTF-8 sequence) and decodes only the segment kept.
+   */
   #followProgress(chunk: Buffer): void {
-    const text = this.#decoder.write(chunk);
-    const lastSep = Math.max(text.lastIndexOf('\r'), text.lastIndexOf('\n'));
+    const pending = this.#pending;
+    const lastSep = Math.max(chunk.lastIndexOf(CR), chunk.lastIndexOf(LF));
     if (lastSep < 0) {
-      if (this.#pending.length < MAX_PENDING) this.#pending = (this.#pending + text).slice(0, MAX_PENDING);
+      if (pending.length < MAX_PENDING) {
+        this.#pending = Buffer.concat([pending, chunk.subarray(0, MAX_PENDING - pending.length)]);
+      }
       return;
     }
-    const complete = this.#pending + text.slice(0, lastSep);
-    this.#pending = text.slice(lastSep + 1, lastSep + 1 + MAX_PENDING);
-    // Cheap native scan first: most chunks of a flood hold no progress at all.
-    if (!complete.includes('step')) return;
-    const segments = complete.split(/[\r\n]/);
-    for (let i = segments.length - 1; i >= 0; i--) {
-      const progress = parseProgress(segments[i]!);
-      if (progress) {
-        this.#progress = progress;
-        this.#progressSeq++;
+    // Copied: the chunk is the reused read buffer.
+    this.#pending = Buffer.from(chunk.subarray(lastSep + 1, lastSep + 1 + MAX_PENDING));
+    // Scan back from the last separator; the previous `\r` and `\n` are tracked separately so the
+    // scan stays linear in the chunk size.
+    let end = lastSep;
+    let cr = end > 0 ? chunk.lastIndexOf(CR, end - 1) : -1;
+    let lf = end > 0 ? chunk.lastIndexOf(LF, end - 1) : -1;
+    for (;;) {
+      const sep = Math.max(cr, lf);
+      if (sep < 0) {
+        const first = Buffer.concat([pending, chunk.subarray(0, end)]);
+        if (startsLikeProgress(first)) this.#remember(first);
         return;
       }
+      const segment = chunk.subarray(sep + 1, end);
+      if (startsLikeProgress(segment) && this.#remember(segment)) return;
+      end = sep;
+      if (cr === sep) cr = sep > 0 ? chunk.lastIndexOf(CR, sep - 1) : -1;
+      if (lf === sep) lf = sep > 0 ? chunk.lastIndexOf(LF, sep - 1) : -1;
     }
   }
+
+  /** Keeps the segment if it really is progress; says whether it was. */
+  #remember(segment: Buffer): boolean {
+    const text = segment.toString('utf8');
+    if (!isProgressSegment(text)) return false;
+    this.#progressText = text;
+    return true;
+  }
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = Buffer.from('\n');
+
+function firstSeparator(chunk: Buffer): number {
+  const cr = chunk.indexOf(CR);
+  const lf = chunk.indexOf(LF);
+  if (cr < 0) return lf;
+  if (lf < 0) return cr;
+  return Math.min(cr, lf);
+}
+
+/** Byte-level pre-check: optional spaces or tabs, then `step`. */
+function startsLikeProgress(segment: Buffer): boolean {
+  let i = 0;
+  while (i < segment.length && (segment[i] === 0x20 || segment[i] === 0x09)) i++;
+  // "step"
+  return segment[i] === 0x73 && segment[i + 1] === 0x74 && segment[i + 2] === 0x65 && segment[i + 3] === 0x70;
 }

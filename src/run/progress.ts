@@ -6,6 +6,11 @@ import type { Progress } from '../model.js';
 
 const HEAD = /^\s*step\s+(\d+)\s*\(\s*(\d+(?:\.\d+)?)\s*%\s*\)/;
 
+/** Cheap check that a segment starts like a progress segment (`step N (P%)`). */
+export function isProgressSegment(segment: string): boolean {
+  return HEAD.test(segment);
+}
+
 /** Parses one progress segment; `undefined` when the text is not one. */
 export function parseProgress(segment: string): Progress | undefined {
   const head = HEAD.exec(segment);
