@@ -43,6 +43,8 @@ export class OutputSink {
   #ringFull = false;
   /** The segment still being written (no separator seen after it yet), at most MAX_PENDING bytes. */
   #pending: Buffer = EMPTY;
+  /** After a skip, the first bytes up to a separator are the rest of a segment whose start is gone. */
+  #skipping = false;
   /** The latest complete progress segment, as text; parsed lazily. */
   #progressText: string | undefined;
   #parsed: { text: string; progress: Progress | undefined } | undefined;
@@ -116,7 +118,8 @@ export class OutputSink {
 
   /**
    * Reads what was appended to the log since the last call. Of a burst larger than the tail, only
-   * its end is read (the skipped part cannot hold the latest progress or the tail).
+   * its end is read: the tail is there, and progress buried in gigabytes of other output is not
+   * worth reading them for (the last progress seen before stays).
    * @throws Error naming the log when it cannot be read
    */
   catchUp(): void {
@@ -168,9 +171,6 @@ export class OutputSink {
     this.#skipping = false;
     this.#progressText = undefined;
   }
-
-  /** After a skip, the first bytes up to a separator are the rest of a segment whose start is gone. */
-  #skipping = false;
 
   #ingest(chunk: Buffer): void {
     this.#keepTail(chunk);

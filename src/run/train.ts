@@ -40,7 +40,7 @@ export interface RunTrainingOptions {
   heartbeatMs?: number;
   /** Time between SIGTERM and SIGKILL (default 5 s). */
   graceMs?: number;
-  /** A sandbox plan made earlier (plan once per job); planned here when absent. */
+  /** A sandbox plan made once per job (the caller prints its detail); planned here when absent. */
   sandbox?: SandboxPlan;
 }
 
@@ -60,7 +60,8 @@ export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRun
   if (opts.offline && sandbox.info.kind === 'none') {
     const warning = `the training ran without network isolation: ${sandbox.info.detail}`;
     warnings.push(warning);
-    say(`warning: ${warning}`);
+    // A plan made by the caller is announced by the caller, once per job rather than once per run.
+    if (!opts.sandbox) say(`warning: ${warning}`);
   }
 
   try {
