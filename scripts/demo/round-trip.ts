@@ -68,9 +68,9 @@ try {
         s.replace('DEPTH = 4', 'DEPTH = 6').replace('LEARNING_RATE = 0.02', 'LEARNING_RATE = 0.04'),
     },
     {
-      subject: 'experiment: learning rate 0.2',
+      subject: 'experiment: learning rate 0.5',
       edit: (s: string) =>
-        s.replace('DEPTH = 4', 'DEPTH = 6').replace('LEARNING_RATE = 0.02', 'LEARNING_RATE = 0.2'),
+        s.replace('DEPTH = 4', 'DEPTH = 6').replace('LEARNING_RATE = 0.02', 'LEARNING_RATE = 0.5'),
     },
   ];
   let last = b;
