@@ -4958,11 +4958,11 @@ var replacements = Object.entries(specialMainSymbols);
 // node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-var format = (open6, close) => {
+var format = (open5, close) => {
   if (!hasColors) {
     return (input2) => input2;
   }
-  const openCode = `\x1B[${open6}m`;
+  const openCode = `\x1B[${open5}m`;
   const closeCode = `\x1B[${close}m`;
   return (input2) => {
     const string4 = input2 + "";
@@ -34179,17 +34179,14 @@ function findProgram(program, env, cwd) {
   return void 0;
 }
 
-// src/run/execute.ts
-import { finished as finished7 } from "node:stream/promises";
-
 // src/run/output-sink.ts
-import { writeSync } from "node:fs";
-import { open as open5 } from "node:fs/promises";
-import { Writable as Writable5 } from "node:stream";
-import { StringDecoder as StringDecoder3 } from "node:string_decoder";
+import { closeSync as closeSync2, constants as constants6, fstatSync, openSync as openSync2, readSync as readSync2 } from "node:fs";
 
 // src/run/progress.ts
 var HEAD = /^\s*step\s+(\d+)\s*\(\s*(\d+(?:\.\d+)?)\s*%\s*\)/;
+function isProgressSegment(segment) {
+  return HEAD.test(segment);
+}
 function parseProgress(segment) {
   const head = HEAD.exec(segment);
   if (!head) return void 0;
@@ -34220,57 +34217,77 @@ function describeProgress(p2) {
 var DEFAULT_TAIL_BYTES = 256 * 1024;
 var DEFAULT_HEARTBEAT_MS = 3e4;
 var MAX_PENDING = 4096;
-var OutputSink = class _OutputSink extends Writable5 {
+var READ_CHUNK = 64 * 1024;
+var OutputSink = class _OutputSink {
   logPath;
-  #file;
+  /** Give this descriptor to the child as stdout and stderr (opened for appending). */
+  fd;
+  #readFd;
+  #readPos = 0;
+  #buffer = Buffer.allocUnsafe(READ_CHUNK);
   #ring;
   #ringPos = 0;
   #ringFull = false;
-  #bytes = 0;
-  #decoder = new StringDecoder3("utf8");
-  #pending = "";
-  #progress;
-  #progressSeq = 0;
-  #beatSeq = 0;
+  /** The segment still being written (no separator seen after it yet), at most MAX_PENDING bytes. */
+  #pending = EMPTY;
+  /** After a skip, the first bytes up to a separator are the rest of a segment whose start is gone. */
+  #skipping = false;
+  /** The latest complete progress segment, as text; parsed lazily. */
+  #progressText;
+  #parsed;
+  #beatText;
   #timer;
-  #closing;
-  /** Opens (truncates) the log file and returns a sink writing to it. */
-  static async open(opts) {
-    let file2;
+  /** Creates (truncates) the log file and returns a sink following it. */
+  static open(opts) {
+    const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
+    if (!(tailBytes > 0)) throw new RangeError(`tailBytes must be positive, got ${tailBytes}`);
+    let fd;
+    let readFd;
     try {
-      file2 = await open5(opts.logPath, "w");
+      fd = openSync2(
+        opts.logPath,
+        constants6.O_WRONLY | constants6.O_CREAT | constants6.O_TRUNC | constants6.O_APPEND
+      );
+      readFd = openSync2(opts.logPath, "r");
     } catch (error62) {
       throw new Error(`cannot create the run log ${opts.logPath}: ${error62.message}`);
     }
-    return new _OutputSink(file2, opts);
+    return new _OutputSink(fd, readFd, tailBytes, opts);
   }
-  constructor(file2, opts) {
-    super();
+  constructor(fd, readFd, tailBytes, opts) {
     this.logPath = opts.logPath;
-    this.#file = file2;
-    const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
-    if (!(tailBytes > 0)) throw new RangeError(`tailBytes must be positive, got ${tailBytes}`);
+    this.fd = fd;
+    this.#readFd = readFd;
     this.#ring = Buffer.allocUnsafe(tailBytes);
     const onHeartbeat = opts.onHeartbeat;
     if (onHeartbeat) {
       this.#timer = setInterval(() => {
-        if (this.#progress && this.#progressSeq !== this.#beatSeq) {
-          this.#beatSeq = this.#progressSeq;
-          onHeartbeat(this.#progress);
+        try {
+          this.catchUp();
+        } catch {
+          return;
         }
+        const text = this.#progressText;
+        if (text === void 0 || text === this.#beatText) return;
+        this.#beatText = text;
+        const progress = this.lastProgress;
+        if (progress) onHeartbeat(progress);
       }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
       this.#timer.unref();
     }
   }
-  /** Total bytes written so far. */
+  /** Total bytes in the log as of the last read. */
   get outputBytes() {
-    return this.#bytes;
+    return this.#readPos;
   }
   /** The latest complete progress segment seen. */
   get lastProgress() {
-    return this.#progress;
+    const text = this.#progressText;
+    if (text === void 0) return void 0;
+    if (this.#parsed?.text !== text) this.#parsed = { text, progress: parseProgress(text) };
+    return this.#parsed.progress;
   }
-  /** The last bytes of output (at most the tail size), decoded as UTF-8. */
+  /** The last bytes of output (at most the tail size) as of the last read, decoded as UTF-8. */
   tail() {
     if (!this.#ringFull) return this.#ring.toString("utf8", 0, this.#ringPos);
     return Buffer.concat([
@@ -34278,32 +34295,68 @@ var OutputSink = class _OutputSink extends Writable5 {
       this.#ring.subarray(0, this.#ringPos)
     ]).toString("utf8");
   }
-  _write(chunk, _encoding, callback) {
-    this.#bytes += chunk.length;
-    this.#keepTail(chunk);
-    this.#followProgress(chunk);
+  /**
+   * Reads what was appended to the log since the last call. Of a burst larger than the tail, only
+   * its end is read: the tail is there, and progress buried in gigabytes of other output is not
+   * worth reading them for (the last progress seen before stays).
+   * @throws Error naming the log when it cannot be read
+   */
+  catchUp() {
+    const fd = this.#readFd;
+    if (fd === void 0) return;
     try {
-      writeSync(this.#file.fd, chunk);
-      callback();
+      const size = fstatSync(fd).size;
+      if (size < this.#readPos) this.#restart();
+      const skipTo = size - this.#ring.length - MAX_PENDING;
+      if (skipTo > this.#readPos) {
+        this.#readPos = skipTo;
+        this.#pending = EMPTY;
+        this.#skipping = true;
+      }
+      while (this.#readPos < size) {
+        const n2 = readSync2(fd, this.#buffer, 0, Math.min(READ_CHUNK, size - this.#readPos), this.#readPos);
+        if (n2 === 0) break;
+        this.#readPos += n2;
+        this.#ingest(this.#buffer.subarray(0, n2));
+      }
     } catch (error62) {
-      callback(new Error(`cannot write the run log ${this.logPath}: ${error62.message}`));
+      throw new Error(`cannot read the run log ${this.logPath}: ${error62.message}`);
     }
   }
-  _final(callback) {
-    this.#followProgress(Buffer.from("\n"));
-    this.#stop().then(() => callback(), callback);
-  }
-  _destroy(error62, callback) {
-    this.#stop().then(
-      () => callback(error62),
-      () => callback(error62)
-    );
-  }
-  #stop() {
+  /** Stops following: reads the rest, treats the unfinished last segment as complete, closes the file. */
+  close() {
     clearInterval(this.#timer);
     this.#timer = void 0;
-    this.#closing ??= this.#file.close();
-    return this.#closing;
+    const readFd = this.#readFd;
+    if (readFd === void 0) return;
+    try {
+      this.catchUp();
+      this.#followProgress(NEWLINE);
+    } finally {
+      this.#readFd = void 0;
+      closeSync2(readFd);
+      closeSync2(this.fd);
+    }
+  }
+  /** The child truncated its output: what was read is gone from the log, so start over. */
+  #restart() {
+    this.#readPos = 0;
+    this.#ringPos = 0;
+    this.#ringFull = false;
+    this.#pending = EMPTY;
+    this.#skipping = false;
+    this.#progressText = void 0;
+  }
+  #ingest(chunk) {
+    this.#keepTail(chunk);
+    if (this.#skipping) {
+      const sep = firstSeparator(chunk);
+      if (sep < 0) return;
+      this.#skipping = false;
+      this.#followProgress(chunk.subarray(sep + 1));
+      return;
+    }
+    this.#followProgress(chunk);
   }
   #keepTail(chunk) {
     const ring = this.#ring;
@@ -34327,28 +34380,61 @@ var OutputSink = class _OutputSink extends Writable5 {
       }
     }
   }
-  /** Segments end at `\r` or `\n`; the unfinished one is carried to the next chunk. */
+  /**
+   * Segments end at `\r` or `\n`; the unfinished one is carried to the next chunk. Works on bytes
+   * (separators are ASCII, so never inside a UTF-8 sequence) and decodes only the segment kept.
+   */
   #followProgress(chunk) {
-    const text = this.#decoder.write(chunk);
-    const lastSep = Math.max(text.lastIndexOf("\r"), text.lastIndexOf("\n"));
+    const pending = this.#pending;
+    const lastSep = Math.max(chunk.lastIndexOf(CR2), chunk.lastIndexOf(LF2));
     if (lastSep < 0) {
-      if (this.#pending.length < MAX_PENDING) this.#pending = (this.#pending + text).slice(0, MAX_PENDING);
+      if (pending.length < MAX_PENDING) {
+        this.#pending = Buffer.concat([pending, chunk.subarray(0, MAX_PENDING - pending.length)]);
+      }
       return;
     }
-    const complete = this.#pending + text.slice(0, lastSep);
-    this.#pending = text.slice(lastSep + 1, lastSep + 1 + MAX_PENDING);
-    if (!complete.includes("step")) return;
-    const segments = complete.split(/[\r\n]/);
-    for (let i2 = segments.length - 1; i2 >= 0; i2--) {
-      const progress = parseProgress(segments[i2]);
-      if (progress) {
-        this.#progress = progress;
-        this.#progressSeq++;
+    this.#pending = Buffer.from(chunk.subarray(lastSep + 1, lastSep + 1 + MAX_PENDING));
+    let end = lastSep;
+    let cr2 = end > 0 ? chunk.lastIndexOf(CR2, end - 1) : -1;
+    let lf = end > 0 ? chunk.lastIndexOf(LF2, end - 1) : -1;
+    for (; ; ) {
+      const sep = Math.max(cr2, lf);
+      if (sep < 0) {
+        const first = Buffer.concat([pending, chunk.subarray(0, end)]);
+        if (startsLikeProgress(first)) this.#remember(first);
         return;
       }
+      const segment = chunk.subarray(sep + 1, end);
+      if (startsLikeProgress(segment) && this.#remember(segment)) return;
+      end = sep;
+      if (cr2 === sep) cr2 = sep > 0 ? chunk.lastIndexOf(CR2, sep - 1) : -1;
+      if (lf === sep) lf = sep > 0 ? chunk.lastIndexOf(LF2, sep - 1) : -1;
     }
   }
+  /** Keeps the segment if it really is progress; says whether it was. */
+  #remember(segment) {
+    const text = segment.toString("utf8");
+    if (!isProgressSegment(text)) return false;
+    this.#progressText = text;
+    return true;
+  }
 };
+var CR2 = 13;
+var LF2 = 10;
+var EMPTY = Buffer.alloc(0);
+var NEWLINE = Buffer.from("\n");
+function firstSeparator(chunk) {
+  const cr2 = chunk.indexOf(CR2);
+  const lf = chunk.indexOf(LF2);
+  if (cr2 < 0) return lf;
+  if (lf < 0) return cr2;
+  return Math.min(cr2, lf);
+}
+function startsLikeProgress(segment) {
+  let i2 = 0;
+  while (i2 < segment.length && (segment[i2] === 32 || segment[i2] === 9)) i2++;
+  return segment[i2] === 115 && segment[i2 + 1] === 116 && segment[i2 + 2] === 101 && segment[i2 + 3] === 112;
+}
 
 // src/run/execute.ts
 var DEFAULT_GRACE_MS = 5e3;
@@ -34357,7 +34443,9 @@ var SpawnError = class extends Error {
 };
 async function execute(opts) {
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
-  const sink = await OutputSink.open({
+  const [file2, ...args] = opts.argv;
+  if (file2 === void 0) throw new SpawnError("cannot start the training: the command is empty");
+  const sink = OutputSink.open({
     logPath: opts.logPath,
     ...opts.tailBytes === void 0 ? {} : { tailBytes: opts.tailBytes },
     ...opts.heartbeatMs === void 0 ? {} : { heartbeatMs: opts.heartbeatMs },
@@ -34371,20 +34459,19 @@ async function execute(opts) {
     ...sink.lastProgress ? { lastProgress: sink.lastProgress } : {}
   });
   if (opts.signal?.aborted) {
-    await new Promise((resolve) => sink.end(resolve));
+    sink.close();
     return finish({ exitCode: null, signal: null, timedOut: false, cancelled: true }, performance.now());
   }
-  const [file2, ...args] = opts.argv;
-  if (file2 === void 0) throw new SpawnError("cannot start the training: the command is empty");
+  const logFd = sink.fd;
   const child = execa(file2, args, {
     cwd: opts.cwd,
     env: opts.env,
     extendEnv: false,
     detached: true,
     stdin: "ignore",
-    buffer: false,
-    encoding: "buffer",
-    stripFinalNewline: false,
+    // Both streams are the log file itself: the kernel writes it, nothing passes through the action.
+    stdout: logFd,
+    stderr: logFd,
     reject: false,
     // The group kill below replaces execa's own single-process cleanup and force-kill.
     cleanup: false,
@@ -34421,49 +34508,27 @@ async function execute(opts) {
   process.once("exit", onParentExit);
   child.nodeChildProcess.once("exit", () => {
     leaderEndedAt = performance.now();
-    terminate();
   });
+  let result;
   try {
-    const [result] = await Promise.all([child, drainInto(sink, [child.stdout, child.stderr])]);
-    if (pid === void 0 || result.failed && result.exitCode === void 0 && !result.signal) {
-      throw new SpawnError(
-        `cannot start ${JSON.stringify(file2)} in ${opts.cwd}: ${result.originalMessage ?? result.shortMessage}. Check that the program is installed and on PATH and that the working directory exists.`
-      );
-    }
-    return finish(
-      { exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut, cancelled },
-      leaderEndedAt ?? performance.now()
-    );
-  } catch (error62) {
-    killGroup("SIGKILL");
-    await child.catch(() => void 0);
-    throw error62;
+    result = await child;
   } finally {
     clearTimeout(timeoutTimer);
     clearTimeout(graceTimer);
     opts.signal?.removeEventListener("abort", onAbort);
     process.removeListener("exit", onParentExit);
     killGroup("SIGKILL");
+    sink.close();
   }
-}
-async function drainInto(sink, streams) {
-  const sources = streams.filter((s) => s !== null);
-  const resume = () => {
-    for (const source of sources) source.resume();
-  };
-  for (const source of sources) {
-    source.on("data", (chunk) => {
-      if (!sink.write(chunk)) {
-        for (const s of sources) s.pause();
-        sink.once("drain", resume);
-      }
-    });
+  if (pid === void 0 || result.failed && result.exitCode === void 0 && !result.signal) {
+    throw new SpawnError(
+      `cannot start ${JSON.stringify(file2)} in ${opts.cwd}: ${result.originalMessage ?? result.shortMessage}. Check that the program is installed and on PATH and that the working directory exists.`
+    );
   }
-  await Promise.all(sources.map((source) => finished7(source)));
-  await new Promise((resolve, reject) => {
-    sink.once("error", reject);
-    sink.end(resolve);
-  });
+  return finish(
+    { exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut, cancelled },
+    leaderEndedAt ?? performance.now()
+  );
 }
 
 // src/run/file-commands.ts
@@ -34524,7 +34589,7 @@ async function runTraining(opts) {
   if (opts.offline && sandbox.info.kind === "none") {
     const warning = `the training ran without network isolation: ${sandbox.info.detail}`;
     warnings.push(warning);
-    say(`warning: ${warning}`);
+    if (!opts.sandbox) say(`warning: ${warning}`);
   }
   try {
     await mkdir4(opts.runDir, { recursive: true });

@@ -5789,7 +5789,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants8 = require_constants2();
+    var constants9 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5864,7 +5864,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants8.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants9.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5959,11 +5959,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants8.ERROR.OK) {
+          if (ret !== constants9.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants8.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants9.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants8.ERROR.PAUSED) {
+            } else if (ret === constants9.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5986,10 +5986,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants8.ERROR.OK) {
+        if (ret === constants9.ERROR.OK) {
           return null;
         }
-        if (ret === constants8.ERROR.PAUSED || ret === constants8.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants9.ERROR.PAUSED || ret === constants9.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6006,7 +6006,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message2 = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message2, constants8.ERROR[ret], data);
+        return new HTTPParserError(message2, constants9.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6186,7 +6186,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants8.ERROR.PAUSED : 0;
+        return pause ? constants9.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6208,7 +6208,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants8.ERROR.PAUSED;
+          return constants9.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6244,13 +6244,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants8.ERROR.PAUSED;
+          return constants9.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants8.ERROR.PAUSED;
+          return constants9.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants8.ERROR.PAUSED;
+          return constants9.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6597,10 +6597,10 @@ upgrade: ${upgrade}\r
     }
     function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      let finished8 = false;
+      let finished7 = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
       const onData = function(chunk) {
-        if (finished8) {
+        if (finished7) {
           return;
         }
         try {
@@ -6612,7 +6612,7 @@ upgrade: ${upgrade}\r
         }
       };
       const onDrain = function() {
-        if (finished8) {
+        if (finished7) {
           return;
         }
         if (body.resume) {
@@ -6623,16 +6623,16 @@ upgrade: ${upgrade}\r
         queueMicrotask(() => {
           body.removeListener("error", onFinished);
         });
-        if (!finished8) {
+        if (!finished7) {
           const err = new RequestAbortedError();
           queueMicrotask(() => onFinished(err));
         }
       };
       const onFinished = function(err) {
-        if (finished8) {
+        if (finished7) {
           return;
         }
-        finished8 = true;
+        finished7 = true;
         assert2(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
@@ -10040,7 +10040,7 @@ var require_api_stream = __commonJS({
   "node_modules/undici/lib/api/api-stream.js"(exports, module) {
     "use strict";
     var assert2 = __require("node:assert");
-    var { finished: finished8, PassThrough: PassThrough2 } = __require("node:stream");
+    var { finished: finished7, PassThrough: PassThrough2 } = __require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -10136,7 +10136,7 @@ var require_api_stream = __commonJS({
           if (!res || typeof res.write !== "function" || typeof res.end !== "function" || typeof res.on !== "function") {
             throw new InvalidReturnValueError("expected Writable");
           }
-          finished8(res, { readable: false }, (err) => {
+          finished7(res, { readable: false }, (err) => {
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
             if (err || !res2.readable) {
@@ -13569,7 +13569,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable5, pipeline, finished: finished8 } = __require("node:stream");
+    var { Readable: Readable5, pipeline, finished: finished7 } = __require("node:stream");
     var { addAbortListener: addAbortListener3, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14037,7 +14037,7 @@ var require_fetch = __commonJS({
       if (internalResponse.body == null) {
         processResponseEndOfBody();
       } else {
-        finished8(internalResponse.body.stream, () => {
+        finished7(internalResponse.body.stream, () => {
           processResponseEndOfBody();
         });
       }
@@ -14958,7 +14958,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types } = __require("node:util");
-    var { StringDecoder: StringDecoder4 } = __require("string_decoder");
+    var { StringDecoder: StringDecoder3 } = __require("string_decoder");
     var { btoa: btoa2 } = __require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15049,7 +15049,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder4("latin1");
+          const decoder = new StringDecoder3("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -15078,7 +15078,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder4("latin1");
+          const decoder = new StringDecoder3("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -17429,7 +17429,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable: Writable6 } = __require("node:stream");
+    var { Writable: Writable5 } = __require("node:stream");
     var assert2 = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -17452,7 +17452,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable6 {
+    var ByteParser = class extends Writable5 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -18314,8 +18314,8 @@ var require_eventsource_stream = __commonJS({
     var { Transform: Transform2 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
-    var LF2 = 10;
-    var CR2 = 13;
+    var LF3 = 10;
+    var CR3 = 13;
     var COLON = 58;
     var SPACE = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
@@ -18429,7 +18429,7 @@ var require_eventsource_stream = __commonJS({
           callback();
           return;
         }
-        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF2 && chunk[0] !== CR2) {
+        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF3 && chunk[0] !== CR3) {
           callback(createMaxEventSizeExceededError());
           return;
         }
@@ -18444,15 +18444,15 @@ var require_eventsource_stream = __commonJS({
           const byte = this.currentByte();
           if (this.eventEndCheck) {
             if (this.crlfCheck) {
-              if (byte === LF2) {
+              if (byte === LF3) {
                 this.crlfCheck = false;
                 this.consumeCurrentByte();
                 continue;
               }
               this.crlfCheck = false;
             }
-            if (byte === LF2 || byte === CR2) {
-              if (byte === CR2) {
+            if (byte === LF3 || byte === CR3) {
+              if (byte === CR3) {
                 this.crlfCheck = true;
               }
               this.consumeCurrentByte();
@@ -18465,8 +18465,8 @@ var require_eventsource_stream = __commonJS({
             this.eventEndCheck = false;
             continue;
           }
-          if (byte === LF2 || byte === CR2) {
-            if (byte === CR2) {
+          if (byte === LF3 || byte === CR3) {
+            if (byte === CR3) {
               this.crlfCheck = true;
             }
             try {
@@ -20988,18 +20988,18 @@ var require_light = __commonJS({
             var done, waitForExecuting;
             options = parser$5.load(options, this.stopDefaults);
             waitForExecuting = (at2) => {
-              var finished8;
-              finished8 = () => {
+              var finished7;
+              finished7 = () => {
                 var counts;
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at2;
               };
               return new this.Promise((resolve, reject) => {
-                if (finished8()) {
+                if (finished7()) {
                   return resolve();
                 } else {
                   return this.on("done", () => {
-                    if (finished8()) {
+                    if (finished7()) {
                       this.removeAllListeners("done");
                       return resolve();
                     }
@@ -47339,11 +47339,11 @@ var replacements = Object.entries(specialMainSymbols);
 // node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-var format = (open7, close) => {
+var format = (open6, close) => {
   if (!hasColors) {
     return (input2) => input2;
   }
-  const openCode = `\x1B[${open7}m`;
+  const openCode = `\x1B[${open6}m`;
   const closeCode = `\x1B[${close}m`;
   return (input2) => {
     const string4 = input2 + "";
@@ -55898,17 +55898,14 @@ function findProgram(program, env, cwd) {
   return void 0;
 }
 
-// src/run/execute.ts
-import { finished as finished7 } from "node:stream/promises";
-
 // src/run/output-sink.ts
-import { writeSync } from "node:fs";
-import { open as open5 } from "node:fs/promises";
-import { Writable as Writable5 } from "node:stream";
-import { StringDecoder as StringDecoder3 } from "node:string_decoder";
+import { closeSync as closeSync2, constants as constants8, fstatSync, openSync as openSync2, readSync as readSync2 } from "node:fs";
 
 // src/run/progress.ts
 var HEAD = /^\s*step\s+(\d+)\s*\(\s*(\d+(?:\.\d+)?)\s*%\s*\)/;
+function isProgressSegment(segment) {
+  return HEAD.test(segment);
+}
 function parseProgress(segment) {
   const head = HEAD.exec(segment);
   if (!head) return void 0;
@@ -55939,57 +55936,77 @@ function describeProgress(p2) {
 var DEFAULT_TAIL_BYTES = 256 * 1024;
 var DEFAULT_HEARTBEAT_MS = 3e4;
 var MAX_PENDING = 4096;
-var OutputSink = class _OutputSink extends Writable5 {
+var READ_CHUNK = 64 * 1024;
+var OutputSink = class _OutputSink {
   logPath;
-  #file;
+  /** Give this descriptor to the child as stdout and stderr (opened for appending). */
+  fd;
+  #readFd;
+  #readPos = 0;
+  #buffer = Buffer.allocUnsafe(READ_CHUNK);
   #ring;
   #ringPos = 0;
   #ringFull = false;
-  #bytes = 0;
-  #decoder = new StringDecoder3("utf8");
-  #pending = "";
-  #progress;
-  #progressSeq = 0;
-  #beatSeq = 0;
+  /** The segment still being written (no separator seen after it yet), at most MAX_PENDING bytes. */
+  #pending = EMPTY;
+  /** After a skip, the first bytes up to a separator are the rest of a segment whose start is gone. */
+  #skipping = false;
+  /** The latest complete progress segment, as text; parsed lazily. */
+  #progressText;
+  #parsed;
+  #beatText;
   #timer;
-  #closing;
-  /** Opens (truncates) the log file and returns a sink writing to it. */
-  static async open(opts) {
-    let file2;
+  /** Creates (truncates) the log file and returns a sink following it. */
+  static open(opts) {
+    const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
+    if (!(tailBytes > 0)) throw new RangeError(`tailBytes must be positive, got ${tailBytes}`);
+    let fd;
+    let readFd;
     try {
-      file2 = await open5(opts.logPath, "w");
+      fd = openSync2(
+        opts.logPath,
+        constants8.O_WRONLY | constants8.O_CREAT | constants8.O_TRUNC | constants8.O_APPEND
+      );
+      readFd = openSync2(opts.logPath, "r");
     } catch (error63) {
       throw new Error(`cannot create the run log ${opts.logPath}: ${error63.message}`);
     }
-    return new _OutputSink(file2, opts);
+    return new _OutputSink(fd, readFd, tailBytes, opts);
   }
-  constructor(file2, opts) {
-    super();
+  constructor(fd, readFd, tailBytes, opts) {
     this.logPath = opts.logPath;
-    this.#file = file2;
-    const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
-    if (!(tailBytes > 0)) throw new RangeError(`tailBytes must be positive, got ${tailBytes}`);
+    this.fd = fd;
+    this.#readFd = readFd;
     this.#ring = Buffer.allocUnsafe(tailBytes);
     const onHeartbeat = opts.onHeartbeat;
     if (onHeartbeat) {
       this.#timer = setInterval(() => {
-        if (this.#progress && this.#progressSeq !== this.#beatSeq) {
-          this.#beatSeq = this.#progressSeq;
-          onHeartbeat(this.#progress);
+        try {
+          this.catchUp();
+        } catch {
+          return;
         }
+        const text = this.#progressText;
+        if (text === void 0 || text === this.#beatText) return;
+        this.#beatText = text;
+        const progress = this.lastProgress;
+        if (progress) onHeartbeat(progress);
       }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
       this.#timer.unref();
     }
   }
-  /** Total bytes written so far. */
+  /** Total bytes in the log as of the last read. */
   get outputBytes() {
-    return this.#bytes;
+    return this.#readPos;
   }
   /** The latest complete progress segment seen. */
   get lastProgress() {
-    return this.#progress;
+    const text = this.#progressText;
+    if (text === void 0) return void 0;
+    if (this.#parsed?.text !== text) this.#parsed = { text, progress: parseProgress(text) };
+    return this.#parsed.progress;
   }
-  /** The last bytes of output (at most the tail size), decoded as UTF-8. */
+  /** The last bytes of output (at most the tail size) as of the last read, decoded as UTF-8. */
   tail() {
     if (!this.#ringFull) return this.#ring.toString("utf8", 0, this.#ringPos);
     return Buffer.concat([
@@ -55997,32 +56014,68 @@ var OutputSink = class _OutputSink extends Writable5 {
       this.#ring.subarray(0, this.#ringPos)
     ]).toString("utf8");
   }
-  _write(chunk, _encoding, callback) {
-    this.#bytes += chunk.length;
-    this.#keepTail(chunk);
-    this.#followProgress(chunk);
+  /**
+   * Reads what was appended to the log since the last call. Of a burst larger than the tail, only
+   * its end is read: the tail is there, and progress buried in gigabytes of other output is not
+   * worth reading them for (the last progress seen before stays).
+   * @throws Error naming the log when it cannot be read
+   */
+  catchUp() {
+    const fd = this.#readFd;
+    if (fd === void 0) return;
     try {
-      writeSync(this.#file.fd, chunk);
-      callback();
+      const size = fstatSync(fd).size;
+      if (size < this.#readPos) this.#restart();
+      const skipTo = size - this.#ring.length - MAX_PENDING;
+      if (skipTo > this.#readPos) {
+        this.#readPos = skipTo;
+        this.#pending = EMPTY;
+        this.#skipping = true;
+      }
+      while (this.#readPos < size) {
+        const n2 = readSync2(fd, this.#buffer, 0, Math.min(READ_CHUNK, size - this.#readPos), this.#readPos);
+        if (n2 === 0) break;
+        this.#readPos += n2;
+        this.#ingest(this.#buffer.subarray(0, n2));
+      }
     } catch (error63) {
-      callback(new Error(`cannot write the run log ${this.logPath}: ${error63.message}`));
+      throw new Error(`cannot read the run log ${this.logPath}: ${error63.message}`);
     }
   }
-  _final(callback) {
-    this.#followProgress(Buffer.from("\n"));
-    this.#stop().then(() => callback(), callback);
-  }
-  _destroy(error63, callback) {
-    this.#stop().then(
-      () => callback(error63),
-      () => callback(error63)
-    );
-  }
-  #stop() {
+  /** Stops following: reads the rest, treats the unfinished last segment as complete, closes the file. */
+  close() {
     clearInterval(this.#timer);
     this.#timer = void 0;
-    this.#closing ??= this.#file.close();
-    return this.#closing;
+    const readFd = this.#readFd;
+    if (readFd === void 0) return;
+    try {
+      this.catchUp();
+      this.#followProgress(NEWLINE);
+    } finally {
+      this.#readFd = void 0;
+      closeSync2(readFd);
+      closeSync2(this.fd);
+    }
+  }
+  /** The child truncated its output: what was read is gone from the log, so start over. */
+  #restart() {
+    this.#readPos = 0;
+    this.#ringPos = 0;
+    this.#ringFull = false;
+    this.#pending = EMPTY;
+    this.#skipping = false;
+    this.#progressText = void 0;
+  }
+  #ingest(chunk) {
+    this.#keepTail(chunk);
+    if (this.#skipping) {
+      const sep2 = firstSeparator(chunk);
+      if (sep2 < 0) return;
+      this.#skipping = false;
+      this.#followProgress(chunk.subarray(sep2 + 1));
+      return;
+    }
+    this.#followProgress(chunk);
   }
   #keepTail(chunk) {
     const ring = this.#ring;
@@ -56046,28 +56099,61 @@ var OutputSink = class _OutputSink extends Writable5 {
       }
     }
   }
-  /** Segments end at `\r` or `\n`; the unfinished one is carried to the next chunk. */
+  /**
+   * Segments end at `\r` or `\n`; the unfinished one is carried to the next chunk. Works on bytes
+   * (separators are ASCII, so never inside a UTF-8 sequence) and decodes only the segment kept.
+   */
   #followProgress(chunk) {
-    const text = this.#decoder.write(chunk);
-    const lastSep = Math.max(text.lastIndexOf("\r"), text.lastIndexOf("\n"));
+    const pending = this.#pending;
+    const lastSep = Math.max(chunk.lastIndexOf(CR2), chunk.lastIndexOf(LF2));
     if (lastSep < 0) {
-      if (this.#pending.length < MAX_PENDING) this.#pending = (this.#pending + text).slice(0, MAX_PENDING);
+      if (pending.length < MAX_PENDING) {
+        this.#pending = Buffer.concat([pending, chunk.subarray(0, MAX_PENDING - pending.length)]);
+      }
       return;
     }
-    const complete = this.#pending + text.slice(0, lastSep);
-    this.#pending = text.slice(lastSep + 1, lastSep + 1 + MAX_PENDING);
-    if (!complete.includes("step")) return;
-    const segments = complete.split(/[\r\n]/);
-    for (let i2 = segments.length - 1; i2 >= 0; i2--) {
-      const progress = parseProgress(segments[i2]);
-      if (progress) {
-        this.#progress = progress;
-        this.#progressSeq++;
+    this.#pending = Buffer.from(chunk.subarray(lastSep + 1, lastSep + 1 + MAX_PENDING));
+    let end = lastSep;
+    let cr2 = end > 0 ? chunk.lastIndexOf(CR2, end - 1) : -1;
+    let lf = end > 0 ? chunk.lastIndexOf(LF2, end - 1) : -1;
+    for (; ; ) {
+      const sep2 = Math.max(cr2, lf);
+      if (sep2 < 0) {
+        const first = Buffer.concat([pending, chunk.subarray(0, end)]);
+        if (startsLikeProgress(first)) this.#remember(first);
         return;
       }
+      const segment = chunk.subarray(sep2 + 1, end);
+      if (startsLikeProgress(segment) && this.#remember(segment)) return;
+      end = sep2;
+      if (cr2 === sep2) cr2 = sep2 > 0 ? chunk.lastIndexOf(CR2, sep2 - 1) : -1;
+      if (lf === sep2) lf = sep2 > 0 ? chunk.lastIndexOf(LF2, sep2 - 1) : -1;
     }
   }
+  /** Keeps the segment if it really is progress; says whether it was. */
+  #remember(segment) {
+    const text = segment.toString("utf8");
+    if (!isProgressSegment(text)) return false;
+    this.#progressText = text;
+    return true;
+  }
 };
+var CR2 = 13;
+var LF2 = 10;
+var EMPTY = Buffer.alloc(0);
+var NEWLINE = Buffer.from("\n");
+function firstSeparator(chunk) {
+  const cr2 = chunk.indexOf(CR2);
+  const lf = chunk.indexOf(LF2);
+  if (cr2 < 0) return lf;
+  if (lf < 0) return cr2;
+  return Math.min(cr2, lf);
+}
+function startsLikeProgress(segment) {
+  let i2 = 0;
+  while (i2 < segment.length && (segment[i2] === 32 || segment[i2] === 9)) i2++;
+  return segment[i2] === 115 && segment[i2 + 1] === 116 && segment[i2 + 2] === 101 && segment[i2 + 3] === 112;
+}
 
 // src/run/execute.ts
 var DEFAULT_GRACE_MS = 5e3;
@@ -56076,7 +56162,9 @@ var SpawnError = class extends Error {
 };
 async function execute(opts) {
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
-  const sink = await OutputSink.open({
+  const [file2, ...args] = opts.argv;
+  if (file2 === void 0) throw new SpawnError("cannot start the training: the command is empty");
+  const sink = OutputSink.open({
     logPath: opts.logPath,
     ...opts.tailBytes === void 0 ? {} : { tailBytes: opts.tailBytes },
     ...opts.heartbeatMs === void 0 ? {} : { heartbeatMs: opts.heartbeatMs },
@@ -56090,20 +56178,19 @@ async function execute(opts) {
     ...sink.lastProgress ? { lastProgress: sink.lastProgress } : {}
   });
   if (opts.signal?.aborted) {
-    await new Promise((resolve) => sink.end(resolve));
+    sink.close();
     return finish2({ exitCode: null, signal: null, timedOut: false, cancelled: true }, performance.now());
   }
-  const [file2, ...args] = opts.argv;
-  if (file2 === void 0) throw new SpawnError("cannot start the training: the command is empty");
+  const logFd = sink.fd;
   const child = execa(file2, args, {
     cwd: opts.cwd,
     env: opts.env,
     extendEnv: false,
     detached: true,
     stdin: "ignore",
-    buffer: false,
-    encoding: "buffer",
-    stripFinalNewline: false,
+    // Both streams are the log file itself: the kernel writes it, nothing passes through the action.
+    stdout: logFd,
+    stderr: logFd,
     reject: false,
     // The group kill below replaces execa's own single-process cleanup and force-kill.
     cleanup: false,
@@ -56140,49 +56227,27 @@ async function execute(opts) {
   process.once("exit", onParentExit);
   child.nodeChildProcess.once("exit", () => {
     leaderEndedAt = performance.now();
-    terminate();
   });
+  let result;
   try {
-    const [result] = await Promise.all([child, drainInto(sink, [child.stdout, child.stderr])]);
-    if (pid === void 0 || result.failed && result.exitCode === void 0 && !result.signal) {
-      throw new SpawnError(
-        `cannot start ${JSON.stringify(file2)} in ${opts.cwd}: ${result.originalMessage ?? result.shortMessage}. Check that the program is installed and on PATH and that the working directory exists.`
-      );
-    }
-    return finish2(
-      { exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut, cancelled },
-      leaderEndedAt ?? performance.now()
-    );
-  } catch (error63) {
-    killGroup("SIGKILL");
-    await child.catch(() => void 0);
-    throw error63;
+    result = await child;
   } finally {
     clearTimeout(timeoutTimer);
     clearTimeout(graceTimer);
     opts.signal?.removeEventListener("abort", onAbort);
     process.removeListener("exit", onParentExit);
     killGroup("SIGKILL");
+    sink.close();
   }
-}
-async function drainInto(sink, streams) {
-  const sources = streams.filter((s) => s !== null);
-  const resume = () => {
-    for (const source of sources) source.resume();
-  };
-  for (const source of sources) {
-    source.on("data", (chunk) => {
-      if (!sink.write(chunk)) {
-        for (const s of sources) s.pause();
-        sink.once("drain", resume);
-      }
-    });
+  if (pid === void 0 || result.failed && result.exitCode === void 0 && !result.signal) {
+    throw new SpawnError(
+      `cannot start ${JSON.stringify(file2)} in ${opts.cwd}: ${result.originalMessage ?? result.shortMessage}. Check that the program is installed and on PATH and that the working directory exists.`
+    );
   }
-  await Promise.all(sources.map((source) => finished7(source)));
-  await new Promise((resolve, reject) => {
-    sink.once("error", reject);
-    sink.end(resolve);
-  });
+  return finish2(
+    { exitCode: result.exitCode ?? null, signal: result.signal ?? null, timedOut, cancelled },
+    leaderEndedAt ?? performance.now()
+  );
 }
 
 // src/run/file-commands.ts
@@ -56274,7 +56339,7 @@ async function runTraining(opts) {
   if (opts.offline && sandbox.info.kind === "none") {
     const warning2 = `the training ran without network isolation: ${sandbox.info.detail}`;
     warnings.push(warning2);
-    say(`warning: ${warning2}`);
+    if (!opts.sandbox) say(`warning: ${warning2}`);
   }
   try {
     await mkdir7(opts.runDir, { recursive: true });
@@ -56369,7 +56434,7 @@ async function runSeries(opts) {
 }
 
 // src/state/ledger.ts
-import { access as access2, open as open6, readFile as readFile6 } from "node:fs/promises";
+import { access as access2, open as open5, readFile as readFile6 } from "node:fs/promises";
 import path28 from "node:path";
 var LEDGER_FILE = "ledger.jsonl";
 var HEADER = { schema: "autoresearch-ci/ledger", version: 1 };
@@ -56472,7 +56537,7 @@ async function openForAppend(file2) {
     await writeFileAtomic(file2, `${JSON.stringify({ ...HEADER, createdAt: (/* @__PURE__ */ new Date()).toISOString() })}
 `);
   }
-  const handle = await open6(file2, "a+");
+  const handle = await open5(file2, "a+");
   try {
     const head = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
@@ -57356,9 +57421,9 @@ async function findPullRequest(deps, plan, errors) {
   if (!deps.api || !deps.settings.comment) return void 0;
   try {
     const found = await deps.api.pullRequestsFor(plan.sha, plan.branch);
-    const open7 = found.find((pr2) => pr2.state === "open") ?? found[0];
-    if (!open7) deps.sinks.log(`No pull request for ${plan.branch}; the result goes to the job summary only.`);
-    return open7?.number;
+    const open6 = found.find((pr2) => pr2.state === "open") ?? found[0];
+    if (!open6) deps.sinks.log(`No pull request for ${plan.branch}; the result goes to the job summary only.`);
+    return open6?.number;
   } catch (error63) {
     errors.push(`the pull request for ${plan.branch} could not be looked up: ${error63.message}`);
     return void 0;
@@ -61928,14 +61993,14 @@ function repositoryApi(client, owner, repo) {
       });
       const found = byCommit.data.filter((pr2) => pr2.head.ref === branch || pr2.head.sha === sha);
       if (found.length === 0) {
-        const open7 = await client.rest.pulls.list({
+        const open6 = await client.rest.pulls.list({
           owner,
           repo,
           state: "open",
           head: `${owner}:${branch}`,
           per_page: 100
         });
-        found.push(...open7.data);
+        found.push(...open6.data);
       }
       return found.map((pr2) => ({
         number: pr2.number,
