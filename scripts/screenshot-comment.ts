@@ -8,21 +8,16 @@
  *
  * Run through scripts/screenshot-comment.mjs. `--out FILE` writes elsewhere.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
-import { runActionProcess } from '../test/e2e/run-action.js';
-import { startEmulator } from '../test/emulator/server.js';
-import { pushPayload, workflowDispatchPayload } from '../test/emulator/webhook-payloads.js';
 import { launchCommentBrowser } from '../test/support/browser.js';
+import { openExampleLab, withParams } from './demo/example-lab.js';
 
-const root = process.env.SCREENSHOT_ROOT ?? path.resolve(import.meta.dirname, '..');
+const root = path.resolve(import.meta.dirname, '..');
 const outArg = process.argv.indexOf('--out');
 const outFile = path.resolve(
   outArg === -1 ? path.join(root, 'docs/comment-screenshot.png') : process.argv[outArg + 1]!,
 );
-const example = path.join(root, 'example');
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The example's hyperparameters an experiment sets, as they appear in train.py. */
@@ -47,81 +42,34 @@ const EXPERIMENTS: Array<{ subject: string; params: Partial<Params> }> = [
   { subject: 'learning rate 0.04', params: { DEPTH: 6, WARMUP_STEPS: 40, LEARNING_RATE: 0.04 } },
 ];
 
-function withParams(source: string, params: Partial<Params>): string {
-  let out = source;
-  for (const [name, value] of Object.entries({ ...START, ...params })) {
-    const line = new RegExp(`^${name} = .*$`, 'm');
-    if (!line.test(out)) throw new Error(`example/train.py has no line "${name} = …"`);
-    out = out.replace(line, `${name} = ${value}`);
-  }
-  return out;
-}
-
-const files: Record<string, string> = {};
-for (const name of ['prepare.py', 'train.py', 'protocol.json', 'README.md']) {
-  files[name] = await readFile(path.join(example, name), 'utf8');
-}
-const home = await mkdtemp(path.join(tmpdir(), 'arci-screenshot-home-'));
-const gh = await startEmulator();
+const lab = await openExampleLab();
 try {
-  await execa('python3', ['prepare.py'], { cwd: example, env: { ...process.env, HOME: home } });
-  const owner = 'lab';
-  const repo = 'autoresearch-mini';
-  await gh.createRepo(owner, repo, { files, defaultBranch: 'main' });
-  gh.setPermission(owner, repo, 'agent', 'write');
-  const main = (await gh.resolveRef(owner, repo, 'refs/heads/main'))!;
-  const base = { gh, owner, repo, home, actor: 'agent', runnerName: 'mac-studio-1' };
-
-  const dispatch = workflowDispatchPayload(gh, owner, repo, { ref: 'main', sender: 'agent' });
-  const b = await runActionProcess({
-    ...base,
-    eventName: 'workflow_dispatch',
-    payload: dispatch,
-    sha: main,
-    ref: 'refs/heads/main',
-  });
+  const b = await lab.baseline('screenshot');
   say(
     `baseline: status=${b.outputs.status} val-bpb=${b.outputs['baseline-val-bpb']} sigma=${b.outputs.sigma}`,
   );
   if (b.outputs.status !== 'keep') throw new Error(`the baseline did not record:\n${b.stdout}\n${b.stderr}`);
-
   const branch = 'autoresearch/demo';
-  await gh.commitTo(owner, repo, branch, {}, 'start the experiment branch');
-  const pr = await gh.addPullRequest(owner, repo, {
-    head: branch,
-    base: 'main',
-    user: 'agent',
-    title: 'autoresearch: demo',
-  });
+  const pr = await lab.openPullRequest(branch);
   for (const exp of EXPERIMENTS) {
-    const before = (await gh.resolveRef(owner, repo, `refs/heads/${branch}`))!;
-    const sha = await gh.commitTo(
-      owner,
-      repo,
+    const run = await lab.pushExperiment(
       branch,
-      { 'train.py': withParams(files['train.py']!, exp.params) },
+      withParams(lab.trainPy, { ...START, ...exp.params }),
       `experiment: ${exp.subject}`,
+      {
+        'fail-on': 'never',
+      },
     );
-    const payload = await pushPayload(gh, owner, repo, { ref: branch, before, sender: 'agent' });
-    const run = await runActionProcess({
-      ...base,
-      eventName: 'push',
-      payload,
-      sha,
-      ref: `refs/heads/${branch}`,
-      inputs: { 'fail-on': 'never' },
-    });
     say(
       `${exp.subject}: status=${run.outputs.status} verdict=${run.outputs.verdict} val-bpb=${run.outputs['val-bpb'] ?? ''}`,
     );
   }
-  const comment = gh.comments(owner, repo, pr.number).find((c) => c.body.startsWith('<!-- autoresearch-ci'));
-  if (!comment) throw new Error(`no sticky comment on pull request #${pr.number}`);
-  gh.assertNoViolations();
+  const comment = lab.comment(pr);
+  if (!comment) throw new Error(`no sticky comment on pull request #${pr}`);
 
   const browser = await launchCommentBrowser();
   try {
-    const rendered = await browser.render(comment.body);
+    const rendered = await browser.render(comment);
     if (!rendered.mermaid.ok || rendered.mermaid.blocks !== 1) {
       throw new Error(`the chart did not render: ${JSON.stringify(rendered.mermaid)}`);
     }
@@ -132,6 +80,5 @@ try {
   }
   say(`wrote ${path.relative(process.cwd(), outFile)} (${Math.round((await stat(outFile)).size / 1024)} KB)`);
 } finally {
-  await gh.close();
-  await rm(home, { recursive: true, force: true });
+  await lab.close();
 }

@@ -1,5 +1,4 @@
 import { diffComponents } from '../identity/comparability.js';
-import { identifyRunner } from '../identity/runner-identity.js';
 import type { Report } from '../model.js';
 import { type BaselineEntry, currentBaseline, promoteBaseline } from '../state/baselines.js';
 import { figuresOf, meanMetrics } from './figures.js';
@@ -24,14 +23,7 @@ export async function establishBaseline(req: JobRequest): Promise<Judgement> {
   const previous = await currentBaseline(settings.stateDir, identity.keyHash);
 
   // The data, harness or machine may change while the runs go on; such samples mix two setups.
-  const after = await identifyRunner({
-    protocol,
-    command: req.command,
-    workdir: req.workdir,
-    stateDir: settings.stateDir,
-    runnerName: req.runnerName,
-    run: req.commands,
-  });
+  const after = await job.reidentify();
   const moved =
     after.keyHash === identity.keyHash ? [] : diffComponents(identity.components, after.components);
 

@@ -62,6 +62,8 @@ export interface PreparedJob {
   runSeries(runs: number, stopAfter?: (samples: number[]) => boolean): Promise<TrainingRun[]>;
   /** Earlier judged experiments of this branch under this key, oldest first. */
   history(): Promise<Report['history']>;
+  /** Identifies the runner again (after the runs): the key may have moved while they went on. */
+  reidentify(): Promise<RunnerIdentity>;
   /** Appends the ledger line for this job. */
   record(report: Report, runs: readonly TrainingRun[], extra: Record<string, unknown>): Promise<LedgerRecord>;
 }
@@ -73,14 +75,16 @@ export interface PreparedJob {
 export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
   const { settings, protocol } = req;
   await ensureStateDir(settings.stateDir);
-  const identity = await identifyRunner({
-    protocol,
-    command: req.command,
-    workdir: req.workdir,
-    stateDir: settings.stateDir,
-    runnerName: req.runnerName,
-    run: req.commands,
-  });
+  const identify = () =>
+    identifyRunner({
+      protocol,
+      command: req.command,
+      workdir: req.workdir,
+      stateDir: settings.stateDir,
+      runnerName: req.runnerName,
+      run: req.commands,
+    });
+  const identity = await identify();
   req.log(`Runner ${identity.hardware.label}; comparability key ${identity.keyHash}`);
   const trainBlob = await experimentBlob(req.workdir, protocol.allowedGlobs);
   const sandbox = await planSandbox({ offline: settings.offline });
@@ -120,6 +124,7 @@ export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
         ...(req.heartbeatMs ? { heartbeatMs: req.heartbeatMs } : {}),
         ...(req.graceMs ? { graceMs: req.graceMs } : {}),
       }),
+    reidentify: identify,
     async history() {
       const { records } = await readLedger(settings.stateDir, {
         keyHash: identity.keyHash,
