@@ -34687,7 +34687,7 @@ async function runSeries(opts) {
 async function prepareJob(req) {
   const { settings, protocol } = req;
   await ensureStateDir(settings.stateDir);
-  const identity3 = await identifyRunner({
+  const identify = () => identifyRunner({
     protocol,
     command: req.command,
     workdir: req.workdir,
@@ -34695,6 +34695,7 @@ async function prepareJob(req) {
     runnerName: req.runnerName,
     run: req.commands
   });
+  const identity3 = await identify();
   req.log(`Runner ${identity3.hardware.label}; comparability key ${identity3.keyHash}`);
   const trainBlob = await experimentBlob(req.workdir, protocol.allowedGlobs);
   const sandbox = await planSandbox({ offline: settings.offline });
@@ -34733,6 +34734,7 @@ async function prepareJob(req) {
       ...req.heartbeatMs ? { heartbeatMs: req.heartbeatMs } : {},
       ...req.graceMs ? { graceMs: req.graceMs } : {}
     }),
+    reidentify: identify,
     async history() {
       const { records } = await readLedger(settings.stateDir, {
         keyHash: identity3.keyHash,
@@ -34952,14 +34954,7 @@ async function establishBaseline(req) {
   const samples = runs.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
   const metrics = meanMetrics(runs.filter((r2) => r2.outcome.status === "ok"));
   const previous = await currentBaseline(settings.stateDir, identity3.keyHash);
-  const after = await identifyRunner({
-    protocol,
-    command: req.command,
-    workdir: req.workdir,
-    stateDir: settings.stateDir,
-    runnerName: req.runnerName,
-    run: req.commands
-  });
+  const after = await job.reidentify();
   const moved = after.keyHash === identity3.keyHash ? [] : diffComponents(identity3.components, after.components);
   const base = {
     mode: "baseline",

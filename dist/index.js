@@ -46618,12 +46618,555 @@ function short(data) {
   return sha256(data).slice(0, 16);
 }
 
+// src/state/baselines.ts
+import path12 from "node:path";
+
+// src/state/atomic-file.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { mkdir as mkdir6, open as open4, readdir as readdir3, rename as rename3, stat as stat4, unlink as unlink3 } from "node:fs/promises";
+import path11 from "node:path";
+
+// src/state/file-lock.ts
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir as mkdir5, open as open3, readFile as readFile3, stat as stat3, unlink as unlink2 } from "node:fs/promises";
+import { hostname as hostname3 } from "node:os";
+import path10 from "node:path";
+import { setTimeout as sleep2 } from "node:timers/promises";
+var LockTimeoutError = class extends Error {
+  constructor(message2, lockPath, holder) {
+    super(message2);
+    this.lockPath = lockPath;
+    this.holder = holder;
+  }
+  lockPath;
+  holder;
+  name = "LockTimeoutError";
+};
+var UNREADABLE_GRACE_MS = 1e4;
+var DEFAULT_TIMEOUT_MS = 3e4;
+function isProcessAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error63) {
+    return error63.code === "EPERM";
+  }
+  try {
+    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat6.slice(stat6.lastIndexOf(")") + 2, stat6.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true;
+  }
+}
+function describeOwner(owner) {
+  if (!owner) return "an unidentified process (the lock file is empty or unreadable)";
+  return `pid ${owner.pid} on host ${owner.hostname} since ${owner.startedAt}`;
+}
+async function tryLock(lockPath, extra = {}) {
+  await mkdir5(path10.dirname(lockPath), { recursive: true, mode: 448 });
+  for (let round2 = 0; round2 < 3; round2++) {
+    const owner = newOwner(extra);
+    if (await createExclusive(lockPath, owner)) return { acquired: true, lock: heldLock(lockPath, owner) };
+    const seen = await readLock(lockPath);
+    if (seen.kind === "missing") continue;
+    if (!isStale(seen)) return { acquired: false, holder: seen.owner };
+    if (!await removeStale(lockPath, seen.raw)) return { acquired: false, holder: seen.owner };
+  }
+  return { acquired: false, holder: void 0 };
+}
+async function acquireFileLock(lockPath, options = {}) {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (; ; ) {
+    const attempt = await tryLock(lockPath, options.extra);
+    if (attempt.acquired) return attempt.lock;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const holder = attempt.holder;
+      const remedy = holder && holder.hostname !== hostname3() ? `it was taken on another host, so its process cannot be checked from here; if that process is gone, delete ${lockPath}` : `if that process is stuck, stop it; if it no longer exists, delete ${lockPath}`;
+      throw new LockTimeoutError(
+        `timed out after ${timeoutMs} ms waiting for the lock ${lockPath}, held by ${describeOwner(holder)}; ${remedy}`,
+        lockPath,
+        holder
+      );
+    }
+    await sleep2(Math.min(left, delay * (0.5 + Math.random())));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+async function withFileLock(lockPath, fn2, options = {}) {
+  const lock = await acquireFileLock(lockPath, options);
+  try {
+    return await fn2();
+  } finally {
+    await lock.release();
+  }
+}
+function newOwner(extra) {
+  return {
+    ...extra,
+    pid: typeof extra["pid"] === "number" ? extra["pid"] : process.pid,
+    hostname: hostname3(),
+    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    token: randomBytes(8).toString("hex")
+  };
+}
+async function createExclusive(file2, owner) {
+  let handle;
+  try {
+    handle = await open3(file2, "wx", 384);
+  } catch (error63) {
+    if (error63.code === "EEXIST") return false;
+    throw error63;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+  } catch (error63) {
+    await handle.close();
+    await unlink2(file2).catch(() => {
+    });
+    throw error63;
+  }
+  await handle.close();
+  return true;
+}
+async function readLock(file2) {
+  let raw;
+  let mtimeMs;
+  try {
+    raw = await readFile3(file2, "utf8");
+    mtimeMs = (await stat3(file2)).mtimeMs;
+  } catch (error63) {
+    if (error63.code === "ENOENT") return { kind: "missing" };
+    throw error63;
+  }
+  try {
+    const parsed = JSON.parse(raw);
+    if (typeof parsed.pid === "number" && typeof parsed.hostname === "string" && typeof parsed.startedAt === "string" && typeof parsed.token === "string") {
+      return { kind: "owner", owner: parsed, raw, mtimeMs };
+    }
+  } catch {
+  }
+  return { kind: "unreadable", owner: void 0, raw, mtimeMs };
+}
+function isStale(seen) {
+  if (seen.kind === "unreadable") return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
+  return seen.owner.hostname === hostname3() && !isProcessAlive(seen.owner.pid);
+}
+async function removeStale(lockPath, staleRaw) {
+  const guard = `${lockPath}.takeover`;
+  if (!await createExclusive(guard, newOwner({}))) {
+    const other = await readLock(guard);
+    if (other.kind !== "missing" && isStale(other)) await unlinkIfExists(guard);
+    return false;
+  }
+  try {
+    const again = await readLock(lockPath);
+    if (again.kind !== "missing" && again.raw === staleRaw) await unlinkIfExists(lockPath);
+    return true;
+  } finally {
+    await unlinkIfExists(guard);
+  }
+}
+function heldLock(lockPath, owner) {
+  let released = false;
+  return {
+    path: lockPath,
+    owner,
+    async release() {
+      if (released) return;
+      released = true;
+      const seen = await readLock(lockPath);
+      if (seen.kind === "owner" && seen.owner.token === owner.token) await unlinkIfExists(lockPath);
+    }
+  };
+}
+async function unlinkIfExists(file2) {
+  try {
+    await unlink2(file2);
+  } catch (error63) {
+    if (error63.code !== "ENOENT") throw error63;
+  }
+}
+
+// src/state/atomic-file.ts
+var StateFileError = class extends Error {
+  constructor(message2, file2, keptAt) {
+    super(message2);
+    this.file = file2;
+    this.keptAt = keptAt;
+  }
+  file;
+  keptAt;
+  name = "StateFileError";
+};
+async function ensureStateDir(dir) {
+  await mkdir6(dir, { recursive: true, mode: 448 });
+}
+async function stageFile(file2, data) {
+  const dir = path11.dirname(file2);
+  await ensureStateDir(dir);
+  const tempPath = path11.join(
+    dir,
+    `.${path11.basename(file2)}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`
+  );
+  const handle = await open4(tempPath, "wx", 384);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error63) {
+    await handle.close();
+    await unlink3(tempPath).catch(() => {
+    });
+    throw error63;
+  }
+  await handle.close();
+  return {
+    tempPath,
+    async commit() {
+      try {
+        await rename3(tempPath, file2);
+      } catch (error63) {
+        await unlink3(tempPath).catch(() => {
+        });
+        throw error63;
+      }
+      await syncDirectory(dir);
+    },
+    async discard() {
+      await unlink3(tempPath).catch(() => {
+      });
+    }
+  };
+}
+async function writeFileAtomic(file2, data) {
+  await (await stageFile(file2, data)).commit();
+}
+async function readStateFile(file2, format2) {
+  for (let round2 = 0; round2 < 3; round2++) {
+    let text;
+    let ino;
+    try {
+      const handle = await open4(file2, "r");
+      try {
+        ino = (await handle.stat()).ino;
+        text = await handle.readFile("utf8");
+      } finally {
+        await handle.close();
+      }
+    } catch (error63) {
+      if (error63.code !== "ENOENT") throw error63;
+      await assertNoCorruptCopy(file2);
+      return void 0;
+    }
+    const checked = checkDocument(text, format2);
+    if (checked.ok) return checked.value;
+    if (checked.newer) {
+      throw new StateFileError(
+        `${file2} was written by a newer autoresearch-ci (${format2.schema} version ${checked.newer}; this version reads ${format2.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
+        file2
+      );
+    }
+    const kept = await quarantine(file2, ino);
+    if (kept) throw corruptError(file2, kept, checked.problem);
+  }
+  throw new StateFileError(`${file2} kept changing while being read; retry`, file2);
+}
+async function updateStateFile(file2, format2, update, options = {}) {
+  await ensureStateDir(path11.dirname(file2));
+  const lock = await acquireFileLock(`${file2}.lock`, {
+    ...options.lockTimeoutMs === void 0 ? {} : { timeoutMs: options.lockTimeoutMs }
+  });
+  try {
+    await removeOrphanTemps(file2);
+    const next = await update(await readStateFile(file2, format2));
+    const document2 = { ...next, schema: format2.schema, version: format2.version };
+    const checked = format2.body.safeParse(document2);
+    if (!checked.success) {
+      throw new StateFileError(
+        `refusing to write ${file2}: the new content does not match ${format2.schema} version ${format2.version}: ${describeIssues(checked.error)}`,
+        file2
+      );
+    }
+    await writeFileAtomic(file2, `${JSON.stringify(document2, null, 2)}
+`);
+    return next;
+  } finally {
+    await lock.release();
+  }
+}
+async function quarantine(file2, expectedIno) {
+  try {
+    if (expectedIno !== void 0 && (await stat4(file2)).ino !== expectedIno) return void 0;
+    const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
+    const kept = `${file2}.corrupt-${stamp}-${randomBytes2(2).toString("hex")}`;
+    await rename3(file2, kept);
+    await syncDirectory(path11.dirname(file2));
+    return kept;
+  } catch (error63) {
+    if (error63.code === "ENOENT") return void 0;
+    throw error63;
+  }
+}
+function corruptError(file2, kept, problem) {
+  return new StateFileError(
+    `${file2} is corrupt (${problem}); it was moved to ${kept} and nothing was overwritten. Repair it and move it back to ${file2}, or delete ${kept} to start ${path11.basename(file2)} afresh`,
+    file2,
+    kept
+  );
+}
+async function assertNoCorruptCopy(file2) {
+  const prefix = `${path11.basename(file2)}.corrupt-`;
+  let names;
+  try {
+    names = await readdir3(path11.dirname(file2));
+  } catch (error63) {
+    if (error63.code === "ENOENT") return;
+    throw error63;
+  }
+  const copies = names.filter((name) => name.startsWith(prefix)).sort();
+  const latest2 = copies.at(-1);
+  if (latest2 === void 0) return;
+  const kept = path11.join(path11.dirname(file2), latest2);
+  throw new StateFileError(
+    `${file2} is missing and a corrupt copy was set aside at ${kept}; repair it and move it back to ${file2}, or delete ${copies.length > 1 ? `the ${copies.length} ${prefix}* files` : kept} to start ${path11.basename(file2)} afresh`,
+    file2,
+    kept
+  );
+}
+async function removeOrphanTemps(file2) {
+  const dir = path11.dirname(file2);
+  const base = path11.basename(file2);
+  const removed = [];
+  for (const name of await readdir3(dir)) {
+    const pid = tempFileWriter(name, base);
+    if (pid === void 0 || isProcessAlive(pid)) continue;
+    await unlink3(path11.join(dir, name)).catch(() => {
+    });
+    removed.push(name);
+  }
+  return removed;
+}
+function tempFileWriter(name, base) {
+  const prefix = `.${base}.`;
+  if (!name.startsWith(prefix) || !name.endsWith(".tmp")) return void 0;
+  const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -".tmp".length));
+  return match ? Number(match[1]) : void 0;
+}
+function checkDocument(text, format2) {
+  let json2;
+  try {
+    json2 = JSON.parse(text);
+  } catch (error63) {
+    return { ok: false, problem: `not valid JSON: ${error63.message}` };
+  }
+  const header = checkHeader(json2, format2);
+  if (!header.ok) return header;
+  const parsed = format2.body.safeParse(json2);
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
+  return { ok: true, value: parsed.data };
+}
+function checkHeader(json2, format2) {
+  if (typeof json2 !== "object" || json2 === null || Array.isArray(json2)) {
+    return { ok: false, problem: "not a JSON object" };
+  }
+  const { schema, version: version2 } = json2;
+  if (schema !== format2.schema) {
+    return { ok: false, problem: `field "schema" is ${JSON.stringify(schema)}, expected "${format2.schema}"` };
+  }
+  if (typeof version2 === "number" && Number.isInteger(version2) && version2 > format2.version) {
+    return { ok: false, problem: `version ${version2} is newer than ${format2.version}`, newer: version2 };
+  }
+  if (version2 !== format2.version) {
+    return {
+      ok: false,
+      problem: `field "version" is ${JSON.stringify(version2)}, expected ${format2.version}`
+    };
+  }
+  return { ok: true };
+}
+function describeIssues(error63) {
+  return error63.issues.slice(0, 5).map((issue3) => `${issue3.path.length ? issue3.path.join(".") : "(top level)"}: ${issue3.message}`).join("; ");
+}
+async function syncDirectory(dir) {
+  let handle;
+  try {
+    handle = await open4(dir, "r");
+    await handle.sync();
+  } catch (error63) {
+    const code = error63.code;
+    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM" && code !== "EBADF") throw error63;
+  } finally {
+    await handle?.close();
+  }
+}
+
+// src/state/baselines.ts
+var BASELINES_FILE = "baselines.json";
+var finite = external_exports.number({ error: "must be a finite number" });
+var entrySchema = external_exports.looseObject({
+  commit: external_exports.string().min(1, "must name the commit"),
+  ref: external_exports.string(),
+  date: external_exports.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO date" }),
+  triggeredBy: external_exports.string(),
+  reason: external_exports.string(),
+  samples: external_exports.array(finite).min(1, "must hold at least one sample"),
+  mean: finite,
+  sigma: finite.refine((v2) => v2 >= 0, { message: "must not be negative" }),
+  n: external_exports.number().int().positive(),
+  trainBlob: external_exports.string().min(1).optional(),
+  metrics: external_exports.record(external_exports.string(), finite).optional()
+}).refine((e) => e.n === e.samples.length, {
+  message: "n must equal the number of samples",
+  path: ["n"]
+});
+var keyRecordSchema = external_exports.looseObject({
+  components: external_exports.record(external_exports.string(), external_exports.unknown()),
+  current: entrySchema,
+  history: external_exports.array(entrySchema),
+  updatedAt: external_exports.string()
+});
+var baselinesFormat = {
+  schema: "autoresearch-ci/baselines",
+  version: 1,
+  body: external_exports.looseObject({ keys: external_exports.record(external_exports.string(), keyRecordSchema) })
+};
+function baselinesPath(stateDir) {
+  return path12.join(stateDir, BASELINES_FILE);
+}
+async function readBaselines(stateDir) {
+  return await readStateFile(baselinesPath(stateDir), baselinesFormat) ?? { keys: {} };
+}
+async function currentBaseline(stateDir, keyHash2) {
+  return (await readBaselines(stateDir)).keys[keyHash2]?.current;
+}
+async function promoteBaseline(stateDir, keyHash2, components, entry) {
+  const file2 = baselinesPath(stateDir);
+  if (typeof keyHash2 !== "string" || keyHash2.length === 0) {
+    throw new StateFileError(
+      `cannot promote a baseline into ${file2}: keyHash must be a non-empty string`,
+      file2
+    );
+  }
+  const checked = entrySchema.safeParse(entry);
+  if (!checked.success) {
+    const problems = checked.error.issues.map((i2) => `entry.${i2.path.join(".")}: ${i2.message}`).join("; ");
+    throw new StateFileError(`cannot promote a baseline into ${file2}: ${problems}`, file2);
+  }
+  let record2;
+  await updateStateFile(file2, baselinesFormat, (current) => {
+    const keys = { ...current?.keys ?? {} };
+    const previous = keys[keyHash2];
+    record2 = {
+      components: structuredClone(components),
+      current: structuredClone(entry),
+      history: previous ? [...previous.history, previous.current] : [],
+      updatedAt: (/* @__PURE__ */ new Date()).toISOString()
+    };
+    keys[keyHash2] = record2;
+    return { ...current, keys };
+  });
+  return record2;
+}
+async function latestBaselineAnyKey(stateDir, runnerLabel) {
+  return latest(
+    await readBaselines(stateDir),
+    (_hash, components) => runnerLabel === void 0 || components["runnerLabel"] === runnerLabel
+  );
+}
+function latest(baselines, keep) {
+  let best;
+  for (const [keyHash2, record2] of Object.entries(baselines.keys)) {
+    if (!keep(keyHash2, record2.components)) continue;
+    if (best === void 0 || record2.updatedAt > best.updatedAt) {
+      best = { keyHash: keyHash2, components: record2.components, current: record2.current, updatedAt: record2.updatedAt };
+    }
+  }
+  return best;
+}
+
+// src/verdict/figures.ts
+var THROUGHPUT_TOLERANCE = 0.2;
+function meanMetrics(runs) {
+  const sums = /* @__PURE__ */ new Map();
+  for (const run2 of runs) {
+    for (const [key, value] of Object.entries(run2.summary.metrics)) {
+      const s = sums.get(key) ?? { total: 0, n: 0 };
+      s.total += value;
+      s.n += 1;
+      sums.set(key, s);
+    }
+  }
+  return Object.fromEntries([...sums].map(([key, s]) => [key, s.total / s.n]));
+}
+function figuresOf(metrics, ramBytes) {
+  const figures2 = {};
+  const vram = metrics["peak_vram_mb"];
+  if (vram !== void 0) {
+    figures2.peakMemoryGb = vram / 1024;
+    if (ramBytes) figures2.memoryShareOfRam = vram * 1024 * 1024 / ramBytes;
+  }
+  if (metrics["training_seconds"] !== void 0) figures2.trainingSeconds = metrics["training_seconds"];
+  if (metrics["num_steps"] !== void 0) figures2.steps = metrics["num_steps"];
+  if (metrics["total_tokens_M"] !== void 0) figures2.tokensM = metrics["total_tokens_M"];
+  if (metrics["num_params_M"] !== void 0) figures2.paramsM = metrics["num_params_M"];
+  return figures2;
+}
+function throughputWarnings(candidate, baseline) {
+  if (!baseline) return [];
+  const warnings = [];
+  for (const key of ["num_steps", "total_tokens_M"]) {
+    const now = candidate[key];
+    const before = baseline[key];
+    if (now === void 0 || before === void 0 || before <= 0) continue;
+    const drop = (before - now) / before;
+    if (drop > THROUGHPUT_TOLERANCE) {
+      warnings.push(
+        `environment suspect: ${key} ${round(now)} is ${Math.round(drop * 100)} % below the baseline's ${round(before)} at the same budget (thermal throttling, Low Power Mode or another load on the machine?)`
+      );
+    }
+  }
+  return warnings;
+}
+function round(v2) {
+  return Number.isInteger(v2) ? String(v2) : v2.toFixed(1);
+}
+
+// src/identity/experiment-blob.ts
+import { createHash as createHash3 } from "node:crypto";
+import { readFile as readFile4 } from "node:fs/promises";
+import path13 from "node:path";
+function gitBlobHash(contents) {
+  return createHash3("sha1").update(`blob ${contents.length}\0`).update(contents).digest("hex");
+}
+async function experimentBlob(workdir, allowedGlobs) {
+  const literal2 = allowedGlobs.filter((g2) => !/[*?[\]{}]/.test(g2));
+  const blobs = [];
+  for (const file2 of literal2) {
+    try {
+      blobs.push(`${file2}:${gitBlobHash(await readFile4(path13.join(workdir, file2)))}`);
+    } catch (error63) {
+      if (error63.code !== "ENOENT") throw error63;
+    }
+  }
+  if (blobs.length === 0) {
+    throw new Error(
+      `none of the protocol's allowed files (${allowedGlobs.join(", ")}) exists in ${workdir}; set working-directory to the experiment checkout`
+    );
+  }
+  if (blobs.length === 1) return blobs[0].slice(blobs[0].indexOf(":") + 1);
+  return createHash3("sha1").update(blobs.join("\n")).digest("hex");
+}
+
 // src/identity/runner-identity.ts
-import { readFile as readFile3 } from "node:fs/promises";
-import path19 from "node:path";
+import { readFile as readFile5 } from "node:fs/promises";
+import path23 from "node:path";
 
 // src/identity/hardware.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
@@ -47581,12 +48124,12 @@ var handleCommand = (filePath, rawArguments, rawOptions) => {
 };
 
 // node_modules/execa/lib/arguments/options.js
-import path16 from "node:path";
+import path20 from "node:path";
 import process9 from "node:process";
 
 // node_modules/npm-run-path/index.js
 import process5 from "node:process";
-import path11 from "node:path";
+import path15 from "node:path";
 
 // node_modules/path-key/index.js
 function pathKey(options = {}) {
@@ -47603,7 +48146,7 @@ function pathKey(options = {}) {
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path10 from "node:path";
+import path14 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 var execFileOriginal = promisify(execFileCallback);
 function toPath(urlOrPath) {
@@ -47612,12 +48155,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path10.resolve(toPath(startPath));
+      let currentPath = path14.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path10.resolve(currentPath, "..");
+        currentPath = path14.resolve(currentPath, "..");
       }
     }
   };
@@ -47632,27 +48175,27 @@ var npmRunPath = ({
   execPath: execPath2 = process5.execPath,
   addExecPath = true
 } = {}) => {
-  const cwdPath = path11.resolve(toPath(cwd));
+  const cwdPath = path15.resolve(toPath(cwd));
   const result = [];
-  const pathParts = pathOption.split(path11.delimiter);
+  const pathParts = pathOption.split(path15.delimiter);
   if (preferLocal) {
     applyPreferLocal(result, pathParts, cwdPath);
   }
   if (addExecPath) {
     applyExecPath(result, pathParts, execPath2, cwdPath);
   }
-  return pathOption === "" || pathOption === path11.delimiter ? `${result.join(path11.delimiter)}${pathOption}` : [...result, pathOption].join(path11.delimiter);
+  return pathOption === "" || pathOption === path15.delimiter ? `${result.join(path15.delimiter)}${pathOption}` : [...result, pathOption].join(path15.delimiter);
 };
 var applyPreferLocal = (result, pathParts, cwdPath) => {
   for (const directory of traversePathUp(cwdPath)) {
-    const pathPart = path11.join(directory, "node_modules/.bin");
+    const pathPart = path15.join(directory, "node_modules/.bin");
     if (!pathParts.includes(pathPart)) {
       result.push(pathPart);
     }
   }
 };
 var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-  const pathPart = path11.resolve(cwdPath, toPath(execPath2), "..");
+  const pathPart = path15.resolve(cwdPath, toPath(execPath2), "..");
   if (!pathParts.includes(pathPart)) {
     result.push(pathPart);
   }
@@ -48737,7 +49280,7 @@ var getReason = ({ reason }) => {
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path12 from "node:path";
+import path16 from "node:path";
 var mapNode = ({ options }) => {
   if (options.node === false) {
     throw new TypeError('The "node" option cannot be false with `execaNode()`.');
@@ -48775,7 +49318,7 @@ var handleNodeOption = (file2, commandArguments, {
     throw new TypeError('The "nodeOptions" option must be an array of strings.');
   }
   const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-  const resolvedNodePath = path12.resolve(cwd, normalizedNodePath);
+  const resolvedNodePath = path16.resolve(cwd, normalizedNodePath);
   const newOptions = {
     __proto__: null,
     shell: false,
@@ -48787,7 +49330,7 @@ var handleNodeOption = (file2, commandArguments, {
   if (!shouldHandleNode) {
     return [file2, commandArguments, newOptions];
   }
-  if (path12.basename(file2, ".exe") === "node") {
+  if (path16.basename(file2, ".exe") === "node") {
     throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
   }
   return [
@@ -48899,12 +49442,12 @@ var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encodin
 // node_modules/execa/lib/arguments/command-file.js
 import { openSync, readSync, closeSync } from "node:fs";
 import { Buffer as Buffer2 } from "node:buffer";
-import path14 from "node:path";
+import path18 from "node:path";
 import process7 from "node:process";
 
 // node_modules/which-command/index.js
 import fs4 from "node:fs";
-import path13 from "node:path";
+import path17 from "node:path";
 import process6 from "node:process";
 var isWindows = process6.platform === "win32";
 var separatorPattern = isWindows ? new RegExp("[\\/\\\\]", "v") : new RegExp("\\/", "v");
@@ -48923,8 +49466,8 @@ function resolveOptions(command, options) {
   return { cwd, searchPath, pathExt };
 }
 function windowsExtensions(command, pathExt) {
-  const extensions = pathExt.split(path13.delimiter).filter(Boolean);
-  const commandExtension = path13.extname(command).toLowerCase();
+  const extensions = pathExt.split(path17.delimiter).filter(Boolean);
+  const commandExtension = path17.extname(command).toLowerCase();
   if (commandExtension !== "" && extensions.some((extension) => extension.toLowerCase() === commandExtension)) {
     return ["", ...extensions];
   }
@@ -48933,7 +49476,7 @@ function windowsExtensions(command, pathExt) {
 function* candidatePaths(command, { cwd, searchPath, pathExt }) {
   const extensions = isWindows ? windowsExtensions(command, pathExt) : [""];
   if (separatorPattern.test(command)) {
-    const base = path13.resolve(cwd, command);
+    const base = path17.resolve(cwd, command);
     for (const extension of extensions) {
       yield base + extension;
     }
@@ -48942,14 +49485,14 @@ function* candidatePaths(command, { cwd, searchPath, pathExt }) {
   const directories = [
     // Windows searches the current directory before `PATH`.
     ...isWindows ? [cwd] : [],
-    ...searchPath.split(path13.delimiter)
+    ...searchPath.split(path17.delimiter)
   ];
   for (const directory of directories) {
     const unquoted = isWindows && directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
     if (unquoted === "") {
       continue;
     }
-    const base = path13.resolve(cwd, unquoted, command);
+    const base = path17.resolve(cwd, unquoted, command);
     for (const extension of extensions) {
       yield base + extension;
     }
@@ -49003,7 +49546,7 @@ var escapeWindowsCommand = (parsed) => {
   for (const value of [parsed.file, ...parsed.commandArguments]) {
     assertNoLineBreak(value);
   }
-  const escapedFile = escapeMetaChars(path14.normalize(resolvedFile ?? parsed.file));
+  const escapedFile = escapeMetaChars(path18.normalize(resolvedFile ?? parsed.file));
   const escapedArguments = parsed.commandArguments.map((argument) => escapeArgument(argument));
   const commandLine = `"${[escapedFile, ...escapedArguments].join(" ")}"`;
   parsed.options.windowsVerbatimArguments = true;
@@ -49028,10 +49571,10 @@ var resolvePath = (parsed) => {
   const environment = parsed.options.env || process7.env;
   const cwd = parsed.options.cwd ?? process7.cwd();
   const environmentPathExt = getWindowsEnvironmentValue(environment, "PATHEXT");
-  const commandExtension = path14.extname(parsed.file);
-  const pathExt = commandExtension === "" ? environmentPathExt : `${commandExtension}${path14.delimiter}${environmentPathExt ?? ""}`;
+  const commandExtension = path18.extname(parsed.file);
+  const pathExt = commandExtension === "" ? environmentPathExt : `${commandExtension}${path18.delimiter}${environmentPathExt ?? ""}`;
   if (hasWindowsPathSeparator(parsed.file)) {
-    return whichCommandSync(path14.resolve(cwd, parsed.file), { cwd, pathExt });
+    return whichCommandSync(path18.resolve(cwd, parsed.file), { cwd, pathExt });
   }
   const searchPath = getWindowsEnvironmentValue(environment, "PATH") ?? getWindowsEnvironmentValue(process7.env, "PATH") ?? "";
   const resolveOptions2 = {
@@ -49044,12 +49587,12 @@ var resolvePath = (parsed) => {
 var hasWindowsPathSeparator = (file2) => file2.includes("/") || file2.includes("\\") || file2.includes(":");
 var shouldSearchCurrentDirectory = (environment) => getWindowsEnvironmentValue(process7.env, "NODEFAULTCURRENTDIRECTORYINEXEPATH") === void 0 && getWindowsEnvironmentValue(environment, "NODEFAULTCURRENTDIRECTORYINEXEPATH") === void 0;
 var resolvePathDirectories = (file2, { cwd, path: searchPath, pathExt }) => {
-  for (const directory of searchPath.split(path14.delimiter)) {
+  for (const directory of searchPath.split(path18.delimiter)) {
     const unquotedDirectory = directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
     if (unquotedDirectory === "") {
       continue;
     }
-    const resolvedFile = whichCommandSync(path14.resolve(cwd, unquotedDirectory, file2), { cwd, pathExt });
+    const resolvedFile = whichCommandSync(path18.resolve(cwd, unquotedDirectory, file2), { cwd, pathExt });
     if (resolvedFile !== void 0) {
       return resolvedFile;
     }
@@ -49116,11 +49659,11 @@ var shouldQuoteArgument = (argument) => argument === "" || argument.endsWith("\\
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
-import path15 from "node:path";
+import path19 from "node:path";
 import process8 from "node:process";
 var normalizeCwd = (cwd = getDefaultCwd()) => {
   const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-  return path15.resolve(cwdString);
+  return path19.resolve(cwdString);
 };
 var getDefaultCwd = () => {
   try {
@@ -49175,7 +49718,7 @@ var normalizeOptions = (filePath, rawArguments, rawOptions) => {
   options.killSignal = normalizeKillSignal(options.killSignal);
   options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
   options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-  if (process9.platform === "win32" && cmdExeRegExp.test(path16.basename(file2))) {
+  if (process9.platform === "win32" && cmdExeRegExp.test(path20.basename(file2))) {
     commandArguments.unshift("/q");
   }
   return { file: file2, commandArguments, options };
@@ -50318,7 +50861,7 @@ var handleResult = (result, verboseInfo, { reject }) => {
 };
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 
 // node_modules/execa/lib/stdio/type.js
 var getStdioItemType = (value, optionName) => {
@@ -50674,7 +51217,7 @@ var isFixedOutputPipe = (fdNumber, input2) => input2 === true && isStandardOutpu
 var isStandardOutputFd = (fdNumber) => fdNumber === 1 || fdNumber === 2;
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 import tty2 from "node:tty";
 
 // node_modules/execa/lib/arguments/fd-options.js
@@ -50788,7 +51331,7 @@ var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
   if (tty2.isatty(targetFdNumber)) {
     throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
   }
-  return { type: "uint8Array", contents: () => [bufferToUint8Array(readFileSync(targetFdNumber))], optionName };
+  return { type: "uint8Array", contents: () => [bufferToUint8Array(readFileSync2(targetFdNumber))], optionName };
 };
 var getTargetFdNumber = (value, fdNumber) => {
   if (value === "inherit") {
@@ -50856,10 +51399,10 @@ var getInputFileType = (inputFile) => {
 };
 
 // node_modules/execa/lib/stdio/duplicate.js
-import path17 from "node:path";
+import path21 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var isFileType = (type) => SPECIAL_DUPLICATE_TYPES_SYNC.has(type);
-var getFileTarget = ({ type, value }) => type === "filePath" ? path17.resolve(value.file) : fileURLToPath3(value);
+var getFileTarget = ({ type, value }) => type === "filePath" ? path21.resolve(value.file) : fileURLToPath3(value);
 var filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => !hasSameValueAndDirection(stdioItemOne, stdioItemTwo) || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
 var hasSameValueAndDirection = (stdioItemOne, stdioItemTwo) => stdioItemOne.value === stdioItemTwo.value && stdioItemOne.direction === stdioItemTwo.direction;
 var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
@@ -51182,8 +51725,8 @@ var addPropertiesSync = {
     generator: forbiddenInputTransformIfSync,
     native: forbiddenNativeInputIfSync,
     // Files and iterables are read lazily, so that a file which cannot be read, or an iterable which throws, is reported like any other early error, instead of being thrown as a raw error
-    fileUrl: ({ value }) => ({ contents: () => [bufferToUint8Array(readFileSync2(value))] }),
-    filePath: ({ value: { file: file2 } }) => ({ contents: () => [bufferToUint8Array(readFileSync2(file2))] }),
+    fileUrl: ({ value }) => ({ contents: () => [bufferToUint8Array(readFileSync3(value))] }),
+    filePath: ({ value: { file: file2 } }) => ({ contents: () => [bufferToUint8Array(readFileSync3(file2))] }),
     fileNumber: forbiddenIfSync,
     iterable: ({ value }) => ({ contents: () => [...value] }),
     string: ({ value }) => ({ contents: [value] }),
@@ -52516,7 +53059,7 @@ var MAX_LISTENERS_INCREMENT = 2;
 // node_modules/execa/lib/terminate/kill-descendants.js
 import process12 from "node:process";
 import { execFile } from "node:child_process";
-import path18 from "node:path/win32";
+import path22 from "node:path/win32";
 var isWindows2 = process12.platform === "win32";
 var getSpawnOptions = (options) => !isWindows2 && options.killDescendants ? { ...options, detached: true } : options;
 var getKillFunction = (subprocess, { killDescendants }) => {
@@ -52556,10 +53099,10 @@ var killDescendantsWindows = (subprocess, signal) => {
 };
 var getTaskkillFile = () => {
   const windowsDirectory = [process12.env.SystemRoot, process12.env.windir].find((directory) => directory && isWindowsDriveAbsolutePath(directory));
-  return windowsDirectory === void 0 ? void 0 : path18.join(windowsDirectory, "System32", "taskkill.exe");
+  return windowsDirectory === void 0 ? void 0 : path22.join(windowsDirectory, "System32", "taskkill.exe");
 };
 var isWindowsDriveAbsolutePath = (directory) => {
-  const { root } = path18.parse(directory);
+  const { root } = path22.parse(directory);
   return /^[a-z]:[/\\]/i.test(root);
 };
 
@@ -54498,7 +55041,7 @@ function hardwareHash(facts) {
     gpuCores: facts.gpuCores ?? null,
     gpus: (facts.gpus ?? []).map((gpu) => [gpu.name, Math.round((gpu.memoryBytes ?? 0) / GIB)])
   });
-  return createHash3("sha256").update(canonical).digest("hex").slice(0, 16);
+  return createHash4("sha256").update(canonical).digest("hex").slice(0, 16);
 }
 function hardwareLabel(runnerName, chip, memoryBytes, gpus = []) {
   const parts = [runnerName.trim(), tidyChip(chip), `${Math.round(memoryBytes / GIB)} GB`];
@@ -54743,10 +55286,10 @@ async function identifyRunner(opts) {
   const hardware = await readHardware({
     platform: opts.platform ?? process.platform,
     run: opts.run,
-    readFile: (p2) => readFile3(p2, "utf8"),
+    readFile: (p2) => readFile5(p2, "utf8"),
     runnerName: opts.runnerName
   });
-  const data = snapshot ? (await fingerprintSnapshot(snapshot, { cacheFile: path19.join(opts.stateDir, "snapshot-hashes.json") })).hash : "none";
+  const data = snapshot ? (await fingerprintSnapshot(snapshot, { cacheFile: path23.join(opts.stateDir, "snapshot-hashes.json") })).hash : "none";
   const components = await computeComponents({
     workdir: opts.workdir,
     protocol: { ...opts.protocol, command: opts.command },
@@ -54754,549 +55297,6 @@ async function identifyRunner(opts) {
     dataHash: data
   });
   return { hardware, components, keyHash: keyHash(components) };
-}
-
-// src/state/baselines.ts
-import path22 from "node:path";
-
-// src/state/atomic-file.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { mkdir as mkdir6, open as open4, readdir as readdir3, rename as rename3, stat as stat4, unlink as unlink3 } from "node:fs/promises";
-import path21 from "node:path";
-
-// src/state/file-lock.ts
-import { randomBytes } from "node:crypto";
-import { readFileSync as readFileSync3 } from "node:fs";
-import { mkdir as mkdir5, open as open3, readFile as readFile4, stat as stat3, unlink as unlink2 } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
-import path20 from "node:path";
-import { setTimeout as sleep2 } from "node:timers/promises";
-var LockTimeoutError = class extends Error {
-  constructor(message2, lockPath, holder) {
-    super(message2);
-    this.lockPath = lockPath;
-    this.holder = holder;
-  }
-  lockPath;
-  holder;
-  name = "LockTimeoutError";
-};
-var UNREADABLE_GRACE_MS = 1e4;
-var DEFAULT_TIMEOUT_MS = 3e4;
-function isProcessAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error63) {
-    return error63.code === "EPERM";
-  }
-  try {
-    const stat6 = readFileSync3(`/proc/${pid}/stat`, "utf8");
-    const state = stat6.slice(stat6.lastIndexOf(")") + 2, stat6.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return true;
-  }
-}
-function describeOwner(owner) {
-  if (!owner) return "an unidentified process (the lock file is empty or unreadable)";
-  return `pid ${owner.pid} on host ${owner.hostname} since ${owner.startedAt}`;
-}
-async function tryLock(lockPath, extra = {}) {
-  await mkdir5(path20.dirname(lockPath), { recursive: true, mode: 448 });
-  for (let round2 = 0; round2 < 3; round2++) {
-    const owner = newOwner(extra);
-    if (await createExclusive(lockPath, owner)) return { acquired: true, lock: heldLock(lockPath, owner) };
-    const seen = await readLock(lockPath);
-    if (seen.kind === "missing") continue;
-    if (!isStale(seen)) return { acquired: false, holder: seen.owner };
-    if (!await removeStale(lockPath, seen.raw)) return { acquired: false, holder: seen.owner };
-  }
-  return { acquired: false, holder: void 0 };
-}
-async function acquireFileLock(lockPath, options = {}) {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  for (; ; ) {
-    const attempt = await tryLock(lockPath, options.extra);
-    if (attempt.acquired) return attempt.lock;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      const holder = attempt.holder;
-      const remedy = holder && holder.hostname !== hostname3() ? `it was taken on another host, so its process cannot be checked from here; if that process is gone, delete ${lockPath}` : `if that process is stuck, stop it; if it no longer exists, delete ${lockPath}`;
-      throw new LockTimeoutError(
-        `timed out after ${timeoutMs} ms waiting for the lock ${lockPath}, held by ${describeOwner(holder)}; ${remedy}`,
-        lockPath,
-        holder
-      );
-    }
-    await sleep2(Math.min(left, delay * (0.5 + Math.random())));
-    delay = Math.min(delay * 2, 100);
-  }
-}
-async function withFileLock(lockPath, fn2, options = {}) {
-  const lock = await acquireFileLock(lockPath, options);
-  try {
-    return await fn2();
-  } finally {
-    await lock.release();
-  }
-}
-function newOwner(extra) {
-  return {
-    ...extra,
-    pid: typeof extra["pid"] === "number" ? extra["pid"] : process.pid,
-    hostname: hostname3(),
-    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    token: randomBytes(8).toString("hex")
-  };
-}
-async function createExclusive(file2, owner) {
-  let handle;
-  try {
-    handle = await open3(file2, "wx", 384);
-  } catch (error63) {
-    if (error63.code === "EEXIST") return false;
-    throw error63;
-  }
-  try {
-    await handle.writeFile(JSON.stringify(owner));
-  } catch (error63) {
-    await handle.close();
-    await unlink2(file2).catch(() => {
-    });
-    throw error63;
-  }
-  await handle.close();
-  return true;
-}
-async function readLock(file2) {
-  let raw;
-  let mtimeMs;
-  try {
-    raw = await readFile4(file2, "utf8");
-    mtimeMs = (await stat3(file2)).mtimeMs;
-  } catch (error63) {
-    if (error63.code === "ENOENT") return { kind: "missing" };
-    throw error63;
-  }
-  try {
-    const parsed = JSON.parse(raw);
-    if (typeof parsed.pid === "number" && typeof parsed.hostname === "string" && typeof parsed.startedAt === "string" && typeof parsed.token === "string") {
-      return { kind: "owner", owner: parsed, raw, mtimeMs };
-    }
-  } catch {
-  }
-  return { kind: "unreadable", owner: void 0, raw, mtimeMs };
-}
-function isStale(seen) {
-  if (seen.kind === "unreadable") return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
-  return seen.owner.hostname === hostname3() && !isProcessAlive(seen.owner.pid);
-}
-async function removeStale(lockPath, staleRaw) {
-  const guard = `${lockPath}.takeover`;
-  if (!await createExclusive(guard, newOwner({}))) {
-    const other = await readLock(guard);
-    if (other.kind !== "missing" && isStale(other)) await unlinkIfExists(guard);
-    return false;
-  }
-  try {
-    const again = await readLock(lockPath);
-    if (again.kind !== "missing" && again.raw === staleRaw) await unlinkIfExists(lockPath);
-    return true;
-  } finally {
-    await unlinkIfExists(guard);
-  }
-}
-function heldLock(lockPath, owner) {
-  let released = false;
-  return {
-    path: lockPath,
-    owner,
-    async release() {
-      if (released) return;
-      released = true;
-      const seen = await readLock(lockPath);
-      if (seen.kind === "owner" && seen.owner.token === owner.token) await unlinkIfExists(lockPath);
-    }
-  };
-}
-async function unlinkIfExists(file2) {
-  try {
-    await unlink2(file2);
-  } catch (error63) {
-    if (error63.code !== "ENOENT") throw error63;
-  }
-}
-
-// src/state/atomic-file.ts
-var StateFileError = class extends Error {
-  constructor(message2, file2, keptAt) {
-    super(message2);
-    this.file = file2;
-    this.keptAt = keptAt;
-  }
-  file;
-  keptAt;
-  name = "StateFileError";
-};
-async function ensureStateDir(dir) {
-  await mkdir6(dir, { recursive: true, mode: 448 });
-}
-async function stageFile(file2, data) {
-  const dir = path21.dirname(file2);
-  await ensureStateDir(dir);
-  const tempPath = path21.join(
-    dir,
-    `.${path21.basename(file2)}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`
-  );
-  const handle = await open4(tempPath, "wx", 384);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (error63) {
-    await handle.close();
-    await unlink3(tempPath).catch(() => {
-    });
-    throw error63;
-  }
-  await handle.close();
-  return {
-    tempPath,
-    async commit() {
-      try {
-        await rename3(tempPath, file2);
-      } catch (error63) {
-        await unlink3(tempPath).catch(() => {
-        });
-        throw error63;
-      }
-      await syncDirectory(dir);
-    },
-    async discard() {
-      await unlink3(tempPath).catch(() => {
-      });
-    }
-  };
-}
-async function writeFileAtomic(file2, data) {
-  await (await stageFile(file2, data)).commit();
-}
-async function readStateFile(file2, format2) {
-  for (let round2 = 0; round2 < 3; round2++) {
-    let text;
-    let ino;
-    try {
-      const handle = await open4(file2, "r");
-      try {
-        ino = (await handle.stat()).ino;
-        text = await handle.readFile("utf8");
-      } finally {
-        await handle.close();
-      }
-    } catch (error63) {
-      if (error63.code !== "ENOENT") throw error63;
-      await assertNoCorruptCopy(file2);
-      return void 0;
-    }
-    const checked = checkDocument(text, format2);
-    if (checked.ok) return checked.value;
-    if (checked.newer) {
-      throw new StateFileError(
-        `${file2} was written by a newer autoresearch-ci (${format2.schema} version ${checked.newer}; this version reads ${format2.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
-        file2
-      );
-    }
-    const kept = await quarantine(file2, ino);
-    if (kept) throw corruptError(file2, kept, checked.problem);
-  }
-  throw new StateFileError(`${file2} kept changing while being read; retry`, file2);
-}
-async function updateStateFile(file2, format2, update, options = {}) {
-  await ensureStateDir(path21.dirname(file2));
-  const lock = await acquireFileLock(`${file2}.lock`, {
-    ...options.lockTimeoutMs === void 0 ? {} : { timeoutMs: options.lockTimeoutMs }
-  });
-  try {
-    await removeOrphanTemps(file2);
-    const next = await update(await readStateFile(file2, format2));
-    const document2 = { ...next, schema: format2.schema, version: format2.version };
-    const checked = format2.body.safeParse(document2);
-    if (!checked.success) {
-      throw new StateFileError(
-        `refusing to write ${file2}: the new content does not match ${format2.schema} version ${format2.version}: ${describeIssues(checked.error)}`,
-        file2
-      );
-    }
-    await writeFileAtomic(file2, `${JSON.stringify(document2, null, 2)}
-`);
-    return next;
-  } finally {
-    await lock.release();
-  }
-}
-async function quarantine(file2, expectedIno) {
-  try {
-    if (expectedIno !== void 0 && (await stat4(file2)).ino !== expectedIno) return void 0;
-    const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
-    const kept = `${file2}.corrupt-${stamp}-${randomBytes2(2).toString("hex")}`;
-    await rename3(file2, kept);
-    await syncDirectory(path21.dirname(file2));
-    return kept;
-  } catch (error63) {
-    if (error63.code === "ENOENT") return void 0;
-    throw error63;
-  }
-}
-function corruptError(file2, kept, problem) {
-  return new StateFileError(
-    `${file2} is corrupt (${problem}); it was moved to ${kept} and nothing was overwritten. Repair it and move it back to ${file2}, or delete ${kept} to start ${path21.basename(file2)} afresh`,
-    file2,
-    kept
-  );
-}
-async function assertNoCorruptCopy(file2) {
-  const prefix = `${path21.basename(file2)}.corrupt-`;
-  let names;
-  try {
-    names = await readdir3(path21.dirname(file2));
-  } catch (error63) {
-    if (error63.code === "ENOENT") return;
-    throw error63;
-  }
-  const copies = names.filter((name) => name.startsWith(prefix)).sort();
-  const latest2 = copies.at(-1);
-  if (latest2 === void 0) return;
-  const kept = path21.join(path21.dirname(file2), latest2);
-  throw new StateFileError(
-    `${file2} is missing and a corrupt copy was set aside at ${kept}; repair it and move it back to ${file2}, or delete ${copies.length > 1 ? `the ${copies.length} ${prefix}* files` : kept} to start ${path21.basename(file2)} afresh`,
-    file2,
-    kept
-  );
-}
-async function removeOrphanTemps(file2) {
-  const dir = path21.dirname(file2);
-  const base = path21.basename(file2);
-  const removed = [];
-  for (const name of await readdir3(dir)) {
-    const pid = tempFileWriter(name, base);
-    if (pid === void 0 || isProcessAlive(pid)) continue;
-    await unlink3(path21.join(dir, name)).catch(() => {
-    });
-    removed.push(name);
-  }
-  return removed;
-}
-function tempFileWriter(name, base) {
-  const prefix = `.${base}.`;
-  if (!name.startsWith(prefix) || !name.endsWith(".tmp")) return void 0;
-  const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -".tmp".length));
-  return match ? Number(match[1]) : void 0;
-}
-function checkDocument(text, format2) {
-  let json2;
-  try {
-    json2 = JSON.parse(text);
-  } catch (error63) {
-    return { ok: false, problem: `not valid JSON: ${error63.message}` };
-  }
-  const header = checkHeader(json2, format2);
-  if (!header.ok) return header;
-  const parsed = format2.body.safeParse(json2);
-  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
-  return { ok: true, value: parsed.data };
-}
-function checkHeader(json2, format2) {
-  if (typeof json2 !== "object" || json2 === null || Array.isArray(json2)) {
-    return { ok: false, problem: "not a JSON object" };
-  }
-  const { schema, version: version2 } = json2;
-  if (schema !== format2.schema) {
-    return { ok: false, problem: `field "schema" is ${JSON.stringify(schema)}, expected "${format2.schema}"` };
-  }
-  if (typeof version2 === "number" && Number.isInteger(version2) && version2 > format2.version) {
-    return { ok: false, problem: `version ${version2} is newer than ${format2.version}`, newer: version2 };
-  }
-  if (version2 !== format2.version) {
-    return {
-      ok: false,
-      problem: `field "version" is ${JSON.stringify(version2)}, expected ${format2.version}`
-    };
-  }
-  return { ok: true };
-}
-function describeIssues(error63) {
-  return error63.issues.slice(0, 5).map((issue3) => `${issue3.path.length ? issue3.path.join(".") : "(top level)"}: ${issue3.message}`).join("; ");
-}
-async function syncDirectory(dir) {
-  let handle;
-  try {
-    handle = await open4(dir, "r");
-    await handle.sync();
-  } catch (error63) {
-    const code = error63.code;
-    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM" && code !== "EBADF") throw error63;
-  } finally {
-    await handle?.close();
-  }
-}
-
-// src/state/baselines.ts
-var BASELINES_FILE = "baselines.json";
-var finite = external_exports.number({ error: "must be a finite number" });
-var entrySchema = external_exports.looseObject({
-  commit: external_exports.string().min(1, "must name the commit"),
-  ref: external_exports.string(),
-  date: external_exports.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO date" }),
-  triggeredBy: external_exports.string(),
-  reason: external_exports.string(),
-  samples: external_exports.array(finite).min(1, "must hold at least one sample"),
-  mean: finite,
-  sigma: finite.refine((v2) => v2 >= 0, { message: "must not be negative" }),
-  n: external_exports.number().int().positive(),
-  trainBlob: external_exports.string().min(1).optional(),
-  metrics: external_exports.record(external_exports.string(), finite).optional()
-}).refine((e) => e.n === e.samples.length, {
-  message: "n must equal the number of samples",
-  path: ["n"]
-});
-var keyRecordSchema = external_exports.looseObject({
-  components: external_exports.record(external_exports.string(), external_exports.unknown()),
-  current: entrySchema,
-  history: external_exports.array(entrySchema),
-  updatedAt: external_exports.string()
-});
-var baselinesFormat = {
-  schema: "autoresearch-ci/baselines",
-  version: 1,
-  body: external_exports.looseObject({ keys: external_exports.record(external_exports.string(), keyRecordSchema) })
-};
-function baselinesPath(stateDir) {
-  return path22.join(stateDir, BASELINES_FILE);
-}
-async function readBaselines(stateDir) {
-  return await readStateFile(baselinesPath(stateDir), baselinesFormat) ?? { keys: {} };
-}
-async function currentBaseline(stateDir, keyHash2) {
-  return (await readBaselines(stateDir)).keys[keyHash2]?.current;
-}
-async function promoteBaseline(stateDir, keyHash2, components, entry) {
-  const file2 = baselinesPath(stateDir);
-  if (typeof keyHash2 !== "string" || keyHash2.length === 0) {
-    throw new StateFileError(
-      `cannot promote a baseline into ${file2}: keyHash must be a non-empty string`,
-      file2
-    );
-  }
-  const checked = entrySchema.safeParse(entry);
-  if (!checked.success) {
-    const problems = checked.error.issues.map((i2) => `entry.${i2.path.join(".")}: ${i2.message}`).join("; ");
-    throw new StateFileError(`cannot promote a baseline into ${file2}: ${problems}`, file2);
-  }
-  let record2;
-  await updateStateFile(file2, baselinesFormat, (current) => {
-    const keys = { ...current?.keys ?? {} };
-    const previous = keys[keyHash2];
-    record2 = {
-      components: structuredClone(components),
-      current: structuredClone(entry),
-      history: previous ? [...previous.history, previous.current] : [],
-      updatedAt: (/* @__PURE__ */ new Date()).toISOString()
-    };
-    keys[keyHash2] = record2;
-    return { ...current, keys };
-  });
-  return record2;
-}
-async function latestBaselineAnyKey(stateDir, runnerLabel) {
-  return latest(
-    await readBaselines(stateDir),
-    (_hash, components) => runnerLabel === void 0 || components["runnerLabel"] === runnerLabel
-  );
-}
-function latest(baselines, keep) {
-  let best;
-  for (const [keyHash2, record2] of Object.entries(baselines.keys)) {
-    if (!keep(keyHash2, record2.components)) continue;
-    if (best === void 0 || record2.updatedAt > best.updatedAt) {
-      best = { keyHash: keyHash2, components: record2.components, current: record2.current, updatedAt: record2.updatedAt };
-    }
-  }
-  return best;
-}
-
-// src/verdict/figures.ts
-var THROUGHPUT_TOLERANCE = 0.2;
-function meanMetrics(runs) {
-  const sums = /* @__PURE__ */ new Map();
-  for (const run2 of runs) {
-    for (const [key, value] of Object.entries(run2.summary.metrics)) {
-      const s = sums.get(key) ?? { total: 0, n: 0 };
-      s.total += value;
-      s.n += 1;
-      sums.set(key, s);
-    }
-  }
-  return Object.fromEntries([...sums].map(([key, s]) => [key, s.total / s.n]));
-}
-function figuresOf(metrics, ramBytes) {
-  const figures2 = {};
-  const vram = metrics["peak_vram_mb"];
-  if (vram !== void 0) {
-    figures2.peakMemoryGb = vram / 1024;
-    if (ramBytes) figures2.memoryShareOfRam = vram * 1024 * 1024 / ramBytes;
-  }
-  if (metrics["training_seconds"] !== void 0) figures2.trainingSeconds = metrics["training_seconds"];
-  if (metrics["num_steps"] !== void 0) figures2.steps = metrics["num_steps"];
-  if (metrics["total_tokens_M"] !== void 0) figures2.tokensM = metrics["total_tokens_M"];
-  if (metrics["num_params_M"] !== void 0) figures2.paramsM = metrics["num_params_M"];
-  return figures2;
-}
-function throughputWarnings(candidate, baseline) {
-  if (!baseline) return [];
-  const warnings = [];
-  for (const key of ["num_steps", "total_tokens_M"]) {
-    const now = candidate[key];
-    const before = baseline[key];
-    if (now === void 0 || before === void 0 || before <= 0) continue;
-    const drop = (before - now) / before;
-    if (drop > THROUGHPUT_TOLERANCE) {
-      warnings.push(
-        `environment suspect: ${key} ${round(now)} is ${Math.round(drop * 100)} % below the baseline's ${round(before)} at the same budget (thermal throttling, Low Power Mode or another load on the machine?)`
-      );
-    }
-  }
-  return warnings;
-}
-function round(v2) {
-  return Number.isInteger(v2) ? String(v2) : v2.toFixed(1);
-}
-
-// src/identity/experiment-blob.ts
-import { createHash as createHash4 } from "node:crypto";
-import { readFile as readFile5 } from "node:fs/promises";
-import path23 from "node:path";
-function gitBlobHash(contents) {
-  return createHash4("sha1").update(`blob ${contents.length}\0`).update(contents).digest("hex");
-}
-async function experimentBlob(workdir, allowedGlobs) {
-  const literal2 = allowedGlobs.filter((g2) => !/[*?[\]{}]/.test(g2));
-  const blobs = [];
-  for (const file2 of literal2) {
-    try {
-      blobs.push(`${file2}:${gitBlobHash(await readFile5(path23.join(workdir, file2)))}`);
-    } catch (error63) {
-      if (error63.code !== "ENOENT") throw error63;
-    }
-  }
-  if (blobs.length === 0) {
-    throw new Error(
-      `none of the protocol's allowed files (${allowedGlobs.join(", ")}) exists in ${workdir}; set working-directory to the experiment checkout`
-    );
-  }
-  if (blobs.length === 1) return blobs[0].slice(blobs[0].indexOf(":") + 1);
-  return createHash4("sha1").update(blobs.join("\n")).digest("hex");
 }
 
 // src/run/sandbox.ts
@@ -56598,7 +56598,7 @@ function toPredicate(filter) {
 async function prepareJob(req) {
   const { settings, protocol } = req;
   await ensureStateDir(settings.stateDir);
-  const identity3 = await identifyRunner({
+  const identify = () => identifyRunner({
     protocol,
     command: req.command,
     workdir: req.workdir,
@@ -56606,6 +56606,7 @@ async function prepareJob(req) {
     runnerName: req.runnerName,
     run: req.commands
   });
+  const identity3 = await identify();
   req.log(`Runner ${identity3.hardware.label}; comparability key ${identity3.keyHash}`);
   const trainBlob = await experimentBlob(req.workdir, protocol.allowedGlobs);
   const sandbox = await planSandbox({ offline: settings.offline });
@@ -56644,6 +56645,7 @@ async function prepareJob(req) {
       ...req.heartbeatMs ? { heartbeatMs: req.heartbeatMs } : {},
       ...req.graceMs ? { graceMs: req.graceMs } : {}
     }),
+    reidentify: identify,
     async history() {
       const { records } = await readLedger(settings.stateDir, {
         keyHash: identity3.keyHash,
@@ -56863,14 +56865,7 @@ async function establishBaseline(req) {
   const samples = runs.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
   const metrics = meanMetrics(runs.filter((r2) => r2.outcome.status === "ok"));
   const previous = await currentBaseline(settings.stateDir, identity3.keyHash);
-  const after = await identifyRunner({
-    protocol,
-    command: req.command,
-    workdir: req.workdir,
-    stateDir: settings.stateDir,
-    runnerName: req.runnerName,
-    run: req.commands
-  });
+  const after = await job.reidentify();
   const moved = after.keyHash === identity3.keyHash ? [] : diffComponents(identity3.components, after.components);
   const base = {
     mode: "baseline",
