@@ -135,6 +135,8 @@ export interface Report {
     tokensM?: number;
     paramsM?: number;
   };
+  /** The same figures for the stored baseline (means of its runs), to compare against. */
+  baselineFigures?: Report['figures'];
   warnings: string[];
   crash?: { kind: CrashKind; reason: string; excerpt: string; hint?: string };
   rejected?: { reason: string; paths: string[] };

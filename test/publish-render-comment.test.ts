@@ -156,6 +156,18 @@ describe('renderComment: verdicts', () => {
     );
   });
 
+  it("puts the baseline's secondary figures next to the candidate's", () => {
+    const body = renderComment(
+      report({ baselineFigures: { peakMemoryGb: 18.25, steps: 1400, tokensM: 91.75, paramsM: 11.5 } }),
+      { marker: MARKER },
+    );
+    const rows = tableRows(body);
+    expect(rows.get('Peak memory')).toBe('20.7 GB (32% of RAM) · baseline 18.3 GB');
+    expect(rows.get('Steps')).toBe('1,320 · baseline 1,400');
+    expect(rows.get('Tokens')).toBe('86.5M · baseline 91.8M');
+    expect(rows.get('Parameters')).toBe('11.5M · baseline 11.5M');
+  });
+
   it('says when a result is within noise and gets discarded', () => {
     const body = renderComment(
       report({

@@ -109,6 +109,9 @@ describe('judging against the runner baseline', () => {
     expect(better.report).toMatchObject({ status: 'keep', verdict: 'improved' });
     expect(better.report.vsBaseline!.delta).toBeLessThan(-0.08);
     expect(better.report.vsBaseline!.deltaSigma).toBeLessThan(-5);
+    // Secondary figures are compared with the baseline's.
+    expect(better.report.baselineFigures).toMatchObject({ peakMemoryGb: 2, tokensM: 1.5, paramsM: 11.5 });
+    expect(better.report.baselineFigures!.steps).toBeGreaterThan(0);
   });
 
   it('never promotes a baseline with a crashed run, and keeps the previous one', async () => {

@@ -344,10 +344,14 @@ function figuresTable(report: Report): string {
     ]);
   }
   const f = report.figures;
+  // Secondary figures next to the baseline's: a change that wins on the metric may cost memory or throughput.
+  const b = report.baselineFigures ?? {};
+  const vsBase = (value: number | undefined, format: (v: number) => string) =>
+    value === undefined ? '' : ` · baseline ${format(value)}`;
   if (f.peakMemoryGb !== undefined) {
     const share = f.memoryShareOfRam ?? ramShare(f.peakMemoryGb, report.runner.ramBytes);
     const ofRam = share === undefined ? '' : ` (${formatPercent(share)} of RAM)`;
-    rows.push(['Peak memory', `${formatGb(f.peakMemoryGb)}${ofRam}`]);
+    rows.push(['Peak memory', `${formatGb(f.peakMemoryGb)}${ofRam}${vsBase(b.peakMemoryGb, formatGb)}`]);
   }
   if (f.trainingSeconds !== undefined) {
     rows.push([
@@ -355,9 +359,11 @@ function figuresTable(report: Report): string {
       `${formatSeconds(f.trainingSeconds)} of ${formatSeconds(report.budgetSeconds)} budget`,
     ]);
   }
-  if (f.steps !== undefined) rows.push(['Steps', formatCount(f.steps)]);
-  if (f.tokensM !== undefined) rows.push(['Tokens', formatMillions(f.tokensM)]);
-  if (f.paramsM !== undefined) rows.push(['Parameters', formatMillions(f.paramsM)]);
+  if (f.steps !== undefined) rows.push(['Steps', `${formatCount(f.steps)}${vsBase(b.steps, formatCount)}`]);
+  if (f.tokensM !== undefined)
+    rows.push(['Tokens', `${formatMillions(f.tokensM)}${vsBase(b.tokensM, formatMillions)}`]);
+  if (f.paramsM !== undefined)
+    rows.push(['Parameters', `${formatMillions(f.paramsM)}${vsBase(b.paramsM, formatMillions)}`]);
   if (rows.length === 0) return '';
   return ['| Figure | Value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 }

@@ -128,6 +128,9 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
       ? { vsBest: { value: best.value, commit: best.record.commit ?? '', delta: decision.vsReference.delta } }
       : {}),
     figures: figuresOf(metrics, job.identity.hardware.memoryBytes),
+    ...(baseline?.metrics
+      ? { baselineFigures: figuresOf(baseline.metrics, job.identity.hardware.memoryBytes) }
+      : {}),
     warnings,
     ...(crashed && crashed.outcome.status === 'crash' ? { crash: crashSection(crashed.outcome) } : {}),
     ...(verdict === 'not-comparable' ? { notComparable: { drift: drift.map((d) => d.explanation) } } : {}),
