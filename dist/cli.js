@@ -35279,6 +35279,7 @@ async function judgeExperiment(req) {
     } : {},
     ...decision && decision.vsReference.against === "reference" && best ? { vsBest: { value: best.value, commit: best.record.commit ?? "", delta: decision.vsReference.delta } } : {},
     figures: figuresOf(metrics, job.identity.hardware.memoryBytes),
+    ...baseline?.metrics ? { baselineFigures: figuresOf(baseline.metrics, job.identity.hardware.memoryBytes) } : {},
     warnings,
     ...crashed && crashed.outcome.status === "crash" ? { crash: crashSection(crashed.outcome) } : {},
     ...verdict === "not-comparable" ? { notComparable: { drift: drift.map((d2) => d2.explanation) } } : {},

@@ -25774,10 +25774,12 @@ function figuresTable(report) {
     ]);
   }
   const f3 = report.figures;
+  const b3 = report.baselineFigures ?? {};
+  const vsBase = (value, format2) => value === void 0 ? "" : ` \xB7 baseline ${format2(value)}`;
   if (f3.peakMemoryGb !== void 0) {
     const share = f3.memoryShareOfRam ?? ramShare(f3.peakMemoryGb, report.runner.ramBytes);
     const ofRam = share === void 0 ? "" : ` (${formatPercent(share)} of RAM)`;
-    rows.push(["Peak memory", `${formatGb(f3.peakMemoryGb)}${ofRam}`]);
+    rows.push(["Peak memory", `${formatGb(f3.peakMemoryGb)}${ofRam}${vsBase(b3.peakMemoryGb, formatGb)}`]);
   }
   if (f3.trainingSeconds !== void 0) {
     rows.push([
@@ -25785,9 +25787,11 @@ function figuresTable(report) {
       `${formatSeconds(f3.trainingSeconds)} of ${formatSeconds(report.budgetSeconds)} budget`
     ]);
   }
-  if (f3.steps !== void 0) rows.push(["Steps", formatCount(f3.steps)]);
-  if (f3.tokensM !== void 0) rows.push(["Tokens", formatMillions(f3.tokensM)]);
-  if (f3.paramsM !== void 0) rows.push(["Parameters", formatMillions(f3.paramsM)]);
+  if (f3.steps !== void 0) rows.push(["Steps", `${formatCount(f3.steps)}${vsBase(b3.steps, formatCount)}`]);
+  if (f3.tokensM !== void 0)
+    rows.push(["Tokens", `${formatMillions(f3.tokensM)}${vsBase(b3.tokensM, formatMillions)}`]);
+  if (f3.paramsM !== void 0)
+    rows.push(["Parameters", `${formatMillions(f3.paramsM)}${vsBase(b3.paramsM, formatMillions)}`]);
   if (rows.length === 0) return "";
   return ["| Figure | Value |", "| --- | --- |", ...rows.map(([k2, v2]) => `| ${k2} | ${v2} |`)].join("\n");
 }
@@ -57190,6 +57194,7 @@ async function judgeExperiment(req) {
     } : {},
     ...decision && decision.vsReference.against === "reference" && best ? { vsBest: { value: best.value, commit: best.record.commit ?? "", delta: decision.vsReference.delta } } : {},
     figures: figuresOf(metrics, job.identity.hardware.memoryBytes),
+    ...baseline?.metrics ? { baselineFigures: figuresOf(baseline.metrics, job.identity.hardware.memoryBytes) } : {},
     warnings,
     ...crashed && crashed.outcome.status === "crash" ? { crash: crashSection2(crashed.outcome) } : {},
     ...verdict === "not-comparable" ? { notComparable: { drift: drift.map((d2) => d2.explanation) } } : {},
