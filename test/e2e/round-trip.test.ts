@@ -291,6 +291,31 @@ describe('the GitHub round trip', () => {
     expect(`${a.run.stdout}${b.run.stdout}`).toMatch(/waiting|busy|held by/i);
   });
 
+  it('can keep results.tsv next to train.py on the experiment branch itself', async () => {
+    const inline = { inputs: { 'results-branch': '' } };
+    const first = await pushExperiment(
+      'autoresearch/inline',
+      { 'train.py': trainPy({ value: 1.76 }) },
+      'experiment: inline one',
+      inline,
+    );
+    expect(first.run.exitCode, first.run.stdout).toBe(0);
+    const tsv = await gh.readFile(OWNER, REPO, 'autoresearch/inline', 'results.tsv');
+    expect(tsv).toMatch(
+      new RegExp(`^${first.sha.slice(0, 7)}\\t1\\.7\\d{5}\\t2\\.0\\t(keep|discard)\\tinline one$`, 'm'),
+    );
+    // The next experiment builds on the bot commit; the bot's results.tsv is not held against it.
+    const second = await pushExperiment(
+      'autoresearch/inline',
+      { 'train.py': trainPy({ value: 1.75 }) },
+      'experiment: inline two',
+      inline,
+    );
+    expect(second.run.outputs.status).not.toBe('rejected');
+    const rows = (await gh.readFile(OWNER, REPO, 'autoresearch/inline', 'results.tsv')).trim().split('\n');
+    expect(rows).toHaveLength(3);
+  });
+
   it('rides out API errors with retries', async () => {
     gh.failNext(2, 502);
     const { run } = await pushExperiment(
