@@ -192,6 +192,23 @@ describe('judging against the runner baseline', () => {
     expect(judged.report.warnings.join('\n')).toMatch(/environment suspect: num_steps/);
   });
 
+  it("pools σ over the runner's earlier baselines and repeated experiments", async () => {
+    await establishBaseline(request());
+    await writeTrain({ value: 1.79 });
+    const first = await judgeExperiment(request({ repeats: 2 }));
+    // The baseline's 3 runs (2 df) and the candidate's own 2 runs (1 df).
+    expect(first.record['sigmaDf']).toBe(3);
+    await writeTrain({ value: 1.8 });
+    await establishBaseline(
+      request({}, { commit: { sha: 'd'.repeat(40), subject: 'again', branch: 'main', ref: 'x' } }),
+    );
+    await writeTrain({ value: 1.78 });
+    const second = await judgeExperiment(request());
+    // New baseline (2) + the earlier baseline (2) + the earlier repeated experiment (1), which is
+    // also the branch's best kept result: counted once.
+    expect(second.record['sigmaDf']).toBe(5);
+  });
+
   it('writes one ledger line per judged job with the key, blob, metrics and outcome', async () => {
     await establishBaseline(request());
     await writeTrain({ value: 1.75 });

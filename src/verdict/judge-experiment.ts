@@ -1,4 +1,4 @@
-import type { ComponentDiff } from '../identity/comparability.js';
+import type { ComparabilityComponents, ComponentDiff } from '../identity/comparability.js';
 import { diffComponents } from '../identity/comparability.js';
 import type { Report, TrainingRun, VerdictKind } from '../model.js';
 import {
@@ -7,11 +7,11 @@ import {
   latestBaselineAnyKey,
   readBaselines,
 } from '../state/baselines.js';
-import { bestKept, findScored, type LedgerRecord } from '../state/ledger.js';
+import { bestKept, findScored, type LedgerRecord, readLedger } from '../state/ledger.js';
 import { type Decision, decideVerdict, shouldStopEarly, type VerdictContext } from './decide.js';
 import { figuresOf, meanMetrics, throughputWarnings } from './figures.js';
 import { crashSection, type JobRequest, type PreparedJob, prepareJob, runWarnings } from './job.js';
-import { mean, type Spread } from './statistics.js';
+import { mean, type Spread, sampleSd } from './statistics.js';
 
 /** The result of judging one experiment. */
 export interface Judgement {
@@ -53,15 +53,16 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   const best = baseline
     ? await bestKept(stateDir, identity.keyHash, req.commit.branch, protocol.primary.direction)
     : undefined;
+  // Keep/discard is decided against the branch's best kept result when it beats the baseline.
+  const reference =
+    best && baseline && isBetter(best.value, baseline.mean, protocol.primary.direction) ? best : undefined;
   const context: VerdictContext | undefined = baseline
     ? {
         baseline,
-        ...(best && isBetter(best.value, baseline.mean, protocol.primary.direction)
-          ? { reference: { value: best.value, ...samplesOf(best.record) } }
-          : {}),
+        ...(reference ? { reference: { value: reference.value, ...samplesOf(reference.record) } } : {}),
         direction: protocol.primary.direction,
         confidence: settings.confidence,
-        noiseHistory: await noiseHistory(stateDir, identity.components.hardware, baseline),
+        noiseHistory: await noiseHistory(stateDir, identity.components, baseline, reference?.record),
       }
     : undefined;
 
@@ -124,8 +125,14 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
           },
         }
       : {}),
-    ...(decision && decision.vsReference.against === 'reference' && best
-      ? { vsBest: { value: best.value, commit: best.record.commit ?? '', delta: decision.vsReference.delta } }
+    ...(decision && decision.vsReference.against === 'reference' && reference
+      ? {
+          vsBest: {
+            value: reference.value,
+            commit: reference.record.commit ?? '',
+            delta: decision.vsReference.delta,
+          },
+        }
       : {}),
     figures: figuresOf(metrics, job.identity.hardware.memoryBytes),
     ...(baseline?.metrics
@@ -140,7 +147,9 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   const record = await job.record(
     report,
     runs,
-    decision ? { sigma: decision.sigma.value, sigmaSource: decision.sigma.source } : {},
+    decision
+      ? { sigma: decision.sigma.value, sigmaSource: decision.sigma.source, sigmaDf: decision.sigma.df }
+      : {},
   );
   return { report, runs, record };
 }
@@ -194,20 +203,35 @@ async function reportHarnessMismatch(job: PreparedJob, harness: ComponentDiff): 
   return { report, runs: [], record };
 }
 
-/** Earlier baselines of the same machine: their σ are estimates of the same noise (more df, more power). */
-async function noiseHistory(stateDir: string, hardware: string, current: BaselineEntry): Promise<Spread[]> {
+/**
+ * More evidence about the same noise: earlier baselines, and experiments run more than once, on the
+ * same machine with the same command and budget. Each contributes its spread with n − 1 degrees of
+ * freedom, so σ is estimated better as the runner ages (docs/verdict-statistics.md).
+ */
+async function noiseHistory(
+  stateDir: string,
+  components: ComparabilityComponents,
+  current: BaselineEntry,
+  reference: LedgerRecord | undefined,
+): Promise<Spread[]> {
+  const sameSetup = (c: Record<string, unknown> | undefined) =>
+    c?.['hardware'] === components.hardware &&
+    c?.['command'] === components.command &&
+    c?.['budgetSeconds'] === components.budgetSeconds;
   const spreads: Spread[] = [];
   for (const record of Object.values((await readBaselines(stateDir)).keys)) {
-    if (record.components['hardware'] !== hardware) continue;
+    if (!sameSetup(record.components)) continue;
     for (const entry of [...record.history, record.current]) {
-      if (
-        entry === current ||
-        entry.n < 2 ||
-        (entry.date === current.date && entry.commit === current.commit)
-      )
-        continue;
-      spreads.push({ sd: entry.sigma, n: entry.n });
+      const isCurrent = entry.date === current.date && entry.commit === current.commit;
+      if (!isCurrent && entry.n >= 2) spreads.push({ sd: entry.sigma, n: entry.n });
     }
+  }
+  const { records } = await readLedger(stateDir, (r) => r.mode === 'experiment' && sameSetup(r.components));
+  for (const record of records) {
+    // The reference's own repeats are pooled by the decision itself.
+    if (reference && record.at === reference.at && record.commit === reference.commit) continue;
+    const samples = samplesOf(record).samples;
+    if (samples && samples.length >= 2) spreads.push({ sd: sampleSd(samples), n: samples.length });
   }
   return spreads;
 }
