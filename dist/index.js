@@ -57133,12 +57133,13 @@ async function judgeExperiment(req) {
     }
   }
   const best = baseline ? await bestKept(stateDir, identity3.keyHash, req.commit.branch, protocol.primary.direction) : void 0;
+  const reference = best && baseline && isBetter(best.value, baseline.mean, protocol.primary.direction) ? best : void 0;
   const context = baseline ? {
     baseline,
-    ...best && isBetter(best.value, baseline.mean, protocol.primary.direction) ? { reference: { value: best.value, ...samplesOf(best.record) } } : {},
+    ...reference ? { reference: { value: reference.value, ...samplesOf(reference.record) } } : {},
     direction: protocol.primary.direction,
     confidence: settings.confidence,
-    noiseHistory: await noiseHistory(stateDir, identity3.components.hardware, baseline)
+    noiseHistory: await noiseHistory(stateDir, identity3.components, baseline, reference?.record)
   } : void 0;
   const runs = await job.runSeries(
     context ? settings.repeats : 1,
@@ -57192,7 +57193,13 @@ async function judgeExperiment(req) {
         sigma: decision.sigma.value
       }
     } : {},
-    ...decision && decision.vsReference.against === "reference" && best ? { vsBest: { value: best.value, commit: best.record.commit ?? "", delta: decision.vsReference.delta } } : {},
+    ...decision && decision.vsReference.against === "reference" && reference ? {
+      vsBest: {
+        value: reference.value,
+        commit: reference.record.commit ?? "",
+        delta: decision.vsReference.delta
+      }
+    } : {},
     figures: figuresOf(metrics, job.identity.hardware.memoryBytes),
     ...baseline?.metrics ? { baselineFigures: figuresOf(baseline.metrics, job.identity.hardware.memoryBytes) } : {},
     warnings,
@@ -57204,7 +57211,7 @@ async function judgeExperiment(req) {
   const record2 = await job.record(
     report,
     runs,
-    decision ? { sigma: decision.sigma.value, sigmaSource: decision.sigma.source } : {}
+    decision ? { sigma: decision.sigma.value, sigmaSource: decision.sigma.source, sigmaDf: decision.sigma.df } : {}
   );
   return { report, runs, record: record2 };
 }
@@ -57248,15 +57255,21 @@ async function reportHarnessMismatch(job, harness) {
   const record2 = await job.record(report, [], {});
   return { report, runs: [], record: record2 };
 }
-async function noiseHistory(stateDir, hardware, current) {
+async function noiseHistory(stateDir, components, current, reference) {
+  const sameSetup = (c5) => c5?.["hardware"] === components.hardware && c5?.["command"] === components.command && c5?.["budgetSeconds"] === components.budgetSeconds;
   const spreads = [];
   for (const record2 of Object.values((await readBaselines(stateDir)).keys)) {
-    if (record2.components["hardware"] !== hardware) continue;
+    if (!sameSetup(record2.components)) continue;
     for (const entry of [...record2.history, record2.current]) {
-      if (entry === current || entry.n < 2 || entry.date === current.date && entry.commit === current.commit)
-        continue;
-      spreads.push({ sd: entry.sigma, n: entry.n });
+      const isCurrent = entry.date === current.date && entry.commit === current.commit;
+      if (!isCurrent && entry.n >= 2) spreads.push({ sd: entry.sigma, n: entry.n });
     }
+  }
+  const { records } = await readLedger(stateDir, (r2) => r2.mode === "experiment" && sameSetup(r2.components));
+  for (const record2 of records) {
+    if (reference && record2.at === reference.at && record2.commit === reference.commit) continue;
+    const samples = samplesOf(record2).samples;
+    if (samples && samples.length >= 2) spreads.push({ sd: sampleSd(samples), n: samples.length });
   }
   return spreads;
 }
