@@ -15,6 +15,7 @@ import {
 } from './publish/publish-report.js';
 import { renderProgressComment } from './publish/render-comment.js';
 import { ACTIONS_BOT_LOGIN, commentMarker, upsertStickyComment } from './publish/sticky-comment.js';
+import { inlineText } from './publish/untrusted-text.js';
 import { INPUT_DEFAULTS, type Settings } from './settings/inputs.js';
 import type { Protocol } from './settings/protocol.js';
 import { establishBaseline } from './verdict/establish-baseline.js';
@@ -136,8 +137,15 @@ export async function runAction(deps: ActionDeps): Promise<ActionResult> {
     signal: deps.signal,
     log: deps.sinks.log,
   };
-  const { report } =
-    plan.kind === 'baseline' ? await establishBaseline(request) : await judgeExperiment(request);
+  let report: Report;
+  try {
+    ({ report } =
+      plan.kind === 'baseline' ? await establishBaseline(request) : await judgeExperiment(request));
+  } catch (error) {
+    // Do not leave a "training…" comment behind: say why there is no verdict, then fail the step.
+    if (commentTarget) await replaceWithError(commentTarget, marker, (error as Error).message);
+    throw error;
+  }
   const results = resultsTarget(deps, plan.branch);
   return finish(
     deps,
@@ -194,6 +202,19 @@ function skipped(deps: ActionDeps, reason: string, plan?: Plan): Report {
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds,
   };
+}
+
+async function replaceWithError(
+  target: { api: RepositoryApi; issueNumber: number; botLogin: string },
+  marker: string,
+  message: string,
+): Promise<void> {
+  const body = `${marker}\n### ⚠️ **Error** — no verdict\n\n${inlineText(message, 2000)}\n\nThe job summary has the details.`;
+  try {
+    await upsertStickyComment(target.api, target.issueNumber, marker, body, target.botLogin);
+  } catch {
+    // The step fails with the same message; the comment is a courtesy.
+  }
 }
 
 /** Who our comments are written by: the token's user, or the Actions bot for GITHUB_TOKEN. */

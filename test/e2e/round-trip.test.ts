@@ -361,6 +361,10 @@ describe('the GitHub round trip', () => {
       expect(run.stdout).toMatch(/::error::.*shard_06542\.parquet/);
       expect(run.summary).toContain('autoresearch-ci failed');
       expect(run.summary).toContain('python3 prepare.py');
+      // The "training…" comment does not stay behind: it says why there is no verdict.
+      const comment = stickyComments(prNumber)[0]!.body;
+      expect(comment).toContain('**Error** — no verdict');
+      expect(comment).toContain('shard\\_06542.parquet');
     } finally {
       await rm(bare, { recursive: true, force: true });
     }
