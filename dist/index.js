@@ -57364,7 +57364,13 @@ async function runAction(deps) {
     signal: deps.signal,
     log: deps.sinks.log
   };
-  const { report } = plan.kind === "baseline" ? await establishBaseline(request2) : await judgeExperiment(request2);
+  let report;
+  try {
+    ({ report } = plan.kind === "baseline" ? await establishBaseline(request2) : await judgeExperiment(request2));
+  } catch (error63) {
+    if (commentTarget) await replaceWithError(commentTarget, marker, error63.message);
+    throw error63;
+  }
   const results = resultsTarget(deps, plan.branch);
   return finish(
     deps,
@@ -57409,6 +57415,18 @@ function skipped(deps, reason, plan) {
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds
   };
+}
+async function replaceWithError(target, marker, message2) {
+  const body = `${marker}
+### \u26A0\uFE0F **Error** \u2014 no verdict
+
+${inlineText(message2, 2e3)}
+
+The job summary has the details.`;
+  try {
+    await upsertStickyComment(target.api, target.issueNumber, marker, body, target.botLogin);
+  } catch {
+  }
 }
 async function commentAuthor(api, errors) {
   try {
