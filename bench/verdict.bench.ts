@@ -5,6 +5,7 @@
  * unchanged (null), better by 1σ, 2σ or 3σ, or worse by 2σ. Reports false keeps, true keeps and candidate runs
  * per experiment for our rule, the naive single-run rule and the alternative tests.
  */
+import { INPUT_DEFAULTS } from '../src/settings/inputs.js';
 import { decideVerdict, shouldStopEarly, type VerdictContext } from '../src/verdict/decide.js';
 import {
   createRng,
@@ -22,7 +23,10 @@ const SIGMAS = [0.005, 0.01, 0.02, 0.03] as const;
 /** True change in σ units, positive = better; −2 is a clear regression (where fail-fast pays). */
 const EFFECTS = [-2, 0, 1, 2, 3] as const;
 const TRUE_BASELINE = 1.0;
-const CONFIDENCE = 0.95;
+// The action's own defaults: the "defaults" rows measure exactly what a user gets.
+const CONFIDENCE = Number(INPUT_DEFAULTS.confidence);
+const DEFAULT_REPEATS = Number(INPUT_DEFAULTS.repeats);
+const DEFAULT_BASELINE = Number(INPUT_DEFAULTS['baseline-repeats']);
 const BOOTSTRAP_RESAMPLES = 400;
 const GOAL = { falseKeep: 0.05, trueKeep3: 0.8, runs: 2.0 };
 
@@ -57,8 +61,8 @@ interface OursOptions {
 
 /** Our rule: decideVerdict on the runs so far, with shouldStopEarly between repeats. */
 function ours({
-  repeats = 1,
-  baselineRepeats = 3,
+  repeats = DEFAULT_REPEATS,
+  baselineRepeats = DEFAULT_BASELINE,
   historyGroups = 0,
   failFast = true,
   stopConfidence = CONFIDENCE,
@@ -88,7 +92,7 @@ function ours({
 /** A single run, kept when it is lower than the baseline mean — the greedy autoresearch loop. */
 const naive: Rule = {
   repeats: 1,
-  baselineRepeats: 3,
+  baselineRepeats: DEFAULT_BASELINE,
   historyGroups: 0,
   judge(rng, sigma, trueCandidate, baseline) {
     return { keep: rng.normal(trueCandidate, sigma) < mean(baseline), runs: 1 };
@@ -254,13 +258,13 @@ console.log(
   `Simulated trainers: val_bpb = ${TRUE_BASELINE} − effect·σ + N(0, σ²), σ ∈ {${SIGMAS.join(', ')}}; ` +
     `${EXPERIMENTS_PER_CELL.toLocaleString('en')} experiments per (σ, effect) cell, fixed seeds, confidence ` +
     `${CONFIDENCE}, min-improvement 0. Every experiment draws a fresh baseline, so σ is re-estimated each time. ` +
-    'Runs are candidate runs only; baseline runs (3 by default) are paid once per baseline refresh, reported ' +
+    `Runs are candidate runs only; baseline runs (${DEFAULT_BASELINE} by default) are paid once per baseline refresh, reported ` +
     'separately and not amortised. Mean runs average the five effect cells (2σ worse, null, 1σ, 2σ, 3σ better). ' +
     '± is the 95 % Monte Carlo margin; ≈ marks a miss smaller than that margin.\n',
 );
 
 table(
-  'Defaults (repeats 1, baseline 3 runs) vs the naive rule, per σ',
+  `Defaults (repeats ${DEFAULT_REPEATS}, baseline ${DEFAULT_BASELINE} runs) vs the naive rule, per σ`,
   SIGMAS.flatMap((sigma) => [
     { label: `σ=${sigma} naive single run`, rule: naive, sigmas: [sigma] },
     { label: `σ=${sigma} ours (defaults)`, rule: ours(), sigmas: [sigma] },
@@ -269,11 +273,23 @@ table(
 
 table('Repeats with fail-fast (σ cells pooled: 8,000 experiments per effect)', [
   { label: 'naive single run', rule: naive },
-  { label: 'ours, repeats 1 (default)', rule: ours() },
-  { label: 'ours, repeats 2, fail-fast at P(worse) ≥ 0.95', rule: ours({ repeats: 2 }) },
-  { label: 'ours, repeats 3, fail-fast at P(worse) ≥ 0.95', rule: ours({ repeats: 3 }) },
-  { label: 'ours, repeats 2, fail-fast at P(worse) ≥ 0.5', rule: ours({ repeats: 2, stopConfidence: 0.5 }) },
-  { label: 'ours, repeats 3, fail-fast at P(worse) ≥ 0.5', rule: ours({ repeats: 3, stopConfidence: 0.5 }) },
+  { label: `ours, defaults (repeats ${DEFAULT_REPEATS}, baseline ${DEFAULT_BASELINE} runs)`, rule: ours() },
+  {
+    label: 'ours, repeats 2, baseline 3, fail-fast at P(worse) ≥ 0.95',
+    rule: ours({ repeats: 2, baselineRepeats: 3 }),
+  },
+  {
+    label: 'ours, repeats 3, baseline 3, fail-fast at P(worse) ≥ 0.95',
+    rule: ours({ repeats: 3, baselineRepeats: 3 }),
+  },
+  {
+    label: 'ours, repeats 2, baseline 3, fail-fast at P(worse) ≥ 0.5',
+    rule: ours({ repeats: 2, baselineRepeats: 3, stopConfidence: 0.5 }),
+  },
+  {
+    label: 'ours, repeats 3, baseline 3, fail-fast at P(worse) ≥ 0.5',
+    rule: ours({ repeats: 3, baselineRepeats: 3, stopConfidence: 0.5 }),
+  },
 ]);
 
 table('Which test: alternatives on the same 3-run baseline (σ cells pooled)', [
@@ -281,32 +297,38 @@ table('Which test: alternatives on the same 3-run baseline (σ cells pooled)', [
   { label: 'z-test, baseline σ̂ taken as known, repeats 1', rule: zPlugIn },
   { label: 'z-test, σ̂ inflated to unbiased (÷c4), repeats 1', rule: zInflated },
   { label: 'bootstrap, repeats 1', rule: bootstrap(1) },
-  { label: 'Student t, σ̂ from baseline (ours), repeats 1', rule: ours() },
+  { label: 'Student t, σ̂ from baseline (ours), repeats 1', rule: ours({ repeats: 1, baselineRepeats: 3 }) },
   { label: 'bootstrap, repeats 2', rule: bootstrap(2) },
   { label: 'Welch t, repeats 2', rule: welch2 },
   {
     label: 'Student t, pooled σ̂ (ours), repeats 2, no fail-fast',
-    rule: ours({ repeats: 2, failFast: false }),
+    rule: ours({ repeats: 2, baselineRepeats: 3, failFast: false }),
   },
 ]);
 
 table('What meets the goals: more evidence about σ (ours, repeats 1 unless said, σ cells pooled)', [
-  { label: 'baseline 3 runs (default)', rule: ours() },
-  { label: 'baseline 5 runs', rule: ours({ baselineRepeats: 5 }) },
-  { label: 'baseline 8 runs', rule: ours({ baselineRepeats: 8 }) },
-  { label: 'baseline 3 + 3 earlier baselines pooled (8 df)', rule: ours({ historyGroups: 3 }) },
-  { label: 'baseline 3 + 10 earlier baselines pooled (22 df)', rule: ours({ historyGroups: 10 }) },
+  { label: 'baseline 3 runs', rule: ours({ repeats: 1, baselineRepeats: 3 }) },
+  { label: 'baseline 5 runs', rule: ours({ repeats: 1, baselineRepeats: 5 }) },
+  { label: 'baseline 8 runs', rule: ours({ repeats: 1, baselineRepeats: 8 }) },
+  {
+    label: 'baseline 3 + 3 earlier baselines pooled (8 df)',
+    rule: ours({ repeats: 1, baselineRepeats: 3, historyGroups: 3 }),
+  },
+  {
+    label: 'baseline 3 + 10 earlier baselines pooled (22 df)',
+    rule: ours({ repeats: 1, baselineRepeats: 3, historyGroups: 10 }),
+  },
   {
     label: 'baseline 5 + 1 earlier baseline pooled (8 df)',
-    rule: ours({ baselineRepeats: 5, historyGroups: 1 }),
+    rule: ours({ repeats: 1, baselineRepeats: 5, historyGroups: 1 }),
   },
   {
     label: 'baseline 5 + 3 earlier baselines pooled (16 df)',
-    rule: ours({ baselineRepeats: 5, historyGroups: 3 }),
+    rule: ours({ repeats: 1, baselineRepeats: 5, historyGroups: 3 }),
   },
   {
     label: 'repeats 2, fail-fast at 0.5, baseline 3 + 3 earlier pooled',
-    rule: ours({ repeats: 2, historyGroups: 3, stopConfidence: 0.5 }),
+    rule: ours({ repeats: 2, baselineRepeats: 3, historyGroups: 3, stopConfidence: 0.5 }),
   },
 ]);
 

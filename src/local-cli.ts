@@ -25,7 +25,7 @@ const USAGE = `Usage: autoresearch-ci <command> [options]
 
 Commands:
   run        judge the experiment in --cwd against this machine's baseline (one training, or --repeats)
-  baseline   establish this machine's baseline from --repeats runs (default 3)
+  baseline   establish this machine's baseline from --repeats runs (default 8)
   history    list the judged experiments under the current comparability key
 
 Options:
@@ -35,7 +35,7 @@ Options:
   --state-dir DIR        baselines, ledger and machine lock (default ~/.autoresearch-ci)
   --cache-dir DIR        data snapshot root (default ~/.cache/autoresearch)
   --timeout-seconds N    hard timeout (default: the protocol's)
-  --repeats N            runs (run: default 1; baseline: default 3)
+  --repeats N            runs (run: default 1; baseline: default 8)
   --confidence P         one-sided confidence (default 0.95)
   --min-improvement X    smallest improvement that may be kept (default 0)
   --force                run even if this train.py was already scored

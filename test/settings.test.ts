@@ -60,7 +60,7 @@ describe('readSettings', () => {
       stateDir: path.join(homedir(), '.autoresearch-ci'),
       offline: true,
       repeats: 1,
-      baselineRepeats: 3,
+      baselineRepeats: 8,
       minImprovement: 0,
       confidence: 0.95,
       force: false,
@@ -109,6 +109,7 @@ describe('readSettings', () => {
     ['mode', 'fast', /input 'mode' has value 'fast': expected auto, experiment or baseline/],
     ['repeats', '0', /input 'repeats' has value '0': expected a whole number from 1 to 20/],
     ['repeats', 'two', /input 'repeats' has value 'two'/],
+    ['baseline-repeats', '1', /input 'baseline-repeats' has value '1': expected a whole number from 2 to 50/],
     [
       'confidence',
       '1.5',

@@ -18,7 +18,7 @@ try {
   say('The example experiment (example/) is hosted on a local GitHub emulator; every step runs');
   say('the built action, node dist/index.js, as a self-hosted runner named mac-studio-1 would.');
 
-  say('\n## 1. workflow_dispatch: establish the runner baseline (3 runs)');
+  say('\n## 1. workflow_dispatch: establish the runner baseline (8 runs)');
   const b = await lab.baseline('demo');
   say(
     `status=${b.outputs.status} baseline-val-bpb=${b.outputs['baseline-val-bpb']} sigma=${b.outputs.sigma}`,

@@ -17,14 +17,18 @@ const bool = z
   .pipe(z.enum(['true', 'false'], { message: 'expected true or false' }))
   .transform((v) => v === 'true');
 
-const positiveInt = (max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z
     .string()
     .trim()
-    .regex(/^\d+$/, `expected a whole number from 1 to ${max}`)
+    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
     .transform(Number)
     .pipe(
-      z.number().int().min(1, `expected a whole number from 1 to ${max}`).max(max, `expected at most ${max}`),
+      z
+        .number()
+        .int()
+        .min(min, `expected a whole number from ${min} to ${max}`)
+        .max(max, `expected at most ${max}`),
     );
 
 const optionalPositiveSeconds = z
@@ -57,7 +61,7 @@ export const INPUT_DEFAULTS = {
   'timeout-seconds': '',
   offline: 'true',
   repeats: '1',
-  'baseline-repeats': '3',
+  'baseline-repeats': '8',
   'min-improvement': '0',
   confidence: '0.95',
   force: 'false',
@@ -83,8 +87,9 @@ const inputSchema = z.object({
   'state-dir': z.string().trim().min(1, 'expected a directory path'),
   'timeout-seconds': optionalPositiveSeconds,
   offline: bool,
-  repeats: positiveInt(20),
-  'baseline-repeats': positiveInt(50),
+  repeats: wholeNumber(1, 20),
+  // One run cannot estimate the noise: verdicts would be over-confident.
+  'baseline-repeats': wholeNumber(2, 50),
   'min-improvement': z
     .string()
     .trim()

@@ -119,7 +119,7 @@ describe('the GitHub round trip', () => {
     expect(tsv.split('\n')[0]).toBe('commit\tval_bpb\tmemory_gb\tstatus\tdescription');
     expect(tsv).toMatch(
       new RegExp(
-        `^${mainSha.slice(0, 7)}\\t1\\.[78]\\d{5}\\t2\\.0\\tkeep\\tbaseline \\(n=3, σ=0\\.\\d{4}\\)$`,
+        `^${mainSha.slice(0, 7)}\\t1\\.[78]\\d{5}\\t2\\.0\\tkeep\\tbaseline \\(n=8, σ=0\\.\\d{4}\\)$`,
         'm',
       ),
     );
