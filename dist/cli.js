@@ -32416,8 +32416,8 @@ var InputError = class extends Error {
   name = "InputError";
 };
 var bool = external_exports.string().trim().toLowerCase().pipe(external_exports.enum(["true", "false"], { message: "expected true or false" })).transform((v2) => v2 === "true");
-var positiveInt2 = (max) => external_exports.string().trim().regex(/^\d+$/, `expected a whole number from 1 to ${max}`).transform(Number).pipe(
-  external_exports.number().int().min(1, `expected a whole number from 1 to ${max}`).max(max, `expected at most ${max}`)
+var wholeNumber = (min, max) => external_exports.string().trim().regex(/^\d+$/, `expected a whole number from ${min} to ${max}`).transform(Number).pipe(
+  external_exports.number().int().min(min, `expected a whole number from ${min} to ${max}`).max(max, `expected at most ${max}`)
 );
 var optionalPositiveSeconds = external_exports.string().trim().transform((v2, ctx) => {
   if (v2 === "") return void 0;
@@ -32441,7 +32441,7 @@ var INPUT_DEFAULTS = {
   "timeout-seconds": "",
   offline: "true",
   repeats: "1",
-  "baseline-repeats": "3",
+  "baseline-repeats": "8",
   "min-improvement": "0",
   confidence: "0.95",
   force: "false",
@@ -32463,8 +32463,9 @@ var inputSchema = external_exports.object({
   "state-dir": external_exports.string().trim().min(1, "expected a directory path"),
   "timeout-seconds": optionalPositiveSeconds,
   offline: bool,
-  repeats: positiveInt2(20),
-  "baseline-repeats": positiveInt2(50),
+  repeats: wholeNumber(1, 20),
+  // One run cannot estimate the noise: verdicts would be over-confident.
+  "baseline-repeats": wholeNumber(2, 50),
   "min-improvement": external_exports.string().trim().transform(Number).pipe(
     external_exports.number({ message: "expected a number \u2265 0 in the metric units" }).finite().min(0, "expected a number \u2265 0")
   ),
@@ -35380,7 +35381,7 @@ var USAGE = `Usage: autoresearch-ci <command> [options]
 
 Commands:
   run        judge the experiment in --cwd against this machine's baseline (one training, or --repeats)
-  baseline   establish this machine's baseline from --repeats runs (default 3)
+  baseline   establish this machine's baseline from --repeats runs (default 8)
   history    list the judged experiments under the current comparability key
 
 Options:
@@ -35390,7 +35391,7 @@ Options:
   --state-dir DIR        baselines, ledger and machine lock (default ~/.autoresearch-ci)
   --cache-dir DIR        data snapshot root (default ~/.cache/autoresearch)
   --timeout-seconds N    hard timeout (default: the protocol's)
-  --repeats N            runs (run: default 1; baseline: default 3)
+  --repeats N            runs (run: default 1; baseline: default 8)
   --confidence P         one-sided confidence (default 0.95)
   --min-improvement X    smallest improvement that may be kept (default 0)
   --force                run even if this train.py was already scored

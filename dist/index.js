@@ -46250,8 +46250,8 @@ var InputError = class extends Error {
   name = "InputError";
 };
 var bool = external_exports.string().trim().toLowerCase().pipe(external_exports.enum(["true", "false"], { message: "expected true or false" })).transform((v2) => v2 === "true");
-var positiveInt = (max) => external_exports.string().trim().regex(/^\d+$/, `expected a whole number from 1 to ${max}`).transform(Number).pipe(
-  external_exports.number().int().min(1, `expected a whole number from 1 to ${max}`).max(max, `expected at most ${max}`)
+var wholeNumber = (min, max) => external_exports.string().trim().regex(/^\d+$/, `expected a whole number from ${min} to ${max}`).transform(Number).pipe(
+  external_exports.number().int().min(min, `expected a whole number from ${min} to ${max}`).max(max, `expected at most ${max}`)
 );
 var optionalPositiveSeconds = external_exports.string().trim().transform((v2, ctx) => {
   if (v2 === "") return void 0;
@@ -46275,7 +46275,7 @@ var INPUT_DEFAULTS = {
   "timeout-seconds": "",
   offline: "true",
   repeats: "1",
-  "baseline-repeats": "3",
+  "baseline-repeats": "8",
   "min-improvement": "0",
   confidence: "0.95",
   force: "false",
@@ -46297,8 +46297,9 @@ var inputSchema = external_exports.object({
   "state-dir": external_exports.string().trim().min(1, "expected a directory path"),
   "timeout-seconds": optionalPositiveSeconds,
   offline: bool,
-  repeats: positiveInt(20),
-  "baseline-repeats": positiveInt(50),
+  repeats: wholeNumber(1, 20),
+  // One run cannot estimate the noise: verdicts would be over-confident.
+  "baseline-repeats": wholeNumber(2, 50),
   "min-improvement": external_exports.string().trim().transform(Number).pipe(
     external_exports.number({ message: "expected a number \u2265 0 in the metric units" }).finite().min(0, "expected a number \u2265 0")
   ),
@@ -55090,9 +55091,9 @@ async function readMac(run2) {
   const brand = sysctl.get("machdep.cpu.brand_string")?.trim();
   let chip = brand && !isGenericBrand(brand) ? brand : void 0;
   let model = nonEmpty(sysctl.get("hw.model"));
-  let memoryBytes = positiveInt2(sysctl.get("hw.memsize"));
+  let memoryBytes = positiveInt(sysctl.get("hw.memsize"));
   const coreLevels = macCoreLevels(sysctl);
-  let cpuCount = positiveInt2(sysctl.get("hw.ncpu")) ?? positiveInt2(sysctl.get("hw.logicalcpu")) ?? positiveInt2(sysctl.get("machdep.cpu.thread_count"));
+  let cpuCount = positiveInt(sysctl.get("hw.ncpu")) ?? positiveInt(sysctl.get("hw.logicalcpu")) ?? positiveInt(sysctl.get("machdep.cpu.thread_count"));
   if (chip === void 0 || model === void 0 || memoryBytes === void 0 || cpuCount === void 0) {
     const overview = await tryRun(run2, "system_profiler", ["-json", "SPHardwareDataType"]).then(
       hardwareOverview
@@ -55125,7 +55126,7 @@ function isGenericBrand(brand) {
   return /^apple processor$/i.test(brand) || brand === "";
 }
 function macCoreLevels(sysctl) {
-  let levels = positiveInt2(sysctl.get("hw.nperflevels")) ?? 0;
+  let levels = positiveInt(sysctl.get("hw.nperflevels")) ?? 0;
   for (const key of sysctl.keys()) {
     const index = key.match(/^hw\.perflevel(\d+)\.physicalcpu$/)?.[1];
     if (index !== void 0) levels = Math.max(levels, Number(index) + 1);
@@ -55133,13 +55134,13 @@ function macCoreLevels(sysctl) {
   const guessed = levels === 2 ? ["Performance", "Efficiency"] : levels === 1 ? ["Standard"] : [];
   const result = [];
   for (let i2 = 0; i2 < levels; i2++) {
-    const cores = positiveInt2(sysctl.get(`hw.perflevel${i2}.physicalcpu`));
+    const cores = positiveInt(sysctl.get(`hw.perflevel${i2}.physicalcpu`));
     if (cores === void 0) continue;
     const name = nonEmpty(sysctl.get(`hw.perflevel${i2}.name`)) ?? guessed[i2] ?? `Level ${i2}`;
     result.push({ name, cores });
   }
   if (result.length === 0) {
-    const cores = positiveInt2(sysctl.get("hw.physicalcpu"));
+    const cores = positiveInt(sysctl.get("hw.physicalcpu"));
     if (cores !== void 0) result.push({ name: "Standard", cores });
   }
   return result;
@@ -55158,7 +55159,7 @@ function hardwareOverview(text) {
     return typeof value === "string" && value.trim() !== "" && value !== "Unknown" ? value.trim() : void 0;
   };
   const processors = item["number_processors"];
-  const cpuCount = typeof processors === "number" ? processors : positiveInt2(String(processors ?? "").match(/\d+/)?.[0]);
+  const cpuCount = typeof processors === "number" ? processors : positiveInt(String(processors ?? "").match(/\d+/)?.[0]);
   const memoryBytes = parseSize(str("physical_memory"));
   const chip = str("chip_type") ?? str("cpu_type");
   const model = str("machine_model");
@@ -55196,7 +55197,7 @@ async function readLinux(run2, readFile7) {
       '/proc/cpuinfo names no CPU model (no "model name", "Hardware" or "CPU part" line); this runner cannot be fingerprinted'
     );
   }
-  const memKb = positiveInt2(meminfo.match(/^MemTotal:\s*(\d+)\s*kB/m)?.[1]);
+  const memKb = positiveInt(meminfo.match(/^MemTotal:\s*(\d+)\s*kB/m)?.[1]);
   if (memKb === void 0) {
     throw new HardwareError(
       '/proc/meminfo has no "MemTotal: N kB" line; this runner cannot be fingerprinted'
@@ -55271,7 +55272,7 @@ function nonEmpty(value) {
   const trimmed = value?.trim();
   return trimmed ? trimmed : void 0;
 }
-function positiveInt2(value) {
+function positiveInt(value) {
   if (value === void 0 || !/^\s*\d+\s*$/.test(value)) return void 0;
   const n2 = Number(value);
   return Number.isSafeInteger(n2) && n2 > 0 ? n2 : void 0;
