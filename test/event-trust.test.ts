@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Plan, PullRequestInfo } from '../src/event/plan.js';
+import { checkTrust } from '../src/event/trust.js';
+import { createGitHubClient } from '../src/github/octokit.js';
+import { type RepositoryApi, repositoryApi } from '../src/github/repository-api.js';
+import { type GitHubEmulator, startEmulator } from './emulator/server.js';
+
+let gh: GitHubEmulator;
+let api: RepositoryApi;
+const ctx = (actor: string) => ({ actor, owner: 'lab', repo: 'mini' });
+
+function prPlan(pr: Partial<PullRequestInfo> = {}): Extract<Plan, { kind: 'experiment' }> {
+  const info: PullRequestInfo = {
+    number: 1,
+    headRef: 'autoresearch/a',
+    headSha: 'a'.repeat(40),
+    baseRef: 'main',
+    baseSha: 'b'.repeat(40),
+    headRepo: 'lab/mini',
+    baseRepo: 'lab/mini',
+    labels: [],
+    author: 'alice',
+    ...pr,
+  };
+  return {
+    kind: 'experiment',
+    sha: info.headSha,
+    branch: info.headRef,
+    defaultBranch: 'main',
+    pullRequest: info,
+    fromPullRequest: true,
+  };
+}
+
+beforeAll(async () => {
+  gh = await startEmulator();
+  await gh.createRepo('lab', 'mini', { files: { 'train.py': 'x = 1\n' } });
+  gh.setPermission('lab', 'mini', 'alice', 'write');
+  gh.setPermission('lab', 'mini', 'maria', 'maintain');
+  gh.setPermission('lab', 'mini', 'rita', 'read');
+  gh.setPermission('lab', 'mini', 'tom', 'triage');
+  api = repositoryApi(
+    createGitHubClient({ token: gh.token, baseUrl: gh.apiUrl, retryBaseMs: 10 }),
+    'lab',
+    'mini',
+  );
+});
+
+afterAll(async () => {
+  gh.assertNoViolations();
+  await gh.close();
+});
+
+describe('the trust gate, with permissions read from the API', () => {
+  it('trusts a same-repository pull request from an actor with write or maintain', async () => {
+    expect(await checkTrust(prPlan(), ctx('alice'), { allowForks: false }, api)).toMatchObject({
+      trusted: true,
+    });
+    expect(await checkTrust(prPlan(), ctx('maria'), { allowForks: false }, api)).toMatchObject({
+      trusted: true,
+    });
+  });
+
+  it('refuses actors with read or triage, whatever the payload says about them', async () => {
+    for (const actor of ['rita', 'tom']) {
+      const decision = await checkTrust(prPlan(), ctx(actor), { allowForks: false }, api);
+      expect(decision).toMatchObject({ trusted: false, reason: expect.stringContaining(`${actor} has '`) });
+    }
+  });
+
+  it('refuses fork pull requests unless allowed, labelled and pushed or labelled by a writer', async () => {
+    const fork = { headRepo: 'mallory/mini' };
+    expect(await checkTrust(prPlan(fork), ctx('alice'), { allowForks: false }, api)).toMatchObject({
+      trusted: false,
+      reason: expect.stringContaining('comes from a fork (mallory/mini)'),
+    });
+    expect(await checkTrust(prPlan(fork), ctx('alice'), { allowForks: true }, api)).toMatchObject({
+      trusted: false,
+      reason: expect.stringContaining("no 'safe-to-test' label"),
+    });
+    const labelled = prPlan({ ...fork, labels: ['safe-to-test'] });
+    expect(await checkTrust(labelled, ctx('mallory'), { allowForks: true }, api)).toMatchObject({
+      trusted: false,
+    });
+    expect(await checkTrust(labelled, ctx('maria'), { allowForks: true }, api)).toMatchObject({
+      trusted: true,
+      note: expect.stringContaining("fork pull request labelled 'safe-to-test'"),
+    });
+  });
+
+  it('treats a deleted fork as a fork', async () => {
+    expect(
+      await checkTrust(prPlan({ headRepo: null }), ctx('alice'), { allowForks: false }, api),
+    ).toMatchObject({
+      trusted: false,
+      reason: expect.stringContaining('deleted repository'),
+    });
+  });
+
+  it('needs no API call for a push: pushing already required write access', async () => {
+    const before = gh.requests.length;
+    const push: Extract<Plan, { kind: 'experiment' }> = {
+      kind: 'experiment',
+      sha: 'a'.repeat(40),
+      branch: 'autoresearch/a',
+      defaultBranch: 'main',
+      fromPullRequest: false,
+    };
+    expect(await checkTrust(push, ctx('anyone'), { allowForks: false }, api)).toMatchObject({
+      trusted: true,
+    });
+    expect(gh.requests.length).toBe(before);
+  });
+
+  it('does not guess when the API fails: the error stops the job', async () => {
+    gh.failNext(4, 500); // the first try and all three retries
+    await expect(checkTrust(prPlan(), ctx('alice'), { allowForks: false }, api)).rejects.toThrow();
+  });
+});
