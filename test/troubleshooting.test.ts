@@ -59,6 +59,7 @@ const MESSAGE_BUILDERS = new Set([
   'explain',
   'driftSentence',
   'budgetWarnings',
+  'osWarning',
 ]);
 
 // ---- tokenizer --------------------------------------------------------------------------------

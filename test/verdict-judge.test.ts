@@ -209,6 +209,24 @@ describe('judging against the runner baseline', () => {
     expect(second.record['sigmaDf']).toBe(5);
   });
 
+  it('warns when the operating system changed since the baseline', async () => {
+    await establishBaseline(request());
+    const file = path.join(home, '.autoresearch-ci', 'baselines.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    const record = Object.values(doc.keys)[0] as {
+      current: { os: { name: string; version?: string; major?: string } };
+    };
+    expect(record.current.os.name).toBeTruthy();
+    const now = record.current.os;
+    record.current.os = { ...now, version: 'old', major: 'old' };
+    await writeFile(file, JSON.stringify(doc));
+    await writeTrain({ value: 1.77 });
+    const judged = await judgeExperiment(request());
+    expect(judged.report.warnings.join('\n')).toContain(
+      `${now.name} changed from old to ${now.version ?? now.major} since the baseline`,
+    );
+  });
+
   it('writes one ledger line per judged job with the key, blob, metrics and outcome', async () => {
     await establishBaseline(request());
     await writeTrain({ value: 1.75 });

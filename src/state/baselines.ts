@@ -55,6 +55,8 @@ export interface BaselineEntry {
   trainBlob?: string;
   /** Secondary metrics (means), by name. */
   metrics?: Record<string, number>;
+  /** The operating system it was measured on (an update can shift speed without changing the hardware). */
+  os?: { name: string; version?: string; major?: string };
 }
 
 /** Everything stored for one comparability key. */

@@ -70,6 +70,7 @@ export async function establishBaseline(req: JobRequest): Promise<Judgement> {
       n: samples.length,
       trainBlob: job.trainBlob,
       metrics,
+      os: identity.hardware.os,
     };
     await promoteBaseline(settings.stateDir, identity.keyHash, { ...identity.components }, entry);
     const sigmaText = entry.n >= 2 ? `σ ${entry.sigma.toFixed(4)}` : 'σ unknown from a single run';

@@ -95,6 +95,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   const status = crashed ? 'crash' : verdict === 'improved' ? 'keep' : 'discard';
 
   const warnings = [
+    ...osWarning(baseline, identity.hardware.os),
     ...runWarnings(runs),
     ...(decision?.warnings ?? []),
     ...throughputWarnings(metrics, baseline?.metrics),
@@ -234,6 +235,18 @@ async function noiseHistory(
     if (samples && samples.length >= 2) spreads.push({ sd: sampleSd(samples), n: samples.length });
   }
   return spreads;
+}
+
+/** An OS update keeps the comparability key (same hardware) but can shift speed: say so. */
+function osWarning(
+  baseline: BaselineEntry | undefined,
+  os: { name: string; version?: string; major?: string },
+): string[] {
+  const before = baseline?.os;
+  if (!before?.major || !os.major || before.major === os.major) return [];
+  return [
+    `${os.name} changed from ${before.version ?? before.major} to ${os.version ?? os.major} since the baseline; if the results look shifted, re-baseline (workflow_dispatch)`,
+  ];
 }
 
 function samplesOf(record: LedgerRecord): { samples?: number[] } {
