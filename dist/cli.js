@@ -34999,7 +34999,8 @@ async function establishBaseline(req) {
       sigma: samples.length >= 2 ? sampleSd(samples) : 0,
       n: samples.length,
       trainBlob: job.trainBlob,
-      metrics
+      metrics,
+      os: identity3.hardware.os
     };
     await promoteBaseline(settings.stateDir, identity3.keyHash, { ...identity3.components }, entry);
     const sigmaText = entry.n >= 2 ? `\u03C3 ${entry.sigma.toFixed(4)}` : "\u03C3 unknown from a single run";
@@ -35251,6 +35252,7 @@ async function judgeExperiment(req) {
   }
   const status = crashed ? "crash" : verdict === "improved" ? "keep" : "discard";
   const warnings = [
+    ...osWarning(baseline, identity3.hardware.os),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
     ...throughputWarnings(metrics, baseline?.metrics)
@@ -35358,6 +35360,13 @@ async function noiseHistory(stateDir, components, current, reference) {
     if (samples && samples.length >= 2) spreads.push({ sd: sampleSd(samples), n: samples.length });
   }
   return spreads;
+}
+function osWarning(baseline, os2) {
+  const before = baseline?.os;
+  if (!before?.major || !os2.major || before.major === os2.major) return [];
+  return [
+    `${os2.name} changed from ${before.version ?? before.major} to ${os2.version ?? os2.major} since the baseline; if the results look shifted, re-baseline (workflow_dispatch)`
+  ];
 }
 function samplesOf(record2) {
   const s = record2["samples"];

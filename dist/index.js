@@ -56914,7 +56914,8 @@ async function establishBaseline(req) {
       sigma: samples.length >= 2 ? sampleSd(samples) : 0,
       n: samples.length,
       trainBlob: job.trainBlob,
-      metrics
+      metrics,
+      os: identity3.hardware.os
     };
     await promoteBaseline(settings.stateDir, identity3.keyHash, { ...identity3.components }, entry);
     const sigmaText = entry.n >= 2 ? `\u03C3 ${entry.sigma.toFixed(4)}` : "\u03C3 unknown from a single run";
@@ -57166,6 +57167,7 @@ async function judgeExperiment(req) {
   }
   const status = crashed ? "crash" : verdict === "improved" ? "keep" : "discard";
   const warnings = [
+    ...osWarning(baseline, identity3.hardware.os),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
     ...throughputWarnings(metrics, baseline?.metrics)
@@ -57273,6 +57275,13 @@ async function noiseHistory(stateDir, components, current, reference) {
     if (samples && samples.length >= 2) spreads.push({ sd: sampleSd(samples), n: samples.length });
   }
   return spreads;
+}
+function osWarning(baseline, os6) {
+  const before = baseline?.os;
+  if (!before?.major || !os6.major || before.major === os6.major) return [];
+  return [
+    `${os6.name} changed from ${before.version ?? before.major} to ${os6.version ?? os6.major} since the baseline; if the results look shifted, re-baseline (workflow_dispatch)`
+  ];
 }
 function samplesOf(record2) {
   const s = record2["samples"];
