@@ -288,7 +288,6 @@ describe('the GitHub round trip', () => {
     const tsv = await resultsFile('shared/results.tsv');
     expect(tsv).toContain(`${a.sha.slice(0, 7)}\t`);
     expect(tsv).toContain(`${b.sha.slice(0, 7)}\t`);
-    expect(`${a.run.stdout}${b.run.stdout}`).toMatch(/waiting|busy|held by/i);
   });
 
   it('can keep results.tsv next to train.py on the experiment branch itself', async () => {
