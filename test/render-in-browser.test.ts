@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../src/model.js';
 import { renderComment } from '../src/publish/render-comment.js';
 import { type CommentBrowser, launchCommentBrowser, type RenderedComment } from './support/browser.js';
+import { sampleReport } from './support/sample-report.js';
 
 const hostileLog = readFileSync(
   path.resolve(import.meta.dirname, 'fixtures/logs/hostile-fake-summary.log'),
@@ -49,10 +50,7 @@ const HISTORY: Report['history'] = [
 
 /** A kept improvement on a 64 GiB Mac, the 8th experiment of its branch; others override fields. */
 function report(overrides: Partial<Report> = {}): Report {
-  return {
-    mode: 'experiment',
-    status: 'keep',
-    verdict: 'improved',
+  return sampleReport({
     headline:
       'Improved: 0.042 lower than the baseline (1.4σ), P(better)=0.92; kept as the best on the branch.',
     runner: {
@@ -67,24 +65,10 @@ function report(overrides: Partial<Report> = {}): Report {
       branch: 'autoresearch/mar5',
       trainBlob: 'deadbeef00112233445566778899aabbccddeeff',
     },
-    value: 1.807902,
-    samples: [1.8051, 1.8107],
-    primary: { name: 'val_bpb', direction: 'minimize' },
-    baseline: {
-      mean: 1.85,
-      sigma: 0.03,
-      n: 5,
-      commit: 'abcdef0123456789abcdef0123456789abcdef01',
-      date: '2026-11-20',
-    },
-    vsBaseline: { delta: -0.042098, deltaSigma: -1.4033, probabilityBetter: 0.917 },
     vsBest: { value: 1.8101, commit: '6f6f6f6fffffffffffffffffffffffffffffffff', delta: -0.002198 },
-    figures: { peakMemoryGb: 20.7, trainingSeconds: 302.4, steps: 1320, tokensM: 86.5, paramsM: 11.5 },
-    warnings: [],
     history: HISTORY,
-    budgetSeconds: 300,
     ...overrides,
-  };
+  });
 }
 
 function crashReport(): Report {
