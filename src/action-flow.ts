@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { describeCheckout, folderInRepository, localChangedPaths } from './event/checkout.js';
+import { describeCheckout } from './event/checkout.js';
+import { guardCommit } from './event/commit-guard.js';
 import type { JobContext } from './event/context.js';
-import { checkChangedPaths, describeOffending } from './event/path-guard.js';
 import { type Plan, planJob } from './event/plan.js';
 import { checkTrust } from './event/trust.js';
 import type { RepositoryApi } from './github/repository-api.js';
@@ -14,9 +14,10 @@ import {
   type ResultsTarget,
 } from './publish/publish-report.js';
 import { renderProgressComment } from './publish/render-comment.js';
+import { resultsFilePath, resultsTarget } from './publish/results-target.js';
 import { ACTIONS_BOT_LOGIN, commentMarker, upsertStickyComment } from './publish/sticky-comment.js';
 import { inlineText } from './publish/untrusted-text.js';
-import { INPUT_DEFAULTS, type Settings } from './settings/inputs.js';
+import type { Settings } from './settings/inputs.js';
 import type { Protocol } from './settings/protocol.js';
 import { establishBaseline } from './verdict/establish-baseline.js';
 import type { JobRequest } from './verdict/job.js';
@@ -89,8 +90,23 @@ export async function runAction(deps: ActionDeps): Promise<ActionResult> {
       : undefined;
 
   if (plan.kind === 'experiment') {
-    const rejection = await guardPaths(deps, plan);
-    if (rejection) return finish(deps, rejection, commentTarget, earlierErrors);
+    const base = plan.diffBase ?? plan.defaultBranch;
+    const guard = await guardCommit({
+      workingDirectory: settings.workingDirectory,
+      protocol,
+      ...(deps.api ? { api: deps.api } : {}),
+      base,
+      head: plan.sha,
+      ...(settings.resultsBranch === ''
+        ? { ignoredPath: resultsFilePath(settings, protocol, ctx.runnerName, plan.branch) }
+        : {}),
+      warning: deps.warning,
+    });
+    if (guard.problems.length > 0)
+      return finish(deps, rejected(deps, plan, guard.problems), commentTarget, earlierErrors);
+    deps.sinks.log(
+      `Protocol guard: ${guard.changed} changed path(s) since ${base.slice(0, 12)}, all allowed.`,
+    );
   }
 
   const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? '';
@@ -146,7 +162,7 @@ export async function runAction(deps: ActionDeps): Promise<ActionResult> {
     if (commentTarget) await replaceWithError(commentTarget, marker, (error as Error).message);
     throw error;
   }
-  const results = resultsTarget(deps, plan.branch);
+  const results = resultsTarget(settings, protocol, ctx, plan.branch);
   return finish(
     deps,
     report,
@@ -186,6 +202,17 @@ async function finish(
   });
   for (const error of published.errors) deps.warning(error);
   return { report, published };
+}
+
+function rejected(deps: ActionDeps, plan: Extract<Plan, { kind: 'experiment' }>, problems: string[]): Report {
+  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(', ')} may change)`;
+  return {
+    ...skipped(deps, reason, plan),
+    status: 'rejected',
+    headline: `Rejected: ${reason}. Nothing was run.`,
+    rejected: { reason, paths: problems },
+    skipped: undefined,
+  };
 }
 
 function skipped(deps: ActionDeps, reason: string, plan?: Plan): Report {
@@ -256,114 +283,4 @@ async function findPullRequest(
     errors.push(`the pull request for ${plan.branch} could not be looked up: ${(error as Error).message}`);
     return undefined;
   }
-}
-
-async function guardPaths(
-  deps: ActionDeps,
-  plan: Extract<Plan, { kind: 'experiment' }>,
-): Promise<Report | undefined> {
-  const base = plan.diffBase ?? plan.defaultBranch;
-  const { paths, truncated } = await changedPaths(deps, base, plan.sha);
-  const ignored = deps.settings.resultsBranch === '' ? resultsFilePath(deps, plan.branch) : undefined;
-  // The API lists repository paths; the protocol's globs are relative to the experiment folder.
-  const folder = await folderInRepository(deps.settings.workingDirectory);
-  const offending = checkChangedPaths(
-    paths.filter((p) => p !== ignored).map((p) => relativeToFolder(p, folder)),
-    { ...deps.protocol, forbiddenGlobs: [...deps.protocol.forbiddenGlobs, ...protocolFileGlob(deps)] },
-  );
-  const lines = describeOffending(offending, deps.protocol);
-  if (truncated)
-    lines.push(
-      'the change touches more files than GitHub lists (300); an experiment changes only the allowed files',
-    );
-  if (lines.length === 0) {
-    deps.sinks.log(
-      `Protocol guard: ${paths.length} changed path(s) since ${base.slice(0, 12)}, all allowed.`,
-    );
-    return undefined;
-  }
-  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(', ')} may change)`;
-  return {
-    mode: 'experiment',
-    status: 'rejected',
-    headline: `Rejected: ${reason}. Nothing was run.`,
-    rejected: { reason, paths: lines },
-    runner: { name: deps.ctx.runnerName, label: deps.ctx.runnerName },
-    commit: { sha: plan.sha, subject: '', branch: plan.branch },
-    primary: { name: deps.protocol.primary.name, direction: deps.protocol.primary.direction },
-    figures: {},
-    warnings: [],
-    history: [],
-    budgetSeconds: deps.protocol.budgetSeconds,
-  };
-}
-
-/** A protocol read from the checkout must not be changed by the commit it judges (it could widen its own rules). */
-function protocolFileGlob(deps: ActionDeps): string[] {
-  const rel = path.relative(deps.settings.workingDirectory, deps.protocol.source);
-  return path.isAbsolute(deps.protocol.source) && !rel.startsWith('..')
-    ? [rel.split(path.sep).join('/')]
-    : [];
-}
-
-/** A repository path as the protocol sees it: relative to the experiment folder, or marked outside it. */
-function relativeToFolder(repoPath: string, folder: string): string {
-  if (folder === '') return repoPath;
-  return repoPath.startsWith(`${folder}/`) ? repoPath.slice(folder.length + 1) : `../${repoPath}`;
-}
-
-/**
- * The experiment's changed paths: from the API when it answers, else from the local clone (which
- * holds the history when checked out with fetch-depth 0). Neither → the guard cannot vouch for the
- * commit, and nothing runs.
- */
-async function changedPaths(
-  deps: ActionDeps,
-  base: string,
-  head: string,
-): Promise<{ paths: string[]; truncated: boolean }> {
-  let apiError: unknown;
-  if (deps.api) {
-    try {
-      return await deps.api.changedPaths(base, head);
-    } catch (error) {
-      apiError = error;
-    }
-  }
-  const local = await localChangedPaths(deps.settings.workingDirectory, base, head);
-  if (local) {
-    if (apiError)
-      deps.warning(
-        `the API could not list the changed paths (${(apiError as Error).message}); used the local clone instead`,
-      );
-    return { paths: local, truncated: false };
-  }
-  throw new Error(
-    `cannot list the paths ${head.slice(0, 7)} changes since ${base.slice(0, 12)}: ${apiError ? `the API failed (${(apiError as Error).message})` : 'no github-token'} and the local clone lacks that history (use actions/checkout with fetch-depth: 0). The protocol guard must see them before anything runs.`,
-  );
-}
-
-function resultsTarget(deps: ActionDeps, branch: string): ResultsTarget | undefined {
-  const { settings, ctx } = deps;
-  if (!settings.githubToken || ctx.eventName === 'local') return undefined;
-  return {
-    remoteUrl: `${ctx.serverUrl.replace(/\/+$/, '')}/${ctx.owner}/${ctx.repo}.git`,
-    token: settings.githubToken,
-    branch: settings.resultsBranch || branch,
-    filePath: resultsFilePath(deps, branch),
-    orphan: settings.resultsBranch !== '',
-    runnerName: ctx.runnerName,
-  };
-}
-
-function resultsFilePath(deps: ActionDeps, branch: string): string {
-  const runner = deps.ctx.runnerName.replace(/[^A-Za-z0-9._-]/g, '_');
-  // Next to train.py the protocol's own results file is the natural place.
-  if (deps.settings.resultsBranch === '' && deps.settings.resultsPath === INPUT_DEFAULTS['results-path']) {
-    return deps.protocol.results.path;
-  }
-  return deps.settings.resultsPath
-    .replaceAll('{branch}', branch)
-    .replaceAll('{runner}', runner)
-    .replace(/^\/+/, '');
 }
