@@ -1078,14 +1078,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path33 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path34 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path33 && path33[0] !== "/") {
-          path33 = `/${path33}`;
+        if (path34 && path34[0] !== "/") {
+          path34 = `/${path34}`;
         }
-        return new URL(`${origin}${path33}`);
+        return new URL(`${origin}${path34}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1536,39 +1536,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path33, origin }
+          request: { method, path: path34, origin }
         } = evt;
-        debuglog2("sending request to %s %s/%s", method, origin, path33);
+        debuglog2("sending request to %s %s/%s", method, origin, path34);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path33, origin },
+          request: { method, path: path34, origin },
           response: { statusCode }
         } = evt;
         debuglog2(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path33,
+          path34,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path33, origin }
+          request: { method, path: path34, origin }
         } = evt;
-        debuglog2("trailers received from %s %s/%s", method, origin, path33);
+        debuglog2("trailers received from %s %s/%s", method, origin, path34);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path33, origin },
+          request: { method, path: path34, origin },
           error: error63
         } = evt;
         debuglog2(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path33,
+          path34,
           error63.message
         );
       });
@@ -1617,9 +1617,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path33, origin }
+            request: { method, path: path34, origin }
           } = evt;
-          debuglog2("sending request to %s %s/%s", method, origin, path33);
+          debuglog2("sending request to %s %s/%s", method, origin, path34);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1682,7 +1682,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path33,
+        path: path34,
         method,
         body,
         headers,
@@ -1697,11 +1697,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path33 !== "string") {
+        if (typeof path34 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path33[0] !== "/" && !(path33.startsWith("http://") || path33.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path34[0] !== "/" && !(path34.startsWith("http://") || path34.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path33)) {
+        } else if (invalidPathRegex.test(path34)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1767,7 +1767,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path33, query) : path33;
+        this.path = query ? buildURL(path34, query) : path34;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6460,7 +6460,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path33, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path34, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6541,7 +6541,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path33} HTTP/1.1\r
+      let header = `${method} ${path34} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7070,7 +7070,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path33, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path34, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7167,7 +7167,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path33;
+      headers[HTTP2_HEADER_PATH] = path34;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7520,9 +7520,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path33 = search ? `${pathname}${search}` : pathname;
+        const path34 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path33;
+        this.opts.path = path34;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8761,10 +8761,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path33 = "/",
+          path: path34 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path33;
+        opts.path = origin + path34;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10736,20 +10736,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path33) {
-      if (typeof path33 !== "string") {
-        return path33;
+    function safeUrl(path34) {
+      if (typeof path34 !== "string") {
+        return path34;
       }
-      const pathSegments = path33.split("?");
+      const pathSegments = path34.split("?");
       if (pathSegments.length !== 2) {
-        return path33;
+        return path34;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path33, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path33);
+    function matchKey(mockDispatch2, { path: path34, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path34);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10771,7 +10771,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path33 }) => matchValue(safeUrl(path33), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path34 }) => matchValue(safeUrl(path34), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10809,9 +10809,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path33, method, body, headers, query } = opts;
+      const { path: path34, method, body, headers, query } = opts;
       return {
-        path: path33,
+        path: path34,
         method,
         body,
         headers,
@@ -11274,10 +11274,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path33, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path34, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path33,
+            Path: path34,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16156,9 +16156,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path33) {
-      for (let i2 = 0; i2 < path33.length; ++i2) {
-        const code = path33.charCodeAt(i2);
+    function validateCookiePath(path34) {
+      for (let i2 = 0; i2 < path34.length; ++i2) {
+        const code = path34.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19078,11 +19078,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path33 = opts.path;
+          let path34 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path33 = `/${path33}`;
+            path34 = `/${path34}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path33);
+          url2 = new URL(util.parseOrigin(url2).origin + path34);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19812,10 +19812,10 @@ var require_src2 = __commonJS({
     var fs_1 = __require("fs");
     var debug_1 = __importDefault(require_src());
     var log = debug_1.default("@kwsites/file-exists");
-    function check2(path33, isFile, isDirectory2) {
-      log(`checking %s`, path33);
+    function check2(path34, isFile, isDirectory2) {
+      log(`checking %s`, path34);
       try {
-        const stat6 = fs_1.statSync(path33);
+        const stat6 = fs_1.statSync(path34);
         if (stat6.isFile() && isFile) {
           log(`[OK] path represents a file`);
           return true;
@@ -19835,8 +19835,8 @@ var require_src2 = __commonJS({
         throw e;
       }
     }
-    function exists2(path33, type = exports.READABLE) {
-      return check2(path33, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
+    function exists2(path34, type = exports.READABLE) {
+      return check2(path34, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
     }
     exports.exists = exists2;
     exports.FILE = 1;
@@ -21219,7 +21219,7 @@ var require_light = __commonJS({
 });
 
 // src/main.ts
-import path32 from "node:path";
+import path33 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -21395,7 +21395,7 @@ var __awaiter = function(thisArg, _arguments, P3, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step(generator["throw"](value));
       } catch (e) {
@@ -21403,7 +21403,7 @@ var __awaiter = function(thisArg, _arguments, P3, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -21724,7 +21724,7 @@ function info(message2) {
 }
 
 // src/action-flow.ts
-import path29 from "node:path";
+import path30 from "node:path";
 
 // node_modules/@simple-git/args-pathspec/dist/index.mjs
 var t = /* @__PURE__ */ new WeakMap();
@@ -25202,6 +25202,9 @@ async function folderInRepository(dir) {
   }
 }
 
+// src/event/commit-guard.ts
+import path2 from "node:path";
+
 // src/event/path-guard.ts
 import path from "node:path";
 function checkChangedPaths(paths, protocol) {
@@ -25227,8 +25230,55 @@ function matches(file2, glob) {
   return path.posix.matchesGlob(file2, glob) || file2 === glob;
 }
 
+// src/event/commit-guard.ts
+async function guardCommit(input2) {
+  const { paths, truncated } = await changedPaths(input2);
+  const folder = await folderInRepository(input2.workingDirectory);
+  const offending = checkChangedPaths(
+    paths.filter((p2) => p2 !== input2.ignoredPath).map((p2) => relativeToFolder(p2, folder)),
+    { ...input2.protocol, forbiddenGlobs: [...input2.protocol.forbiddenGlobs, ...protocolFileGlob(input2)] }
+  );
+  const problems = describeOffending(offending, input2.protocol);
+  if (truncated)
+    problems.push(
+      "the change touches more files than GitHub lists (300); an experiment changes only the allowed files"
+    );
+  return { changed: paths.length, problems };
+}
+function protocolFileGlob({ workingDirectory, protocol }) {
+  const rel = path2.relative(workingDirectory, protocol.source);
+  return path2.isAbsolute(protocol.source) && !rel.startsWith("..") ? [rel.split(path2.sep).join("/")] : [];
+}
+function relativeToFolder(repoPath, folder) {
+  if (folder === "") return repoPath;
+  return repoPath.startsWith(`${folder}/`) ? repoPath.slice(folder.length + 1) : `../${repoPath}`;
+}
+async function changedPaths(input2) {
+  const { base, head } = input2;
+  let apiError;
+  if (input2.api) {
+    try {
+      return await input2.api.changedPaths(base, head);
+    } catch (error63) {
+      apiError = error63;
+    }
+  }
+  const local = await localChangedPaths(input2.workingDirectory, base, head);
+  if (local) {
+    if (apiError) {
+      input2.warning(
+        `the API could not list the changed paths (${apiError.message}); used the local clone instead`
+      );
+    }
+    return { paths: local, truncated: false };
+  }
+  throw new Error(
+    `cannot list the paths ${head.slice(0, 7)} changes since ${base.slice(0, 12)}: ${apiError ? `the API failed (${apiError.message})` : "no github-token"} and the local clone lacks that history (use actions/checkout with fetch-depth: 0). The protocol guard must see them before anything runs.`
+  );
+}
+
 // src/event/plan.ts
-import path2 from "node:path";
+import path3 from "node:path";
 var ZERO_SHA = /^0+$/;
 var PR_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize", "reopened"]);
 var REFUSED_EVENTS = /* @__PURE__ */ new Set(["pull_request_target", "workflow_run", "issue_comment"]);
@@ -25308,7 +25358,7 @@ function branchOf(ref) {
   return ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : void 0;
 }
 function matchesBranch(branch, pattern) {
-  return path2.posix.matchesGlob(branch, pattern);
+  return path3.posix.matchesGlob(branch, pattern);
 }
 function pullRequestInfo(pr2) {
   return {
@@ -25369,7 +25419,7 @@ async function readPermission(api, user) {
 
 // src/publish/publish-report.ts
 import { mkdir as mkdir3, writeFile as writeFile3 } from "node:fs/promises";
-import path5 from "node:path";
+import path6 from "node:path";
 
 // src/publish/outputs.ts
 function reportOutputs(report, refs) {
@@ -26015,13 +26065,13 @@ function publishErrorsSection(errors, maxChars) {
 // src/publish/results-commit.ts
 import { mkdir as mkdir2, mkdtemp, rm as rm2 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import path4 from "node:path";
+import path5 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 // src/publish/git-client.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { writeFile as writeFile2 } from "node:fs/promises";
-import path3 from "node:path";
+import path4 from "node:path";
 var BOT_IDENTITY = {
   name: "github-actions[bot]",
   email: "41898282+github-actions[bot]@users.noreply.github.com"
@@ -26076,7 +26126,7 @@ function gitEnvironment(home, token) {
   }
   Object.assign(env, {
     HOME: home,
-    XDG_CONFIG_HOME: path3.join(home, ".config"),
+    XDG_CONFIG_HOME: path4.join(home, ".config"),
     LC_ALL: "C",
     LANG: "C",
     GIT_TERMINAL_PROMPT: "0",
@@ -26172,7 +26222,7 @@ var GitClient = class {
    * the parent's, so nothing is written to a working tree and no commit hook can run.
    */
   async commitFile(change) {
-    const scratch = path3.join(this.#dir, ".git", `publish-${randomUUID2()}`);
+    const scratch = path4.join(this.#dir, ".git", `publish-${randomUUID2()}`);
     await writeFile2(scratch, change.content);
     const blob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
     await this.run(change.parent ? ["read-tree", change.parent] : ["read-tree", "--empty"]);
@@ -26316,10 +26366,10 @@ async function commitResultRow(options) {
   } } = options;
   const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
   const remote = redactSecrets2(options.remoteUrl, options.token);
-  const root = await mkdtemp(path4.join(options.workDir ?? tmpdir(), "arci-results-"));
+  const root = await mkdtemp(path5.join(options.workDir ?? tmpdir(), "arci-results-"));
   try {
-    const dir = path4.join(root, "repo");
-    const home = path4.join(root, "home");
+    const dir = path5.join(root, "repo");
+    const home = path5.join(root, "home");
     await Promise.all([mkdir2(dir), mkdir2(home)]);
     const git = new GitClient({ dir, home, ...options.token ? { token: options.token } : {} });
     await git.init(options.remoteUrl);
@@ -26442,7 +26492,7 @@ async function publishReport(req) {
   const { report, sinks } = req;
   const errors = [...req.earlierErrors ?? []];
   const refs = {};
-  const resultJson = path5.join(req.outDir, "result.json");
+  const resultJson = path6.join(req.outDir, "result.json");
   try {
     await mkdir3(req.outDir, { recursive: true });
     await writeFile3(resultJson, `${JSON.stringify(report, null, 2)}
@@ -26518,7 +26568,7 @@ function message(error63) {
 }
 
 // src/settings/inputs.ts
-import path7 from "node:path";
+import path8 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -27337,10 +27387,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path33) {
-  if (!path33)
+function getElementAtPath(obj, path34) {
+  if (!path34)
     return obj;
-  return path33.reduce((acc, key) => acc?.[key], obj);
+  return path34.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -27680,11 +27730,11 @@ function explicitlyAborted(x3, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path33, issues) {
+function prefixIssues(path34, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path33);
+    iss.path.unshift(path34);
     return iss;
   });
 }
@@ -28146,16 +28196,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path33 = []) => {
+  const processError = (error64, path34 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path33, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path34, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path33, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path34, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path33, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path34, ...issue3.path]);
       } else {
-        const fullpath = [...path33, ...issue3.path];
+        const fullpath = [...path34, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -28194,17 +28244,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path33 = []) => {
+  const processError = (error64, path34 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path33, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path34, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path33, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path34, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path33, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path34, ...issue3.path]);
       } else {
-        const fullpath = [...path33, ...issue3.path];
+        const fullpath = [...path34, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -28243,8 +28293,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path33 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path33) {
+  const path34 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path34) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -45382,13 +45432,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path33 = ref.slice(1).split("/").filter(Boolean);
-  if (path33.length === 0) {
+  const path34 = ref.slice(1).split("/").filter(Boolean);
+  if (path34.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path33[0] === defsKey) {
-    const key = path33[1] === void 0 ? void 0 : decodeJSONPointerSegment(path33[1]);
+  if (path34[0] === defsKey) {
+    const key = path34[1] === void 0 ? void 0 : decodeJSONPointerSegment(path34[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -46239,10 +46289,10 @@ function date4(params) {
 
 // src/settings/home-path.ts
 import { homedir } from "node:os";
-import path6 from "node:path";
+import path7 from "node:path";
 function expandTilde(p2) {
   if (p2 === "~") return homedir();
-  return p2.startsWith("~/") ? path6.join(homedir(), p2.slice(2)) : p2;
+  return p2.startsWith("~/") ? path7.join(homedir(), p2.slice(2)) : p2;
 }
 
 // src/settings/inputs.ts
@@ -46325,14 +46375,14 @@ function readSettings(read, cwd = process.cwd()) {
     throw new InputError(`input '${name}' has value '${raw[name]}': ${issue3.message}.`);
   }
   const v2 = parsed.data;
-  const workingDirectory = path7.resolve(cwd, expandTilde(v2["working-directory"]));
+  const workingDirectory = path8.resolve(cwd, expandTilde(v2["working-directory"]));
   return {
     mode: v2.mode,
-    ...v2.protocol ? { protocolPath: path7.resolve(workingDirectory, expandTilde(v2.protocol)) } : {},
+    ...v2.protocol ? { protocolPath: path8.resolve(workingDirectory, expandTilde(v2.protocol)) } : {},
     ...v2.command ? { command: v2.command } : {},
     workingDirectory,
-    cacheDir: path7.resolve(cwd, expandTilde(v2["cache-dir"])),
-    stateDir: path7.resolve(cwd, expandTilde(v2["state-dir"])),
+    cacheDir: path8.resolve(cwd, expandTilde(v2["cache-dir"])),
+    stateDir: path8.resolve(cwd, expandTilde(v2["state-dir"])),
     ...v2["timeout-seconds"] === void 0 ? {} : { timeoutSeconds: v2["timeout-seconds"] },
     offline: v2.offline,
     repeats: v2.repeats,
@@ -46351,17 +46401,37 @@ function readSettings(read, cwd = process.cwd()) {
   };
 }
 
+// src/publish/results-target.ts
+function resultsFilePath(settings, protocol, runnerName, branch) {
+  if (settings.resultsBranch === "" && settings.resultsPath === INPUT_DEFAULTS["results-path"]) {
+    return protocol.results.path;
+  }
+  const runner = runnerName.replace(/[^A-Za-z0-9._-]/g, "_");
+  return settings.resultsPath.replaceAll("{branch}", branch).replaceAll("{runner}", runner).replace(/^\/+/, "");
+}
+function resultsTarget(settings, protocol, ctx, branch) {
+  if (!settings.githubToken || ctx.eventName === "local") return void 0;
+  return {
+    remoteUrl: `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.owner}/${ctx.repo}.git`,
+    token: settings.githubToken,
+    branch: settings.resultsBranch || branch,
+    filePath: resultsFilePath(settings, protocol, ctx.runnerName, branch),
+    orphan: settings.resultsBranch !== "",
+    runnerName: ctx.runnerName
+  };
+}
+
 // src/identity/comparability.ts
 import { createHash as createHash2 } from "node:crypto";
 import { readFile as readFile2 } from "node:fs/promises";
-import path9 from "node:path";
+import path10 from "node:path";
 
 // src/identity/data-snapshot.ts
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir as mkdir4, readdir as readdir2, readFile, rename as rename2, stat as stat2, writeFile as writeFile4 } from "node:fs/promises";
 import { homedir as homedir2 } from "node:os";
-import path8 from "node:path";
+import path9 from "node:path";
 var SnapshotError = class extends Error {
   name = "SnapshotError";
 };
@@ -46423,14 +46493,14 @@ async function fingerprintSnapshot(snapshot, opts) {
   const lines = [];
   for (const file2 of pinned) {
     lines.push(
-      `pinned	${path8.relative(snapshot.dataDir, file2.abs)}	${file2.size}	${await contentHash(file2)}`
+      `pinned	${path9.relative(snapshot.dataDir, file2.abs)}	${file2.size}	${await contentHash(file2)}`
     );
   }
   for (const file2 of tokenizer) {
-    lines.push(`tokenizer	${path8.relative(snapshot.tokenizerDir, file2.abs)}	${await contentHash(file2)}`);
+    lines.push(`tokenizer	${path9.relative(snapshot.tokenizerDir, file2.abs)}	${await contentHash(file2)}`);
   }
   for (const file2 of shards) {
-    lines.push(`shard	${path8.relative(snapshot.dataDir, file2.abs)}	${file2.size}`);
+    lines.push(`shard	${path9.relative(snapshot.dataDir, file2.abs)}	${file2.size}`);
   }
   lines.sort();
   if (rehashed > 0 || Object.keys(used).length !== Object.keys(cache.entries).length) {
@@ -46468,7 +46538,7 @@ async function listFiles(dir, role) {
   const files = [];
   for (const name of names.sort()) {
     if (name.startsWith(".")) continue;
-    const abs = path8.join(dir, name);
+    const abs = path9.join(dir, name);
     const info2 = await stat2(abs);
     if (info2.isDirectory()) files.push(...await listFiles(abs, role));
     else if (info2.isFile()) files.push({ abs, size: info2.size, mtimeMs: info2.mtimeMs });
@@ -46498,7 +46568,7 @@ async function loadCache(file2) {
 }
 async function saveCache(file2, doc) {
   try {
-    await mkdir4(path8.dirname(file2), { recursive: true });
+    await mkdir4(path9.dirname(file2), { recursive: true });
     const tmp = `${file2}.${process.pid}.tmp`;
     await writeFile4(tmp, `${JSON.stringify(doc)}
 `);
@@ -46510,12 +46580,12 @@ async function saveCache(file2, doc) {
   }
 }
 function isInside(child, parent) {
-  const rel = path8.relative(parent, child);
-  return rel !== "" && !rel.startsWith("..") && !path8.isAbsolute(rel);
+  const rel = path9.relative(parent, child);
+  return rel !== "" && !rel.startsWith("..") && !path9.isAbsolute(rel);
 }
 function tildify(p2) {
   const home = homedir2();
-  return p2 === home ? "~" : p2.startsWith(home + path8.sep) ? `~${p2.slice(home.length)}` : p2;
+  return p2 === home ? "~" : p2.startsWith(home + path9.sep) ? `~${p2.slice(home.length)}` : p2;
 }
 
 // src/identity/comparability.ts
@@ -46535,7 +46605,7 @@ async function computeComponents(opts) {
   const lockfile = opts.lockfile ?? "uv.lock";
   const [harness, lock] = await Promise.all([
     harnessHash(opts.workdir, opts.protocol.immutablePaths),
-    lockfileHash(path9.join(opts.workdir, lockfile))
+    lockfileHash(path10.join(opts.workdir, lockfile))
   ]);
   return {
     hardware: opts.hardwareHash,
@@ -46552,7 +46622,7 @@ async function harnessHash(workdir, immutablePaths) {
   for (const rel of [...new Set(immutablePaths)].sort()) {
     let content;
     try {
-      content = await readFile2(path9.resolve(workdir, rel));
+      content = await readFile2(path10.resolve(workdir, rel));
     } catch (error63) {
       const code = error63.code;
       const why = code === "ENOENT" ? "is missing" : code === "EISDIR" ? "is a directory" : `cannot be read (${code})`;
@@ -46624,19 +46694,19 @@ function short(data) {
 }
 
 // src/state/baselines.ts
-import path12 from "node:path";
+import path13 from "node:path";
 
 // src/state/atomic-file.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { mkdir as mkdir6, open as open4, readdir as readdir3, rename as rename3, stat as stat4, unlink as unlink3 } from "node:fs/promises";
-import path11 from "node:path";
+import path12 from "node:path";
 
 // src/state/file-lock.ts
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir as mkdir5, open as open3, readFile as readFile3, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
-import path10 from "node:path";
+import path11 from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockTimeoutError = class extends Error {
   constructor(message2, lockPath, holder) {
@@ -46670,7 +46740,7 @@ function describeOwner(owner) {
   return `pid ${owner.pid} on host ${owner.hostname} since ${owner.startedAt}`;
 }
 async function tryLock(lockPath, extra = {}) {
-  await mkdir5(path10.dirname(lockPath), { recursive: true, mode: 448 });
+  await mkdir5(path11.dirname(lockPath), { recursive: true, mode: 448 });
   for (let round2 = 0; round2 < 3; round2++) {
     const owner = newOwner(extra);
     if (await createExclusive(lockPath, owner)) return { acquired: true, lock: heldLock(lockPath, owner) };
@@ -46812,11 +46882,11 @@ async function ensureStateDir(dir) {
   await mkdir6(dir, { recursive: true, mode: 448 });
 }
 async function stageFile(file2, data) {
-  const dir = path11.dirname(file2);
+  const dir = path12.dirname(file2);
   await ensureStateDir(dir);
-  const tempPath = path11.join(
+  const tempPath = path12.join(
     dir,
-    `.${path11.basename(file2)}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`
+    `.${path12.basename(file2)}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`
   );
   const handle = await open4(tempPath, "wx", 384);
   try {
@@ -46881,7 +46951,7 @@ async function readStateFile(file2, format2) {
   throw new StateFileError(`${file2} kept changing while being read; retry`, file2);
 }
 async function updateStateFile(file2, format2, update, options = {}) {
-  await ensureStateDir(path11.dirname(file2));
+  await ensureStateDir(path12.dirname(file2));
   const lock = await acquireFileLock(`${file2}.lock`, {
     ...options.lockTimeoutMs === void 0 ? {} : { timeoutMs: options.lockTimeoutMs }
   });
@@ -46909,7 +46979,7 @@ async function quarantine(file2, expectedIno) {
     const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
     const kept = `${file2}.corrupt-${stamp}-${randomBytes2(2).toString("hex")}`;
     await rename3(file2, kept);
-    await syncDirectory(path11.dirname(file2));
+    await syncDirectory(path12.dirname(file2));
     return kept;
   } catch (error63) {
     if (error63.code === "ENOENT") return void 0;
@@ -46918,16 +46988,16 @@ async function quarantine(file2, expectedIno) {
 }
 function corruptError(file2, kept, problem) {
   return new StateFileError(
-    `${file2} is corrupt (${problem}); it was moved to ${kept} and nothing was overwritten. Repair it and move it back to ${file2}, or delete ${kept} to start ${path11.basename(file2)} afresh`,
+    `${file2} is corrupt (${problem}); it was moved to ${kept} and nothing was overwritten. Repair it and move it back to ${file2}, or delete ${kept} to start ${path12.basename(file2)} afresh`,
     file2,
     kept
   );
 }
 async function assertNoCorruptCopy(file2) {
-  const prefix = `${path11.basename(file2)}.corrupt-`;
+  const prefix = `${path12.basename(file2)}.corrupt-`;
   let names;
   try {
-    names = await readdir3(path11.dirname(file2));
+    names = await readdir3(path12.dirname(file2));
   } catch (error63) {
     if (error63.code === "ENOENT") return;
     throw error63;
@@ -46935,21 +47005,21 @@ async function assertNoCorruptCopy(file2) {
   const copies = names.filter((name) => name.startsWith(prefix)).sort();
   const latest2 = copies.at(-1);
   if (latest2 === void 0) return;
-  const kept = path11.join(path11.dirname(file2), latest2);
+  const kept = path12.join(path12.dirname(file2), latest2);
   throw new StateFileError(
-    `${file2} is missing and a corrupt copy was set aside at ${kept}; repair it and move it back to ${file2}, or delete ${copies.length > 1 ? `the ${copies.length} ${prefix}* files` : kept} to start ${path11.basename(file2)} afresh`,
+    `${file2} is missing and a corrupt copy was set aside at ${kept}; repair it and move it back to ${file2}, or delete ${copies.length > 1 ? `the ${copies.length} ${prefix}* files` : kept} to start ${path12.basename(file2)} afresh`,
     file2,
     kept
   );
 }
 async function removeOrphanTemps(file2) {
-  const dir = path11.dirname(file2);
-  const base = path11.basename(file2);
+  const dir = path12.dirname(file2);
+  const base = path12.basename(file2);
   const removed = [];
   for (const name of await readdir3(dir)) {
     const pid = tempFileWriter(name, base);
     if (pid === void 0 || isProcessAlive(pid)) continue;
-    await unlink3(path11.join(dir, name)).catch(() => {
+    await unlink3(path12.join(dir, name)).catch(() => {
     });
     removed.push(name);
   }
@@ -47040,7 +47110,7 @@ var baselinesFormat = {
   body: external_exports.looseObject({ keys: external_exports.record(external_exports.string(), keyRecordSchema) })
 };
 function baselinesPath(stateDir) {
-  return path12.join(stateDir, BASELINES_FILE);
+  return path13.join(stateDir, BASELINES_FILE);
 }
 async function readBaselines(stateDir) {
   return await readStateFile(baselinesPath(stateDir), baselinesFormat) ?? { keys: {} };
@@ -47143,7 +47213,7 @@ function round(v2) {
 // src/identity/experiment-blob.ts
 import { createHash as createHash3 } from "node:crypto";
 import { readFile as readFile4 } from "node:fs/promises";
-import path13 from "node:path";
+import path14 from "node:path";
 function gitBlobHash(contents) {
   return createHash3("sha1").update(`blob ${contents.length}\0`).update(contents).digest("hex");
 }
@@ -47152,7 +47222,7 @@ async function experimentBlob(workdir, allowedGlobs) {
   const blobs = [];
   for (const file2 of literal2) {
     try {
-      blobs.push(`${file2}:${gitBlobHash(await readFile4(path13.join(workdir, file2)))}`);
+      blobs.push(`${file2}:${gitBlobHash(await readFile4(path14.join(workdir, file2)))}`);
     } catch (error63) {
       if (error63.code !== "ENOENT") throw error63;
     }
@@ -47168,7 +47238,7 @@ async function experimentBlob(workdir, allowedGlobs) {
 
 // src/identity/runner-identity.ts
 import { readFile as readFile5 } from "node:fs/promises";
-import path23 from "node:path";
+import path24 from "node:path";
 
 // src/identity/hardware.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -48129,12 +48199,12 @@ var handleCommand = (filePath, rawArguments, rawOptions) => {
 };
 
 // node_modules/execa/lib/arguments/options.js
-import path20 from "node:path";
+import path21 from "node:path";
 import process9 from "node:process";
 
 // node_modules/npm-run-path/index.js
 import process5 from "node:process";
-import path15 from "node:path";
+import path16 from "node:path";
 
 // node_modules/path-key/index.js
 function pathKey(options = {}) {
@@ -48151,7 +48221,7 @@ function pathKey(options = {}) {
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path14 from "node:path";
+import path15 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 var execFileOriginal = promisify(execFileCallback);
 function toPath(urlOrPath) {
@@ -48160,12 +48230,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path14.resolve(toPath(startPath));
+      let currentPath = path15.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path14.resolve(currentPath, "..");
+        currentPath = path15.resolve(currentPath, "..");
       }
     }
   };
@@ -48180,27 +48250,27 @@ var npmRunPath = ({
   execPath: execPath2 = process5.execPath,
   addExecPath = true
 } = {}) => {
-  const cwdPath = path15.resolve(toPath(cwd));
+  const cwdPath = path16.resolve(toPath(cwd));
   const result = [];
-  const pathParts = pathOption.split(path15.delimiter);
+  const pathParts = pathOption.split(path16.delimiter);
   if (preferLocal) {
     applyPreferLocal(result, pathParts, cwdPath);
   }
   if (addExecPath) {
     applyExecPath(result, pathParts, execPath2, cwdPath);
   }
-  return pathOption === "" || pathOption === path15.delimiter ? `${result.join(path15.delimiter)}${pathOption}` : [...result, pathOption].join(path15.delimiter);
+  return pathOption === "" || pathOption === path16.delimiter ? `${result.join(path16.delimiter)}${pathOption}` : [...result, pathOption].join(path16.delimiter);
 };
 var applyPreferLocal = (result, pathParts, cwdPath) => {
   for (const directory of traversePathUp(cwdPath)) {
-    const pathPart = path15.join(directory, "node_modules/.bin");
+    const pathPart = path16.join(directory, "node_modules/.bin");
     if (!pathParts.includes(pathPart)) {
       result.push(pathPart);
     }
   }
 };
 var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-  const pathPart = path15.resolve(cwdPath, toPath(execPath2), "..");
+  const pathPart = path16.resolve(cwdPath, toPath(execPath2), "..");
   if (!pathParts.includes(pathPart)) {
     result.push(pathPart);
   }
@@ -49285,7 +49355,7 @@ var getReason = ({ reason }) => {
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path16 from "node:path";
+import path17 from "node:path";
 var mapNode = ({ options }) => {
   if (options.node === false) {
     throw new TypeError('The "node" option cannot be false with `execaNode()`.');
@@ -49323,7 +49393,7 @@ var handleNodeOption = (file2, commandArguments, {
     throw new TypeError('The "nodeOptions" option must be an array of strings.');
   }
   const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-  const resolvedNodePath = path16.resolve(cwd, normalizedNodePath);
+  const resolvedNodePath = path17.resolve(cwd, normalizedNodePath);
   const newOptions = {
     __proto__: null,
     shell: false,
@@ -49335,7 +49405,7 @@ var handleNodeOption = (file2, commandArguments, {
   if (!shouldHandleNode) {
     return [file2, commandArguments, newOptions];
   }
-  if (path16.basename(file2, ".exe") === "node") {
+  if (path17.basename(file2, ".exe") === "node") {
     throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
   }
   return [
@@ -49447,12 +49517,12 @@ var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encodin
 // node_modules/execa/lib/arguments/command-file.js
 import { openSync, readSync, closeSync } from "node:fs";
 import { Buffer as Buffer2 } from "node:buffer";
-import path18 from "node:path";
+import path19 from "node:path";
 import process7 from "node:process";
 
 // node_modules/which-command/index.js
 import fs4 from "node:fs";
-import path17 from "node:path";
+import path18 from "node:path";
 import process6 from "node:process";
 var isWindows = process6.platform === "win32";
 var separatorPattern = isWindows ? new RegExp("[\\/\\\\]", "v") : new RegExp("\\/", "v");
@@ -49471,8 +49541,8 @@ function resolveOptions(command, options) {
   return { cwd, searchPath, pathExt };
 }
 function windowsExtensions(command, pathExt) {
-  const extensions = pathExt.split(path17.delimiter).filter(Boolean);
-  const commandExtension = path17.extname(command).toLowerCase();
+  const extensions = pathExt.split(path18.delimiter).filter(Boolean);
+  const commandExtension = path18.extname(command).toLowerCase();
   if (commandExtension !== "" && extensions.some((extension) => extension.toLowerCase() === commandExtension)) {
     return ["", ...extensions];
   }
@@ -49481,7 +49551,7 @@ function windowsExtensions(command, pathExt) {
 function* candidatePaths(command, { cwd, searchPath, pathExt }) {
   const extensions = isWindows ? windowsExtensions(command, pathExt) : [""];
   if (separatorPattern.test(command)) {
-    const base = path17.resolve(cwd, command);
+    const base = path18.resolve(cwd, command);
     for (const extension of extensions) {
       yield base + extension;
     }
@@ -49490,14 +49560,14 @@ function* candidatePaths(command, { cwd, searchPath, pathExt }) {
   const directories = [
     // Windows searches the current directory before `PATH`.
     ...isWindows ? [cwd] : [],
-    ...searchPath.split(path17.delimiter)
+    ...searchPath.split(path18.delimiter)
   ];
   for (const directory of directories) {
     const unquoted = isWindows && directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
     if (unquoted === "") {
       continue;
     }
-    const base = path17.resolve(cwd, unquoted, command);
+    const base = path18.resolve(cwd, unquoted, command);
     for (const extension of extensions) {
       yield base + extension;
     }
@@ -49551,7 +49621,7 @@ var escapeWindowsCommand = (parsed) => {
   for (const value of [parsed.file, ...parsed.commandArguments]) {
     assertNoLineBreak(value);
   }
-  const escapedFile = escapeMetaChars(path18.normalize(resolvedFile ?? parsed.file));
+  const escapedFile = escapeMetaChars(path19.normalize(resolvedFile ?? parsed.file));
   const escapedArguments = parsed.commandArguments.map((argument) => escapeArgument(argument));
   const commandLine = `"${[escapedFile, ...escapedArguments].join(" ")}"`;
   parsed.options.windowsVerbatimArguments = true;
@@ -49576,10 +49646,10 @@ var resolvePath = (parsed) => {
   const environment = parsed.options.env || process7.env;
   const cwd = parsed.options.cwd ?? process7.cwd();
   const environmentPathExt = getWindowsEnvironmentValue(environment, "PATHEXT");
-  const commandExtension = path18.extname(parsed.file);
-  const pathExt = commandExtension === "" ? environmentPathExt : `${commandExtension}${path18.delimiter}${environmentPathExt ?? ""}`;
+  const commandExtension = path19.extname(parsed.file);
+  const pathExt = commandExtension === "" ? environmentPathExt : `${commandExtension}${path19.delimiter}${environmentPathExt ?? ""}`;
   if (hasWindowsPathSeparator(parsed.file)) {
-    return whichCommandSync(path18.resolve(cwd, parsed.file), { cwd, pathExt });
+    return whichCommandSync(path19.resolve(cwd, parsed.file), { cwd, pathExt });
   }
   const searchPath = getWindowsEnvironmentValue(environment, "PATH") ?? getWindowsEnvironmentValue(process7.env, "PATH") ?? "";
   const resolveOptions2 = {
@@ -49592,12 +49662,12 @@ var resolvePath = (parsed) => {
 var hasWindowsPathSeparator = (file2) => file2.includes("/") || file2.includes("\\") || file2.includes(":");
 var shouldSearchCurrentDirectory = (environment) => getWindowsEnvironmentValue(process7.env, "NODEFAULTCURRENTDIRECTORYINEXEPATH") === void 0 && getWindowsEnvironmentValue(environment, "NODEFAULTCURRENTDIRECTORYINEXEPATH") === void 0;
 var resolvePathDirectories = (file2, { cwd, path: searchPath, pathExt }) => {
-  for (const directory of searchPath.split(path18.delimiter)) {
+  for (const directory of searchPath.split(path19.delimiter)) {
     const unquotedDirectory = directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
     if (unquotedDirectory === "") {
       continue;
     }
-    const resolvedFile = whichCommandSync(path18.resolve(cwd, unquotedDirectory, file2), { cwd, pathExt });
+    const resolvedFile = whichCommandSync(path19.resolve(cwd, unquotedDirectory, file2), { cwd, pathExt });
     if (resolvedFile !== void 0) {
       return resolvedFile;
     }
@@ -49664,11 +49734,11 @@ var shouldQuoteArgument = (argument) => argument === "" || argument.endsWith("\\
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
-import path19 from "node:path";
+import path20 from "node:path";
 import process8 from "node:process";
 var normalizeCwd = (cwd = getDefaultCwd()) => {
   const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-  return path19.resolve(cwdString);
+  return path20.resolve(cwdString);
 };
 var getDefaultCwd = () => {
   try {
@@ -49723,7 +49793,7 @@ var normalizeOptions = (filePath, rawArguments, rawOptions) => {
   options.killSignal = normalizeKillSignal(options.killSignal);
   options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
   options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-  if (process9.platform === "win32" && cmdExeRegExp.test(path20.basename(file2))) {
+  if (process9.platform === "win32" && cmdExeRegExp.test(path21.basename(file2))) {
     commandArguments.unshift("/q");
   }
   return { file: file2, commandArguments, options };
@@ -51404,10 +51474,10 @@ var getInputFileType = (inputFile) => {
 };
 
 // node_modules/execa/lib/stdio/duplicate.js
-import path21 from "node:path";
+import path22 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var isFileType = (type) => SPECIAL_DUPLICATE_TYPES_SYNC.has(type);
-var getFileTarget = ({ type, value }) => type === "filePath" ? path21.resolve(value.file) : fileURLToPath3(value);
+var getFileTarget = ({ type, value }) => type === "filePath" ? path22.resolve(value.file) : fileURLToPath3(value);
 var filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => !hasSameValueAndDirection(stdioItemOne, stdioItemTwo) || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
 var hasSameValueAndDirection = (stdioItemOne, stdioItemTwo) => stdioItemOne.value === stdioItemTwo.value && stdioItemOne.direction === stdioItemTwo.direction;
 var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
@@ -52153,17 +52223,17 @@ var writeToFiles = (chunks, stdioItems, outputFiles) => {
   const writtenPaths = /* @__PURE__ */ new Set();
   for (const stdioItem of fileItems) {
     const { type, append } = stdioItem;
-    const path33 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
-    if (writtenPaths.has(path33)) {
+    const path34 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
+    if (writtenPaths.has(path34)) {
       continue;
     }
-    writtenPaths.add(path33);
-    if (append || outputFiles.has(path33)) {
-      appendFileSync2(path33, contents);
+    writtenPaths.add(path34);
+    if (append || outputFiles.has(path34)) {
+      appendFileSync2(path34, contents);
     } else {
-      writeFileSync(path33, contents);
+      writeFileSync(path34, contents);
     }
-    outputFiles.add(path33);
+    outputFiles.add(path34);
   }
 };
 
@@ -53064,7 +53134,7 @@ var MAX_LISTENERS_INCREMENT = 2;
 // node_modules/execa/lib/terminate/kill-descendants.js
 import process12 from "node:process";
 import { execFile } from "node:child_process";
-import path22 from "node:path/win32";
+import path23 from "node:path/win32";
 var isWindows2 = process12.platform === "win32";
 var getSpawnOptions = (options) => !isWindows2 && options.killDescendants ? { ...options, detached: true } : options;
 var getKillFunction = (subprocess, { killDescendants }) => {
@@ -53104,10 +53174,10 @@ var killDescendantsWindows = (subprocess, signal) => {
 };
 var getTaskkillFile = () => {
   const windowsDirectory = [process12.env.SystemRoot, process12.env.windir].find((directory) => directory && isWindowsDriveAbsolutePath(directory));
-  return windowsDirectory === void 0 ? void 0 : path22.join(windowsDirectory, "System32", "taskkill.exe");
+  return windowsDirectory === void 0 ? void 0 : path23.join(windowsDirectory, "System32", "taskkill.exe");
 };
 var isWindowsDriveAbsolutePath = (directory) => {
-  const { root } = path22.parse(directory);
+  const { root } = path23.parse(directory);
   return /^[a-z]:[/\\]/i.test(root);
 };
 
@@ -55294,7 +55364,7 @@ async function identifyRunner(opts) {
     readFile: (p2) => readFile5(p2, "utf8"),
     runnerName: opts.runnerName
   });
-  const data = snapshot ? (await fingerprintSnapshot(snapshot, { cacheFile: path23.join(opts.stateDir, "snapshot-hashes.json") })).hash : "none";
+  const data = snapshot ? (await fingerprintSnapshot(snapshot, { cacheFile: path24.join(opts.stateDir, "snapshot-hashes.json") })).hash : "none";
   const components = await computeComponents({
     workdir: opts.workdir,
     protocol: { ...opts.protocol, command: opts.command },
@@ -55363,11 +55433,11 @@ function none(detail) {
 }
 
 // src/run/training-series.ts
-import path27 from "node:path";
+import path28 from "node:path";
 
 // src/state/machine-lock.ts
 import { watch } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 var MACHINE_LOCK_FILE = "machine.lock";
 var MachineLockTimeoutError = class extends Error {
   constructor(message2, lockPath, holder) {
@@ -55385,7 +55455,7 @@ async function acquireMachineLock(options) {
   checkHolder(holder);
   signal?.throwIfAborted();
   await ensureStateDir(dir);
-  const lockPath = path24.join(dir, MACHINE_LOCK_FILE);
+  const lockPath = path25.join(dir, MACHINE_LOCK_FILE);
   const facts = { pid: holder.pid, repo: holder.repo, runId: holder.runId, runner: holder.runner };
   const waker = new Waker(dir, options.fallbackPollMs ?? 5e3);
   try {
@@ -55501,7 +55571,7 @@ function formatDuration(ms2) {
 
 // src/run/train.ts
 import { mkdir as mkdir7 } from "node:fs/promises";
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/result/budget.ts
 var TRAINING_SECONDS_KEY = "training_seconds";
@@ -55787,7 +55857,7 @@ function lineRegex(pattern) {
 
 // src/run/environment.ts
 import { accessSync, constants as constants7, statSync as statSync2 } from "node:fs";
-import path25 from "node:path";
+import path26 from "node:path";
 var PASSED_THROUGH = [
   "PATH",
   "HOME",
@@ -55892,7 +55962,7 @@ function parseCommand(command) {
   return { argv: words, viaShell: false };
 }
 function findProgram(program, env, cwd) {
-  const candidates = program.includes("/") ? [path25.resolve(cwd, program)] : (env["PATH"] ?? "").split(path25.delimiter).filter((dir) => dir !== "").map((dir) => path25.resolve(cwd, dir, program));
+  const candidates = program.includes("/") ? [path26.resolve(cwd, program)] : (env["PATH"] ?? "").split(path26.delimiter).filter((dir) => dir !== "").map((dir) => path26.resolve(cwd, dir, program));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants7.X_OK);
@@ -56351,7 +56421,7 @@ async function runTraining(opts) {
   } catch (error63) {
     throw new Error(`cannot create the run directory ${opts.runDir}: ${error63.message}`);
   }
-  const logPath = path26.join(opts.runDir, "run.log");
+  const logPath = path27.join(opts.runDir, "run.log");
   const env = buildChildEnv(parentEnv, { offline: opts.offline });
   if (!findProgram(argv[0], env, opts.cwd)) {
     throw new SpawnError(
@@ -56413,8 +56483,8 @@ async function runSeries(opts) {
       const run2 = await runTraining({
         protocol: opts.protocol,
         command: opts.command,
-        cwd: path27.resolve(opts.workdir, opts.protocol.cwd),
-        runDir: path27.join(opts.runsDir, `run-${i2}`),
+        cwd: path28.resolve(opts.workdir, opts.protocol.cwd),
+        runDir: path28.join(opts.runsDir, `run-${i2}`),
         timeoutSeconds: opts.timeoutSeconds,
         offline: opts.offline,
         parentEnv: opts.parentEnv,
@@ -56440,7 +56510,7 @@ async function runSeries(opts) {
 
 // src/state/ledger.ts
 import { access as access2, open as open5, readFile as readFile6 } from "node:fs/promises";
-import path28 from "node:path";
+import path29 from "node:path";
 var LEDGER_FILE = "ledger.jsonl";
 var HEADER = { schema: "autoresearch-ci/ledger", version: 1 };
 var STATUSES = ["keep", "discard", "crash", "rejected", "skipped"];
@@ -56452,7 +56522,7 @@ var recordSchema = external_exports.looseObject({
   status: external_exports.enum(STATUSES)
 });
 function ledgerPath(stateDir) {
-  return path28.join(stateDir, LEDGER_FILE);
+  return path29.join(stateDir, LEDGER_FILE);
 }
 async function appendLedger(stateDir, record2) {
   const file2 = ledgerPath(stateDir);
@@ -57330,8 +57400,21 @@ async function runAction(deps) {
   const issueNumber = plan.kind === "experiment" ? await findPullRequest(deps, plan, earlierErrors) : void 0;
   const commentTarget = settings.comment && deps.api && issueNumber !== void 0 ? { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, earlierErrors) } : void 0;
   if (plan.kind === "experiment") {
-    const rejection = await guardPaths(deps, plan);
-    if (rejection) return finish(deps, rejection, commentTarget, earlierErrors);
+    const base = plan.diffBase ?? plan.defaultBranch;
+    const guard = await guardCommit({
+      workingDirectory: settings.workingDirectory,
+      protocol,
+      ...deps.api ? { api: deps.api } : {},
+      base,
+      head: plan.sha,
+      ...settings.resultsBranch === "" ? { ignoredPath: resultsFilePath(settings, protocol, ctx.runnerName, plan.branch) } : {},
+      warning: deps.warning
+    });
+    if (guard.problems.length > 0)
+      return finish(deps, rejected(deps, plan, guard.problems), commentTarget, earlierErrors);
+    deps.sinks.log(
+      `Protocol guard: ${guard.changed} changed path(s) since ${base.slice(0, 12)}, all allowed.`
+    );
   }
   const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? "";
   if (commentTarget) {
@@ -57358,7 +57441,7 @@ async function runAction(deps) {
     protocol,
     command: settings.command ?? protocol.command,
     workdir: settings.workingDirectory,
-    runsDir: path29.join(deps.workDir, "runs"),
+    runsDir: path30.join(deps.workDir, "runs"),
     runnerName: ctx.runnerName,
     commit: { sha: plan.sha, subject, branch: plan.branch, ref: `refs/heads/${plan.branch}` },
     triggeredBy: ctx.actor,
@@ -57381,7 +57464,7 @@ async function runAction(deps) {
     if (commentTarget) await replaceWithError(commentTarget, marker, error63.message);
     throw error63;
   }
-  const results = resultsTarget(deps, plan.branch);
+  const results = resultsTarget(settings, protocol, ctx, plan.branch);
   return finish(
     deps,
     report,
@@ -57410,6 +57493,16 @@ async function finish(deps, report, comment, earlierErrors, results) {
   });
   for (const error63 of published.errors) deps.warning(error63);
   return { report, published };
+}
+function rejected(deps, plan, problems) {
+  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(", ")} may change)`;
+  return {
+    ...skipped(deps, reason, plan),
+    status: "rejected",
+    headline: `Rejected: ${reason}. Nothing was run.`,
+    rejected: { reason, paths: problems },
+    skipped: void 0
+  };
 }
 function skipped(deps, reason, plan) {
   return {
@@ -57469,89 +57562,6 @@ async function findPullRequest(deps, plan, errors) {
     errors.push(`the pull request for ${plan.branch} could not be looked up: ${error63.message}`);
     return void 0;
   }
-}
-async function guardPaths(deps, plan) {
-  const base = plan.diffBase ?? plan.defaultBranch;
-  const { paths, truncated } = await changedPaths(deps, base, plan.sha);
-  const ignored = deps.settings.resultsBranch === "" ? resultsFilePath(deps, plan.branch) : void 0;
-  const folder = await folderInRepository(deps.settings.workingDirectory);
-  const offending = checkChangedPaths(
-    paths.filter((p2) => p2 !== ignored).map((p2) => relativeToFolder(p2, folder)),
-    { ...deps.protocol, forbiddenGlobs: [...deps.protocol.forbiddenGlobs, ...protocolFileGlob(deps)] }
-  );
-  const lines = describeOffending(offending, deps.protocol);
-  if (truncated)
-    lines.push(
-      "the change touches more files than GitHub lists (300); an experiment changes only the allowed files"
-    );
-  if (lines.length === 0) {
-    deps.sinks.log(
-      `Protocol guard: ${paths.length} changed path(s) since ${base.slice(0, 12)}, all allowed.`
-    );
-    return void 0;
-  }
-  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(", ")} may change)`;
-  return {
-    mode: "experiment",
-    status: "rejected",
-    headline: `Rejected: ${reason}. Nothing was run.`,
-    rejected: { reason, paths: lines },
-    runner: { name: deps.ctx.runnerName, label: deps.ctx.runnerName },
-    commit: { sha: plan.sha, subject: "", branch: plan.branch },
-    primary: { name: deps.protocol.primary.name, direction: deps.protocol.primary.direction },
-    figures: {},
-    warnings: [],
-    history: [],
-    budgetSeconds: deps.protocol.budgetSeconds
-  };
-}
-function protocolFileGlob(deps) {
-  const rel = path29.relative(deps.settings.workingDirectory, deps.protocol.source);
-  return path29.isAbsolute(deps.protocol.source) && !rel.startsWith("..") ? [rel.split(path29.sep).join("/")] : [];
-}
-function relativeToFolder(repoPath, folder) {
-  if (folder === "") return repoPath;
-  return repoPath.startsWith(`${folder}/`) ? repoPath.slice(folder.length + 1) : `../${repoPath}`;
-}
-async function changedPaths(deps, base, head) {
-  let apiError;
-  if (deps.api) {
-    try {
-      return await deps.api.changedPaths(base, head);
-    } catch (error63) {
-      apiError = error63;
-    }
-  }
-  const local = await localChangedPaths(deps.settings.workingDirectory, base, head);
-  if (local) {
-    if (apiError)
-      deps.warning(
-        `the API could not list the changed paths (${apiError.message}); used the local clone instead`
-      );
-    return { paths: local, truncated: false };
-  }
-  throw new Error(
-    `cannot list the paths ${head.slice(0, 7)} changes since ${base.slice(0, 12)}: ${apiError ? `the API failed (${apiError.message})` : "no github-token"} and the local clone lacks that history (use actions/checkout with fetch-depth: 0). The protocol guard must see them before anything runs.`
-  );
-}
-function resultsTarget(deps, branch) {
-  const { settings, ctx } = deps;
-  if (!settings.githubToken || ctx.eventName === "local") return void 0;
-  return {
-    remoteUrl: `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.owner}/${ctx.repo}.git`,
-    token: settings.githubToken,
-    branch: settings.resultsBranch || branch,
-    filePath: resultsFilePath(deps, branch),
-    orphan: settings.resultsBranch !== "",
-    runnerName: ctx.runnerName
-  };
-}
-function resultsFilePath(deps, branch) {
-  const runner = deps.ctx.runnerName.replace(/[^A-Za-z0-9._-]/g, "_");
-  if (deps.settings.resultsBranch === "" && deps.settings.resultsPath === INPUT_DEFAULTS["results-path"]) {
-    return deps.protocol.results.path;
-  }
-  return deps.settings.resultsPath.replaceAll("{branch}", branch).replaceAll("{runner}", runner).replace(/^\/+/, "");
 }
 
 // src/event/context.ts
@@ -57779,7 +57789,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path33) => path33.split("/").map((c5) => c5.startsWith("{") ? "(?:.+?)" : c5).join("/")
+    (path34) => path34.split("/").map((c5) => c5.startsWith("{") ? "(?:.+?)" : c5).join("/")
   );
   const regex2 = `^(?:${regexes.map((r2) => `(?:${r2})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -59371,17 +59381,17 @@ function requestLog(octokit) {
     octokit.log.debug("request", options);
     const start = Date.now();
     const requestOptions = octokit.request.endpoint.parse(options);
-    const path33 = requestOptions.url.replace(options.baseUrl, "");
+    const path34 = requestOptions.url.replace(options.baseUrl, "");
     return request2(options).then((response) => {
       const requestId = response.headers["x-github-request-id"];
       octokit.log.info(
-        `${requestOptions.method} ${path33} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path34} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       return response;
     }).catch((error63) => {
       const requestId = error63.response?.headers["x-github-request-id"] || "UNKNOWN";
       octokit.log.error(
-        `${requestOptions.method} ${path33} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path34} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       throw error63;
     });
@@ -62077,11 +62087,11 @@ function repositoryApi(client, owner, repo) {
 
 // src/settings/resolve-protocol.ts
 import { existsSync as existsSync2 } from "node:fs";
-import path31 from "node:path";
+import path32 from "node:path";
 
 // src/settings/protocol.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path30 from "node:path";
+import path31 from "node:path";
 
 // src/settings/autoresearch-mlx.protocol.json
 var autoresearch_mlx_protocol_default = {
@@ -62383,30 +62393,30 @@ function resolveSnapshot(snapshot, cacheDir) {
   const rebase = (p2) => {
     const abs = expandHome(p2);
     if (!cacheDir) return abs;
-    const rel = path30.relative(expandHome(protocolRoot), abs);
-    return rel.startsWith("..") || path30.isAbsolute(rel) ? abs : path30.join(expandHome(cacheDir), rel);
+    const rel = path31.relative(expandHome(protocolRoot), abs);
+    return rel.startsWith("..") || path31.isAbsolute(rel) ? abs : path31.join(expandHome(cacheDir), rel);
   };
   const absData = rebase(dataDir);
   return {
     root: cacheDir ? expandHome(cacheDir) : expandHome(protocolRoot),
     dataDir: absData,
     pinnedFiles: pinned.map(
-      (f3) => path30.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path30.join(absData, f3)
+      (f3) => path31.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path31.join(absData, f3)
     ),
     ...tokenizer ? { tokenizerDir: rebase(tokenizer) } : {}
   };
 }
 function expandHome(p2) {
-  return path30.resolve(expandTilde(p2));
+  return path31.resolve(expandTilde(p2));
 }
 function commonRoot(a2, b3) {
-  if (!b3) return path30.dirname(a2);
+  if (!b3) return path31.dirname(a2);
   const pa = a2.split("/");
   const pb = b3.split("/");
   let i2 = 0;
   while (i2 < pa.length && i2 < pb.length && pa[i2] === pb[i2]) i2++;
   const root = pa.slice(0, i2).join("/");
-  return root === "" || root === "~" ? path30.dirname(a2) : root;
+  return root === "" || root === "~" ? path31.dirname(a2) : root;
 }
 function jsonPath(segments) {
   return "$" + segments.map((s) => typeof s === "number" ? `[${s}]` : `.${String(s)}`).join("");
@@ -62424,7 +62434,7 @@ function isValidRegex(pattern) {
 var PROTOCOL_FILE_NAME = "protocol.json";
 function resolveProtocol(opts) {
   if (opts.protocolPath) return loadProtocolFile(opts.protocolPath, opts.cacheDir);
-  const local = path31.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
+  const local = path32.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
   if (existsSync2(local)) return loadProtocolFile(local, opts.cacheDir);
   return builtinProtocol(opts.cacheDir);
 }
@@ -62450,7 +62460,7 @@ async function run() {
       ...process.env.AUTORESEARCH_CI_RETRY_BASE_MS ? { retryBaseMs: Number(process.env.AUTORESEARCH_CI_RETRY_BASE_MS) } : {},
       log: (line) => info(line)
     }) : void 0;
-    const workDir = path32.join(
+    const workDir = path33.join(
       ctx.runnerTemp || settings.stateDir,
       "autoresearch-ci",
       `${ctx.runId}-${ctx.runAttempt}`
