@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildChildEnv, CommandError, findProgram, parseCommand } from '../src/run/environment.js';
+import { CommandError, findProgram, parseCommand } from '../src/run/command-line.js';
+import { buildChildEnv } from '../src/run/environment.js';
 import { tempDirs } from './helpers/trainers.js';
 
 const dirs = tempDirs();

@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildChildEnv, parseCommand } from '../src/run/environment.js';
+import { parseCommand } from '../src/run/command-line.js';
+import { buildChildEnv } from '../src/run/environment.js';
 import { type ExecuteOptions, execute, SpawnError } from '../src/run/execute.js';
 import { tempDirs, trainerArgv, waitUntilGone } from './helpers/trainers.js';
 

@@ -514,7 +514,7 @@ describe('docs/troubleshooting.md lists every message the action can print', () 
       'src/action-flow.ts',
       'src/identity/data-snapshot.ts',
       'src/identity/hardware.ts',
-      'src/run/environment.ts',
+      'src/run/command-line.ts',
       'src/run/execute.ts',
       'src/result/classify.ts',
       'src/state/atomic-file.ts',
