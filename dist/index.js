@@ -55855,39 +55855,9 @@ function lineRegex(pattern) {
   return new RegExp(pattern.source, flags.includes("m") ? flags : `${flags}m`);
 }
 
-// src/run/environment.ts
+// src/run/command-line.ts
 import { accessSync, constants as constants7, statSync as statSync2 } from "node:fs";
 import path26 from "node:path";
-var PASSED_THROUGH = [
-  "PATH",
-  "HOME",
-  "USER",
-  "LOGNAME",
-  "LANG",
-  "TMPDIR",
-  "SHELL",
-  "TERM",
-  "RUNNER_TRACKING_ID"
-];
-var OFFLINE_SETTINGS = {
-  HF_HUB_OFFLINE: "1",
-  HF_DATASETS_OFFLINE: "1",
-  TRANSFORMERS_OFFLINE: "1",
-  HF_HUB_DISABLE_TELEMETRY: "1",
-  UV_OFFLINE: "1",
-  UV_FROZEN: "1",
-  UV_PYTHON_DOWNLOADS: "never"
-};
-function buildChildEnv(parent, opts) {
-  const env = {};
-  for (const [key, value] of Object.entries(parent)) {
-    if (value === void 0) continue;
-    if (PASSED_THROUGH.includes(key) || /^LC_[A-Z_]+$/.test(key)) env[key] = value;
-  }
-  if (opts.offline) Object.assign(env, OFFLINE_SETTINGS);
-  env["PYTHONUNBUFFERED"] = "1";
-  return env;
-}
 var CommandError2 = class extends Error {
   name = "CommandError";
 };
@@ -55971,6 +55941,38 @@ function findProgram(program, env, cwd) {
     }
   }
   return void 0;
+}
+
+// src/run/environment.ts
+var PASSED_THROUGH = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "LANG",
+  "TMPDIR",
+  "SHELL",
+  "TERM",
+  "RUNNER_TRACKING_ID"
+];
+var OFFLINE_SETTINGS = {
+  HF_HUB_OFFLINE: "1",
+  HF_DATASETS_OFFLINE: "1",
+  TRANSFORMERS_OFFLINE: "1",
+  HF_HUB_DISABLE_TELEMETRY: "1",
+  UV_OFFLINE: "1",
+  UV_FROZEN: "1",
+  UV_PYTHON_DOWNLOADS: "never"
+};
+function buildChildEnv(parent, opts) {
+  const env = {};
+  for (const [key, value] of Object.entries(parent)) {
+    if (value === void 0) continue;
+    if (PASSED_THROUGH.includes(key) || /^LC_[A-Z_]+$/.test(key)) env[key] = value;
+  }
+  if (opts.offline) Object.assign(env, OFFLINE_SETTINGS);
+  env["PYTHONUNBUFFERED"] = "1";
+  return env;
 }
 
 // src/run/output-sink.ts
