@@ -248,6 +248,49 @@ describe('the GitHub round trip', () => {
     expect(await ledgerLines()).toHaveLength(before);
   });
 
+  it('runs a fork pull request once a maintainer labels it safe-to-test, with allow-forks on', async () => {
+    await gh.commitTo(
+      'mallory',
+      REPO,
+      'autoresearch/ok',
+      { 'train.py': trainPy({ value: 1.74 }) },
+      'experiment: reviewed fork change',
+    );
+    const pr = await gh.addPullRequest(OWNER, REPO, {
+      head: 'autoresearch/ok',
+      headRepo: `mallory/${REPO}`,
+      base: 'main',
+      user: 'mallory',
+      labels: ['safe-to-test'],
+    });
+    const payload = pullRequestPayload(gh, OWNER, REPO, pr.number, 'labeled', { sender: 'alice' });
+    payload.label = { ...(payload.label as object), name: 'safe-to-test' };
+    const common = {
+      gh,
+      owner: OWNER,
+      repo: REPO,
+      eventName: 'pull_request',
+      payload,
+      sha: pr.head.sha,
+      ref: `refs/pull/${pr.number}/merge`,
+      home,
+    };
+    const refused = await runActionProcess({ ...common, actor: 'alice' });
+    expect(refused.outputs.status).toBe('skipped');
+    expect(refused.summary).toContain('fork');
+    const judged = await runActionProcess({ ...common, actor: 'alice', inputs: { 'allow-forks': 'true' } });
+    expect(judged.exitCode, judged.stdout + judged.stderr).toBe(0);
+    expect(judged.outputs.status).toMatch(/^(keep|discard)$/);
+    expect(judged.stdout).toContain("fork pull request labelled 'safe-to-test', actor alice has write");
+    // The label alone is not enough: an actor without write access is still refused.
+    const byMallory = await runActionProcess({
+      ...common,
+      actor: 'mallory',
+      inputs: { 'allow-forks': 'true' },
+    });
+    expect(byMallory.outputs.status).toBe('skipped');
+  });
+
   it('does not run or duplicate a train.py already scored on this runner', async () => {
     const rowsBefore = await resultsFile();
     const payload = await pushPayload(gh, OWNER, REPO, {
