@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan, PullRequestInfo } from '../src/event/plan.js';
 import { checkTrust } from '../src/event/trust.js';
-import { createGitHubClient } from '../src/github/octokit.js';
-import { type RepositoryApi, repositoryApi } from '../src/github/repository-api.js';
+import type { RepositoryApi } from '../src/github/repository-api.js';
 import { type GitHubEmulator, startEmulator } from './emulator/server.js';
+import { emulatedRepositoryApi } from './support/emulated-api.js';
 
 let gh: GitHubEmulator;
 let api: RepositoryApi;
@@ -39,11 +39,7 @@ beforeAll(async () => {
   gh.setPermission('lab', 'mini', 'maria', 'maintain');
   gh.setPermission('lab', 'mini', 'rita', 'read');
   gh.setPermission('lab', 'mini', 'tom', 'triage');
-  api = repositoryApi(
-    createGitHubClient({ token: gh.token, baseUrl: gh.apiUrl, retryBaseMs: 10 }),
-    'lab',
-    'mini',
-  );
+  api = emulatedRepositoryApi(gh, 'lab', 'mini');
 });
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGitHubClient } from '../src/github/octokit.js';
-import { type RepositoryApi, repositoryApi } from '../src/github/repository-api.js';
+import type { RepositoryApi } from '../src/github/repository-api.js';
 import { commentMarker, upsertStickyComment } from '../src/publish/sticky-comment.js';
 import { type GitHubEmulator, startEmulator } from './emulator/server.js';
+import { emulatedRepositoryApi } from './support/emulated-api.js';
 
 for (const pathPrefix of ['', '/api/v3'] as const) {
   describe(`sticky comment against a ${pathPrefix ? 'GitHub Enterprise' : 'github.com'}-shaped API`, () => {
@@ -15,11 +15,7 @@ for (const pathPrefix of ['', '/api/v3'] as const) {
       await gh.createRepo('lab', 'mini', { files: { 'train.py': 'x = 1\n' } });
       await gh.commitTo('lab', 'mini', 'autoresearch/a', { 'train.py': 'x = 2\n' }, 'experiment: a');
       pr = (await gh.addPullRequest('lab', 'mini', { head: 'autoresearch/a', user: 'alice' })).number;
-      api = repositoryApi(
-        createGitHubClient({ token: gh.token, baseUrl: gh.apiUrl, retryBaseMs: 10 }),
-        'lab',
-        'mini',
-      );
+      api = emulatedRepositoryApi(gh, 'lab', 'mini');
     });
 
     afterAll(async () => {

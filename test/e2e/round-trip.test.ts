@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GitHubEmulator, startEmulator } from '../emulator/server.js';
 import { pullRequestPayload, pushPayload, workflowDispatchPayload } from '../emulator/webhook-payloads.js';
 import { PREPARE_PY, protocolJson, trainPy } from './project.js';
-import { type ActionRun, runActionProcess } from './run-action.js';
+import { type ActionRun, type RunActionOptions, runActionProcess } from './run-action.js';
 
 const sharedProtocol = JSON.parse(
   await readFile(
@@ -23,6 +23,26 @@ let home: string;
 let mainSha: string;
 
 /** Pushes a commit to an experiment branch and runs the action on its push event. */
+/** Runs the action on an event of lab/mini, in the runner's home; fields of `opts` win. */
+function runJob(
+  opts: Omit<RunActionOptions, 'gh' | 'owner' | 'repo' | 'home'> & Partial<RunActionOptions>,
+): Promise<ActionRun> {
+  return runActionProcess({ gh, owner: OWNER, repo: REPO, home, ...opts });
+}
+
+/** A fork of lab/mini by mallory with `train.py` on `branch`, and its pull request against main. */
+async function forkPullRequest(branch: string, value: number, subject: string, labels: string[] = []) {
+  if (!gh.state.repo('mallory', REPO)) await gh.createRepo('mallory', REPO, { forkOf: `${OWNER}/${REPO}` });
+  await gh.commitTo('mallory', REPO, branch, { 'train.py': trainPy({ value }) }, subject);
+  return gh.addPullRequest(OWNER, REPO, {
+    head: branch,
+    headRepo: `mallory/${REPO}`,
+    base: 'main',
+    user: 'mallory',
+    labels,
+  });
+}
+
 async function pushExperiment(
   branch: string,
   files: Record<string, string | null>,
@@ -32,16 +52,12 @@ async function pushExperiment(
   const before = (await gh.resolveRef(OWNER, REPO, `refs/heads/${branch}`)) ?? mainSha;
   const sha = await gh.commitTo(OWNER, REPO, branch, files, message);
   const payload = await pushPayload(gh, OWNER, REPO, { ref: branch, before, sender: 'alice' });
-  const run = await runActionProcess({
-    gh,
-    owner: OWNER,
-    repo: REPO,
+  const run = await runJob({
     eventName: 'push',
     payload,
     sha,
     ref: `refs/heads/${branch}`,
     actor: 'alice',
-    home,
     ...extra,
   });
   return { sha, run };
@@ -99,16 +115,12 @@ describe('the GitHub round trip', () => {
       inputs: { reason: 'first baseline' },
       sender: 'alice',
     });
-    const run = await runActionProcess({
-      gh,
-      owner: OWNER,
-      repo: REPO,
+    const run = await runJob({
       eventName: 'workflow_dispatch',
       payload,
       sha: mainSha,
       ref: 'refs/heads/main',
       actor: 'alice',
-      home,
     });
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     expect(run.outputs.status).toBe('keep');
@@ -214,32 +226,15 @@ describe('the GitHub round trip', () => {
   });
 
   it('refuses a fork pull request without running any of its code', async () => {
-    await gh.createRepo('mallory', REPO, { forkOf: `${OWNER}/${REPO}` });
-    await gh.commitTo(
-      'mallory',
-      REPO,
-      'autoresearch/evil',
-      { 'train.py': trainPy({ value: 0.1 }) },
-      'experiment: totally legit',
-    );
-    const pr = await gh.addPullRequest(OWNER, REPO, {
-      head: 'autoresearch/evil',
-      headRepo: `mallory/${REPO}`,
-      base: 'main',
-      user: 'mallory',
-    });
+    const pr = await forkPullRequest('autoresearch/evil', 0.1, 'experiment: totally legit');
     const payload = pullRequestPayload(gh, OWNER, REPO, pr.number, 'opened', { sender: 'mallory' });
     const before = (await ledgerLines()).length;
-    const run = await runActionProcess({
-      gh,
-      owner: OWNER,
-      repo: REPO,
+    const run = await runJob({
       eventName: 'pull_request',
       payload,
       sha: mainSha,
       ref: `refs/pull/${pr.number}/merge`,
       actor: 'mallory',
-      home,
     });
     expect(run.exitCode).toBe(0);
     expect(run.outputs.status).toBe('skipped');
@@ -249,45 +244,26 @@ describe('the GitHub round trip', () => {
   });
 
   it('runs a fork pull request once a maintainer labels it safe-to-test, with allow-forks on', async () => {
-    await gh.commitTo(
-      'mallory',
-      REPO,
-      'autoresearch/ok',
-      { 'train.py': trainPy({ value: 1.74 }) },
-      'experiment: reviewed fork change',
-    );
-    const pr = await gh.addPullRequest(OWNER, REPO, {
-      head: 'autoresearch/ok',
-      headRepo: `mallory/${REPO}`,
-      base: 'main',
-      user: 'mallory',
-      labels: ['safe-to-test'],
-    });
+    const pr = await forkPullRequest('autoresearch/ok', 1.74, 'experiment: reviewed fork change', [
+      'safe-to-test',
+    ]);
     const payload = pullRequestPayload(gh, OWNER, REPO, pr.number, 'labeled', { sender: 'alice' });
     payload.label = { ...(payload.label as object), name: 'safe-to-test' };
     const common = {
-      gh,
-      owner: OWNER,
-      repo: REPO,
       eventName: 'pull_request',
       payload,
       sha: pr.head.sha,
       ref: `refs/pull/${pr.number}/merge`,
-      home,
     };
-    const refused = await runActionProcess({ ...common, actor: 'alice' });
+    const refused = await runJob({ ...common, actor: 'alice' });
     expect(refused.outputs.status).toBe('skipped');
     expect(refused.summary).toContain('fork');
-    const judged = await runActionProcess({ ...common, actor: 'alice', inputs: { 'allow-forks': 'true' } });
+    const judged = await runJob({ ...common, actor: 'alice', inputs: { 'allow-forks': 'true' } });
     expect(judged.exitCode, judged.stdout + judged.stderr).toBe(0);
     expect(judged.outputs.status).toMatch(/^(keep|discard)$/);
     expect(judged.stdout).toContain("fork pull request labelled 'safe-to-test', actor alice has write");
     // The label alone is not enough: an actor without write access is still refused.
-    const byMallory = await runActionProcess({
-      ...common,
-      actor: 'mallory',
-      inputs: { 'allow-forks': 'true' },
-    });
+    const byMallory = await runJob({ ...common, actor: 'mallory', inputs: { 'allow-forks': 'true' } });
     expect(byMallory.outputs.status).toBe('skipped');
   });
 
@@ -299,16 +275,12 @@ describe('the GitHub round trip', () => {
       after: betterSha,
       sender: 'alice',
     });
-    const run = await runActionProcess({
-      gh,
-      owner: OWNER,
-      repo: REPO,
+    const run = await runJob({
       eventName: 'push',
       payload,
       sha: betterSha,
       ref: 'refs/heads/autoresearch/exp',
       actor: 'alice',
-      home,
     });
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     expect(run.outputs.status).toBe('keep');
@@ -447,16 +419,13 @@ describe('the GitHub round trip', () => {
         before: main,
         sender: 'alice',
       });
-      return runActionProcess({
-        gh,
-        owner: OWNER,
+      return runJob({
         repo: 'mono',
         eventName: 'push',
         payload,
         sha,
         ref: 'refs/heads/autoresearch/m',
         actor: 'alice',
-        home,
         inputs: { 'working-directory': 'exp' },
       });
     };
