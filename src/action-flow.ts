@@ -204,23 +204,10 @@ async function finish(
   return { report, published };
 }
 
-function rejected(deps: ActionDeps, plan: Extract<Plan, { kind: 'experiment' }>, problems: string[]): Report {
-  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(', ')} may change)`;
-  return {
-    ...skipped(deps, reason, plan),
-    status: 'rejected',
-    headline: `Rejected: ${reason}. Nothing was run.`,
-    rejected: { reason, paths: problems },
-    skipped: undefined,
-  };
-}
-
-function skipped(deps: ActionDeps, reason: string, plan?: Plan): Report {
+/** A report for a job that ran nothing: the fields every such report shares. */
+function notRun(deps: ActionDeps, plan: Plan | undefined): Omit<Report, 'status' | 'headline'> {
   return {
     mode: plan?.kind === 'baseline' ? 'baseline' : 'experiment',
-    status: 'skipped',
-    headline: `Skipped: ${reason}`,
-    skipped: { reason },
     runner: { name: deps.ctx.runnerName, label: deps.ctx.runnerName },
     ...(plan && plan.kind !== 'skip' ? { commit: { sha: plan.sha, subject: '', branch: plan.branch } } : {}),
     primary: { name: deps.protocol.primary.name, direction: deps.protocol.primary.direction },
@@ -229,6 +216,20 @@ function skipped(deps: ActionDeps, reason: string, plan?: Plan): Report {
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds,
   };
+}
+
+function rejected(deps: ActionDeps, plan: Extract<Plan, { kind: 'experiment' }>, problems: string[]): Report {
+  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(', ')} may change)`;
+  return {
+    ...notRun(deps, plan),
+    status: 'rejected',
+    headline: `Rejected: ${reason}. Nothing was run.`,
+    rejected: { reason, paths: problems },
+  };
+}
+
+function skipped(deps: ActionDeps, reason: string, plan?: Plan): Report {
+  return { ...notRun(deps, plan), status: 'skipped', headline: `Skipped: ${reason}`, skipped: { reason } };
 }
 
 async function replaceWithError(

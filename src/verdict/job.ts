@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { CommandRunner } from '../identity/command-runner.js';
 import { experimentBlob } from '../identity/experiment-blob.js';
 import { identifyRunner, type RunnerIdentity } from '../identity/runner-identity.js';
@@ -193,9 +192,4 @@ function outcomeSummary(outcome: Outcome): Record<string, string> {
   return outcome.status === 'ok'
     ? { status: 'ok' }
     : { status: 'crash', kind: outcome.kind, reason: outcome.reason };
-}
-
-/** Default run directory root inside a parent (RUNNER_TEMP in the action, the state dir locally). */
-export function runsDirFor(parent: string, label: string): string {
-  return path.join(parent, 'autoresearch-ci-runs', `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${Date.now()}`);
 }
