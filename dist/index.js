@@ -57496,22 +57496,9 @@ async function finish(deps, report, comment, earlierErrors, results) {
   for (const error63 of published.errors) deps.warning(error63);
   return { report, published };
 }
-function rejected(deps, plan, problems) {
-  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(", ")} may change)`;
-  return {
-    ...skipped(deps, reason, plan),
-    status: "rejected",
-    headline: `Rejected: ${reason}. Nothing was run.`,
-    rejected: { reason, paths: problems },
-    skipped: void 0
-  };
-}
-function skipped(deps, reason, plan) {
+function notRun(deps, plan) {
   return {
     mode: plan?.kind === "baseline" ? "baseline" : "experiment",
-    status: "skipped",
-    headline: `Skipped: ${reason}`,
-    skipped: { reason },
     runner: { name: deps.ctx.runnerName, label: deps.ctx.runnerName },
     ...plan && plan.kind !== "skip" ? { commit: { sha: plan.sha, subject: "", branch: plan.branch } } : {},
     primary: { name: deps.protocol.primary.name, direction: deps.protocol.primary.direction },
@@ -57520,6 +57507,18 @@ function skipped(deps, reason, plan) {
     history: [],
     budgetSeconds: deps.protocol.budgetSeconds
   };
+}
+function rejected(deps, plan, problems) {
+  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(", ")} may change)`;
+  return {
+    ...notRun(deps, plan),
+    status: "rejected",
+    headline: `Rejected: ${reason}. Nothing was run.`,
+    rejected: { reason, paths: problems }
+  };
+}
+function skipped(deps, reason, plan) {
+  return { ...notRun(deps, plan), status: "skipped", headline: `Skipped: ${reason}`, skipped: { reason } };
 }
 async function replaceWithError(target, marker, message2) {
   const body = `${marker}
