@@ -4,10 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinProtocol, loadProtocolFile, ProtocolError } from '../src/settings/protocol.js';
 
-const sharedProtocol = path.resolve(
-  import.meta.dirname,
-  '../../shared/protocol/autoresearch-mlx.protocol.json',
-);
+const sharedProtocol = path.resolve(import.meta.dirname, 'fixtures/protocol/autoresearch-mlx.protocol.json');
 
 function writeProtocol(mutate: (doc: Record<string, any>) => void): string {
   const doc = JSON.parse(readFileSync(sharedProtocol, 'utf8'));

@@ -12,7 +12,7 @@ import { cleanUntrusted } from '../src/publish/untrusted-text.js';
 import { parseFences } from './support/markdown-fences.js';
 import { sampleReport } from './support/sample-report.js';
 
-const LOGS = path.resolve(import.meta.dirname, '../../shared/fixtures/logs');
+const LOGS = path.resolve(import.meta.dirname, 'fixtures/logs');
 const hostileLog = readFileSync(path.join(LOGS, 'hostile-fake-summary.log'), 'utf8');
 const oomLog = readFileSync(path.join(LOGS, 'oom-metal.log'), 'utf8');
 const MARKER = '<!-- autoresearch-ci:runner=mac-mini-m4 -->';

@@ -12,7 +12,7 @@ import {
 } from '../src/publish/untrusted-text.js';
 import { parseFences } from './support/markdown-fences.js';
 
-const LOGS = path.resolve(import.meta.dirname, '../../shared/fixtures/logs');
+const LOGS = path.resolve(import.meta.dirname, 'fixtures/logs');
 const hostileLog = readFileSync(path.join(LOGS, 'hostile-fake-summary.log'), 'utf8');
 const ZWJ = '\u200d';
 

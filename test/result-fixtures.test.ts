@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,6 @@ import { parseSummary } from '../src/result/summary.js';
 import { builtinProtocol } from '../src/settings/protocol.js';
 
 const logs = path.resolve(import.meta.dirname, 'fixtures/logs');
-const sharedLogs = path.resolve(import.meta.dirname, '../../shared/fixtures/logs');
 const protocol = builtinProtocol();
 
 /**
@@ -62,14 +61,6 @@ async function judge(name: string) {
 describe('fixture logs', () => {
   it('has an expected ending for every fixture', () => {
     expect(readdirSync(logs).sort()).toEqual(Object.keys(endings).sort());
-  });
-
-  it.runIf(existsSync(sharedLogs))('keeps the copies identical to the shared originals', () => {
-    for (const name of readdirSync(sharedLogs)) {
-      expect(readFileSync(path.join(logs, name), 'utf8'), name).toBe(
-        readFileSync(path.join(sharedLogs, name), 'utf8'),
-      );
-    }
   });
 
   it('ok.log: a normal run', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { neutralizeWorkflowCommands, printUntrusted, stripAnsi } from '../src/run/neutralize.js';
 
-const LOGS = path.resolve(import.meta.dirname, '../../shared/fixtures/logs');
+const LOGS = path.resolve(import.meta.dirname, 'fixtures/logs');
 
 /** What the runner would treat as a workflow command: a line (\r, \n, \r\n end lines) starting with :: or ##[. */
 function commandLines(text: string): string[] {

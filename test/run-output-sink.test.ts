@@ -9,7 +9,7 @@ import { tempDirs } from './helpers/trainers.js';
 const dirs = tempDirs();
 afterEach(() => dirs.cleanup());
 
-const LOGS = path.resolve(import.meta.dirname, '../../shared/fixtures/logs');
+const LOGS = path.resolve(import.meta.dirname, 'fixtures/logs');
 
 /** Splits a buffer into chunks of pseudo-random sizes (1..max bytes). */
 function chop(data: Buffer, max: number, seed = 7): Buffer[] {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeProgress, parseProgress } from '../src/run/progress.js';
 
-const LOGS = path.resolve(import.meta.dirname, '../../shared/fixtures/logs');
+const LOGS = path.resolve(import.meta.dirname, 'fixtures/logs');
 
 describe('parseProgress', () => {
   it('reads step, percent, loss and remaining seconds', () => {
