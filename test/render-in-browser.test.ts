@@ -1,7 +1,7 @@
 /**
  * The sticky comment as a person sees it: rendered from markdown to HTML as GitHub does, in
- * headless Chromium, with the chart drawn by mermaid. Needs Debian's `chromium` (.ci/run installs
- * it); without it every test fails with the install command.
+ * headless Chromium, with the chart drawn by mermaid. The browser is the one `npm ci` installs
+ * (test/support/chromium.ts); when it cannot start, every test fails with the reason.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -117,8 +117,8 @@ function rejectedReport(): Report {
 }
 
 /**
- * Started by the first test that renders. Without Chromium every test fails with the launcher's
- * message (where it looked and how to install it) instead of being skipped.
+ * Started by the first test that renders. When the browser cannot start, every test fails with the
+ * launcher's message instead of being skipped.
  */
 let browser: Promise<CommentBrowser> | undefined;
 const opened: RenderedComment[] = [];

@@ -4,20 +4,18 @@
  * comment let through would come alive), `@user` mentions and `#123` references linked outside
  * code as GitHub links them, and mermaid blocks drawn by the mermaid bundle from node_modules.
  * The browser is offline: every request other than the page itself is refused and recorded.
+ * Which browser runs is test/support/chromium.ts's choice (the packaged one, or `CHROMIUM_PATH`).
  *
  * Used by test/render-in-browser.test.ts and scripts/screenshot-comment.ts.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Marked, type Tokens } from 'marked';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { findChromium } from './chromium.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-/** Debian's `chromium` package; `CHROMIUM_PATH` points elsewhere. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Headless, no GPU, and no background traffic of its own (updates, sync, QUIC probes). */
 export const CHROMIUM_ARGS = [
@@ -200,21 +198,18 @@ export interface CommentBrowser {
 }
 
 /**
- * Starts Chromium with a fresh user-data dir. Throws, naming the path and the install command,
- * when Chromium is not installed: a test that needs it must fail, not skip.
+ * Starts Chromium with a fresh user-data dir. Throws, naming the browser and what went wrong,
+ * when it cannot start: a test that needs it must fail, not skip.
  */
 export async function launchCommentBrowser(): Promise<CommentBrowser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM_PATH}. Install it (Debian: apt-get install chromium; .ci/run does this) or set CHROMIUM_PATH.`,
-    );
-  }
+  const browser = await findChromium();
   const mermaidSource = await readFile(MERMAID_BUNDLE, 'utf8');
   const profile = await mkdtemp(path.join(tmpdir(), 'arci-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
+      executablePath: browser.executablePath,
+      env: { ...process.env, ...browser.env },
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: COMMENT_WIDTH + 32, height: 900 },
@@ -223,7 +218,7 @@ export async function launchCommentBrowser(): Promise<CommentBrowser> {
     });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
-    throw new Error(`Chromium at ${CHROMIUM_PATH} did not start: ${(error as Error).message}`);
+    throw new Error(`Chromium from ${browser.source} did not start: ${(error as Error).message}`);
   }
   for (const page of context.pages()) await page.close();
 
