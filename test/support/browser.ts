@@ -3,14 +3,17 @@
  * `marked` (raw HTML passes through, so `<details>`, `<summary>` and `<sub>` work and any HTML a
  * comment let through would come alive), `@user` mentions and `#123` references linked outside
  * code as GitHub links them, and mermaid blocks drawn by the mermaid bundle from node_modules.
- * The browser is offline: every request other than the page itself is refused and recorded.
+ * The browser is offline: the page and the mermaid bundle are read from disk (a file loads in a
+ * fraction of the time the same 5 MB takes through the DevTools protocol), and every other request
+ * is refused and recorded.
  * Which browser runs is test/support/chromium.ts's choice (the packaged one, or `CHROMIUM_PATH`).
  *
  * Used by test/render-in-browser.test.ts and scripts/screenshot-comment.ts.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Marked, type Tokens } from 'marked';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { findChromium } from './chromium.js';
@@ -203,7 +206,7 @@ export interface CommentBrowser {
  */
 export async function launchCommentBrowser(): Promise<CommentBrowser> {
   const browser = await findChromium();
-  const mermaidSource = await readFile(MERMAID_BUNDLE, 'utf8');
+  const mermaidUrl = pathToFileURL(MERMAID_BUNDLE).href;
   const profile = await mkdtemp(path.join(tmpdir(), 'arci-chromium-'));
   let context: BrowserContext;
   try {
@@ -221,6 +224,7 @@ export async function launchCommentBrowser(): Promise<CommentBrowser> {
     throw new Error(`Chromium from ${browser.source} did not start: ${(error as Error).message}`);
   }
   for (const page of context.pages()) await page.close();
+  let pages = 0;
 
   return {
     async render(markdown, opts = {}) {
@@ -228,8 +232,12 @@ export async function launchCommentBrowser(): Promise<CommentBrowser> {
       const requests: string[] = [];
       const dialogs: string[] = [];
       const pageErrors: string[] = [];
+      const file = path.join(profile, `comment-${++pages}.html`);
+      const allowed = new Set([pathToFileURL(file).href, mermaidUrl]);
       await page.route('**/*', (route) => {
-        requests.push(route.request().url());
+        const url = route.request().url();
+        if (allowed.has(url)) return route.continue();
+        requests.push(url);
         return route.abort();
       });
       page.on('dialog', (dialog) => {
@@ -237,9 +245,10 @@ export async function launchCommentBrowser(): Promise<CommentBrowser> {
         void dialog.dismiss();
       });
       page.on('pageerror', (error) => pageErrors.push(error.message));
-      await page.setContent(commentPageHtml(markdown, opts));
+      await writeFile(file, commentPageHtml(markdown, opts));
+      await page.goto(pathToFileURL(file).href);
       await page.evaluate(linkMentions);
-      await page.addScriptTag({ content: mermaidSource });
+      await page.addScriptTag({ url: mermaidUrl });
       const mermaid = await page.evaluate(async (): Promise<MermaidResult> => {
         const m = (globalThis as any).mermaid;
         const blocks = (globalThis as any).document.querySelectorAll('pre.mermaid').length;
