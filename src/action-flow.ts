@@ -8,20 +8,21 @@ import type { RepositoryApi } from './github/repository-api.js';
 import type { CommandRunner } from './identity/command-runner.js';
 import type { Report, Status } from './model.js';
 import {
+  type CommentTarget,
   type PublishOutcome,
   type PublishSinks,
   publishReport,
   type ResultsTarget,
 } from './publish/publish-report.js';
-import { renderProgressComment } from './publish/render-comment.js';
+import { renderErrorComment, renderProgressComment } from './publish/render-comment.js';
 import { resultsFilePath, resultsTarget } from './publish/results-target.js';
 import { ACTIONS_BOT_LOGIN, commentMarker, upsertStickyComment } from './publish/sticky-comment.js';
-import { inlineText } from './publish/untrusted-text.js';
 import type { Settings } from './settings/inputs.js';
 import type { Protocol } from './settings/protocol.js';
 import { establishBaseline } from './verdict/establish-baseline.js';
 import type { JobRequest } from './verdict/job.js';
 import { judgeExperiment } from './verdict/judge-experiment.js';
+import { type BaseReport, baseReport, rejectedReport, skippedReport } from './verdict/report.js';
 
 /** What the action flow needs from the outside world, passed in so tests can hand in local ones. */
 export interface ActionDeps {
@@ -47,101 +48,158 @@ export interface ActionResult {
   published: PublishOutcome;
 }
 
+/** A job cleared to run: the commit to train and where its comment goes. */
+interface GoAhead {
+  plan: Extract<Plan, { kind: 'experiment' | 'baseline' }>;
+  sha: string;
+  subject: string;
+  comment?: CommentTarget;
+}
+
+/** What the gate decided: stop with a report that says why, or go ahead. */
+type Gate = { kind: 'stop'; report: Report; comment?: CommentTarget } | { kind: 'go'; job: GoAhead };
+
 /**
  * The action: plan from the event, refuse untrusted or protocol-breaking commits before anything
  * of theirs runs, judge (or baseline), then publish. Always returns a report, also for skips,
  * refusals and rejections, so every path ends in a job summary and outputs.
  */
 export async function runAction(deps: ActionDeps): Promise<ActionResult> {
-  const { settings, ctx, protocol } = deps;
-  const plan = planJob(ctx, settings);
-  const marker = commentMarker(ctx.runnerName);
-  const earlierErrors: string[] = [];
+  const errors: string[] = [];
+  const gate = await gateJob(deps, errors);
+  if (gate.kind === 'stop') return finish(deps, { report: gate.report, comment: gate.comment, errors });
+  const { job } = gate;
+  if (job.comment) await postProgress(deps, job, errors);
+  let report: Report;
+  try {
+    const request = jobRequest(deps, job);
+    ({ report } =
+      job.plan.kind === 'baseline' ? await establishBaseline(request) : await judgeExperiment(request));
+  } catch (error) {
+    // Do not leave a "training…" comment behind: say why there is no verdict, then fail the step.
+    if (job.comment) await replaceWithError(job.comment, (error as Error).message);
+    throw error;
+  }
+  const results = resultsTarget(deps.settings, deps.protocol, deps.ctx, job.plan.branch);
+  return finish(deps, { report, comment: job.comment, errors, results });
+}
 
-  if (plan.kind === 'skip') return finish(deps, skipped(deps, plan.reason), undefined, earlierErrors);
+/** Plans the job, then clears it or stops it with a skip or rejection report. */
+async function gateJob(deps: ActionDeps, errors: string[]): Promise<Gate> {
+  const plan = planJob(deps.ctx, deps.settings);
+  if (plan.kind === 'skip') return stop(skippedReport(notRun(deps), plan.reason));
+  return plan.kind === 'baseline' ? gateBaseline(deps, plan) : gateExperiment(deps, plan, errors);
+}
 
-  if (plan.kind === 'experiment') {
-    if (plan.fromPullRequest && !deps.api) {
-      return finish(
-        deps,
-        skipped(deps, 'no github-token: the actor of a pull request cannot be checked, so nothing runs'),
-        undefined,
-        earlierErrors,
+/** A baseline measures whatever the workflow checked out (workflow_dispatch may name a ref). */
+async function gateBaseline(deps: ActionDeps, plan: Extract<Plan, { kind: 'baseline' }>): Promise<Gate> {
+  const checkout = await describeCheckout(deps.settings.workingDirectory);
+  return { kind: 'go', job: { plan, sha: checkout?.sha ?? plan.sha, subject: checkout?.subject ?? '' } };
+}
+
+/** An experiment runs only for a trusted actor, on the event's commit, within the protocol. */
+async function gateExperiment(
+  deps: ActionDeps,
+  plan: Extract<Plan, { kind: 'experiment' }>,
+  errors: string[],
+): Promise<Gate> {
+  const { settings, protocol, api } = deps;
+  if (!api) {
+    if (plan.fromPullRequest) {
+      return stop(
+        skippedReport(
+          notRun(deps),
+          'no github-token: the actor of a pull request cannot be checked, so nothing runs',
+        ),
       );
     }
-    if (deps.api) {
-      const trust = await checkTrust(plan, ctx, settings, deps.api);
-      if (!trust.trusted) return finish(deps, skipped(deps, trust.reason, plan), undefined, earlierErrors);
-      deps.sinks.log(`Trusted: ${trust.note}`);
-    }
+  } else {
+    const trust = await checkTrust(plan, deps.ctx, settings, api);
+    if (!trust.trusted) return stop(skippedReport(notRun(deps, plan), trust.reason));
+    deps.sinks.log(`Trusted: ${trust.note}`);
   }
-
-  if (plan.kind === 'experiment') await assertCheckoutIs(settings.workingDirectory, plan.sha);
-  else {
-    // A baseline measures whatever the workflow checked out (workflow_dispatch may name a ref).
-    const checkout = await describeCheckout(settings.workingDirectory);
-    if (checkout) plan.sha = checkout.sha;
-  }
-  const issueNumber =
-    plan.kind === 'experiment' ? await findPullRequest(deps, plan, earlierErrors) : undefined;
-  const commentTarget =
-    settings.comment && deps.api && issueNumber !== undefined
-      ? { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, earlierErrors) }
-      : undefined;
-
-  if (plan.kind === 'experiment') {
-    const base = plan.diffBase ?? plan.defaultBranch;
-    const guard = await guardCommit({
-      workingDirectory: settings.workingDirectory,
-      protocol,
-      ...(deps.api ? { api: deps.api } : {}),
-      base,
-      head: plan.sha,
-      ...(settings.resultsBranch === ''
-        ? { ignoredPath: resultsFilePath(settings, protocol, ctx.runnerName, plan.branch) }
-        : {}),
-      warning: deps.warning,
-    });
-    if (guard.problems.length > 0)
-      return finish(deps, rejected(deps, plan, guard.problems), commentTarget, earlierErrors);
-    deps.sinks.log(
-      `Protocol guard: ${guard.changed} changed path(s) since ${base.slice(0, 12)}, all allowed.`,
-    );
-  }
-
-  const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? '';
-  if (commentTarget) {
-    try {
-      await upsertStickyComment(
-        commentTarget.api,
-        commentTarget.issueNumber,
-        marker,
-        renderProgressComment({
-          marker,
-          runnerLabel: ctx.runnerName,
-          commit: { sha: plan.sha, subject },
-          startedAt: new Date(),
-          budgetSeconds: protocol.budgetSeconds,
-        }),
-        commentTarget.botLogin,
-      );
-    } catch (error) {
-      earlierErrors.push(`the "training…" comment could not be written: ${(error as Error).message}`);
-    }
-  }
-
-  const request: JobRequest = {
-    settings,
+  await assertCheckoutIs(settings.workingDirectory, plan.sha);
+  const comment = await commentTarget(deps, plan, errors);
+  const base = plan.diffBase ?? plan.defaultBranch;
+  const guard = await guardCommit({
+    workingDirectory: settings.workingDirectory,
     protocol,
-    command: settings.command ?? protocol.command,
+    api,
+    base,
+    head: plan.sha,
+    ignoredPath:
+      settings.resultsBranch === ''
+        ? resultsFilePath(settings, protocol, deps.ctx.runnerName, plan.branch)
+        : undefined,
+    warning: deps.warning,
+  });
+  if (guard.problems.length > 0) {
+    const reason = `the commit changes files the protocol does not allow (only ${protocol.allowedGlobs.join(', ')} may change)`;
+    return {
+      kind: 'stop',
+      report: rejectedReport(notRun(deps, plan), { reason, paths: guard.problems }),
+      comment,
+    };
+  }
+  deps.sinks.log(`Protocol guard: ${guard.changed} changed path(s) since ${base.slice(0, 12)}, all allowed.`);
+  const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? '';
+  return { kind: 'go', job: { plan, sha: plan.sha, subject, comment } };
+}
+
+function stop(report: Report): Gate {
+  return { kind: 'stop', report };
+}
+
+/** The comment target of an experiment: its pull request, when commenting is on and one exists. */
+async function commentTarget(
+  deps: ActionDeps,
+  plan: Extract<Plan, { kind: 'experiment' }>,
+  errors: string[],
+): Promise<CommentTarget | undefined> {
+  const issueNumber = await findPullRequest(deps, plan, errors);
+  if (!deps.settings.comment || !deps.api || issueNumber === undefined) return undefined;
+  const marker = commentMarker(deps.ctx.runnerName);
+  return { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, errors) };
+}
+
+/** "Training…" in the sticky comment while the runs go on. */
+async function postProgress(deps: ActionDeps, job: GoAhead, errors: string[]): Promise<void> {
+  const target = job.comment;
+  if (!target) return;
+  try {
+    await upsertStickyComment(
+      target.api,
+      target.issueNumber,
+      target.marker,
+      renderProgressComment({
+        marker: target.marker,
+        runnerLabel: deps.ctx.runnerName,
+        commit: { sha: job.sha, subject: job.subject },
+        startedAt: new Date(),
+        budgetSeconds: deps.protocol.budgetSeconds,
+      }),
+      target.botLogin,
+    );
+  } catch (error) {
+    errors.push(`the "training…" comment could not be written: ${(error as Error).message}`);
+  }
+}
+
+/** What the verdict stage needs of a cleared job. */
+function jobRequest(deps: ActionDeps, job: GoAhead): JobRequest {
+  const { settings, ctx } = deps;
+  const { plan } = job;
+  return {
+    settings,
+    protocol: deps.protocol,
+    command: settings.command ?? deps.protocol.command,
     workdir: settings.workingDirectory,
     runsDir: path.join(deps.workDir, 'runs'),
     runnerName: ctx.runnerName,
-    commit: { sha: plan.sha, subject, branch: plan.branch, ref: `refs/heads/${plan.branch}` },
+    commit: { sha: job.sha, subject: job.subject, branch: plan.branch, ref: `refs/heads/${plan.branch}` },
     triggeredBy: ctx.actor,
-    ...(plan.kind === 'baseline'
-      ? { reason: plan.reason, ...(plan.repeats ? { repeats: plan.repeats } : {}) }
-      : {}),
+    reason: plan.kind === 'baseline' ? plan.reason : undefined,
+    repeats: plan.kind === 'baseline' ? plan.repeats : undefined,
     holder: {
       repo: `${ctx.owner}/${ctx.repo}`,
       runId: `${ctx.runId}/${ctx.runAttempt}`,
@@ -153,23 +211,6 @@ export async function runAction(deps: ActionDeps): Promise<ActionResult> {
     signal: deps.signal,
     log: deps.sinks.log,
   };
-  let report: Report;
-  try {
-    ({ report } =
-      plan.kind === 'baseline' ? await establishBaseline(request) : await judgeExperiment(request));
-  } catch (error) {
-    // Do not leave a "training…" comment behind: say why there is no verdict, then fail the step.
-    if (commentTarget) await replaceWithError(commentTarget, marker, (error as Error).message);
-    throw error;
-  }
-  const results = resultsTarget(settings, protocol, ctx, plan.branch);
-  return finish(
-    deps,
-    report,
-    commentTarget && { ...commentTarget, cancelled: report.crash?.kind === 'cancelled' },
-    earlierErrors,
-    results,
-  );
 }
 
 /** Step failure per `fail-on`: crash/rejected (crash), also regressed (regression), or never. */
@@ -180,15 +221,17 @@ export function shouldFail(report: Report, failOn: Settings['failOn']): boolean 
   return failOn === 'regression' && report.verdict === 'regressed';
 }
 
-async function finish(
-  deps: ActionDeps,
-  report: Report,
-  comment:
-    | { api: RepositoryApi; issueNumber: number; marker: string; botLogin: string; cancelled?: boolean }
-    | undefined,
-  earlierErrors: string[],
-  results?: ResultsTarget,
-): Promise<ActionResult> {
+/** What the job ends with, to publish. */
+interface Ending {
+  report: Report;
+  comment?: CommentTarget;
+  /** Failures before publishing, listed with the publishing ones. */
+  errors: string[];
+  results?: ResultsTarget;
+}
+
+async function finish(deps: ActionDeps, ending: Ending): Promise<ActionResult> {
+  const { report } = ending;
   if (report.status === 'skipped')
     deps.notice(`autoresearch-ci skipped: ${report.skipped?.reason ?? report.headline}`);
   const published = await publishReport({
@@ -196,50 +239,32 @@ async function finish(
     protocol: deps.protocol,
     outDir: deps.workDir,
     sinks: deps.sinks,
-    ...(comment ? { comment } : {}),
-    ...(results ? { results } : {}),
-    earlierErrors,
+    comment: ending.comment,
+    results: ending.results,
+    earlierErrors: ending.errors,
   });
   for (const error of published.errors) deps.warning(error);
   return { report, published };
 }
 
-/** A report for a job that ran nothing: the fields every such report shares. */
-function notRun(deps: ActionDeps, plan: Plan | undefined): Omit<Report, 'status' | 'headline'> {
-  return {
+/** The base report of a job that ran nothing: the commit the plan named, nothing measured. */
+function notRun(deps: ActionDeps, plan?: Extract<Plan, { kind: 'experiment' | 'baseline' }>): BaseReport {
+  return baseReport(deps.protocol, {
     mode: plan?.kind === 'baseline' ? 'baseline' : 'experiment',
     runner: { name: deps.ctx.runnerName, label: deps.ctx.runnerName },
-    ...(plan && plan.kind !== 'skip' ? { commit: { sha: plan.sha, subject: '', branch: plan.branch } } : {}),
-    primary: { name: deps.protocol.primary.name, direction: deps.protocol.primary.direction },
-    figures: {},
-    warnings: [],
-    history: [],
-    budgetSeconds: deps.protocol.budgetSeconds,
-  };
+    commit: plan && { sha: plan.sha, subject: '', branch: plan.branch },
+  });
 }
 
-function rejected(deps: ActionDeps, plan: Extract<Plan, { kind: 'experiment' }>, problems: string[]): Report {
-  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(', ')} may change)`;
-  return {
-    ...notRun(deps, plan),
-    status: 'rejected',
-    headline: `Rejected: ${reason}. Nothing was run.`,
-    rejected: { reason, paths: problems },
-  };
-}
-
-function skipped(deps: ActionDeps, reason: string, plan?: Plan): Report {
-  return { ...notRun(deps, plan), status: 'skipped', headline: `Skipped: ${reason}`, skipped: { reason } };
-}
-
-async function replaceWithError(
-  target: { api: RepositoryApi; issueNumber: number; botLogin: string },
-  marker: string,
-  message: string,
-): Promise<void> {
-  const body = `${marker}\n### ⚠️ **Error** — no verdict\n\n${inlineText(message, 2000)}\n\nThe job summary has the details.`;
+async function replaceWithError(target: CommentTarget, message: string): Promise<void> {
   try {
-    await upsertStickyComment(target.api, target.issueNumber, marker, body, target.botLogin);
+    await upsertStickyComment(
+      target.api,
+      target.issueNumber,
+      target.marker,
+      renderErrorComment({ marker: target.marker, message }),
+      target.botLogin,
+    );
   } catch {
     // The step fails with the same message; the comment is a courtesy.
   }

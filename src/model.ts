@@ -3,6 +3,14 @@
  * publish). Kept in one file so every stage agrees on the shapes.
  */
 
+/** Whether lower or higher values of a metric are better. */
+export type Direction = 'minimize' | 'maximize';
+
+/** True when `a` is strictly better than `b` in `direction`. */
+export function isBetter(a: number, b: number, direction: Direction): boolean {
+  return direction === 'minimize' ? a < b : a > b;
+}
+
 /** Why a training did not produce a usable result. */
 export type CrashKind =
   | 'exception'
@@ -100,6 +108,17 @@ export type VerdictKind =
 /** The protocol status a run ends with (the `status` output). */
 export type Status = 'keep' | 'discard' | 'crash' | 'rejected' | 'skipped';
 
+/**
+ * The status of a judged verdict: `improved` is a keep, `crashed` a crash, and everything else
+ * (within noise, regressed, not comparable, no baseline) a discard, because only a credible
+ * improvement may move the branch forward.
+ */
+export function statusOf(verdict: VerdictKind): Status {
+  if (verdict === 'improved') return 'keep';
+  if (verdict === 'crashed') return 'crash';
+  return 'discard';
+}
+
 /** Everything the publish stage renders (PR comment, job summary, result.json). */
 export interface Report {
   /** `experiment` or `baseline`: what this job did. */
@@ -113,7 +132,7 @@ export interface Report {
   /** Candidate value (mean of its samples) of the primary metric. */
   value?: number | null;
   samples?: number[];
-  primary: { name: string; direction: 'minimize' | 'maximize' };
+  primary: { name: string; direction: Direction };
   baseline?: { mean: number; sigma: number; n: number; commit: string; date: string };
   /** Headline comparison: against the runner's stored baseline. */
   vsBaseline?: {

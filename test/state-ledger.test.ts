@@ -87,6 +87,9 @@ describe('ledger', () => {
     ['no trainBlob', { trainBlob: undefined as unknown as string }, /record\.trainBlob/],
     ['an unknown status', { status: 'maybe' as LedgerRecord['status'] }, /record\.status/],
     ['a bad date', { at: 'now' }, /record\.at: must be an ISO date/],
+    ['a non-numeric value', { value: '1.2' as unknown as number }, /record\.value/],
+    ['samples that are not numbers', { samples: ['x'] as unknown as number[] }, /record\.samples\.0/],
+    ['an unknown verdict', { verdict: 'better' as LedgerRecord['verdict'] }, /record\.verdict/],
   ])('rejects a record with %s, naming the field, and writes nothing', async (_name, bad, message) => {
     await appendLedger(stateDir, run({}));
     const before = readFileSync(file, 'utf8');

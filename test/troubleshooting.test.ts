@@ -57,7 +57,6 @@ const MESSAGE_BUILDERS = new Set([
   'describeOwner',
   'whatIsWrong',
   'explain',
-  'driftSentence',
   'budgetWarnings',
   'osWarning',
 ]);

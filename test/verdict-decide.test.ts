@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { statusOf } from '../src/model.js';
 import {
   type BaselineStats,
   DEFAULT_RELATIVE_SIGMA_FLOOR,
   decideVerdict,
-  protocolStatus,
   shouldStopEarly,
   type VerdictContext,
   type VerdictInput,
@@ -55,9 +55,7 @@ describe('decideVerdict against the baseline', () => {
     expect(d.kind).toBe('within-noise');
     expect(d.vsBaseline.delta).toBeLessThan(0);
     expect(d.vsBaseline.probabilityBetter).toBeCloseTo(t2Cdf(0.02 / (0.03 * Math.sqrt(4 / 3))), 12);
-    expect(d.reason).toMatch(
-      /^0\.02 lower than baseline \(0\.67σ\), P\(better\)=0\.69 < 0\.95: within noise$/,
-    );
+    expect(d.reason).toMatch(/^0\.02 lower than baseline \(0\.67σ\), P\(better\)=0\.69 < 0\.95$/);
   });
 
   it('does not keep a credible improvement smaller than min-improvement', () => {
@@ -95,7 +93,7 @@ describe('decideVerdict with a best-kept reference', () => {
     expect(d.vsBaseline.delta).toBeCloseTo(-0.15, 12);
     expect(d.vsBaseline.probabilityBetter).toBeGreaterThanOrEqual(0.95);
     expect(d.reason).toBe(
-      '0.01 lower than best kept 1.16 (0.33σ), P(better)=0.58 < 0.95: within noise; ' +
+      '0.01 lower than best kept 1.16 (0.33σ), P(better)=0.58 < 0.95; ' +
         'vs baseline: 0.15 lower than baseline (5σ), P(better)=0.98',
     );
   });
@@ -275,13 +273,38 @@ describe('error rates on simulated noise', () => {
   });
 });
 
-describe('protocolStatus', () => {
+describe('statusOf', () => {
   it('maps verdicts to results.tsv statuses', () => {
-    expect(protocolStatus('improved', 'crash')).toBe('keep');
-    expect(protocolStatus('crashed', 'crash')).toBe('crash');
-    expect(protocolStatus('crashed', 'CRASHED')).toBe('CRASHED');
+    expect(statusOf('improved')).toBe('keep');
+    expect(statusOf('crashed')).toBe('crash');
     for (const kind of ['regressed', 'within-noise', 'not-comparable', 'no-baseline'] as const) {
-      expect(protocolStatus(kind, 'crash')).toBe('discard');
+      expect(statusOf(kind)).toBe('discard');
     }
+  });
+});
+
+describe('the reason never prints a comparison that reads false', () => {
+  it('shows enough decimals when P(better) rounds onto the confidence', () => {
+    // Bisect for a candidate whose P(better) lies just below 0.95 (it would round to 0.95).
+    let lo = 1.0;
+    let hi = 1.3;
+    let d = decide({ candidate: [1.25] });
+    for (let i = 0; i < 80; i++) {
+      const mid = (lo + hi) / 2;
+      d = decide({ candidate: [mid] });
+      if (d.vsBaseline.probabilityBetter >= 0.9496) lo = mid;
+      else hi = mid;
+    }
+    d = decide({ candidate: [lo] });
+    expect(d.vsBaseline.probabilityBetter).toBeGreaterThanOrEqual(0.9496);
+    expect(d.vsBaseline.probabilityBetter).toBeLessThan(0.95);
+    expect(d.kind).toBe('within-noise');
+    const shown = Number(/P\(better\)=([0-9.]+) < 0\.95/.exec(d.reason)?.[1]);
+    expect(shown).toBeLessThan(0.95);
+  });
+
+  it('prints the best kept value rounded as results.tsv writes it', () => {
+    const d = decide({ candidate: [1.15], reference: { value: 1.7995584999999998 } });
+    expect(d.reason).toContain('best kept 1.799558 ');
   });
 });

@@ -77,7 +77,7 @@ export async function computeComponents(opts: ComputeComponentsOptions): Promise
  * not matter). A missing file is an error: comparing against a harness that is not there would
  * be meaningless, and the protocol forbids removing it.
  */
-export async function harnessHash(workdir: string, immutablePaths: readonly string[]): Promise<string> {
+async function harnessHash(workdir: string, immutablePaths: readonly string[]): Promise<string> {
   if (immutablePaths.length === 0) return NONE;
   const lines: string[] = [];
   for (const rel of [...new Set(immutablePaths)].sort()) {
@@ -187,15 +187,6 @@ function explain(component: ComponentName, before: string, after: string, contex
       return `${name} changed`;
     }
   }
-}
-
-/**
- * One sentence for a report: what drifted and that a new baseline is needed, or `undefined` when
- * nothing drifted.
- */
-export function driftSentence(diffs: readonly ComponentDiff[]): string | undefined {
-  if (diffs.length === 0) return undefined;
-  return `Not comparable with the stored baseline: ${diffs.map((d) => d.explanation).join('; ')}. Re-baseline on this runner before comparing.`;
 }
 
 function sha256(data: string | Buffer): string {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Git's blob id of a file's contents (`git hash-object`), computed without git. */
-export function gitBlobHash(contents: Buffer): string {
+function gitBlobHash(contents: Buffer): string {
   return createHash('sha1').update(`blob ${contents.length}\0`).update(contents).digest('hex');
 }
 

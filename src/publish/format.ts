@@ -3,14 +3,13 @@
  * the same way. Every function returns plain ASCII/Unicode text with no markdown meaning.
  */
 
+import { type Direction, isBetter } from '../model.js';
+
 /** The typographic minus: easier to read than a hyphen next to digits and never a list marker. */
 const MINUS = '\u2212';
 
 /** Shown where a figure is absent. */
-export const MISSING = '—';
-
-/** Which way the primary metric improves. */
-export type Direction = 'minimize' | 'maximize';
+const MISSING = '—';
 
 /** The primary metric's value with 6 decimals (`1.807902`); `—` when absent, `n/a` when not finite. */
 export function formatValue(value: number | null | undefined): string {
@@ -75,8 +74,7 @@ export function directionNote(direction: Direction): string {
  */
 export function deltaWord(delta: number, direction: Direction): 'better' | 'worse' | 'equal' {
   if (!Number.isFinite(delta) || Math.abs(delta) < 0.00005) return 'equal';
-  const improves = direction === 'minimize' ? delta < 0 : delta > 0;
-  return improves ? 'better' : 'worse';
+  return isBetter(delta, 0, direction) ? 'better' : 'worse';
 }
 
 /**

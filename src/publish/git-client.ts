@@ -83,7 +83,7 @@ const PASSTHROUGH_ENV = [
 ];
 
 /** The `http.extraHeader` value that authenticates `token` the way actions/checkout does. */
-export function basicAuthHeader(token: string): string {
+function basicAuthHeader(token: string): string {
   return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
 }
 
@@ -99,7 +99,7 @@ export function redactSecrets(text: string, token?: string): string {
 }
 
 /** Environment of every git command: built from scratch so nothing of the machine's git setup leaks in. */
-export function gitEnvironment(home: string, token?: string): Record<string, string> {
+function gitEnvironment(home: string, token?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of PASSTHROUGH_ENV) {
     const value = process.env[key];

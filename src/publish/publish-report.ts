@@ -9,6 +9,15 @@ import { renderJobSummary } from './render-summary.js';
 import { commitResultRow } from './results-commit.js';
 import { upsertStickyComment } from './sticky-comment.js';
 
+/** Where the sticky comment of a job goes. */
+export interface CommentTarget {
+  api: RepositoryApi;
+  issueNumber: number;
+  marker: string;
+  /** Who our comments are written by, so another author's comment with the marker is left alone. */
+  botLogin: string;
+}
+
 /** Where the results.tsv row goes. */
 export interface ResultsTarget {
   remoteUrl: string;
@@ -36,13 +45,7 @@ export interface PublishRequest {
   outDir: string;
   sinks: PublishSinks;
   /** Sticky comment target. */
-  comment?: {
-    api: RepositoryApi;
-    issueNumber: number;
-    marker: string;
-    botLogin?: string;
-    cancelled?: boolean;
-  };
+  comment?: CommentTarget;
   results?: ResultsTarget;
   /** Failures before publishing (e.g. a pull request lookup), shown with the publishing ones. */
   earlierErrors?: string[];
@@ -74,16 +77,17 @@ export async function publishReport(req: PublishRequest): Promise<PublishOutcome
   }
 
   if (req.comment) {
-    const { api, issueNumber, marker, botLogin, cancelled } = req.comment;
+    const { api, issueNumber, marker, botLogin } = req.comment;
     try {
-      const body = cancelled
-        ? renderCancelledComment({
-            marker,
-            runnerLabel: report.runner.label,
-            commit: { sha: report.commit?.sha ?? '', subject: report.commit?.subject ?? '' },
-            cancelledAt: new Date(),
-          })
-        : renderComment(report, { marker });
+      const body =
+        report.crash?.kind === 'cancelled'
+          ? renderCancelledComment({
+              marker,
+              runnerLabel: report.runner.label,
+              commit: { sha: report.commit?.sha ?? '', subject: report.commit?.subject ?? '' },
+              cancelledAt: new Date(),
+            })
+          : renderComment(report, { marker });
       const comment = await upsertStickyComment(api, issueNumber, marker, body, botLogin);
       refs.commentUrl = comment.url;
       sinks.log(`Comment updated: ${comment.url}`);

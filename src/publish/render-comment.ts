@@ -22,13 +22,13 @@ import {
 import { cleanUntrusted, fenceClean, inlineText } from './untrusted-text.js';
 
 /** GitHub rejects comment bodies over 65,536 characters; the default leaves room to spare. */
-export const DEFAULT_MAX_CHARS = 60_000;
+const DEFAULT_MAX_CHARS = 60_000;
 /** Below this even the verdict and headline may not fit. */
-export const MIN_MAX_CHARS = 1_000;
+const MIN_MAX_CHARS = 1_000;
 /** More points than this make the chart unreadable, whatever the space. */
 export const CHART_MAX_POINTS = 50;
 /** The verdict line, a short headline and the pointer to the full report always fit in this. */
-export const MIN_BODY_CHARS = 300;
+const MIN_BODY_CHARS = 300;
 /** Markers are short ids; a long one would eat the body's space. */
 const MAX_MARKER_CHARS = 200;
 /** Warnings, drift items and rejected paths shown before "… and N more". */
@@ -106,6 +106,19 @@ export function renderCancelledComment(opts: CancelledOptions): string {
     '',
     'Re-run the job to judge this commit.',
   ].join('\n');
+}
+
+/** Options of {@link renderErrorComment}. */
+export interface ErrorCommentOptions {
+  marker: string;
+  /** What stopped the job. */
+  message: string;
+}
+
+/** The sticky comment when the job failed before a verdict: why, and where the details are. */
+export function renderErrorComment(opts: ErrorCommentOptions): string {
+  const marker = checkMarker(opts.marker);
+  return `${marker}\n### ⚠️ **Error** — no verdict\n\n${inlineText(opts.message, 2000)}\n\nThe job summary has the details.`;
 }
 
 /** How much of the two unbounded parts (history, log excerpt) a rendering includes. */

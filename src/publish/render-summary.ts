@@ -8,7 +8,7 @@ import { checkMaxChars, renderReportBody } from './render-comment.js';
 import { inlineText } from './untrusted-text.js';
 
 /** GitHub accepts up to 1 MiB of step summary; stay a little below. */
-export const SUMMARY_MAX_CHARS = 1_000_000;
+const SUMMARY_MAX_CHARS = 1_000_000;
 
 /** Options of {@link renderJobSummary}. */
 export interface SummaryOptions {

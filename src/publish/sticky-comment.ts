@@ -15,7 +15,7 @@ export function commentMarker(runnerId: string): string {
  * Finds our comment: its first line is exactly the marker *and* the bot wrote it. A person quoting
  * the marker, or a log excerpt that contains it further down, never matches.
  */
-export function findStickyComment(
+function findStickyComment(
   comments: readonly IssueComment[],
   marker: string,
   botLogin: string,

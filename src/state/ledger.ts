@@ -11,7 +11,7 @@
 import { access, type FileHandle, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Status, VerdictKind } from '../model.js';
+import { type Direction, isBetter, type Status, type VerdictKind } from '../model.js';
 import {
   assertNoCorruptCopy,
   checkHeader,
@@ -24,7 +24,7 @@ import {
 import { withFileLock } from './file-lock.js';
 
 /** File name of the ledger in the state dir. */
-export const LEDGER_FILE = 'ledger.jsonl';
+const LEDGER_FILE = 'ledger.jsonl';
 
 const HEADER = { schema: 'autoresearch-ci/ledger', version: 1 } as const;
 
@@ -33,32 +33,62 @@ const STATUSES = ['keep', 'discard', 'crash', 'rejected', 'skipped'] as const sa
 /** Statuses that mean the run produced a judged value (a crash may be retried, so it is not one). */
 const SCORED: ReadonlySet<string> = new Set<Status>(['keep', 'discard']);
 
+const VERDICTS = [
+  'improved',
+  'regressed',
+  'within-noise',
+  'crashed',
+  'not-comparable',
+  'no-baseline',
+] as const satisfies readonly VerdictKind[];
+
+const text = z.string();
+
 /**
- * One run. Only `at`, `keyHash`, `trainBlob` and `status` are required; other stages add what they
- * know, and unknown fields are kept as written.
+ * One judged job. Only `at`, `keyHash`, `trainBlob` and `status` are required (the first ledgers
+ * wrote no more); every field the action writes is declared, and unknown fields are kept as written.
  */
-export interface LedgerRecord {
+const recordSchema = z.looseObject({
   /** ISO time the run was judged. */
-  at: string;
+  at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO date' }),
   /** Comparability key hash the run was measured under. */
-  keyHash: string;
+  keyHash: z.string().min(1, 'must be a non-empty string'),
   /** Git blob hash of train.py: identifies the experiment even after the commit is amended. */
-  trainBlob: string;
-  status: Status;
-  commit?: string;
-  branch?: string;
-  ref?: string;
-  mode?: 'experiment' | 'baseline';
-  components?: Record<string, unknown>;
+  trainBlob: z.string().min(1, 'must be a non-empty string'),
+  status: z.enum(STATUSES),
+  commit: text.optional(),
+  subject: text.optional(),
+  branch: text.optional(),
+  ref: text.optional(),
+  mode: z.enum(['experiment', 'baseline']).optional(),
+  /** The comparability components, by name (hardware, harness, data, budget, command, lock file). */
+  components: z.record(z.string(), z.unknown()).optional(),
   /** The primary metric (mean of the samples), null when the run produced none. */
-  value?: number | null;
-  metrics?: Record<string, number>;
-  outcome?: unknown;
-  verdict?: VerdictKind;
-  durations?: Record<string, number>;
-  runner?: unknown;
-  [field: string]: unknown;
-}
+  value: z.number().nullable().optional(),
+  /** The primary metric of each run. */
+  samples: z.array(z.number()).optional(),
+  /** The last run's finite summary metrics, by key. */
+  metrics: z.record(z.string(), z.number()).optional(),
+  /** How each run ended. */
+  outcome: z
+    .array(z.looseObject({ status: z.enum(['ok', 'crash']), kind: text.optional(), reason: text.optional() }))
+    .optional(),
+  verdict: z.enum(VERDICTS).optional(),
+  durations: z.record(z.string(), z.number()).optional(),
+  runner: z.looseObject({ name: text, label: text }).optional(),
+  triggeredBy: text.optional(),
+  runDirs: z.array(text).optional(),
+  /** The noise σ the verdict used, where it came from, and its degrees of freedom (null: known). */
+  sigma: z.number().optional(),
+  sigmaSource: z.enum(['baseline', 'pooled', 'floor']).optional(),
+  sigmaDf: z.number().nullable().optional(),
+});
+
+/** One line of the ledger, as written and as read back. */
+export type LedgerRecord = z.infer<typeof recordSchema>;
+
+/** The verdict's noise figures a judged experiment adds to its line. */
+export type LedgerSigma = Pick<LedgerRecord, 'sigma' | 'sigmaSource' | 'sigmaDf'>;
 
 /** A line that could not be read; the rest of the ledger still is. */
 export interface SkippedLine {
@@ -79,15 +109,8 @@ export type LedgerFilter =
   | Partial<Pick<LedgerRecord, 'keyHash' | 'trainBlob' | 'branch' | 'status' | 'mode' | 'commit'>>
   | ((record: LedgerRecord) => boolean);
 
-const recordSchema = z.looseObject({
-  at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO date' }),
-  keyHash: z.string().min(1, 'must be a non-empty string'),
-  trainBlob: z.string().min(1, 'must be a non-empty string'),
-  status: z.enum(STATUSES),
-});
-
 /** Path of the ledger in a state dir. */
-export function ledgerPath(stateDir: string): string {
+function ledgerPath(stateDir: string): string {
   return path.join(stateDir, LEDGER_FILE);
 }
 
@@ -192,7 +215,7 @@ export async function bestKept(
   stateDir: string,
   keyHash: string,
   branch: string,
-  direction: 'minimize' | 'maximize',
+  direction: Direction,
   metric?: string,
 ): Promise<{ record: LedgerRecord; value: number } | undefined> {
   const { records } = await readLedger(stateDir, { keyHash, branch, status: 'keep' });
@@ -200,9 +223,7 @@ export async function bestKept(
   for (const record of records) {
     const value = metric === undefined ? record.value : record.metrics?.[metric];
     if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-    const better =
-      direction === 'minimize' ? value < (best?.value ?? Infinity) : value > (best?.value ?? -Infinity);
-    if (better) best = { record, value };
+    if (best === undefined || isBetter(value, best.value, direction)) best = { record, value };
   }
   return best;
 }
@@ -266,7 +287,7 @@ function parseLine(raw: string): LedgerRecord | string {
   if (!checked.success) {
     return checked.error.issues.map((i) => `${i.path.join('.') || '(line)'}: ${i.message}`).join('; ');
   }
-  return checked.data as LedgerRecord;
+  return checked.data;
 }
 
 function toPredicate(filter: LedgerFilter | undefined): (record: LedgerRecord) => boolean {

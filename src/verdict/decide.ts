@@ -4,11 +4,8 @@
  * the noise σ pooled from every group of repeats that measured it (see docs/verdict-statistics.md
  * for why this test and not a z-test, Welch or a bootstrap).
  */
-import type { Status, VerdictKind } from '../model.js';
+import type { Direction } from '../model.js';
 import { mean, pooledSd, type Spread, sampleSd, studentTCdf } from './statistics.js';
-
-/** Whether lower or higher values of the metric are better. */
-export type Direction = 'minimize' | 'maximize';
 
 /** The runner's stored baseline: repeats of the unchanged code. */
 export interface BaselineStats {
@@ -187,17 +184,6 @@ export function shouldStopEarly(
   return resolveContext(input, samplesSoFar).vsReference.probabilityWorse >= stopConfidence;
 }
 
-/**
- * The results.tsv status of a verdict: `improved` is a keep, `crashed` is the protocol's crash
- * status (e.g. `crash`), and everything else — within noise, regressed, not comparable, no
- * baseline — is a discard, because only a credible improvement may move the branch forward.
- */
-export function protocolStatus(kind: VerdictKind, crashStatus: string): string {
-  if (kind === 'improved') return 'keep' satisfies Status;
-  if (kind === 'crashed') return crashStatus;
-  return 'discard' satisfies Status;
-}
-
 interface Resolved {
   candidateValue: number;
   vsBaseline: Comparison;
@@ -303,17 +289,22 @@ function explain(
       : `${formatAmount(Math.abs(c.delta))} ${c.delta < 0 ? 'lower' : 'higher'} than ${name} (${formatAmount(
           Math.abs(c.deltaSigma),
         )}σ)`;
-  const refName = vsReference.against === 'baseline' ? 'baseline' : `best kept ${vsReference.referenceValue}`;
-  const better = `P(better)${formatProbability(vsReference.probabilityBetter)}`;
+  // The reference value as results.tsv prints it (6 decimals), not its float artefacts.
+  const refName =
+    vsReference.against === 'baseline'
+      ? 'baseline'
+      : `best kept ${Number(vsReference.referenceValue.toFixed(6))}`;
+  const confidence = input.confidence;
+  const pBetter = vsReference.probabilityBetter;
   let decision: string;
   if (kind === 'improved') {
-    decision = `${better} ≥ ${input.confidence}`;
+    decision = `P(better)${formatProbability(pBetter, confidence)} ≥ ${confidence}`;
   } else if (kind === 'regressed') {
-    decision = `P(worse)${formatProbability(vsReference.probabilityWorse)} ≥ ${input.confidence}`;
+    decision = `P(worse)${formatProbability(vsReference.probabilityWorse, confidence)} ≥ ${confidence}`;
   } else if (credible) {
-    decision = `${better}, but below min-improvement ${input.minImprovement}`;
+    decision = `P(better)${formatProbability(pBetter)}, but below min-improvement ${input.minImprovement}`;
   } else {
-    decision = `${better} < ${input.confidence}: within noise`;
+    decision = `P(better)${formatProbability(pBetter, confidence)} < ${confidence}`;
   }
   const headline =
     vsReference === vsBaseline
@@ -329,12 +320,21 @@ function formatAmount(x: number): string {
   return String(Number(x.toPrecision(2)));
 }
 
-/** "=0.97"; three decimals near the ends so 0.999 does not print as 1.00, and ">0.999" beyond. */
-function formatProbability(p: number): string {
-  if (p > 0.999) return '>0.999';
+/**
+ * "=0.97"; three decimals near the ends so 0.999 does not print as 1.00, and ">0.999" beyond.
+ * Compared with a `threshold`, more decimals are shown until the printed value sits on the same
+ * side of it as the true one: 0.9496 prints as 0.9496 < 0.95, never as 0.95 < 0.95.
+ */
+function formatProbability(p: number, threshold?: number): string {
+  if (p > 0.999 && !(threshold !== undefined && threshold > 0.999)) return '>0.999';
   if (p < 0.001) return '<0.001';
   const two = p.toFixed(2);
-  return `=${two === '1.00' || two === '0.00' ? p.toFixed(3) : two}`;
+  let digits = two === '1.00' || two === '0.00' ? 3 : 2;
+  if (threshold !== undefined) {
+    const above = p >= threshold;
+    while (digits < 8 && Number(p.toFixed(digits)) >= threshold !== above) digits += 1;
+  }
+  return `=${p.toFixed(digits)}`;
 }
 
 function checkInput(input: VerdictInput): void {

@@ -4,6 +4,7 @@ import { type BaselineEntry, currentBaseline, promoteBaseline } from '../state/b
 import { figuresOf, meanMetrics } from './figures.js';
 import { crashSection, type JobRequest, prepareJob, runWarnings } from './job.js';
 import type { Judgement } from './judge-experiment.js';
+import { headline } from './report.js';
 import { mean, sampleSd } from './statistics.js';
 
 /**
@@ -13,7 +14,7 @@ import { mean, sampleSd } from './statistics.js';
  * becomes a baseline.
  */
 export async function establishBaseline(req: JobRequest): Promise<Judgement> {
-  const job = await prepareJob(req);
+  const job = await prepareJob(req, 'baseline');
   const { protocol, identity, settings } = job;
   const repeats = req.repeats ?? settings.baselineRepeats;
   const runs = await job.runSeries(repeats);
@@ -28,16 +29,12 @@ export async function establishBaseline(req: JobRequest): Promise<Judgement> {
     after.keyHash === identity.keyHash ? [] : diffComponents(identity.components, after.components);
 
   const base = {
-    mode: 'baseline' as const,
-    runner: job.runnerInfo,
-    commit: job.commitView,
+    ...job.base,
     samples,
-    primary: { name: protocol.primary.name, direction: protocol.primary.direction },
     figures: figuresOf(metrics, identity.hardware.memoryBytes),
     warnings: runWarnings(runs),
-    history: [],
-    budgetSeconds: protocol.budgetSeconds,
   };
+  const drift = moved.map((d) => d.explanation);
   let report: Report;
   if (crashed && crashed.outcome.status === 'crash') {
     report = {
@@ -45,7 +42,13 @@ export async function establishBaseline(req: JobRequest): Promise<Judgement> {
       status: 'crash',
       verdict: 'crashed',
       value: null,
-      headline: `Baseline not established: run ${runs.length}/${repeats} crashed (${crashed.outcome.kind}): ${crashed.outcome.reason}. ${previous ? 'The previous baseline stays in force.' : 'This runner still has no baseline.'}`,
+      headline: headline({
+        kind: 'baseline-crashed',
+        run: runs.length,
+        of: repeats,
+        crash: crashed.outcome,
+        hadPrevious: previous !== undefined,
+      }),
       crash: crashSection(crashed.outcome),
     };
   } else if (moved.length > 0) {
@@ -54,8 +57,8 @@ export async function establishBaseline(req: JobRequest): Promise<Judgement> {
       status: 'discard',
       verdict: 'not-comparable',
       value: mean(samples),
-      headline: `Baseline not established: the setup changed while the runs went on (${moved.map((d) => d.explanation).join('; ')}). Run the baseline again on a quiet machine.`,
-      notComparable: { drift: moved.map((d) => d.explanation) },
+      headline: headline({ kind: 'baseline-moved', drift }),
+      notComparable: { drift },
     };
   } else {
     const entry: BaselineEntry = {
@@ -73,23 +76,29 @@ export async function establishBaseline(req: JobRequest): Promise<Judgement> {
       os: identity.hardware.os,
     };
     await promoteBaseline(settings.stateDir, identity.keyHash, { ...identity.components }, entry);
-    const sigmaText = entry.n >= 2 ? `σ ${entry.sigma.toFixed(4)}` : 'σ unknown from a single run';
     report = {
       ...base,
       status: 'keep',
       value: entry.mean,
       baseline: { mean: entry.mean, sigma: entry.sigma, n: entry.n, commit: entry.commit, date: entry.date },
-      headline: `Baseline established on ${identity.hardware.label}: ${protocol.primary.name} ${entry.mean.toFixed(6)} (${sigmaText}, n=${entry.n})${previous ? `, replacing ${previous.mean.toFixed(6)} (n=${previous.n})` : ''}.`,
-      ...(entry.n < 2
-        ? {
-            warnings: [
+      headline: headline({
+        kind: 'baseline-established',
+        runner: identity.hardware.label,
+        metric: protocol.primary.name,
+        mean: entry.mean,
+        sigma: entry.sigma,
+        n: entry.n,
+        previous,
+      }),
+      warnings:
+        entry.n < 2
+          ? [
               ...base.warnings,
               'A baseline from one run cannot estimate the noise; use baseline-repeats ≥ 3 so verdicts are not over-confident.',
-            ],
-          }
-        : {}),
+            ]
+          : base.warnings,
     };
   }
-  const record = await job.record(report, runs, {});
+  const record = await job.record(report, runs);
   return { report, runs, record };
 }

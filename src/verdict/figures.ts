@@ -1,7 +1,7 @@
 import type { Report, TrainingRun } from '../model.js';
 
 /** Throughput below the baseline's by more than this share flags the run as environment suspect. */
-export const THROUGHPUT_TOLERANCE = 0.2;
+const THROUGHPUT_TOLERANCE = 0.2;
 
 /** The mean of every numeric summary metric over the runs that reported it. */
 export function meanMetrics(runs: readonly TrainingRun[]): Record<string, number> {

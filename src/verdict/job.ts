@@ -7,8 +7,9 @@ import { runSeries } from '../run/training-series.js';
 import type { Settings } from '../settings/inputs.js';
 import type { Protocol } from '../settings/protocol.js';
 import { ensureStateDir } from '../state/atomic-file.js';
-import { appendLedger, type LedgerRecord, readLedger } from '../state/ledger.js';
+import { appendLedger, type LedgerRecord, type LedgerSigma, readLedger } from '../state/ledger.js';
 import type { MachineLockHolder } from '../state/machine-lock.js';
+import { type BaseReport, baseReport } from './report.js';
 
 /** Everything a baseline or experiment job needs; the same for the action and the local CLI. */
 export interface JobRequest {
@@ -55,8 +56,8 @@ export interface PreparedJob {
   protocol: Protocol;
   identity: RunnerIdentity;
   trainBlob: string;
-  runnerInfo: Report['runner'];
-  commitView: NonNullable<Report['commit']>;
+  /** The report fields this job's every ending shares. */
+  base: BaseReport;
   /** Runs the training up to `runs` times under the machine lock. */
   runSeries(runs: number, stopAfter?: (samples: number[]) => boolean): Promise<TrainingRun[]>;
   /** Earlier judged experiments of this branch under this key, oldest first. */
@@ -64,14 +65,14 @@ export interface PreparedJob {
   /** Identifies the runner again (after the runs): the key may have moved while they went on. */
   reidentify(): Promise<RunnerIdentity>;
   /** Appends the ledger line for this job. */
-  record(report: Report, runs: readonly TrainingRun[], extra: Record<string, unknown>): Promise<LedgerRecord>;
+  record(report: Report, runs: readonly TrainingRun[], sigma?: LedgerSigma): Promise<LedgerRecord>;
 }
 
 /**
  * Preflight shared by both modes: the data snapshot must be in place, the runner is identified,
  * the network sandbox planned once (its absence said once), and the experiment blob hashed.
  */
-export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
+export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise<PreparedJob> {
   const { settings, protocol } = req;
   await ensureStateDir(settings.stateDir);
   const identify = () =>
@@ -90,20 +91,22 @@ export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
   if (settings.offline) req.log(`Network isolation: ${sandbox.info.kind} (${sandbox.info.detail})`);
   const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
   const now = req.now ?? (() => new Date());
-  const runnerInfo: Report['runner'] = {
-    name: req.runnerName,
-    label: identity.hardware.label,
-    keyHash: identity.keyHash,
-    ramBytes: identity.hardware.memoryBytes,
-  };
   const started = now();
   return {
     settings,
     protocol,
     identity,
     trainBlob,
-    runnerInfo,
-    commitView: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob },
+    base: baseReport(protocol, {
+      mode,
+      runner: {
+        name: req.runnerName,
+        label: identity.hardware.label,
+        keyHash: identity.keyHash,
+        ramBytes: identity.hardware.memoryBytes,
+      },
+      commit: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob },
+    }),
     runSeries: (runs, stopAfter) =>
       runSeries({
         protocol,
@@ -114,14 +117,14 @@ export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
         timeoutSeconds,
         offline: settings.offline,
         runs,
-        ...(stopAfter ? { stopAfter } : {}),
+        stopAfter,
         holder: req.holder,
         parentEnv: req.parentEnv,
         sandbox,
         log: req.log,
-        ...(req.signal ? { signal: req.signal } : {}),
-        ...(req.heartbeatMs ? { heartbeatMs: req.heartbeatMs } : {}),
-        ...(req.graceMs ? { graceMs: req.graceMs } : {}),
+        signal: req.signal,
+        heartbeatMs: req.heartbeatMs,
+        graceMs: req.graceMs,
       }),
     reidentify: identify,
     async history() {
@@ -134,12 +137,12 @@ export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
         .filter((r) => r.status !== 'rejected' && r.status !== 'skipped')
         .map((r) => ({
           sha: r.commit ?? '',
-          subject: typeof r['subject'] === 'string' ? r['subject'] : '',
-          value: typeof r.value === 'number' ? r.value : null,
+          subject: r.subject ?? '',
+          value: r.value ?? null,
           status: r.status,
         }));
     },
-    async record(report, runs, extra) {
+    async record(report, runs, sigma) {
       const record: LedgerRecord = {
         at: now().toISOString(),
         keyHash: identity.keyHash,
@@ -157,7 +160,7 @@ export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
           Object.entries(runs.at(-1)?.summary.metrics ?? {}).filter(([, v]) => Number.isFinite(v)),
         ),
         outcome: runs.map((r) => outcomeSummary(r.outcome)),
-        ...(report.verdict ? { verdict: report.verdict } : {}),
+        verdict: report.verdict,
         durations: {
           totalMs: now().getTime() - started.getTime(),
           runsMs: runs.reduce((a, r) => a + r.exit.durationMs, 0),
@@ -165,7 +168,7 @@ export async function prepareJob(req: JobRequest): Promise<PreparedJob> {
         runner: { name: req.runnerName, label: identity.hardware.label },
         triggeredBy: req.triggeredBy,
         runDirs: runs.map((r) => r.runDir),
-        ...extra,
+        ...sigma,
       };
       await appendLedger(settings.stateDir, record);
       return record;
@@ -184,11 +187,11 @@ export function crashSection(outcome: Extract<Outcome, { status: 'crash' }>): No
     kind: outcome.kind,
     reason: outcome.reason,
     excerpt: outcome.excerpt,
-    ...(outcome.hint ? { hint: outcome.hint } : {}),
+    hint: outcome.hint,
   };
 }
 
-function outcomeSummary(outcome: Outcome): Record<string, string> {
+function outcomeSummary(outcome: Outcome): NonNullable<LedgerRecord['outcome']>[number] {
   return outcome.status === 'ok'
     ? { status: 'ok' }
     : { status: 'crash', kind: outcome.kind, reason: outcome.reason };

@@ -1,6 +1,6 @@
 import type { ComparabilityComponents, ComponentDiff } from '../identity/comparability.js';
 import { diffComponents } from '../identity/comparability.js';
-import type { Report, TrainingRun, VerdictKind } from '../model.js';
+import { isBetter, type Report, statusOf, type TrainingRun, type VerdictKind } from '../model.js';
 import {
   type BaselineEntry,
   currentBaseline,
@@ -11,6 +11,7 @@ import { bestKept, findScored, type LedgerRecord, readLedger } from '../state/le
 import { type Decision, decideVerdict, shouldStopEarly, type VerdictContext } from './decide.js';
 import { figuresOf, meanMetrics, throughputWarnings } from './figures.js';
 import { crashSection, type JobRequest, type PreparedJob, prepareJob, runWarnings } from './job.js';
+import { type Headline, headline, rejectedReport } from './report.js';
 import { mean, type Spread, sampleSd } from './statistics.js';
 
 /** The result of judging one experiment. */
@@ -27,7 +28,7 @@ export interface Judgement {
  * reporting the headline comparison against the runner's stored baseline. The ledger gets one line.
  */
 export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
-  const job = await prepareJob(req);
+  const job = await prepareJob(req, 'experiment');
   const { identity, protocol, settings } = job;
   const stateDir = settings.stateDir;
 
@@ -43,7 +44,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
     if (other) {
       drift = diffComponents(other.components, identity.components, {
         harnessPaths: protocol.immutablePaths,
-        ...(protocol.dataSnapshot ? { dataRoot: protocol.dataSnapshot.root } : {}),
+        dataRoot: protocol.dataSnapshot?.root,
       });
       const harness = drift.find((d) => d.component === 'harness');
       if (harness) return reportHarnessMismatch(job, harness);
@@ -59,7 +60,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   const context: VerdictContext | undefined = baseline
     ? {
         baseline,
-        ...(reference ? { reference: { value: reference.value, ...samplesOf(reference.record) } } : {}),
+        reference: reference && { value: reference.value, samples: reference.record.samples },
         direction: protocol.primary.direction,
         confidence: settings.confidence,
         noiseHistory: await noiseHistory(stateDir, identity.components, baseline, reference?.record),
@@ -75,24 +76,25 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   const metrics = meanMetrics(runs.filter((r) => r.outcome.status === 'ok'));
   const value = samples.length > 0 && !crashed ? mean(samples) : null;
 
+  const metric = protocol.primary.name;
+  const driftText = drift.map((d) => d.explanation);
   let verdict: VerdictKind;
   let decision: Decision | undefined;
-  let headline: string;
+  let why: Headline;
   if (crashed && crashed.outcome.status === 'crash') {
     verdict = 'crashed';
-    headline = `Crashed (${crashed.outcome.kind}): ${crashed.outcome.reason}`;
+    why = { kind: 'crashed', crash: crashed.outcome };
   } else if (!context) {
     verdict = drift.length > 0 ? 'not-comparable' : 'no-baseline';
-    headline =
+    why =
       verdict === 'not-comparable'
-        ? `${protocol.primary.name} ${fmt(value)} is not comparable with this runner's baseline: ${drift.map((d) => d.explanation).join('; ')}. Re-baseline on this runner (workflow_dispatch) before comparing.`
-        : `${protocol.primary.name} ${fmt(value)}; this runner has no baseline yet. Run the workflow with workflow_dispatch to establish one.`;
+        ? { kind: 'not-comparable', metric, value, drift: driftText }
+        : { kind: 'no-baseline', metric, value };
   } else {
     decision = decideVerdict({ ...context, candidate: samples, minImprovement: settings.minImprovement });
     verdict = decision.kind;
-    headline = `${verdictWord(verdict)}: ${decision.reason.replace(/: (improved|regressed|within noise)$/, '')}`;
+    why = { kind: 'judged', verdict: decision.kind, reason: decision.reason };
   }
-  const status = crashed ? 'crash' : verdict === 'improved' ? 'keep' : 'discard';
 
   const warnings = [
     ...osWarning(baseline, identity.hardware.os),
@@ -100,107 +102,78 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
     ...(decision?.warnings ?? []),
     ...throughputWarnings(metrics, baseline?.metrics),
   ];
+  const ramBytes = job.identity.hardware.memoryBytes;
   const report: Report = {
-    mode: 'experiment',
-    status,
+    ...job.base,
+    status: statusOf(verdict),
     verdict,
-    headline,
-    runner: job.runnerInfo,
-    commit: {
-      sha: req.commit.sha,
-      subject: req.commit.subject,
-      branch: req.commit.branch,
-      trainBlob: job.trainBlob,
-    },
+    headline: headline(why),
     value,
     samples,
-    primary: { name: protocol.primary.name, direction: protocol.primary.direction },
-    ...(baseline ? { baseline: baselineView(baseline) } : {}),
-    ...(decision
-      ? {
-          vsBaseline: {
-            delta: decision.vsBaseline.delta,
-            deltaSigma: decision.vsBaseline.deltaSigma,
-            probabilityBetter: decision.vsBaseline.probabilityBetter,
-            sigma: decision.sigma.value,
-          },
-        }
-      : {}),
-    ...(decision && decision.vsReference.against === 'reference' && reference
-      ? {
-          vsBest: {
-            value: reference.value,
-            commit: reference.record.commit ?? '',
-            delta: decision.vsReference.delta,
-          },
-        }
-      : {}),
-    figures: figuresOf(metrics, job.identity.hardware.memoryBytes),
-    ...(baseline?.metrics
-      ? { baselineFigures: figuresOf(baseline.metrics, job.identity.hardware.memoryBytes) }
-      : {}),
+    baseline: baseline && baselineView(baseline),
+    vsBaseline: decision && {
+      delta: decision.vsBaseline.delta,
+      deltaSigma: decision.vsBaseline.deltaSigma,
+      probabilityBetter: decision.vsBaseline.probabilityBetter,
+      sigma: decision.sigma.value,
+    },
+    vsBest:
+      decision && decision.vsReference.against === 'reference' && reference
+        ? { value: reference.value, commit: reference.record.commit ?? '', delta: decision.vsReference.delta }
+        : undefined,
+    figures: figuresOf(metrics, ramBytes),
+    baselineFigures: baseline?.metrics && figuresOf(baseline.metrics, ramBytes),
     warnings,
-    ...(crashed && crashed.outcome.status === 'crash' ? { crash: crashSection(crashed.outcome) } : {}),
-    ...(verdict === 'not-comparable' ? { notComparable: { drift: drift.map((d) => d.explanation) } } : {}),
+    crash: crashed && crashed.outcome.status === 'crash' ? crashSection(crashed.outcome) : undefined,
+    notComparable: verdict === 'not-comparable' ? { drift: driftText } : undefined,
     history: await job.history(),
-    budgetSeconds: protocol.budgetSeconds,
   };
   const record = await job.record(
     report,
     runs,
-    decision
-      ? { sigma: decision.sigma.value, sigmaSource: decision.sigma.source, sigmaDf: decision.sigma.df }
-      : {},
+    decision && {
+      sigma: decision.sigma.value,
+      sigmaSource: decision.sigma.source,
+      // A known (floor) σ has infinite degrees of freedom, which JSON cannot hold.
+      sigmaDf: Number.isFinite(decision.sigma.df) ? decision.sigma.df : null,
+    },
   );
   return { report, runs, record };
 }
 
 async function reportDuplicate(job: PreparedJob, earlier: LedgerRecord): Promise<Judgement> {
-  const when = earlier.at.slice(0, 16).replace('T', ' ');
   // The baseline's own train.py is a null change: nothing to keep.
   const isBaseline = earlier.mode === 'baseline';
   const report: Report = {
-    mode: 'experiment',
+    ...job.base,
     status: isBaseline ? 'discard' : earlier.status,
-    ...(isBaseline
-      ? { verdict: 'within-noise' as const }
-      : earlier.verdict
-        ? { verdict: earlier.verdict }
-        : {}),
-    headline: isBaseline
-      ? `This train.py (blob ${job.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when} UTC: nothing changed, so it was not run again (set force: true to re-run it).`
-      : `This train.py (blob ${job.trainBlob.slice(0, 12)}) was already scored on this runner at ${when} UTC as commit ${(earlier.commit ?? '').slice(0, 7)}: ${earlier.status}. Not run again; set force: true to re-run it.`,
-    runner: job.runnerInfo,
-    commit: { ...job.commitView },
-    value: typeof earlier.value === 'number' ? earlier.value : null,
-    primary: { name: job.protocol.primary.name, direction: job.protocol.primary.direction },
+    verdict: isBaseline ? 'within-noise' : earlier.verdict,
+    headline: headline(
+      isBaseline
+        ? { kind: 'duplicate-of-baseline', trainBlob: job.trainBlob, at: earlier.at }
+        : {
+            kind: 'duplicate',
+            trainBlob: job.trainBlob,
+            at: earlier.at,
+            commit: earlier.commit ?? '',
+            status: earlier.status,
+          },
+    ),
+    value: earlier.value ?? null,
     figures: figuresOf(earlier.metrics ?? {}, job.identity.hardware.memoryBytes),
-    warnings: [],
     history: await job.history(),
-    budgetSeconds: job.protocol.budgetSeconds,
   };
   return { report, runs: [], record: earlier };
 }
 
 async function reportHarnessMismatch(job: PreparedJob, harness: ComponentDiff): Promise<Judgement> {
-  const paths = job.protocol.immutablePaths;
-  const report: Report = {
-    mode: 'experiment',
-    status: 'rejected',
-    headline: `Rejected: ${harness.explanation}; the immutable harness must be byte-identical to the baseline's. Restore ${paths.join(', ')} or re-baseline on purpose.`,
-    rejected: {
-      reason: 'the immutable harness differs from the one the baseline was measured with',
-      paths: [...paths],
-    },
-    runner: job.runnerInfo,
-    commit: { ...job.commitView },
-    primary: { name: job.protocol.primary.name, direction: job.protocol.primary.direction },
-    figures: {},
-    warnings: [],
-    history: [],
-    budgetSeconds: job.protocol.budgetSeconds,
-  };
-  const record = await job.record(report, [], {});
+  const paths = [...job.protocol.immutablePaths];
+  const report = rejectedReport(
+    job.base,
+    { reason: 'the immutable harness differs from the one the baseline was measured with', paths },
+    { kind: 'harness-changed', explanation: harness.explanation, paths },
+  );
+  const record = await job.record(report, []);
   return { report, runs: [], record };
 }
 
@@ -231,7 +204,7 @@ async function noiseHistory(
   for (const record of records) {
     // The reference's own repeats are pooled by the decision itself.
     if (reference && record.at === reference.at && record.commit === reference.commit) continue;
-    const samples = samplesOf(record).samples;
+    const samples = record.samples;
     if (samples && samples.length >= 2) spreads.push({ sd: sampleSd(samples), n: samples.length });
   }
   return spreads;
@@ -249,25 +222,6 @@ function osWarning(
   ];
 }
 
-function samplesOf(record: LedgerRecord): { samples?: number[] } {
-  const s = record['samples'];
-  return Array.isArray(s) && s.every((v) => typeof v === 'number') ? { samples: s as number[] } : {};
-}
-
 function baselineView(b: BaselineEntry): NonNullable<Report['baseline']> {
   return { mean: b.mean, sigma: b.sigma, n: b.n, commit: b.commit, date: b.date };
-}
-
-function isBetter(a: number, b: number, direction: 'minimize' | 'maximize'): boolean {
-  return direction === 'minimize' ? a < b : a > b;
-}
-
-function fmt(v: number | null): string {
-  return v === null ? 'n/a' : v.toFixed(6);
-}
-
-function verdictWord(kind: VerdictKind): string {
-  return (
-    { improved: 'Improved', regressed: 'Regressed', 'within-noise': 'Within noise' }[kind as string] ?? kind
-  );
 }
