@@ -4245,12 +4245,12 @@ async function describeCheckout(dir) {
 }
 
 // node_modules/is-plain-obj/index.js
-function isPlainObject(value) {
-  if (typeof value !== "object" || value === null) {
+function isPlainObject(value2) {
+  if (typeof value2 !== "object" || value2 === null) {
     return false;
   }
-  const prototype = Object.getPrototypeOf(value);
-  return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
+  const prototype = Object.getPrototypeOf(value2);
+  return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value2) && !(Symbol.iterator in value2);
 }
 
 // node_modules/execa/lib/arguments/file-url.js
@@ -4344,8 +4344,8 @@ var NO_ESCAPE_REGEXP = /^[\w\-./]+$/;
 // node_modules/execa/lib/utils/uint-array.js
 import { StringDecoder } from "node:string_decoder";
 var { toString: objectToString } = Object.prototype;
-var isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
-var isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
+var isArrayBuffer = (value2) => objectToString.call(value2) === "[object ArrayBuffer]";
+var isUint8Array = (value2) => objectToString.call(value2) === "[object Uint8Array]";
 var bufferToUint8Array = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 var textEncoder = new TextEncoder();
 var stringToUint8Array = (string4) => textEncoder.encode(string4);
@@ -4391,10 +4391,10 @@ var getFinalError = (originalError, message, isSync) => {
 };
 var DiscardedError = class extends Error {
 };
-var setErrorName = (ErrorClass, value) => {
+var setErrorName = (ErrorClass, value2) => {
   Object.defineProperties(ErrorClass.prototype, {
     name: {
-      value,
+      value: value2,
       writable: true,
       enumerable: false,
       configurable: true
@@ -4409,7 +4409,7 @@ var setErrorName = (ErrorClass, value) => {
 };
 var isExecaError = (error62) => isErrorInstance(error62) && execaErrorSymbol in error62;
 var execaErrorSymbol = /* @__PURE__ */ Symbol("isExecaError");
-var isErrorInstance = (value) => value instanceof Error || Object.prototype.toString.call(value) === "[object Error]";
+var isErrorInstance = (value2) => value2 instanceof Error || Object.prototype.toString.call(value2) === "[object Error]";
 var ExecaError = class extends Error {
 };
 setErrorName(ExecaError, ExecaError.name);
@@ -4418,7 +4418,7 @@ var ExecaSyncError = class extends Error {
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
 // node_modules/execa/lib/utils/type-name.js
-var getTypeName = (value) => value === null ? "null" : typeof value;
+var getTypeName = (value2) => value2 === null ? "null" : typeof value2;
 
 // node_modules/execa/lib/methods/template.js
 var isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
@@ -4558,8 +4558,8 @@ var copyOptions = (options = {}) => {
   }
   return { __proto__: null, ...options };
 };
-var checkBooleanOption = (value, optionName) => {
-  if (value !== void 0 && typeof value !== "boolean") {
+var checkBooleanOption = (value2, optionName) => {
+  if (value2 !== void 0 && typeof value2 !== "boolean") {
     throw new TypeError(`The \`${optionName}\` option must use a boolean.`);
   }
 };
@@ -5298,7 +5298,7 @@ var getRealtimeSignals = () => {
   const length = SIGRTMAX - SIGRTMIN + 1;
   return Array.from({ length }, getRealtimeSignal);
 };
-var getRealtimeSignal = (value, index) => ({
+var getRealtimeSignal = (value2, index) => ({
   name: `SIGRT${index + 1}`,
   number: SIGRTMIN + index,
   action: "terminate",
@@ -5626,7 +5626,7 @@ var getSignalsByNumber = () => {
   const length = SIGRTMAX + 1;
   const signalsA = Array.from(
     { length },
-    (value, number4) => getSignalByNumber(number4, signals2)
+    (value2, number4) => getSignalByNumber(number4, signals2)
   );
   return Object.assign({}, ...signalsA);
 };
@@ -6619,8 +6619,8 @@ var escapeWindowsCommand = (parsed) => {
     parsed.file = resolvedFile;
     return parsed;
   }
-  for (const value of [parsed.file, ...parsed.commandArguments]) {
-    assertNoLineBreak(value);
+  for (const value2 of [parsed.file, ...parsed.commandArguments]) {
+    assertNoLineBreak(value2);
   }
   const escapedFile = escapeMetaChars(path5.normalize(resolvedFile ?? parsed.file));
   const escapedArguments = parsed.commandArguments.map((argument) => escapeArgument(argument));
@@ -6708,15 +6708,15 @@ var parseShebang = (contents) => {
   return argument ? `${interpreter} ${argument}` : interpreter;
 };
 var lineBreakRegExp = /[\n\r]/;
-var assertNoLineBreak = (value) => {
-  if (lineBreakRegExp.test(value)) {
+var assertNoLineBreak = (value2) => {
+  if (lineBreakRegExp.test(value2)) {
     throw new TypeError(`The command and its arguments cannot contain a line break on Windows without a shell.
 This would allow a command injection with \`cmd.exe\`.
-Invalid value: ${JSON.stringify(`${value}`)}`);
+Invalid value: ${JSON.stringify(`${value2}`)}`);
   }
 };
 var metaCharsRegExp = /[()\][%!^"`<>&|;, *?]/g;
-var escapeMetaChars = (value) => value.replaceAll(metaCharsRegExp, "^$&");
+var escapeMetaChars = (value2) => value2.replaceAll(metaCharsRegExp, "^$&");
 var backslashRunRegExp = /\\+/g;
 var quotedCharacterRegExp = new RegExp("[^\\w#$*+\\-./:?@\\\\\\u{80}-\\u{10FFFF}]|\\p{Control}", "u");
 var escapeArgument = (rawArgument) => {
@@ -6981,7 +6981,7 @@ var CR = "\r";
 var CR_BINARY = CR.codePointAt(0);
 
 // node_modules/execa/lib/io/strip-newline.js
-var stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber, allFds) => value !== void 0 && !Array.isArray(value) && getStripFinalNewline(stripFinalNewline2, fdNumber, allFds) ? stripFinalNewline(value) : value;
+var stripNewline = (value2, { stripFinalNewline: stripFinalNewline2 }, fdNumber, allFds) => value2 !== void 0 && !Array.isArray(value2) && getStripFinalNewline(stripFinalNewline2, fdNumber, allFds) ? stripFinalNewline(value2) : value2;
 var getStripFinalNewline = (stripFinalNewline2, fdNumber, allFds) => fdNumber === "all" ? allFds.some((allFd) => stripFinalNewline2[allFd]) : stripFinalNewline2[fdNumber];
 
 // node_modules/execa/lib/resolve/all-sync.js
@@ -7003,7 +7003,7 @@ var getAllSync = ([, stdout, stderr], allFds, options) => {
     return [splitAllLines(stdout, allFds, options), splitAllLines(stderr, allFds, options)].flat();
   }
   if (Array.isArray(stdout) || Array.isArray(stderr)) {
-    return [stdout, stderr].filter((value) => value.length > 0).flat();
+    return [stdout, stderr].filter((value2) => value2.length > 0).flat();
   }
   if (isUint8Array(stdout) && isUint8Array(stderr)) {
     return concatUint8Arrays([stdout, stderr]);
@@ -7013,7 +7013,7 @@ var getAllSync = ([, stdout, stderr], allFds, options) => {
 var concatBase64 = (stdout, stderr, encoding) => Buffer3.concat([Buffer3.from(stdout, encoding), Buffer3.from(stderr, encoding)]).toString(encoding);
 var BASE64_ENCODINGS = /* @__PURE__ */ new Set(["base64", "base64url"]);
 var hasLines = ({ lines }) => Boolean(lines[1] || lines[2]);
-var splitAllLines = (value, allFds, options) => value === void 0 || Array.isArray(value) || !hasLines(options) ? value : splitLinesSync(value, !getStripFinalNewline(options.stripFinalNewline, "all", allFds), false);
+var splitAllLines = (value2, allFds, options) => value2 === void 0 || Array.isArray(value2) || !hasLines(options) ? value2 : splitLinesSync(value2, !getStripFinalNewline(options.stripFinalNewline, "all", allFds), false);
 
 // node_modules/execa/lib/return/message.js
 import { inspect as inspect3 } from "node:util";
@@ -7268,7 +7268,7 @@ var MaxBufferError = class extends Error {
 };
 
 // node_modules/get-stream/source/utils.js
-var identity2 = (value) => value;
+var identity2 = (value2) => value2;
 var noop = () => void 0;
 var getContentsProperty = ({ contents }) => contents;
 var throwObjectStream = (chunk) => {
@@ -7750,7 +7750,7 @@ var getErrorProperties = ({
   ipcOutput,
   pipedFrom: []
 });
-var omitUndefinedProperties = (result) => Object.fromEntries(Object.entries(result).filter(([, value]) => value !== void 0));
+var omitUndefinedProperties = (result) => Object.fromEntries(Object.entries(result).filter(([, value2]) => value2 !== void 0));
 var normalizeExitPayload = (rawExitCode, rawSignal) => {
   const exitCode = rawExitCode === null ? void 0 : rawExitCode;
   const signal = rawSignal === null ? void 0 : rawSignal;
@@ -7759,7 +7759,7 @@ var normalizeExitPayload = (rawExitCode, rawSignal) => {
 };
 
 // node_modules/parse-ms/index.js
-var toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
+var toZeroIfInfinity = (value2) => Number.isFinite(value2) ? value2 : 0;
 function parseNumber(milliseconds) {
   return {
     days: Math.trunc(milliseconds / 864e5),
@@ -7798,7 +7798,7 @@ function parseMilliseconds(milliseconds) {
 }
 
 // node_modules/pretty-ms/index.js
-var isZero = (value) => value === 0 || value === 0n;
+var isZero = (value2) => value2 === 0 || value2 === 0n;
 var pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
 var SECOND_ROUNDING_EPSILON = 1e-7;
 var ONE_DAY_IN_MILLISECONDS = 24n * 60n * 60n * 1000n;
@@ -7822,22 +7822,22 @@ function prettyMilliseconds(milliseconds, options) {
     options.millisecondsDecimalDigits = 0;
   }
   let result = [];
-  const floorDecimals = (value, decimalDigits) => {
-    const flooredInterimValue = Math.floor(value * 10 ** decimalDigits + SECOND_ROUNDING_EPSILON);
+  const floorDecimals = (value2, decimalDigits) => {
+    const flooredInterimValue = Math.floor(value2 * 10 ** decimalDigits + SECOND_ROUNDING_EPSILON);
     const flooredValue = Math.round(flooredInterimValue) / 10 ** decimalDigits;
     return flooredValue.toFixed(decimalDigits);
   };
-  const add = (value, long, short2, valueString) => {
-    if ((result.length === 0 || !options.colonNotation) && isZero(value) && !(options.colonNotation && short2 === "m")) {
+  const add = (value2, long, short2, valueString) => {
+    if ((result.length === 0 || !options.colonNotation) && isZero(value2) && !(options.colonNotation && short2 === "m")) {
       return;
     }
-    valueString ??= String(value);
+    valueString ??= String(value2);
     if (options.colonNotation) {
       const wholeDigits = valueString.includes(".") ? valueString.split(".")[0].length : valueString.length;
       const minLength = result.length > 0 ? 2 : 1;
       valueString = "0".repeat(Math.max(0, minLength - wholeDigits)) + valueString;
     } else {
-      valueString += options.verbose ? " " + pluralize(long, value) : short2;
+      valueString += options.verbose ? " " + pluralize(long, value2) : short2;
     }
     result.push(valueString);
   };
@@ -7940,51 +7940,51 @@ var handleResult = (result, verboseInfo, { reject }) => {
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // node_modules/execa/lib/stdio/type.js
-var getStdioItemType = (value, optionName) => {
-  if (isAsyncGenerator(value)) {
+var getStdioItemType = (value2, optionName) => {
+  if (isAsyncGenerator(value2)) {
     return "asyncGenerator";
   }
-  if (isSyncGenerator(value)) {
+  if (isSyncGenerator(value2)) {
     return "generator";
   }
-  if (isUrl(value)) {
+  if (isUrl(value2)) {
     return "fileUrl";
   }
-  if (isFilePathObject(value)) {
+  if (isFilePathObject(value2)) {
     return "filePath";
   }
-  if (isWebStream(value)) {
+  if (isWebStream(value2)) {
     return "webStream";
   }
-  if (isStream(value, { checkOpen: false })) {
+  if (isStream(value2, { checkOpen: false })) {
     return "native";
   }
-  if (isUint8Array(value)) {
+  if (isUint8Array(value2)) {
     return "uint8Array";
   }
-  if (isAsyncIterableObject(value)) {
+  if (isAsyncIterableObject(value2)) {
     return "asyncIterable";
   }
-  if (isIterableObject(value)) {
+  if (isIterableObject(value2)) {
     return "iterable";
   }
-  if (isTransformStream(value)) {
-    return getTransformStreamType({ transform: value }, optionName);
+  if (isTransformStream(value2)) {
+    return getTransformStreamType({ transform: value2 }, optionName);
   }
-  return isTransformOptions(value) ? getTransformObjectType(value, optionName) : "native";
+  return isTransformOptions(value2) ? getTransformObjectType(value2, optionName) : "native";
 };
-var getTransformObjectType = (value, optionName) => {
-  if (isDuplexStream(value.transform, { checkOpen: false })) {
-    return getDuplexType(value, optionName);
+var getTransformObjectType = (value2, optionName) => {
+  if (isDuplexStream(value2.transform, { checkOpen: false })) {
+    return getDuplexType(value2, optionName);
   }
-  return isTransformStream(value.transform) ? getTransformStreamType(value, optionName) : getGeneratorObjectType(value, optionName);
+  return isTransformStream(value2.transform) ? getTransformStreamType(value2, optionName) : getGeneratorObjectType(value2, optionName);
 };
-var getDuplexType = (value, optionName) => {
-  validateNonGeneratorType(value, optionName, "Duplex stream");
+var getDuplexType = (value2, optionName) => {
+  validateNonGeneratorType(value2, optionName, "Duplex stream");
   return "duplex";
 };
-var getTransformStreamType = (value, optionName) => {
-  validateNonGeneratorType(value, optionName, "web TransformStream");
+var getTransformStreamType = (value2, optionName) => {
+  validateNonGeneratorType(value2, optionName, "web TransformStream");
   return "webTransform";
 };
 var validateNonGeneratorType = ({ final, binary, objectMode }, optionName, typeName) => {
@@ -7992,8 +7992,8 @@ var validateNonGeneratorType = ({ final, binary, objectMode }, optionName, typeN
   checkUndefinedOption(binary, `${optionName}.binary`, typeName);
   checkBooleanOption(objectMode, `${optionName}.objectMode`);
 };
-var checkUndefinedOption = (value, optionName, typeName) => {
-  if (value !== void 0) {
+var checkUndefinedOption = (value2, optionName, typeName) => {
+  if (value2 !== void 0) {
     throw new TypeError(`The \`${optionName}\` option can only be defined when using a generator, not a ${typeName}.`);
   }
 };
@@ -8014,26 +8014,26 @@ var getGeneratorObjectType = ({ transform: transform2, final, binary, objectMode
   checkBooleanOption(objectMode, `${optionName}.objectMode`);
   return isAsyncGenerator(transform2) || isAsyncGenerator(final) ? "asyncGenerator" : "generator";
 };
-var isGenerator = (value) => isAsyncGenerator(value) || isSyncGenerator(value);
-var isAsyncGenerator = (value) => Object.prototype.toString.call(value) === "[object AsyncGeneratorFunction]";
-var isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[object GeneratorFunction]";
-var isTransformOptions = (value) => isPlainObject(value) && (value.transform !== void 0 || value.final !== void 0);
-var isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
-var isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
-var isFilePathObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
+var isGenerator = (value2) => isAsyncGenerator(value2) || isSyncGenerator(value2);
+var isAsyncGenerator = (value2) => Object.prototype.toString.call(value2) === "[object AsyncGeneratorFunction]";
+var isSyncGenerator = (value2) => Object.prototype.toString.call(value2) === "[object GeneratorFunction]";
+var isTransformOptions = (value2) => isPlainObject(value2) && (value2.transform !== void 0 || value2.final !== void 0);
+var isUrl = (value2) => Object.prototype.toString.call(value2) === "[object URL]";
+var isRegularUrl = (value2) => isUrl(value2) && value2.protocol !== "file:";
+var isFilePathObject = (value2) => isPlainObject(value2) && Object.keys(value2).length > 0 && Object.keys(value2).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value2.file);
 var FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
 var isFilePathString = (file2) => typeof file2 === "string";
-var isStdioValueObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => STDIO_VALUE_KEYS.has(key)) && "value" in value;
+var isStdioValueObject = (value2) => isPlainObject(value2) && Object.keys(value2).length > 0 && Object.keys(value2).every((key) => STDIO_VALUE_KEYS.has(key)) && "value" in value2;
 var STDIO_VALUE_KEYS = /* @__PURE__ */ new Set(["value", "input"]);
-var isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
+var isUnknownStdioString = (type, value2) => type === "native" && typeof value2 === "string" && !KNOWN_STDIO_STRINGS.has(value2);
 var KNOWN_STDIO_STRINGS = /* @__PURE__ */ new Set(["ipc", "ignore", "inherit", "overlapped", "pipe"]);
-var isReadableStream2 = (value) => Object.prototype.toString.call(value) === "[object ReadableStream]";
-var isWritableStream2 = (value) => Object.prototype.toString.call(value) === "[object WritableStream]";
-var isWebStream = (value) => isReadableStream2(value) || isWritableStream2(value);
-var isTransformStream = (value) => isReadableStream2(value?.readable) && isWritableStream2(value?.writable);
-var isAsyncIterableObject = (value) => isObject(value) && typeof value[Symbol.asyncIterator] === "function";
-var isIterableObject = (value) => isObject(value) && typeof value[Symbol.iterator] === "function";
-var isObject = (value) => typeof value === "object" && value !== null;
+var isReadableStream2 = (value2) => Object.prototype.toString.call(value2) === "[object ReadableStream]";
+var isWritableStream2 = (value2) => Object.prototype.toString.call(value2) === "[object WritableStream]";
+var isWebStream = (value2) => isReadableStream2(value2) || isWritableStream2(value2);
+var isTransformStream = (value2) => isReadableStream2(value2?.readable) && isWritableStream2(value2?.writable);
+var isAsyncIterableObject = (value2) => isObject(value2) && typeof value2[Symbol.asyncIterator] === "function";
+var isIterableObject = (value2) => isObject(value2) && typeof value2[Symbol.iterator] === "function";
+var isObject = (value2) => typeof value2 === "object" && value2 !== null;
 var TRANSFORM_TYPES = /* @__PURE__ */ new Set(["generator", "asyncGenerator", "duplex", "webTransform"]);
 var FILE_TYPES = /* @__PURE__ */ new Set(["fileUrl", "filePath", "fileNumber"]);
 var SPECIAL_DUPLICATE_TYPES_SYNC = /* @__PURE__ */ new Set(["fileUrl", "filePath"]);
@@ -8117,10 +8117,10 @@ var normalizeTransform = ({ stdioItem, stdioItem: { type }, index, newTransforms
   });
 };
 var normalizeDuplex = ({ stdioItem, optionName }) => {
-  const { value } = stdioItem;
-  const { transform: transform2 } = value;
+  const { value: value2 } = stdioItem;
+  const { transform: transform2 } = value2;
   const { writableObjectMode, readableObjectMode } = transform2;
-  const { objectMode = readableObjectMode } = value;
+  const { objectMode = readableObjectMode } = value2;
   if (objectMode && !readableObjectMode) {
     throw new TypeError(`The \`${optionName}.objectMode\` option can only be \`true\` if \`new Duplex({objectMode: true})\` is used.`);
   }
@@ -8132,22 +8132,22 @@ var normalizeDuplex = ({ stdioItem, optionName }) => {
     value: { transform: transform2, writableObjectMode, readableObjectMode }
   };
 };
-var normalizeTransformStream = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction }) => {
-  const { transform: transform2, objectMode } = isPlainObject(value) ? value : { transform: value };
+var normalizeTransformStream = ({ stdioItem, stdioItem: { value: value2 }, index, newTransforms, direction }) => {
+  const { transform: transform2, objectMode } = isPlainObject(value2) ? value2 : { transform: value2 };
   const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
   return {
     ...stdioItem,
     value: { transform: transform2, writableObjectMode, readableObjectMode }
   };
 };
-var normalizeGenerator = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction, encoding }) => {
+var normalizeGenerator = ({ stdioItem, stdioItem: { value: value2 }, index, newTransforms, direction, encoding }) => {
   const {
     transform: transform2,
     final,
     binary: binaryOption = false,
     preserveNewlines = false,
     objectMode
-  } = isPlainObject(value) ? value : { transform: value };
+  } = isPlainObject(value2) ? value2 : { transform: value2 };
   const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
   const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
   return {
@@ -8182,18 +8182,18 @@ var getStdioItemDirection = (stdioItem, fdNumber, isStdioArray) => {
   validateKnownDirection(stdioItem, knownDirection, isStdioArray);
   return knownDirection;
 };
-var getRequestedDirection = ({ type, value, direction, optionName }) => {
-  const guessedDirection = guessStreamDirection[type](value);
+var getRequestedDirection = ({ type, value: value2, direction, optionName }) => {
+  const guessedDirection = guessStreamDirection[type](value2);
   if (direction === "input" && guessedDirection === "output") {
     throw new TypeError(`The \`${optionName}\` option is invalid: \`input: true\` cannot be used with a writable value, which is always an output.`);
   }
   return direction ?? guessedDirection;
 };
-var validateKnownDirection = ({ type, value, optionName }, knownDirection, isStdioArray) => {
-  if (!STREAM_TYPES.has(type) || !isStdioArray && getStandardStreamDirection(value) !== void 0) {
+var validateKnownDirection = ({ type, value: value2, optionName }, knownDirection, isStdioArray) => {
+  if (!STREAM_TYPES.has(type) || !isStdioArray && getStandardStreamDirection(value2) !== void 0) {
     return;
   }
-  const guessedDirection = guessStreamDirection[type](value);
+  const guessedDirection = guessStreamDirection[type](value2);
   if (guessedDirection === void 0 || guessedDirection === knownDirection) {
     return;
   }
@@ -8213,30 +8213,30 @@ var guessStreamDirection = {
   asyncIterable: alwaysInput,
   uint8Array: alwaysInput,
   string: alwaysInput,
-  webStream: (value) => isWritableStream2(value) ? "output" : "input",
-  nodeStream(value) {
-    if (!isReadableStream(value, { checkOpen: false })) {
+  webStream: (value2) => isWritableStream2(value2) ? "output" : "input",
+  nodeStream(value2) {
+    if (!isReadableStream(value2, { checkOpen: false })) {
       return "output";
     }
-    return isWritableStream(value, { checkOpen: false }) ? void 0 : "input";
+    return isWritableStream(value2, { checkOpen: false }) ? void 0 : "input";
   },
   webTransform: anyDirection,
   duplex: anyDirection,
-  native(value) {
-    const standardStreamDirection = getStandardStreamDirection(value);
+  native(value2) {
+    const standardStreamDirection = getStandardStreamDirection(value2);
     if (standardStreamDirection !== void 0) {
       return standardStreamDirection;
     }
-    if (isStream(value, { checkOpen: false })) {
-      return guessStreamDirection.nodeStream(value);
+    if (isStream(value2, { checkOpen: false })) {
+      return guessStreamDirection.nodeStream(value2);
     }
   }
 };
-var getStandardStreamDirection = (value) => {
-  if ([0, process10.stdin].includes(value)) {
+var getStandardStreamDirection = (value2) => {
+  if ([0, process10.stdin].includes(value2)) {
     return "input";
   }
-  if ([1, 2, process10.stdout, process10.stderr].includes(value)) {
+  if ([1, 2, process10.stdout, process10.stderr].includes(value2)) {
     return "output";
   }
 };
@@ -8367,11 +8367,11 @@ var getInvalidStdioOption = (fdNumber, { stdin, stdout, stderr, stdio }) => {
 };
 var getUsedDescriptor = (fdNumber) => fdNumber === "all" ? 1 : fdNumber;
 var getOptionName = (isWritable) => isWritable ? "to" : "from";
-var serializeOptionValue = (value) => {
-  if (typeof value === "string") {
-    return `'${value}'`;
+var serializeOptionValue = (value2) => {
+  if (typeof value2 === "string") {
+    return `'${value2}'`;
   }
-  return typeof value === "number" ? `${value}` : "Stream";
+  return typeof value2 === "number" ? `${value2}` : "Stream";
 };
 
 // node_modules/execa/lib/stdio/native.js
@@ -8381,9 +8381,9 @@ var handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumb
   }
   return isSync ? handleNativeStreamSync({ stdioItem, fdNumber, direction }) : handleNativeStreamAsync({ stdioItem, fdNumber });
 };
-var handleNativeStreamSync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber, direction }) => {
+var handleNativeStreamSync = ({ stdioItem, stdioItem: { value: value2, optionName }, fdNumber, direction }) => {
   const targetFd = getTargetFd({
-    value,
+    value: value2,
     optionName,
     fdNumber,
     direction
@@ -8391,13 +8391,13 @@ var handleNativeStreamSync = ({ stdioItem, stdioItem: { value, optionName }, fdN
   if (targetFd !== void 0) {
     return targetFd;
   }
-  if (isStream(value, { checkOpen: false })) {
+  if (isStream(value2, { checkOpen: false })) {
     throw new TypeError(`The \`${optionName}: Stream\` option cannot both be an array and include a stream with synchronous methods.`);
   }
   return stdioItem;
 };
-var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
-  const targetFdNumber = getTargetFdNumber(value, fdNumber);
+var getTargetFd = ({ value: value2, optionName, fdNumber, direction }) => {
+  const targetFdNumber = getTargetFdNumber(value2, fdNumber);
   if (targetFdNumber === void 0) {
     return;
   }
@@ -8405,35 +8405,35 @@ var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
     return { type: "fileNumber", value: targetFdNumber, optionName };
   }
   if (tty2.isatty(targetFdNumber)) {
-    throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
+    throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value2)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
   }
   return { type: "uint8Array", contents: () => [bufferToUint8Array(readFileSync(targetFdNumber))], optionName };
 };
-var getTargetFdNumber = (value, fdNumber) => {
-  if (value === "inherit") {
+var getTargetFdNumber = (value2, fdNumber) => {
+  if (value2 === "inherit") {
     return fdNumber;
   }
-  if (typeof value === "number") {
-    return value;
+  if (typeof value2 === "number") {
+    return value2;
   }
-  const standardStreamIndex = STANDARD_STREAMS.indexOf(value);
+  const standardStreamIndex = STANDARD_STREAMS.indexOf(value2);
   if (standardStreamIndex !== -1) {
     return standardStreamIndex;
   }
 };
-var handleNativeStreamAsync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber }) => {
-  if (value === "inherit") {
-    return { type: "nodeStream", value: getStandardStream(fdNumber, value, optionName), optionName };
+var handleNativeStreamAsync = ({ stdioItem, stdioItem: { value: value2, optionName }, fdNumber }) => {
+  if (value2 === "inherit") {
+    return { type: "nodeStream", value: getStandardStream(fdNumber, value2, optionName), optionName };
   }
-  if (typeof value === "number") {
-    return { type: "nodeStream", value: getStandardStream(value, value, optionName), optionName };
+  if (typeof value2 === "number") {
+    return { type: "nodeStream", value: getStandardStream(value2, value2, optionName), optionName };
   }
-  return isStream(value, { checkOpen: false }) ? { type: "nodeStream", value, optionName } : stdioItem;
+  return isStream(value2, { checkOpen: false }) ? { type: "nodeStream", value: value2, optionName } : stdioItem;
 };
-var getStandardStream = (fdNumber, value, optionName) => {
+var getStandardStream = (fdNumber, value2, optionName) => {
   const standardStream = STANDARD_STREAMS[fdNumber];
   if (standardStream === void 0) {
-    throw new TypeError(`The \`${optionName}: ${value}\` option is invalid: no such standard stream.`);
+    throw new TypeError(`The \`${optionName}: ${value2}\` option is invalid: no such standard stream.`);
   }
   return standardStream;
 };
@@ -8478,10 +8478,10 @@ var getInputFileType = (inputFile) => {
 import path8 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var isFileType = (type) => SPECIAL_DUPLICATE_TYPES_SYNC.has(type);
-var getFileTarget = ({ type, value }) => type === "filePath" ? path8.resolve(value.file) : fileURLToPath3(value);
+var getFileTarget = ({ type, value: value2 }) => type === "filePath" ? path8.resolve(value2.file) : fileURLToPath3(value2);
 var filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => !hasSameValueAndDirection(stdioItemOne, stdioItemTwo) || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
 var hasSameValueAndDirection = (stdioItemOne, stdioItemTwo) => stdioItemOne.value === stdioItemTwo.value && stdioItemOne.direction === stdioItemTwo.direction;
-var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
+var getDuplicateStream = ({ stdioItem: { type, value: value2, optionName }, direction, fileDescriptors, isSync }) => {
   const otherStdioItems = getOtherStdioItems(fileDescriptors, type);
   if (otherStdioItems.length === 0) {
     return;
@@ -8490,7 +8490,7 @@ var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, f
     validateDuplicateStreamSync({
       otherStdioItems,
       type,
-      value,
+      value: value2,
       optionName,
       direction
     });
@@ -8500,7 +8500,7 @@ var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, f
     return getDuplicateStreamInstance({
       otherStdioItems,
       type,
-      value,
+      value: value2,
       optionName,
       direction
     });
@@ -8509,7 +8509,7 @@ var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, f
     validateDuplicateTransform({
       otherStdioItems,
       type,
-      value,
+      value: value2,
       optionName
     });
   }
@@ -8518,19 +8518,19 @@ var getOtherStdioItems = (fileDescriptors, type) => fileDescriptors.flatMap(
   ({ direction, stdioItems }) => stdioItems.map((stdioItem) => ({ ...stdioItem, direction }))
 ).filter((stdioItem) => isSameDuplicateType(stdioItem.type, type));
 var isSameDuplicateType = (otherType, type) => otherType === type || isFileType(otherType) && isFileType(type);
-var validateDuplicateStreamSync = ({ otherStdioItems, type, value, optionName, direction }) => {
+var validateDuplicateStreamSync = ({ otherStdioItems, type, value: value2, optionName, direction }) => {
   if (SPECIAL_DUPLICATE_TYPES_SYNC.has(type)) {
     getDuplicateStreamInstance({
       otherStdioItems,
       type,
-      value,
+      value: value2,
       optionName,
       direction
     });
   }
 };
-var getDuplicateStreamInstance = ({ otherStdioItems, type, value, optionName, direction }) => {
-  const duplicateStdioItems = otherStdioItems.filter((stdioItem) => hasSameValue(stdioItem, type, value));
+var getDuplicateStreamInstance = ({ otherStdioItems, type, value: value2, optionName, direction }) => {
+  const duplicateStdioItems = otherStdioItems.filter((stdioItem) => hasSameValue(stdioItem, type, value2));
   if (duplicateStdioItems.length === 0) {
     return;
   }
@@ -8538,9 +8538,9 @@ var getDuplicateStreamInstance = ({ otherStdioItems, type, value, optionName, di
   throwOnDuplicateStream(differentStdioItem, optionName, type);
   return direction === "output" || type === "webStream" ? duplicateStdioItems[0].stream : void 0;
 };
-var hasSameValue = (otherStdioItem, type, value) => isFileType(otherStdioItem.type) ? getFileTarget(otherStdioItem) === getFileTarget({ type, value }) : otherStdioItem.value === value;
-var validateDuplicateTransform = ({ otherStdioItems, type, value, optionName }) => {
-  const duplicateStdioItem = otherStdioItems.find(({ value: { transform: transform2 } }) => transform2 === value.transform);
+var hasSameValue = (otherStdioItem, type, value2) => isFileType(otherStdioItem.type) ? getFileTarget(otherStdioItem) === getFileTarget({ type, value: value2 }) : otherStdioItem.value === value2;
+var validateDuplicateTransform = ({ otherStdioItems, type, value: value2, optionName }) => {
+  const duplicateStdioItem = otherStdioItems.find(({ value: { transform: transform2 } }) => transform2 === value2.transform);
   throwOnDuplicateStream(duplicateStdioItem, optionName, type);
 };
 var throwOnDuplicateStream = (stdioItem, optionName, type) => {
@@ -8597,7 +8597,7 @@ var initializeStdioItems = ({ stdioOption, fdNumber, options, optionName }) => {
   const values = Array.isArray(stdioOption) ? stdioOption : [stdioOption];
   const inputStdioItems = handleInputOptions(options, fdNumber);
   const initialStdioItems = [
-    ...omitInheritedStdin(values.map((value) => initializeStdioItem(value, optionName)), inputStdioItems),
+    ...omitInheritedStdin(values.map((value2) => initializeStdioItem(value2, optionName)), inputStdioItems),
     ...inputStdioItems
   ];
   const stdioItems = filterDuplicates(initialStdioItems);
@@ -8608,21 +8608,21 @@ var initializeStdioItems = ({ stdioOption, fdNumber, options, optionName }) => {
 };
 var omitInheritedStdin = (stdioItems, inputStdioItems) => inputStdioItems.length > 0 && isInheritedStdinOnly(stdioItems) ? [] : stdioItems;
 var isInheritedStdinOnly = (stdioItems) => stdioItems.length === 1 && stdioItems[0].type === "native" && stdioItems[0].value === "inherit";
-var initializeStdioItem = (value, optionName) => {
-  if (isStdioValueObject(value)) {
-    return initializeStdioValueObject(value, optionName);
+var initializeStdioItem = (value2, optionName) => {
+  if (isStdioValueObject(value2)) {
+    return initializeStdioValueObject(value2, optionName);
   }
   return {
-    type: getStdioItemType(value, optionName),
-    value,
+    type: getStdioItemType(value2, optionName),
+    value: value2,
     optionName
   };
 };
-var initializeStdioValueObject = ({ value, input: input2 }, optionName) => {
+var initializeStdioValueObject = ({ value: value2, input: input2 }, optionName) => {
   checkBooleanOption(input2, `${optionName}.input`);
   return {
-    type: getStdioItemType(value, optionName),
-    value,
+    type: getStdioItemType(value2, optionName),
+    value: value2,
     direction: input2 ? "input" : void 0,
     optionName
   };
@@ -8634,9 +8634,9 @@ var validateStdioArray = (stdioItems, isStdioArray, optionName) => {
   if (!isStdioArray) {
     return;
   }
-  for (const { value, optionName: optionName2 } of stdioItems) {
-    if (INVALID_STDIO_ARRAY_OPTIONS.has(value)) {
-      throw new Error(`The \`${optionName2}\` option must not include \`${value}\`.`);
+  for (const { value: value2, optionName: optionName2 } of stdioItems) {
+    if (INVALID_STDIO_ARRAY_OPTIONS.has(value2)) {
+      throw new Error(`The \`${optionName2}\` option must not include \`${value2}\`.`);
     }
   }
 };
@@ -8648,37 +8648,37 @@ var validateStreams = (stdioItems, isStdioArray) => {
     validateNativeStdio(stdioItem, isStdioArray);
   }
 };
-var validateFileDescriptorStdio = ({ type, value, optionName }) => {
+var validateFileDescriptorStdio = ({ type, value: value2, optionName }) => {
   if (type !== "native") {
     return;
   }
-  const fileDescriptor = typeof value === "number" ? value : value?.fd;
+  const fileDescriptor = typeof value2 === "number" ? value2 : value2?.fd;
   if (typeof fileDescriptor === "number" && (!Number.isInteger(fileDescriptor) || fileDescriptor < 0 || fileDescriptor > MAX_FILE_DESCRIPTOR)) {
     throw new TypeError(`The \`${optionName}\` option must be a non-negative 32-bit integer: got ${fileDescriptor}.`);
   }
 };
 var MAX_FILE_DESCRIPTOR = 2 ** 31 - 1;
-var validateNativeStdio = ({ type, value, optionName }, isStdioArray) => {
+var validateNativeStdio = ({ type, value: value2, optionName }, isStdioArray) => {
   if (type !== "native") {
     return;
   }
-  if (isFileHandle(value)) {
+  if (isFileHandle(value2)) {
     if (isStdioArray) {
       throw new TypeError(`The \`${optionName}\` option cannot combine file handles with other values.`);
     }
     return;
   }
-  if (typeof value !== "string" && typeof value !== "number" && !isStream(value, { checkOpen: false })) {
-    throw new TypeError(`The \`${optionName}\` option is invalid: ${String(value)} (${typeof value}).`);
+  if (typeof value2 !== "string" && typeof value2 !== "number" && !isStream(value2, { checkOpen: false })) {
+    throw new TypeError(`The \`${optionName}\` option is invalid: ${String(value2)} (${typeof value2}).`);
   }
 };
-var isFileHandle = (value) => typeof value?.fd === "number" && !isStream(value, { checkOpen: false });
-var validateFileStdio = ({ type, value, optionName }) => {
-  if (isRegularUrl(value)) {
+var isFileHandle = (value2) => typeof value2?.fd === "number" && !isStream(value2, { checkOpen: false });
+var validateFileStdio = ({ type, value: value2, optionName }) => {
+  if (isRegularUrl(value2)) {
     throw new TypeError(`The \`${optionName}: URL\` option must use the \`file:\` scheme.
 For example, you can use the \`pathToFileURL()\` method of the \`url\` core module.`);
   }
-  if (isUnknownStdioString(type, value)) {
+  if (isUnknownStdioString(type, value2)) {
     throw new TypeError(`The \`${optionName}: { file: '...' }\` option must be used instead of \`${optionName}: '...'\`.`);
   }
 };
@@ -8752,10 +8752,10 @@ var cleanupCustomStreams = (fileDescriptors) => {
 };
 var forwardStdio = (stdioItems) => {
   if (stdioItems.length > 1) {
-    return stdioItems.some(({ value: value2 }) => value2 === "overlapped") ? "overlapped" : "pipe";
+    return stdioItems.some(({ value: value3 }) => value3 === "overlapped") ? "overlapped" : "pipe";
   }
-  const [{ type, value }] = stdioItems;
-  return type === "native" ? value : "pipe";
+  const [{ type, value: value2 }] = stdioItems;
+  return type === "native" ? value2 : "pipe";
 };
 
 // node_modules/execa/lib/stdio/handle-sync.js
@@ -8763,15 +8763,15 @@ var handleStdioSync = (options, verboseInfo) => handleStdio(addPropertiesSync, o
 var forbiddenIfSync = ({ type, optionName }) => {
   throwInvalidSyncValue(optionName, TYPE_TO_MESSAGE[type]);
 };
-var forbiddenNativeIfSync = ({ optionName, value }) => {
-  if (value === "overlapped") {
-    throwInvalidSyncValue(optionName, `"${value}"`);
+var forbiddenNativeIfSync = ({ optionName, value: value2 }) => {
+  if (value2 === "overlapped") {
+    throwInvalidSyncValue(optionName, `"${value2}"`);
   }
   return {};
 };
 var forbiddenNativeInputIfSync = (stdioItem) => {
-  const { optionName, value } = stdioItem;
-  if (value === "pipe" && optionName !== "stdin") {
+  const { optionName, value: value2 } = stdioItem;
+  if (value2 === "pipe" && optionName !== "stdin") {
     throw new TypeError(`Only the \`stdin\` option, not \`${optionName}\`, can be an input pipe with synchronous methods.`);
   }
   return forbiddenNativeIfSync(stdioItem);
@@ -8781,8 +8781,8 @@ var forbiddenInputTransformIfSync = ({ optionName }) => {
     throw new TypeError(`Only the \`stdin\` option, not \`${optionName}\`, can be an input transform with synchronous methods.`);
   }
 };
-var throwInvalidSyncValue = (optionName, value) => {
-  throw new TypeError(`The \`${optionName}\` option cannot be ${value} with synchronous methods.`);
+var throwInvalidSyncValue = (optionName, value2) => {
+  throw new TypeError(`The \`${optionName}\` option cannot be ${value2} with synchronous methods.`);
 };
 var addProperties = {
   generator() {
@@ -8801,19 +8801,19 @@ var addPropertiesSync = {
     generator: forbiddenInputTransformIfSync,
     native: forbiddenNativeInputIfSync,
     // Files and iterables are read lazily, so that a file which cannot be read, or an iterable which throws, is reported like any other early error, instead of being thrown as a raw error
-    fileUrl: ({ value }) => ({ contents: () => [bufferToUint8Array(readFileSync2(value))] }),
+    fileUrl: ({ value: value2 }) => ({ contents: () => [bufferToUint8Array(readFileSync2(value2))] }),
     filePath: ({ value: { file: file2 } }) => ({ contents: () => [bufferToUint8Array(readFileSync2(file2))] }),
     fileNumber: forbiddenIfSync,
-    iterable: ({ value }) => ({ contents: () => [...value] }),
-    string: ({ value }) => ({ contents: [value] }),
+    iterable: ({ value: value2 }) => ({ contents: () => [...value2] }),
+    string: ({ value: value2 }) => ({ contents: [value2] }),
     // `contents` is already set when reading from a file descriptor
-    uint8Array: ({ value, contents = [value] }) => ({ contents })
+    uint8Array: ({ value: value2, contents = [value2] }) => ({ contents })
   },
   output: {
     ...addProperties,
-    fileUrl: ({ value }) => ({ path: value }),
+    fileUrl: ({ value: value2 }) => ({ path: value2 }),
     filePath: ({ value: { file: file2, append } }) => ({ path: file2, append }),
-    fileNumber: ({ value }) => ({ path: value }),
+    fileNumber: ({ value: value2 }) => ({ path: value2 }),
     iterable: forbiddenIfSync,
     string: forbiddenIfSync,
     uint8Array: forbiddenIfSync
@@ -8994,7 +8994,7 @@ var identityGenerator2 = function* (chunk) {
 
 // node_modules/execa/lib/transform/generator.js
 var generatorToStream = ({
-  value,
+  value: value2,
   value: {
     transform: transform2,
     final,
@@ -9005,7 +9005,7 @@ var generatorToStream = ({
   optionName
 }, { encoding }) => {
   const state = {};
-  const generators = addInternalGenerators(value, encoding, optionName);
+  const generators = addInternalGenerators(value2, encoding, optionName);
   const transformAsync = isAsyncGenerator(transform2);
   const finalAsync = isAsyncGenerator(final);
   const transformMethod = transformAsync ? pushChunks.bind(void 0, transformChunk, state) : pushChunksSync.bind(void 0, transformChunkSync);
@@ -9031,12 +9031,12 @@ var generatorToStream = ({
 var runGeneratorsSync = (chunks, stdioItems, encoding, isInput) => {
   const generators = stdioItems.filter(({ type }) => type === "generator");
   const reversedGenerators = isInput ? generators.reverse() : generators;
-  for (const { value, optionName } of reversedGenerators) {
-    if (!value.writableObjectMode) {
-      const stringEncoding = getStringEncoding(value.binary, encoding);
+  for (const { value: value2, optionName } of reversedGenerators) {
+    if (!value2.writableObjectMode) {
+      const stringEncoding = getStringEncoding(value2.binary, encoding);
       chunks = chunks.map((chunk) => typeof chunk === "string" ? Buffer6.from(chunk, stringEncoding) : chunk);
     }
-    const generators2 = addInternalGenerators(value, encoding, optionName);
+    const generators2 = addInternalGenerators(value2, encoding, optionName);
     chunks = runTransformSync(generators2, chunks);
   }
   return chunks;
@@ -9101,7 +9101,7 @@ var throwOnSerializableInput = (optionName, invalidItem) => {
 import { writeFileSync, appendFileSync } from "node:fs";
 
 // node_modules/execa/lib/verbose/output.js
-var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && isFdVerbose(fdNumber) && (stdioItems.some(({ type, value }) => type === "native" && PIPED_STDIO_VALUES.has(value)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
+var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && isFdVerbose(fdNumber) && (stdioItems.some(({ type, value: value2 }) => type === "native" && PIPED_STDIO_VALUES.has(value2)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
 var isFdVerbose = (fdNumber) => fdNumber === 1 || fdNumber === 2;
 var PIPED_STDIO_VALUES = /* @__PURE__ */ new Set(["pipe", "overlapped"]);
 var logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
@@ -9347,8 +9347,8 @@ var validateSyncOptions = ({ ipc, ipcInput, detached, cancelSignal, killDescenda
     throwInvalidSyncOption("cancelSignal");
   }
 };
-var throwInvalidSyncOption = (value) => {
-  throw new TypeError(`The "${value}" option cannot be used with synchronous methods.`);
+var throwInvalidSyncOption = (value2) => {
+  throw new TypeError(`The "${value2}" option cannot be used with synchronous methods.`);
 };
 var spawnSubprocessSync = ({ file: file2, commandArguments, options, command, escapedCommand, verboseInfo, fileDescriptors, startTime }) => {
   const syncResult = runSubprocessSync({
@@ -9763,7 +9763,7 @@ var addProperties2 = {
   fileNumber: forbiddenIfAsync,
   generator: generatorToStream,
   asyncGenerator: generatorToStream,
-  nodeStream: ({ value }) => ({ stream: value }),
+  nodeStream: ({ value: value2 }) => ({ stream: value2 }),
   // `Duplex.fromWeb()` uses the same `objectMode` for both sides
   webTransform: ({ value: { transform: transform2, writableObjectMode, readableObjectMode } }) => ({
     stream: Duplex2.from({
@@ -9776,20 +9776,20 @@ var addProperties2 = {
   }
 };
 var validateIterable = function* (iterable, optionName) {
-  for (const value of iterable) {
-    validateIterableValue(value, optionName);
-    yield value;
+  for (const value2 of iterable) {
+    validateIterableValue(value2, optionName);
+    yield value2;
   }
 };
 var validateAsyncIterable = async function* (iterable, optionName) {
-  for await (const value of iterable) {
-    validateIterableValue(value, optionName);
-    yield value;
+  for await (const value2 of iterable) {
+    validateIterableValue(value2, optionName);
+    yield value2;
   }
 };
-var validateIterableValue = (value, optionName) => {
-  if (!isSerializableInput(value)) {
-    throwOnSerializableInput(optionName, value);
+var validateIterableValue = (value2, optionName) => {
+  if (!isSerializableInput(value2)) {
+    throwOnSerializableInput(optionName, value2);
   }
 };
 var readableFromChunk = (chunk) => Readable2.from(chunk.length === 0 ? [] : [chunk]);
@@ -9799,20 +9799,20 @@ var addPropertiesAsync = {
     ...addProperties2,
     generator: generatorToInputStream,
     asyncGenerator: generatorToInputStream,
-    fileUrl: ({ value }) => ({ stream: createReadStream(value) }),
+    fileUrl: ({ value: value2 }) => ({ stream: createReadStream(value2) }),
     filePath: ({ value: { file: file2 } }) => ({ stream: createReadStream(file2) }),
-    webStream: ({ value }, options, objectMode) => ({ stream: Readable2.fromWeb(value, { objectMode }) }),
-    iterable: ({ value, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value : validateIterable(value, optionName)) }),
-    asyncIterable: ({ value, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value : validateAsyncIterable(value, optionName)) }),
-    string: ({ value }) => ({ stream: readableFromChunk(value) }),
-    uint8Array: ({ value }) => ({ stream: readableFromChunk(Buffer7.from(value)) })
+    webStream: ({ value: value2 }, options, objectMode) => ({ stream: Readable2.fromWeb(value2, { objectMode }) }),
+    iterable: ({ value: value2, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value2 : validateIterable(value2, optionName)) }),
+    asyncIterable: ({ value: value2, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value2 : validateAsyncIterable(value2, optionName)) }),
+    string: ({ value: value2 }) => ({ stream: readableFromChunk(value2) }),
+    uint8Array: ({ value: value2 }) => ({ stream: readableFromChunk(Buffer7.from(value2)) })
   },
   output: {
     ...addProperties2,
-    fileUrl: ({ value }) => ({ stream: createWriteStream(value) }),
+    fileUrl: ({ value: value2 }) => ({ stream: createWriteStream(value2) }),
     filePath: ({ value: { file: file2, append } }) => ({ stream: createWriteStream(file2, append ? { flags: "a" } : {}) }),
     // Web writers accept arbitrary chunks, including when a shared writer receives both bytes and objects.
-    webStream: ({ value }) => ({ stream: Writable2.fromWeb(value, { objectMode: true }) }),
+    webStream: ({ value: value2 }) => ({ stream: Writable2.fromWeb(value2, { objectMode: true }) }),
     iterable: forbiddenIfAsync,
     asyncIterable: forbiddenIfAsync,
     string: forbiddenIfAsync,
@@ -10760,11 +10760,11 @@ var getReadableMethods = ({ subprocessStdout, subprocess, binary, encoding, pres
 };
 var onRead = async (readable, onStdoutData, onStdoutDataDone) => {
   try {
-    const { value, done } = await onStdoutData.next();
+    const { value: value2, done } = await onStdoutData.next();
     if (done) {
       onStdoutDataDone.resolve();
     } else {
-      readable.push(value);
+      readable.push(value2);
     }
   } catch {
   }
@@ -11004,11 +11004,11 @@ var addMergeSource = (mergedStream, sourceStream) => {
   addToSetMap(MERGE_SOURCES, mergedStream, sourceStream);
   addToSetMap(SOURCE_MERGES, sourceStream, mergedStream);
 };
-var addToSetMap = (map2, key, value) => {
+var addToSetMap = (map2, key, value2) => {
   if (!map2.has(key)) {
     map2.set(key, /* @__PURE__ */ new Set());
   }
-  map2.get(key).add(value);
+  map2.get(key).add(value2);
 };
 var unpipeSubprocessStream = async (mergedStream, sourceStream) => {
   MERGE_SOURCES.get(mergedStream)?.delete(sourceStream);
@@ -11115,9 +11115,9 @@ var forwardAll = (promise2, destination) => {
     configurable: true
   });
 };
-var setAllProperty = (promise2, value) => {
+var setAllProperty = (promise2, value2) => {
   Object.defineProperty(promise2, "all", {
-    value,
+    value: value2,
     writable: true,
     enumerable: true,
     configurable: true
@@ -11592,7 +11592,7 @@ var waitForSubprocessResult = async ({
   }
 };
 var waitForOriginalStreams = (originalStreams, subprocess, streamInfo) => originalStreams.map((stream, fdNumber) => stream === subprocess.stdio[fdNumber] ? void 0 : waitForStream(stream, fdNumber, streamInfo));
-var waitForCustomStreamsEnd = (fileDescriptors, streamInfo) => fileDescriptors.flatMap(({ stdioItems, direction }, fdNumber) => stdioItems.filter(({ value, stream = value }) => isStream(stream, { checkOpen: false }) && !isStandardStream(stream)).map(({ type, value, stream = value }) => waitForStream(stream, fdNumber, streamInfo, {
+var waitForCustomStreamsEnd = (fileDescriptors, streamInfo) => fileDescriptors.flatMap(({ stdioItems, direction }, fdNumber) => stdioItems.filter(({ value: value2, stream = value2 }) => isStream(stream, { checkOpen: false }) && !isStandardStream(stream)).map(({ type, value: value2, stream = value2 }) => waitForStream(stream, fdNumber, streamInfo, {
   isSameDirection: TRANSFORM_TYPES.has(type),
   stopOnExit: type === "native",
   // Output streams are destinations which are handed back to the user: waiting for their readable side would mean waiting for the user to consume them.
@@ -12405,16 +12405,16 @@ function hardwareLabel(runnerName, chip, memoryBytes, gpus = []) {
 function tidyChip(chip) {
   return chip.replace(/\((?:R|TM)\)/gi, "").replace(/\bCPU\b/g, "").replace(/\s+/g, " ").trim();
 }
-function gpuCoresFromIoreg(text) {
-  const match = text.match(/"gpu-core-count"\s*=\s*(\d+)/);
+function gpuCoresFromIoreg(text2) {
+  const match = text2.match(/"gpu-core-count"\s*=\s*(\d+)/);
   return match ? Number(match[1]) : void 0;
 }
-function gpuCoresFromDisplays(text) {
+function gpuCoresFromDisplays(text2) {
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch {
-    const match = text.match(/^\s*Total Number of Cores:\s*(\d+)\s*$/m);
+    const match = text2.match(/^\s*Total Number of Cores:\s*(\d+)\s*$/m);
     return match ? Number(match[1]) : void 0;
   }
   const items = json2.SPDisplaysDataType;
@@ -12493,18 +12493,18 @@ function macCoreLevels(sysctl) {
   }
   return result;
 }
-function hardwareOverview(text) {
+function hardwareOverview(text2) {
   let item;
   try {
-    const json2 = JSON.parse(text);
+    const json2 = JSON.parse(text2);
     item = json2.SPHardwareDataType?.[0];
   } catch {
     return {};
   }
   if (!item) return {};
   const str = (key) => {
-    const value = item[key];
-    return typeof value === "string" && value.trim() !== "" && value !== "Unknown" ? value.trim() : void 0;
+    const value2 = item[key];
+    return typeof value2 === "string" && value2.trim() !== "" && value2 !== "Unknown" ? value2.trim() : void 0;
   };
   const processors = item["number_processors"];
   const cpuCount = typeof processors === "number" ? processors : positiveInt(String(processors ?? "").match(/\d+/)?.[0]);
@@ -12571,9 +12571,9 @@ function armChip(implementer, part) {
   if (!implementer || !part) return void 0;
   return `ARM CPU (implementer ${implementer.trim()}, part ${part.trim()})`;
 }
-function parseNvidiaSmi(text) {
+function parseNvidiaSmi(text2) {
   const gpus = [];
-  for (const line of text.split("\n")) {
+  for (const line of text2.split("\n")) {
     const [name, memory] = line.split(",").map((s) => s.trim());
     if (!name) continue;
     const memoryBytes = parseSize(memory);
@@ -12582,8 +12582,8 @@ function parseNvidiaSmi(text) {
   return gpus;
 }
 async function readLinuxOs(readFile7) {
-  const text = await readFile7("/etc/os-release").catch(() => "");
-  const fields = keyValues(text, /^(\w+)=(.*)$/);
+  const text2 = await readFile7("/etc/os-release").catch(() => "");
+  const fields = keyValues(text2, /^(\w+)=(.*)$/);
   const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
   const version2 = unquote(fields.get("VERSION_ID"));
   return {
@@ -12608,25 +12608,25 @@ async function tryRun(run, file2, args) {
     throw error62;
   }
 }
-function keyValues(text, line) {
+function keyValues(text2, line) {
   const map2 = /* @__PURE__ */ new Map();
-  for (const raw of text.split(/\r?\n/)) {
+  for (const raw of text2.split(/\r?\n/)) {
     const match = raw.trim().match(line);
     if (match?.[1] !== void 0 && !map2.has(match[1])) map2.set(match[1], (match[2] ?? "").trim());
   }
   return map2;
 }
-function nonEmpty(value) {
-  const trimmed = value?.trim();
+function nonEmpty(value2) {
+  const trimmed = value2?.trim();
   return trimmed ? trimmed : void 0;
 }
-function positiveInt(value) {
-  if (value === void 0 || !/^\s*\d+\s*$/.test(value)) return void 0;
-  const n2 = Number(value);
+function positiveInt(value2) {
+  if (value2 === void 0 || !/^\s*\d+\s*$/.test(value2)) return void 0;
+  const n2 = Number(value2);
   return Number.isSafeInteger(n2) && n2 > 0 ? n2 : void 0;
 }
-function parseSize(text) {
-  const match = text?.match(/^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i);
+function parseSize(text2) {
+  const match = text2?.match(/^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i);
   if (!match) return void 0;
   const power = "KMGT".indexOf(match[2].toUpperCase()) + 1;
   return Math.round(Number(match[1]) * 1024 ** power);
@@ -12656,11 +12656,11 @@ async function identifyRunner(opts) {
 var ZWSP = "\u200B";
 var ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/y;
 var ANSI_ALL = new RegExp(ANSI.source, "g");
-function stripAnsi(text) {
-  return text.replace(ANSI_ALL, "");
+function stripAnsi(text2) {
+  return text2.replace(ANSI_ALL, "");
 }
-function neutralizeWorkflowCommands(text) {
-  return text.replace(/[^\r\n]+/g, defuseLine);
+function neutralizeWorkflowCommands(text2) {
+  return text2.replace(/[^\r\n]+/g, defuseLine);
 }
 function defuseLine(line) {
   let i2 = 0;
@@ -13370,10 +13370,10 @@ function getEnumValues(entries) {
 function joinValues(array2, separator = "|") {
   return array2.map((val) => stringifyPrimitive(val)).join(separator);
 }
-function jsonStringifyReplacer(_3, value) {
-  if (typeof value === "bigint")
-    return value.toString();
-  return value;
+function jsonStringifyReplacer(_3, value2) {
+  if (typeof value2 === "bigint")
+    return value2.toString();
+  return value2;
 }
 var Cached = class {
   constructor(getter) {
@@ -13410,17 +13410,17 @@ function floatSafeRemainder(val, step) {
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
 function defineLazy(object2, key, getter) {
-  let value = void 0;
+  let value2 = void 0;
   Object.defineProperty(object2, key, {
     get() {
-      if (value === EVALUATING) {
+      if (value2 === EVALUATING) {
         return void 0;
       }
-      if (value === void 0) {
-        value = EVALUATING;
-        value = getter();
+      if (value2 === void 0) {
+        value2 = EVALUATING;
+        value2 = getter();
       }
-      return value;
+      return value2;
     },
     set(v2) {
       Object.defineProperty(object2, key, {
@@ -13434,9 +13434,9 @@ function defineLazy(object2, key, getter) {
 function objectClone(obj) {
   return Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj));
 }
-function assignProp(target, prop, value) {
+function assignProp(target, prop, value2) {
   Object.defineProperty(target, prop, {
-    value,
+    value: value2,
     writable: true,
     enumerable: true,
     configurable: true
@@ -13452,19 +13452,19 @@ function sourceShape(schema) {
 function deferProp(target, key, getter) {
   Object.defineProperty(target, key, {
     get() {
-      const value = getter();
-      assignProp(this, key, value);
-      return value;
+      const value2 = getter();
+      assignProp(this, key, value2);
+      return value2;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key, value) {
+function putProp(target, key, value2) {
   if (key in target)
-    assignProp(target, key, value);
+    assignProp(target, key, value2);
   else
-    target[key] = value;
+    target[key] = value2;
 }
 function mirrorShape(target, source, keys, wrap) {
   const raw = sourceShape(source);
@@ -13474,8 +13474,8 @@ function mirrorShape(target, source, keys, wrap) {
       continue;
     if (desc.get) {
       deferProp(target, key, () => {
-        const value = source._zod.def.shape[key];
-        return wrap ? wrap(value, key) : value;
+        const value2 = source._zod.def.shape[key];
+        return wrap ? wrap(value2, key) : value2;
       });
     } else
       putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
@@ -13674,9 +13674,9 @@ function createTransparentProxy(getter) {
       target ?? (target = getter());
       return Reflect.get(target, prop, receiver);
     },
-    set(_3, prop, value, receiver) {
+    set(_3, prop, value2, receiver) {
       target ?? (target = getter());
-      return Reflect.set(target, prop, value, receiver);
+      return Reflect.set(target, prop, value2, receiver);
     },
     has(_3, prop) {
       target ?? (target = getter());
@@ -13700,12 +13700,12 @@ function createTransparentProxy(getter) {
     }
   });
 }
-function stringifyPrimitive(value) {
-  if (typeof value === "bigint")
-    return value.toString() + "n";
-  if (typeof value === "string")
-    return `"${value}"`;
-  return `${value}`;
+function stringifyPrimitive(value2) {
+  if (typeof value2 === "bigint")
+    return value2.toString() + "n";
+  if (typeof value2 === "string")
+    return `"${value2}"`;
+  return `${value2}`;
 }
 function optionalKeys(shape) {
   return Object.keys(shape).filter((k2) => {
@@ -13814,15 +13814,15 @@ function partial(Class2, schema, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value2, key) => selected && !selected.has(key) ? value2 : new Class2({ type: "optional", innerType: value2 })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value2, key) => (
     // overwrite with non-optional
-    selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key) ? value2 : new Class2({ type: "nonoptional", innerType: value2 })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -14017,12 +14017,12 @@ function members(proto, table) {
       defineBound(proto, key, desc.value);
   }
 }
-function own(inst, key, value, enumerable = true) {
-  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
-  return value;
+function own(inst, key, value2, enumerable = true) {
+  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value: value2 });
+  return value2;
 }
-function hide(inst, key, value) {
-  return own(inst, key, value, false);
+function hide(inst, key, value2) {
+  return own(inst, key, value2, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
@@ -14034,8 +14034,8 @@ function derived(computes, table) {
       get() {
         return own(this, key, compute(this));
       },
-      set(value) {
-        own(this, key, value);
+      set(value2) {
+        own(this, key, value2);
       }
     });
   }
@@ -14047,8 +14047,8 @@ function defineBound(proto, key, fn2) {
     get() {
       return this == null ? fn2 : own(this, key, fn2.bind(this));
     },
-    set(value) {
-      own(this, key, value);
+    set(value2) {
+      own(this, key, value2);
     }
   });
 }
@@ -14079,21 +14079,21 @@ function defineLazyInternal(inst, key, compute) {
       const outer = broke;
       broke = false;
       try {
-        const value = compute(this);
+        const value2 = compute(this);
         if (broke)
           delete this[key];
         else
-          Object.defineProperty(this, key, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
         broke = broke || outer;
-        return value;
+        return value2;
       } catch (err) {
         delete this[key];
         broke = broke || outer;
         throw err;
       }
     },
-    set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, value });
+    set(value2) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
     }
   });
 }
@@ -14110,14 +14110,14 @@ function installLazyProp(inst, key, make, enumerable) {
       Object.defineProperty(this, key, desc);
       return desc.value;
     },
-    set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
+    set(value2) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value: value2 });
     }
   });
 }
 var CONSTANT_CATCH = "~constantCatch";
-function constantCatch(value) {
-  const fn2 = () => value;
+function constantCatch(value2) {
+  const fn2 = () => value2;
   fn2[CONSTANT_CATCH] = true;
   return fn2;
 }
@@ -14250,8 +14250,8 @@ function _getMessage() {
   internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
   return internals.message;
 }
-function _setMessage(value) {
-  this._zod.message = value;
+function _setMessage(value2) {
+  this._zod.message = value2;
 }
 var _messageDesc = {
   get: _getMessage,
@@ -14274,12 +14274,12 @@ var initializer = (inst, def) => {
       configurable: true,
       enumerable: false,
       get() {
-        const value = () => this.message;
-        Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
-        return value;
+        const value2 = () => this.message;
+        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
+        return value2;
       },
-      set(value) {
-        Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
+      set(value2) {
+        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
       }
     });
   }
@@ -14441,9 +14441,9 @@ function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
 var _parse = (_Err) => {
-  const fn2 = (schema, value, _ctx, _params) => {
+  const fn2 = (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-    const result = schema._zod.run({ value, issues: [] }, ctx);
+    const result = schema._zod.run({ value: value2, issues: [] }, ctx);
     if (result instanceof Promise) {
       throw new $ZodAsyncError();
     }
@@ -14458,9 +14458,9 @@ var _parse = (_Err) => {
 };
 var parse = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
-  const fn2 = async (schema, value, _ctx, params) => {
+  const fn2 = async (schema, value2, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-    let result = schema._zod.run({ value, issues: [] }, ctx);
+    let result = schema._zod.run({ value: value2, issues: [] }, ctx);
     if (result instanceof Promise)
       result = await result;
     if (result.issues.length) {
@@ -14473,9 +14473,9 @@ var _parseAsync = (_Err) => {
   return fn2;
 };
 var parseAsync = /* @__PURE__ */ _parseAsync($ZodRealError);
-var _safeParse = (_Err) => (schema, value, _ctx) => {
+var _safeParse = (_Err) => (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-  const result = schema._zod.run({ value, issues: [] }, ctx);
+  const result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
@@ -14501,9 +14501,9 @@ function failure(Err, issues, ctx) {
     }
   };
 }
-var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeParseAsync = (_Err) => async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
@@ -14511,88 +14511,88 @@ var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
 var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 var COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-var validate = ((schema, value, _ctx) => {
+var validate = ((schema, value2, _ctx) => {
   const validator = schema._zod.bag.validator;
   if (validator !== void 0) {
-    if (validator(value) !== COMPILE_INVALID)
+    if (validator(value2) !== COMPILE_INVALID)
       return true;
     if (validator.definite === true && _ctx === void 0)
       return false;
   }
-  return validateFallback(schema, value, _ctx);
+  return validateFallback(schema, value2, _ctx);
 });
-function validateFallback(schema, value, _ctx) {
+function validateFallback(schema, value2, _ctx) {
   const ctx = _ctx ? { ..._ctx, async: false, abortEarly: true } : { async: false, abortEarly: true };
   const fallbackRun = schema._zod.bag.fallbackRun;
   let result;
   if (fallbackRun) {
     ctx[COMPILE_FALLBACK] = true;
-    result = fallbackRun({ value, issues: [] }, ctx);
+    result = fallbackRun({ value: value2, issues: [] }, ctx);
   } else {
-    result = schema._zod.run({ value, issues: [] }, ctx);
+    result = schema._zod.run({ value: value2, issues: [] }, ctx);
   }
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
   return result.issues.length === 0;
 }
-var validateAsync = async (schema, value, _ctx) => {
+var validateAsync = async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true, abortEarly: true } : { async: true, abortEarly: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
   const parse4 = _parse(_Err);
-  const fn2 = (schema, value, _ctx, _params) => {
+  const fn2 = (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse4(schema, value, ctx, finalizeParams(fn2, _params));
+    return parse4(schema, value2, ctx, finalizeParams(fn2, _params));
   };
   return fn2;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
   const parse4 = _parse(_Err);
-  const fn2 = (schema, value, _ctx, _params) => {
-    return parse4(schema, value, _ctx, finalizeParams(fn2, _params));
+  const fn2 = (schema, value2, _ctx, _params) => {
+    return parse4(schema, value2, _ctx, finalizeParams(fn2, _params));
   };
   return fn2;
 };
 var decode = /* @__PURE__ */ _decode($ZodRealError);
 var _encodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn2 = async (schema, value, _ctx, _params) => {
+  const fn2 = async (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return await parseAsync3(schema, value, ctx, finalizeParams(fn2, _params));
+    return await parseAsync3(schema, value2, ctx, finalizeParams(fn2, _params));
   };
   return fn2;
 };
 var encodeAsync = /* @__PURE__ */ _encodeAsync($ZodRealError);
 var _decodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn2 = async (schema, value, _ctx, _params) => {
-    return await parseAsync3(schema, value, _ctx, finalizeParams(fn2, _params));
+  const fn2 = async (schema, value2, _ctx, _params) => {
+    return await parseAsync3(schema, value2, _ctx, finalizeParams(fn2, _params));
   };
   return fn2;
 };
 var decodeAsync = /* @__PURE__ */ _decodeAsync($ZodRealError);
-var _safeEncode = (_Err) => (schema, value, _ctx) => {
+var _safeEncode = (_Err) => (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParse(_Err)(schema, value, ctx);
+  return _safeParse(_Err)(schema, value2, ctx);
 };
 var safeEncode = /* @__PURE__ */ _safeEncode($ZodRealError);
-var _safeDecode = (_Err) => (schema, value, _ctx) => {
-  return _safeParse(_Err)(schema, value, _ctx);
+var _safeDecode = (_Err) => (schema, value2, _ctx) => {
+  return _safeParse(_Err)(schema, value2, _ctx);
 };
 var safeDecode = /* @__PURE__ */ _safeDecode($ZodRealError);
-var _safeEncodeAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeEncodeAsync = (_Err) => async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParseAsync(_Err)(schema, value, ctx);
+  return _safeParseAsync(_Err)(schema, value2, ctx);
 };
 var safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync($ZodRealError);
-var _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
-  return _safeParseAsync(_Err)(schema, value, _ctx);
+var _safeDecodeAsync = (_Err) => async (schema, value2, _ctx) => {
+  return _safeParseAsync(_Err)(schema, value2, _ctx);
 };
 var safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync($ZodRealError);
 
@@ -15398,26 +15398,26 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
   get "~standard"() {
     return hide(this, "~standard", standardProps(this));
   },
-  set "~standard"(value) {
-    own(this, "~standard", value);
+  set "~standard"(value2) {
+    own(this, "~standard", value2);
   }
 });
 var toStandardResult = (r2, ctx) => r2.issues.length ? { issues: r2.issues.map((iss) => finalizeIssue(iss, ctx, config())) } : { value: r2.value };
-async function validateAsync2(inst, value) {
+async function validateAsync2(inst, value2) {
   const ctx = { async: true };
-  return toStandardResult(await inst._zod.run({ value, issues: [] }, ctx), ctx);
+  return toStandardResult(await inst._zod.run({ value: value2, issues: [] }, ctx), ctx);
 }
 function standardProps(inst) {
   return {
-    validate: (value) => {
+    validate: (value2) => {
       const ctx = { async: false };
       try {
-        const r2 = inst._zod.run({ value, issues: [] }, ctx);
+        const r2 = inst._zod.run({ value: value2, issues: [] }, ctx);
         if (!(r2 instanceof Promise))
           return toStandardResult(r2, ctx);
       } catch (_3) {
       }
-      return validateAsync2(inst, value);
+      return validateAsync2(inst, value2);
     },
     vendor: "zod",
     version: 1
@@ -15509,8 +15509,8 @@ function parseURLObject(trimmed, def) {
   }
 }
 var asciiTabOrNewline = /[\t\n\r]/g;
-function stripTabAndNewline(value) {
-  return value.replace(asciiTabOrNewline, "");
+function stripTabAndNewline(value2) {
+  return value2.replace(asciiTabOrNewline, "");
 }
 function urlHostnameOk(url2, hostname5) {
   hostname5.lastIndex = 0;
@@ -15637,10 +15637,10 @@ var $ZodIPv4 = /* @__PURE__ */ $constructor("$ZodIPv4", (inst, def) => {
   $ZodStringFormat.init(inst, def);
 });
 var ipv6Alphabet = /^[0-9a-fA-F:.]+$/;
-function isValidIPv6(value) {
-  if (!ipv6Alphabet.test(value))
+function isValidIPv6(value2) {
+  if (!ipv6Alphabet.test(value2))
     return false;
-  return canParseURL(`http://[${value}]`);
+  return canParseURL(`http://[${value2}]`);
 }
 var $ZodIPv6 = /* @__PURE__ */ $constructor("$ZodIPv6", (inst, def) => {
   def.pattern ?? (def.pattern = ipv6);
@@ -15665,8 +15665,8 @@ var $ZodCIDRv4 = /* @__PURE__ */ $constructor("$ZodCIDRv4", (inst, def) => {
   def.pattern ?? (def.pattern = cidrv4);
   $ZodStringFormat.init(inst, def);
 });
-function isValidCIDRv6(value) {
-  const parts = value.split("/");
+function isValidCIDRv6(value2) {
+  const parts = value2.split("/");
   if (parts.length !== 2)
     return false;
   const [address, prefix] = parts;
@@ -15757,9 +15757,9 @@ function isLuhnAlgo(digits) {
   let bit = 1;
   let sum = 0;
   while (length) {
-    const value = digits.charCodeAt(--length) - 48;
+    const value2 = digits.charCodeAt(--length) - 48;
     bit ^= 1;
-    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value] : value;
+    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value2] : value2;
   }
   return sum % 10 === 0;
 }
@@ -16250,11 +16250,11 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   });
   const isObject3 = isObject2;
   const catchall = def.catchall;
-  let value;
+  let value2;
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
-    value ?? (value = _normalized.value);
+    value2 ?? (value2 = _normalized.value);
     const input2 = payload.value;
     if (!isObject3(input2)) {
       payload.issues.push({
@@ -16267,10 +16267,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
     const proms = [];
-    const shape = value.shape;
+    const shape = value2.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key of value.allKeys) {
+    for (const key of value2.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted2(payload, seen))
           break;
@@ -16397,9 +16397,9 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
   const catchall = def.catchall;
-  let value;
+  let value2;
   inst._zod.parse = (payload, ctx) => {
-    value ?? (value = _normalized.value);
+    value2 ?? (value2 = _normalized.value);
     const input2 = payload.value;
     if (!isObject3(input2)) {
       payload.issues.push({
@@ -16416,7 +16416,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       payload = fastpass(payload, ctx);
       if (!catchall)
         return payload;
-      return handleCatchall([], input2, payload, ctx, value, inst, ctx?.abortEarly === true);
+      return handleCatchall([], input2, payload, ctx, value2, inst, ctx?.abortEarly === true);
     }
     return superParse(payload, ctx);
   };
@@ -16544,16 +16544,16 @@ var $ZodXor = /* @__PURE__ */ $constructor("$ZodXor", (inst, def) => {
     });
   };
 });
-function getDiscriminatedOption(union2, value) {
+function getDiscriminatedOption(union2, value2) {
   const internals = union2._zod;
   let map2 = internals.bag.optionsMap;
   if (!map2) {
     map2 = discriminatorMap(internals.def);
     internals.bag.optionsMap = map2;
   }
-  const option = map2.get(value);
+  const option = map2.get(value2);
   if (option === null)
-    throw new Error(`Ambiguous discriminator value "${String(value)}"`);
+    throw new Error(`Ambiguous discriminator value "${String(value2)}"`);
   return option;
 }
 function discriminatorMap(def) {
@@ -16562,13 +16562,13 @@ function discriminatorMap(def) {
     const values = option._zod.propValues?.[def.discriminator];
     if (!values || values.size === 0)
       throw new Error(`Invalid discriminated union option at index "${def.options.indexOf(option)}"`);
-    for (const value of values) {
-      if (map2.has(value)) {
-        if (value !== void 0)
-          throw new Error(`Duplicate discriminator value "${String(value)}"`);
-        map2.set(value, null);
+    for (const value2 of values) {
+      if (map2.has(value2)) {
+        if (value2 !== void 0)
+          throw new Error(`Duplicate discriminator value "${String(value2)}"`);
+        map2.set(value2, null);
       } else {
-        map2.set(value, option);
+        map2.set(value2, option);
       }
     }
   }
@@ -16618,9 +16618,9 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       });
       return payload;
     }
-    const value = input2?.[def.discriminator];
-    const opt = disc.value.get(value);
-    if (opt && (value !== void 0 || ctx.direction !== "backward")) {
+    const value2 = input2?.[def.discriminator];
+    const opt = disc.value.get(value2);
+    if (opt && (value2 !== void 0 || ctx.direction !== "backward")) {
       return opt._zod.run(payload, ctx);
     }
     if (def.unionFallback || ctx.direction === "backward") {
@@ -16631,7 +16631,7 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       errors: [],
       note: "No matching discriminator",
       discriminator: def.discriminator,
-      options: Array.from(disc.value.keys()).filter((value2) => disc.value.get(value2) !== null),
+      options: Array.from(disc.value.keys()).filter((value3) => disc.value.get(value3) !== null),
       input: input2,
       path: [def.discriminator],
       inst
@@ -17050,14 +17050,14 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key, value] of input2) {
+    for (const [key, value2] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted2(payload, seen))
           break;
         seen = payload.issues.length;
       }
       const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-      const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
+      const valueResult = def.valueType._zod.run({ value: value2, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
           handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
@@ -17470,23 +17470,23 @@ function handleCodecAResult(result, def, ctx) {
   if (direction === "forward") {
     const transformed = def.transform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.out, ctx));
+      return transformed.then((value2) => handleCodecTxResult(result, value2, def.out, ctx));
     }
     return handleCodecTxResult(result, transformed, def.out, ctx);
   } else {
     const transformed = def.reverseTransform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.in, ctx));
+      return transformed.then((value2) => handleCodecTxResult(result, value2, def.in, ctx));
     }
     return handleCodecTxResult(result, transformed, def.in, ctx);
   }
 }
-function handleCodecTxResult(left, value, nextSchema, ctx) {
+function handleCodecTxResult(left, value2, nextSchema, ctx) {
   if (left.issues.length) {
     left.aborted = true;
     return left;
   }
-  return nextSchema._zod.run({ value, issues: left.issues }, ctx);
+  return nextSchema._zod.run({ value: value2, issues: left.issues }, ctx);
 }
 var $ZodPreprocess = /* @__PURE__ */ $constructor("$ZodPreprocess", (inst, def) => {
   $ZodPipe.init(inst, def);
@@ -17743,8 +17743,8 @@ var $ZodCyclicError = class extends Error {
 };
 var STATE = "~memo";
 var NO_ISSUES = [];
-function isRef(value) {
-  return value !== null && typeof value === "object";
+function isRef(value2) {
+  return value2 !== null && typeof value2 === "object";
 }
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
@@ -17871,13 +17871,13 @@ function isRecursive(inst, stack, resolve) {
         const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
           continue;
-        const value = desc.value;
-        if (!value || typeof value !== "object")
+        const value2 = desc.value;
+        if (!value2 || typeof value2 !== "object")
           continue;
-        if (value._zod)
-          check2(value);
-        else if (Array.isArray(value))
-          for (const el of value)
+        if (value2._zod)
+          check2(value2);
+        else if (Array.isArray(value2))
+          for (const el of value2)
             check2(el);
       }
     }
@@ -18006,9 +18006,9 @@ var memo = {
 function memoizer() {
   return memo;
 }
-function isBackEdge(ctx, value) {
+function isBackEdge(ctx, value2) {
   const backEdges = ctx[STATE]?.backEdges;
-  return backEdges !== void 0 && isRef(value) && backEdges.has(value);
+  return backEdges !== void 0 && isRef(value2) && backEdges.has(value2);
 }
 
 // node_modules/zod/v4/locales/index.js
@@ -22036,8 +22036,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text) => {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+var capitalizeFirstCharacter = (text2) => {
+  return text2.charAt(0).toUpperCase() + text2.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -25758,13 +25758,13 @@ ${code}
   fn2.definite = ctx.definite;
   return fn2;
 }
-function addConstant(ctx, value) {
+function addConstant(ctx, value2) {
   for (const [name2, v2] of ctx.constants) {
-    if (v2 === value)
+    if (v2 === value2)
       return name2;
   }
   const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value);
+  ctx.constants.set(name, value2);
   return name;
 }
 function addUserConstant(ctx, fn2) {
@@ -25774,8 +25774,8 @@ function addUserConstant(ctx, fn2) {
 function newVar(ctx) {
   return `v${ctx.varCounter++}`;
 }
-function runtimeRun(schema, value) {
-  const result = schema._zod.run({ value, issues: [] }, {});
+function runtimeRun(schema, value2) {
+  const result = schema._zod.run({ value: value2, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r2 = result;
@@ -25907,27 +25907,27 @@ function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   doc.write(`const ${v2} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
   return v2;
 }
-function numericOperand(value, label) {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value}`);
+function numericOperand(value2, label) {
+  if (typeof value2 !== "number" || !Number.isFinite(value2)) {
+    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value2}`);
   }
-  return `${value}`;
+  return `${value2}`;
 }
-function comparisonOperand(ctx, value) {
-  if (typeof value === "bigint")
-    return `${value}n`;
-  if (typeof value === "number") {
-    if (Number.isNaN(value))
+function comparisonOperand(ctx, value2) {
+  if (typeof value2 === "bigint")
+    return `${value2}n`;
+  if (typeof value2 === "number") {
+    if (Number.isNaN(value2))
       throw new ZodCompileUnsupportedError("comparison check with NaN bound");
-    return `${value}`;
+    return `${value2}`;
   }
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) {
+  if (value2 instanceof Date) {
+    if (Number.isNaN(value2.getTime())) {
       throw new ZodCompileUnsupportedError("comparison check with Invalid Date bound");
     }
-    return addConstant(ctx, value);
+    return addConstant(ctx, value2);
   }
-  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value}`);
+  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value2}`);
 }
 function generateGreaterThanCheck(doc, ctx, def, accessor) {
   const op = def.inclusive ? "<" : "<=";
@@ -26048,8 +26048,8 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
     const checkFn = check2._zod.check;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
       if (result instanceof Promise)
         throwAsync();
@@ -26090,45 +26090,45 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "xid"
 ]);
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt2 = def.format;
-  if (fmt2 === "base64") {
+  const fmt = def.format;
+  if (fmt === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "base64url") {
+  if (fmt === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "jwt") {
+  if (fmt === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "ipv6") {
+  if (fmt === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "cidrv6") {
+  if (fmt === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "credit_card") {
+  if (fmt === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "iban") {
+  if (fmt === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt2 === "url" || fmt2 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt === "url" || fmt === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -26154,12 +26154,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt2}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt2) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -26700,24 +26700,24 @@ function generateLiteralCheck(doc, ctx, schema, accessor) {
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  const value = values[0];
-  if (typeof value === "number" && Number.isNaN(value)) {
+  const value2 = values[0];
+  if (typeof value2 === "number" && Number.isNaN(value2)) {
     const literalSet = addConstant(ctx, new Set(values));
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (typeof value === "string") {
-    doc.write(`if (${accessor} !== ${esc(value)}) return INVALID;`);
-  } else if (typeof value === "number" || typeof value === "boolean") {
-    doc.write(`if (${accessor} !== ${value}) return INVALID;`);
-  } else if (value === null) {
+  if (typeof value2 === "string") {
+    doc.write(`if (${accessor} !== ${esc(value2)}) return INVALID;`);
+  } else if (typeof value2 === "number" || typeof value2 === "boolean") {
+    doc.write(`if (${accessor} !== ${value2}) return INVALID;`);
+  } else if (value2 === null) {
     doc.write(`if (${accessor} !== null) return INVALID;`);
-  } else if (value === void 0) {
+  } else if (value2 === void 0) {
     doc.write(`if (${accessor} !== undefined) return INVALID;`);
-  } else if (typeof value === "bigint") {
-    doc.write(`if (${accessor} !== ${value}n) return INVALID;`);
+  } else if (typeof value2 === "bigint") {
+    doc.write(`if (${accessor} !== ${value2}n) return INVALID;`);
   } else {
-    throw new ZodCompileUnsupportedError(`literal type ${typeof value}`);
+    throw new ZodCompileUnsupportedError(`literal type ${typeof value2}`);
   }
   return accessor;
 }
@@ -26917,13 +26917,13 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
     if (!values || values.size === 0) {
       throw new ZodCompileUnsupportedError("discriminated union option without static discriminator values");
     }
-    for (const value of values) {
-      if (claimed.has(value)) {
-        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value)}`);
+    for (const value2 of values) {
+      if (claimed.has(value2)) {
+        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value2)}`);
       }
-      claimed.add(value);
+      claimed.add(value2);
     }
-    const conditions = Array.from(values, (value) => literalEquality(ctx, discVar, value));
+    const conditions = Array.from(values, (value2) => literalEquality(ctx, discVar, value2));
     const prefix = firstBranch ? "if" : "else if";
     doc.write(`${prefix} (${conditions.join(" || ")}) {`);
     doc.indented((d2) => {
@@ -26936,27 +26936,27 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
   doc.write(`else { return INVALID; }`);
   return outputVar;
 }
-function literalEquality(ctx, accessor, value) {
-  if (typeof value === "string")
-    return `${accessor} === ${esc(value)}`;
-  if (typeof value === "number") {
-    if (Number.isNaN(value))
+function literalEquality(ctx, accessor, value2) {
+  if (typeof value2 === "string")
+    return `${accessor} === ${esc(value2)}`;
+  if (typeof value2 === "number") {
+    if (Number.isNaN(value2))
       return `Number.isNaN(${accessor})`;
-    return `${accessor} === ${value}`;
+    return `${accessor} === ${value2}`;
   }
-  if (typeof value === "boolean")
-    return `${accessor} === ${value}`;
-  if (value === null)
+  if (typeof value2 === "boolean")
+    return `${accessor} === ${value2}`;
+  if (value2 === null)
     return `${accessor} === null`;
-  if (value === void 0)
+  if (value2 === void 0)
     return `${accessor} === undefined`;
-  if (typeof value === "bigint")
-    return `${accessor} === ${value}n`;
-  if (typeof value === "symbol") {
-    const symbolConst = addConstant(ctx, value);
+  if (typeof value2 === "bigint")
+    return `${accessor} === ${value2}n`;
+  if (typeof value2 === "symbol") {
+    const symbolConst = addConstant(ctx, value2);
     return `${accessor} === ${symbolConst}`;
   }
-  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value)}`);
+  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value2)}`);
 }
 function generateIntersectionCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
@@ -27147,9 +27147,9 @@ function generatePipeCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms in pipes are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
-      const result = transformFn(value, fakePayload);
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+      const result = transformFn(value2, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -27183,8 +27183,8 @@ function generateCustomCheck(doc, ctx, schema, accessor) {
   }
   return accessor;
 }
-function runtimeCatch(innerSchema, catchValue, value) {
-  const result = innerSchema._zod.run({ value, issues: [] }, {});
+function runtimeCatch(innerSchema, catchValue, value2) {
+  const result = innerSchema._zod.run({ value: value2, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r2 = result;
@@ -27222,9 +27222,9 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
-      const result = transformFn(value, fakePayload);
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+      const result = transformFn(value2, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -27730,38 +27730,38 @@ function _nan(Class2, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lt(value, params) {
+function _lt(value2, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lte(value, params) {
+function _lte(value2, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: true
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gt(value, params) {
+function _gt(value2, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gte(value, params) {
+function _gte(value2, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: true
   });
 }
@@ -27782,11 +27782,11 @@ function _nonnegative(params) {
   return /* @__PURE__ */ _gte(0, params);
 }
 // @__NO_SIDE_EFFECTS__
-function _multipleOf(value, params) {
+function _multipleOf(value2, params) {
   return new $ZodCheckMultipleOf({
     check: "multiple_of",
     ...normalizeParams(params),
-    value
+    value: value2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -28042,10 +28042,10 @@ function _nativeEnum(Class2, entries, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _literal(Class2, value, params) {
+function _literal(Class2, value2, params) {
   return new Class2({
     type: "literal",
-    values: Array.isArray(value) ? value : [value],
+    values: Array.isArray(value2) ? value2 : [value2],
     ...normalizeParams(params)
   });
 }
@@ -28828,22 +28828,22 @@ var createStandardJSONSchemaMethod = (schema, io2, processors = {}) => (params) 
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key, value) => {
-  if (agg[key] === void 0 || value > agg[key])
-    agg[key] = value;
+var narrowMin = (agg, key, value2) => {
+  if (agg[key] === void 0 || value2 > agg[key])
+    agg[key] = value2;
 };
-var narrowMax = (agg, key, value) => {
-  if (agg[key] === void 0 || value < agg[key])
-    agg[key] = value;
+var narrowMax = (agg, key, value2) => {
+  if (agg[key] === void 0 || value2 < agg[key])
+    agg[key] = value2;
 };
-var narrowBoth = (agg, value) => {
-  narrowMin(agg, "minimum", value);
-  narrowMax(agg, "maximum", value);
+var narrowBoth = (agg, value2) => {
+  narrowMin(agg, "minimum", value2);
+  narrowMax(agg, "maximum", value2);
 };
-var addDivisor = (agg, value) => {
+var addDivisor = (agg, value2) => {
   agg.multipleOf ?? (agg.multipleOf = []);
-  if (!agg.multipleOf.includes(value))
-    agg.multipleOf.push(value);
+  if (!agg.multipleOf.includes(value2))
+    agg.multipleOf.push(value2);
 };
 var addPattern = (agg, pattern) => {
   agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
@@ -29419,9 +29419,9 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema, ctx, json2, params) {
+function serializeDefaultValue(value2, schema, ctx, json2, params) {
   let unrepresentable = false;
-  const serialized = JSON.stringify(value, (_3, val) => {
+  const serialized = JSON.stringify(value2, (_3, val) => {
     if (typeof val !== "bigint")
       return val;
     unrepresentable = true;
@@ -29437,9 +29437,9 @@ var defaultProcessor = (schema, ctx, json2, params) => {
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
-  if (value !== UNREPRESENTABLE_DEFAULT)
-    json2.default = value;
+  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  if (value2 !== UNREPRESENTABLE_DEFAULT)
+    json2.default = value2;
 };
 var prefaultProcessor = (schema, ctx, json2, params) => {
   const def = schema._zod.def;
@@ -29448,9 +29448,9 @@ var prefaultProcessor = (schema, ctx, json2, params) => {
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
-  if (value !== UNREPRESENTABLE_DEFAULT)
-    json2._prefault = value;
+  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  if (value2 !== UNREPRESENTABLE_DEFAULT)
+    json2._prefault = value2;
 };
 var catchProcessor = (schema, ctx, json2, params) => {
   const def = schema._zod.def;
@@ -29602,8 +29602,8 @@ var JSONSchemaGenerator = class {
   get counter() {
     return this.ctx.counter;
   }
-  set counter(value) {
-    this.ctx.counter = value;
+  set counter(value2) {
+    this.ctx.counter = value2;
   }
   /** @deprecated Access via ctx instead */
   get seen() {
@@ -29879,12 +29879,12 @@ function _lazyMethod(proto, key, make) {
     configurable: true,
     enumerable: false,
     get() {
-      const value = make(this);
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
-      return value;
+      const value2 = make(this);
+      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
+      return value2;
     },
-    set(value) {
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
+    set(value2) {
+      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
     }
   });
 }
@@ -30052,8 +30052,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
       }
     });
   },
-  set "~standard"(value) {
-    util_exports.own(this, "~standard", value);
+  set "~standard"(value2) {
+    util_exports.own(this, "~standard", value2);
   },
   parse: function _parse2(data, params) {
     return parse2(this, data, params, { callee: _parse2 });
@@ -30071,8 +30071,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
   get spa() {
     return this?.safeParseAsync;
   },
-  set spa(value) {
-    util_exports.own(this, "spa", value);
+  set spa(value2) {
+    util_exports.own(this, "spa", value2);
   },
   validate(data, params) {
     return validate(this, data, params);
@@ -30498,23 +30498,23 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     },
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gt(value, params) {
-      return this.check(_gt(value, params));
+    gt(value2, params) {
+      return this.check(_gt(value2, params));
     },
-    gte(value, params) {
-      return this.check(_gte(value, params));
+    gte(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    min(value, params) {
-      return this.check(_gte(value, params));
+    min(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    lt(value, params) {
-      return this.check(_lt(value, params));
+    lt(value2, params) {
+      return this.check(_lt(value2, params));
     },
-    lte(value, params) {
-      return this.check(_lte(value, params));
+    lte(value2, params) {
+      return this.check(_lte(value2, params));
     },
-    max(value, params) {
-      return this.check(_lte(value, params));
+    max(value2, params) {
+      return this.check(_lte(value2, params));
     },
     int(params) {
       return this.check(int(params));
@@ -30534,11 +30534,11 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     nonpositive(params) {
       return this.check(_lte(0, params));
     },
-    multipleOf(value, params) {
-      return this.check(_multipleOf(value, params));
+    multipleOf(value2, params) {
+      return this.check(_multipleOf(value2, params));
     },
-    step(value, params) {
-      return this.check(_multipleOf(value, params));
+    step(value2, params) {
+      return this.check(_multipleOf(value2, params));
     },
     finite() {
       return this;
@@ -30587,23 +30587,23 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     maxValue: (inst) => aggregateChecks(inst).maximum ?? null,
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gte(value, params) {
-      return this.check(_gte(value, params));
+    gte(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    min(value, params) {
-      return this.check(_gte(value, params));
+    min(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    gt(value, params) {
-      return this.check(_gt(value, params));
+    gt(value2, params) {
+      return this.check(_gt(value2, params));
     },
-    lt(value, params) {
-      return this.check(_lt(value, params));
+    lt(value2, params) {
+      return this.check(_lt(value2, params));
     },
-    lte(value, params) {
-      return this.check(_lte(value, params));
+    lte(value2, params) {
+      return this.check(_lte(value2, params));
     },
-    max(value, params) {
-      return this.check(_lte(value, params));
+    max(value2, params) {
+      return this.check(_lte(value2, params));
     },
     positive(params) {
       return this.check(_gt(BigInt(0), params));
@@ -30617,8 +30617,8 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     nonnegative(params) {
       return this.check(_gte(BigInt(0), params));
     },
-    multipleOf(value, params) {
-      return this.check(_multipleOf(value, params));
+    multipleOf(value2, params) {
+      return this.check(_multipleOf(value2, params));
     }
   })
 );
@@ -30697,8 +30697,8 @@ var ZodDate = /* @__PURE__ */ $constructor(
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
-    inst.min = (value, params) => inst.check(_gte(value, params));
-    inst.max = (value, params) => inst.check(_lte(value, params));
+    inst.min = (value2, params) => inst.check(_gte(value2, params));
+    inst.max = (value2, params) => inst.check(_lte(value2, params));
   },
   /* @__PURE__ */ util_exports.derived({
     minDate: (inst) => {
@@ -30990,11 +30990,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   const keys = new Set(Object.keys(def.entries));
   inst.extract = (values, params) => {
     const newEntries = {};
-    for (const value of values) {
-      if (keys.has(value)) {
-        newEntries[value] = def.entries[value];
+    for (const value2 of values) {
+      if (keys.has(value2)) {
+        newEntries[value2] = def.entries[value2];
       } else
-        throw new Error(`Key ${value} not found in enum`);
+        throw new Error(`Key ${value2} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -31005,11 +31005,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
   inst.exclude = (values, params) => {
     const newEntries = { ...def.entries };
-    for (const value of values) {
-      if (keys.has(value)) {
-        delete newEntries[value];
+    for (const value2 of values) {
+      if (keys.has(value2)) {
+        delete newEntries[value2];
       } else
-        throw new Error(`Key ${value} not found in enum`);
+        throw new Error(`Key ${value2} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -31048,10 +31048,10 @@ var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
     }
   });
 });
-function literal(value, params) {
+function literal(value2, params) {
   return new ZodLiteral({
     type: "literal",
-    values: Array.isArray(value) ? value : [value],
+    values: Array.isArray(value2) ? value2 : [value2],
     ...util_exports.normalizeParams(params)
   });
 }
@@ -31563,11 +31563,11 @@ function resolveRef(ref, ctx) {
   throw new Error(`Reference not found: ${ref}`);
 }
 function checkObjectGuards(objectSchema, guards) {
-  const guard = z3.transform((value) => value).check((payload) => {
-    const value = payload.value;
-    if (typeof value !== "object" || value === null || Array.isArray(value))
+  const guard = z3.transform((value2) => value2).check((payload) => {
+    const value2 = payload.value;
+    if (typeof value2 !== "object" || value2 === null || Array.isArray(value2))
       return;
-    const keys = Object.getOwnPropertyNames(value);
+    const keys = Object.getOwnPropertyNames(value2);
     if (guards.minProperties !== void 0 && keys.length < guards.minProperties) {
       payload.issues.push({
         origin: "object",
@@ -31575,7 +31575,7 @@ function checkObjectGuards(objectSchema, guards) {
         minimum: guards.minProperties,
         inclusive: true,
         message: `Too small: expected object to have >=${guards.minProperties} properties`,
-        input: value,
+        input: value2,
         inst: objectSchema,
         continue: true
       });
@@ -31587,7 +31587,7 @@ function checkObjectGuards(objectSchema, guards) {
         maximum: guards.maxProperties,
         inclusive: true,
         message: `Too big: expected object to have <=${guards.maxProperties} properties`,
-        input: value,
+        input: value2,
         inst: objectSchema,
         continue: true
       });
@@ -31610,23 +31610,23 @@ function checkObjectGuards(objectSchema, guards) {
   });
   return guard.pipe(objectSchema);
 }
-function canonicalKey(value, seen) {
-  if (value === null)
+function canonicalKey(value2, seen) {
+  if (value2 === null)
     return "z";
-  const type = typeof value;
+  const type = typeof value2;
   if (type !== "object") {
-    if (type === "number" && Number.isNaN(value))
+    if (type === "number" && Number.isNaN(value2))
       return null;
-    const raw = String(value);
+    const raw = String(value2);
     return `${type[0]}${raw.length}:${raw}`;
   }
-  if (seen.has(value))
+  if (seen.has(value2))
     return null;
-  seen.add(value);
+  seen.add(value2);
   try {
-    if (Array.isArray(value)) {
+    if (Array.isArray(value2)) {
       const parts2 = [];
-      for (const item of value) {
+      for (const item of value2) {
         const key = canonicalKey(item, seen);
         if (key === null)
           return null;
@@ -31634,17 +31634,17 @@ function canonicalKey(value, seen) {
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
-    const keys = Object.keys(value).sort();
+    const keys = Object.keys(value2).sort();
     const parts = [];
     for (const k2 of keys) {
-      const key = canonicalKey(value[k2], seen);
+      const key = canonicalKey(value2[k2], seen);
       if (key === null)
         return null;
       parts.push(`${k2.length}:${k2}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
-    seen.delete(value);
+    seen.delete(value2);
   }
 }
 var SCHEMA_KEYWORDS = /* @__PURE__ */ new Set([
@@ -31673,14 +31673,14 @@ var SCHEMA_MAP_KEYWORDS = /* @__PURE__ */ new Set([
   "$defs",
   "definitions"
 ]);
-function containsRef(value) {
-  if (typeof value !== "object" || value === null)
+function containsRef(value2) {
+  if (typeof value2 !== "object" || value2 === null)
     return false;
-  if (Array.isArray(value))
-    return value.some(containsRef);
-  if (typeof value.$ref === "string")
+  if (Array.isArray(value2))
+    return value2.some(containsRef);
+  if (typeof value2.$ref === "string")
     return true;
-  return Object.entries(value).some(([key, sub]) => {
+  return Object.entries(value2).some(([key, sub]) => {
     if (SCHEMA_KEYWORDS.has(key))
       return containsRef(sub);
     if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
@@ -31692,7 +31692,7 @@ function plural(n2) {
   return n2 === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
-  const guard = z3.transform((value) => value).check((payload) => {
+  const guard = z3.transform((value2) => value2).check((payload) => {
     const items = payload.value;
     if (!Array.isArray(items))
       return;
@@ -32483,8 +32483,8 @@ var inputSchema = external_exports.object({
 });
 function withDefaults(read) {
   return (name) => {
-    const value = read(name);
-    return value === "" && name in INPUT_DEFAULTS && name !== "github-token" ? INPUT_DEFAULTS[name] : value;
+    const value2 = read(name);
+    return value2 === "" && name in INPUT_DEFAULTS && name !== "github-token" ? INPUT_DEFAULTS[name] : value2;
   };
 }
 function readSettings(read, cwd = process.cwd()) {
@@ -32752,9 +32752,9 @@ var BUILTIN_PROTOCOL_SOURCE = "built-in (autoresearch-mlx)";
 var DEFAULT_RESULT_COLUMNS = ["commit", "val_bpb", "memory_gb", "status", "description"];
 var DEFAULT_CACHE_ROOT = "~/.cache/autoresearch";
 function loadProtocolFile(file2, cacheDir) {
-  let text;
+  let text2;
   try {
-    text = readFileSync3(file2, "utf8");
+    text2 = readFileSync3(file2, "utf8");
   } catch (error62) {
     throw new ProtocolError(
       `protocol file ${file2} cannot be read (${error62.code ?? String(error62)}); set the 'protocol' input to an existing JSON file`
@@ -32762,7 +32762,7 @@ function loadProtocolFile(file2, cacheDir) {
   }
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch (error62) {
     throw new ProtocolError(`protocol file ${file2} is not valid JSON: ${error62.message}`);
   }
@@ -32880,6 +32880,16 @@ function resolveProtocol(opts) {
 // src/state/ledger.ts
 import { access, open as open4, readFile as readFile5 } from "node:fs/promises";
 import path19 from "node:path";
+
+// src/model.ts
+function isBetter(a2, b3, direction) {
+  return direction === "minimize" ? a2 < b3 : a2 > b3;
+}
+function statusOf(verdict) {
+  if (verdict === "improved") return "keep";
+  if (verdict === "crashed") return "crash";
+  return "discard";
+}
 
 // src/state/atomic-file.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
@@ -33107,13 +33117,13 @@ async function writeFileAtomic(file2, data) {
 }
 async function readStateFile(file2, format2) {
   for (let round2 = 0; round2 < 3; round2++) {
-    let text;
+    let text2;
     let ino;
     try {
       const handle = await open3(file2, "r");
       try {
         ino = (await handle.stat()).ino;
-        text = await handle.readFile("utf8");
+        text2 = await handle.readFile("utf8");
       } finally {
         await handle.close();
       }
@@ -33122,7 +33132,7 @@ async function readStateFile(file2, format2) {
       await assertNoCorruptCopy(file2);
       return void 0;
     }
-    const checked = checkDocument(text, format2);
+    const checked = checkDocument(text2, format2);
     if (checked.ok) return checked.value;
     if (checked.newer) {
       throw new StateFileError(
@@ -33216,10 +33226,10 @@ function tempFileWriter(name, base) {
   const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -".tmp".length));
   return match ? Number(match[1]) : void 0;
 }
-function checkDocument(text, format2) {
+function checkDocument(text2, format2) {
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch (error62) {
     return { ok: false, problem: `not valid JSON: ${error62.message}` };
   }
@@ -33269,11 +33279,47 @@ var LEDGER_FILE = "ledger.jsonl";
 var HEADER = { schema: "autoresearch-ci/ledger", version: 1 };
 var STATUSES = ["keep", "discard", "crash", "rejected", "skipped"];
 var SCORED = /* @__PURE__ */ new Set(["keep", "discard"]);
+var VERDICTS = [
+  "improved",
+  "regressed",
+  "within-noise",
+  "crashed",
+  "not-comparable",
+  "no-baseline"
+];
+var text = external_exports.string();
 var recordSchema = external_exports.looseObject({
+  /** ISO time the run was judged. */
   at: external_exports.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO date" }),
+  /** Comparability key hash the run was measured under. */
   keyHash: external_exports.string().min(1, "must be a non-empty string"),
+  /** Git blob hash of train.py: identifies the experiment even after the commit is amended. */
   trainBlob: external_exports.string().min(1, "must be a non-empty string"),
-  status: external_exports.enum(STATUSES)
+  status: external_exports.enum(STATUSES),
+  commit: text.optional(),
+  subject: text.optional(),
+  branch: text.optional(),
+  ref: text.optional(),
+  mode: external_exports.enum(["experiment", "baseline"]).optional(),
+  /** The comparability components, by name (hardware, harness, data, budget, command, lock file). */
+  components: external_exports.record(external_exports.string(), external_exports.unknown()).optional(),
+  /** The primary metric (mean of the samples), null when the run produced none. */
+  value: external_exports.number().nullable().optional(),
+  /** The primary metric of each run. */
+  samples: external_exports.array(external_exports.number()).optional(),
+  /** The last run's finite summary metrics, by key. */
+  metrics: external_exports.record(external_exports.string(), external_exports.number()).optional(),
+  /** How each run ended. */
+  outcome: external_exports.array(external_exports.looseObject({ status: external_exports.enum(["ok", "crash"]), kind: text.optional(), reason: text.optional() })).optional(),
+  verdict: external_exports.enum(VERDICTS).optional(),
+  durations: external_exports.record(external_exports.string(), external_exports.number()).optional(),
+  runner: external_exports.looseObject({ name: text, label: text }).optional(),
+  triggeredBy: text.optional(),
+  runDirs: external_exports.array(text).optional(),
+  /** The noise σ the verdict used, where it came from, and its degrees of freedom (null: known). */
+  sigma: external_exports.number().optional(),
+  sigmaSource: external_exports.enum(["baseline", "pooled", "floor"]).optional(),
+  sigmaDf: external_exports.number().nullable().optional()
 });
 function ledgerPath(stateDir) {
   return path19.join(stateDir, LEDGER_FILE);
@@ -33315,15 +33361,15 @@ async function appendLedger(stateDir, record2) {
 }
 async function readLedger(stateDir, filter) {
   const file2 = ledgerPath(stateDir);
-  let text;
+  let text2;
   try {
-    text = await readFile5(file2, "utf8");
+    text2 = await readFile5(file2, "utf8");
   } catch (error62) {
     if (error62.code !== "ENOENT") throw error62;
     await assertNoCorruptCopy(file2);
     return { records: [], skipped: [] };
   }
-  const lines = text.split("\n");
+  const lines = text2.split("\n");
   await checkLedgerHeader(file2, lines[0] ?? "");
   const keep = toPredicate(filter);
   const records = [];
@@ -33351,10 +33397,9 @@ async function bestKept(stateDir, keyHash2, branch, direction, metric2) {
   const { records } = await readLedger(stateDir, { keyHash: keyHash2, branch, status: "keep" });
   let best;
   for (const record2 of records) {
-    const value = metric2 === void 0 ? record2.value : record2.metrics?.[metric2];
-    if (typeof value !== "number" || !Number.isFinite(value)) continue;
-    const better = direction === "minimize" ? value < (best?.value ?? Infinity) : value > (best?.value ?? -Infinity);
-    if (better) best = { record: record2, value };
+    const value2 = metric2 === void 0 ? record2.value : record2.metrics?.[metric2];
+    if (typeof value2 !== "number" || !Number.isFinite(value2)) continue;
+    if (best === void 0 || isBetter(value2, best.value, direction)) best = { record: record2, value: value2 };
   }
   return best;
 }
@@ -33513,9 +33558,9 @@ var THROUGHPUT_TOLERANCE = 0.2;
 function meanMetrics(runs) {
   const sums = /* @__PURE__ */ new Map();
   for (const run of runs) {
-    for (const [key, value] of Object.entries(run.summary.metrics)) {
+    for (const [key, value2] of Object.entries(run.summary.metrics)) {
       const s = sums.get(key) ?? { total: 0, n: 0 };
-      s.total += value;
+      s.total += value2;
       s.n += 1;
       sums.set(key, s);
     }
@@ -33966,15 +34011,15 @@ function afterProgress(segment) {
 }
 function bound(lines) {
   const kept = lines.slice(-MAX_EXCERPT_LINES).map((line) => clip(line.trimEnd(), MAX_LINE_CHARS));
-  let text = kept.join("\n");
-  while (text.length > MAX_EXCERPT_CHARS && kept.length > 1) {
+  let text2 = kept.join("\n");
+  while (text2.length > MAX_EXCERPT_CHARS && kept.length > 1) {
     kept.shift();
-    text = kept.join("\n");
+    text2 = kept.join("\n");
   }
-  return text.length > MAX_EXCERPT_CHARS ? text.slice(-MAX_EXCERPT_CHARS) : text;
+  return text2.length > MAX_EXCERPT_CHARS ? text2.slice(-MAX_EXCERPT_CHARS) : text2;
 }
-function clip(text, max = MAX_REASON_CHARS) {
-  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+function clip(text2, max = MAX_REASON_CHARS) {
+  return text2.length > max ? `${text2.slice(0, max - 1)}\u2026` : text2;
 }
 function seconds(ms2) {
   return Math.round(ms2 / 1e3);
@@ -33985,21 +34030,21 @@ var MAX_SUMMARY_BLOCK_CHARS = 64 * 1024;
 var KEY_VALUE = /^\s*([A-Za-z_][\w.-]*)\s*:\s*(.*?)\s*$/;
 var NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 var NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
-function parseSummary(text, protocol) {
-  const start = lastSummaryBlockStart(text);
+function parseSummary(text2, protocol) {
+  const start = lastSummaryBlockStart(text2);
   if (start === -1) {
     return { primary: null, primaryNonFinite: false, metrics: {}, raw: {}, found: false };
   }
-  const block = text.slice(start, start + MAX_SUMMARY_BLOCK_CHARS);
+  const block = text2.slice(start, start + MAX_SUMMARY_BLOCK_CHARS);
   const raw = readKeyValues(block);
   const metrics = {};
   for (const spec of [protocol.primary, ...protocol.secondary]) {
-    const value = matchSpec(spec, block);
-    if (value !== void 0) metrics[spec.name] = value;
+    const value2 = matchSpec(spec, block);
+    if (value2 !== void 0) metrics[spec.name] = value2;
   }
-  for (const [key, value] of Object.entries(raw)) {
+  for (const [key, value2] of Object.entries(raw)) {
     if (Object.hasOwn(metrics, key)) continue;
-    const number4 = parseNumber2(value);
+    const number4 = parseNumber2(value2);
     if (number4 !== void 0) metrics[key] = number4;
   }
   const primaryRaw = raw[protocol.primary.name];
@@ -34011,34 +34056,34 @@ function parseSummary(text, protocol) {
     found: true
   };
 }
-function lastSummaryBlockStart(text) {
-  let from = text.length;
+function lastSummaryBlockStart(text2) {
+  let from = text2.length;
   while (from >= 0) {
-    const at2 = text.lastIndexOf("---", from);
+    const at2 = text2.lastIndexOf("---", from);
     if (at2 === -1) return -1;
     const end = at2 + 3;
-    if (isLineStart(text, at2) && isLineEnd(text, end)) {
-      if (text[end] === "\r" && text[end + 1] === "\n") return end + 2;
-      return end < text.length ? end + 1 : end;
+    if (isLineStart(text2, at2) && isLineEnd(text2, end)) {
+      if (text2[end] === "\r" && text2[end + 1] === "\n") return end + 2;
+      return end < text2.length ? end + 1 : end;
     }
     from = at2 - 1;
   }
   return -1;
 }
-function parseNumber2(value) {
-  const trimmed = value.trim();
+function parseNumber2(value2) {
+  const trimmed = value2.trim();
   if (!NUMBER.test(trimmed)) return void 0;
   const number4 = Number(trimmed);
   return Number.isFinite(number4) ? number4 : void 0;
 }
-function isLineStart(text, index) {
+function isLineStart(text2, index) {
   if (index === 0) return true;
-  const before = text[index - 1];
+  const before = text2[index - 1];
   return before === "\n" || before === "\r";
 }
-function isLineEnd(text, index) {
-  if (index === text.length) return true;
-  const after = text[index];
+function isLineEnd(text2, index) {
+  if (index === text2.length) return true;
+  const after = text2[index];
   return after === "\n" || after === "\r";
 }
 function readKeyValues(block) {
@@ -34046,8 +34091,8 @@ function readKeyValues(block) {
   for (const line of block.split(/\r\n|\r|\n/)) {
     const match = KEY_VALUE.exec(line);
     if (!match) continue;
-    const [, key, value] = match;
-    if (key !== "__proto__" && !Object.hasOwn(raw, key)) raw[key] = value;
+    const [, key, value2] = match;
+    if (key !== "__proto__" && !Object.hasOwn(raw, key)) raw[key] = value2;
   }
   return raw;
 }
@@ -34173,9 +34218,9 @@ var OFFLINE_SETTINGS = {
 };
 function buildChildEnv(parent, opts) {
   const env = {};
-  for (const [key, value] of Object.entries(parent)) {
-    if (value === void 0) continue;
-    if (PASSED_THROUGH.includes(key) || /^LC_[A-Z_]+$/.test(key)) env[key] = value;
+  for (const [key, value2] of Object.entries(parent)) {
+    if (value2 === void 0) continue;
+    if (PASSED_THROUGH.includes(key) || /^LC_[A-Z_]+$/.test(key)) env[key] = value2;
   }
   if (opts.offline) Object.assign(env, OFFLINE_SETTINGS);
   env["PYTHONUNBUFFERED"] = "1";
@@ -34198,12 +34243,12 @@ function parseProgress(segment) {
     const colon = field.indexOf(":");
     if (colon < 0) continue;
     const key = field.slice(0, colon).trim();
-    const value = field.slice(colon + 1).trim();
+    const value2 = field.slice(colon + 1).trim();
     if (key === "loss") {
-      const loss = Number.parseFloat(value);
-      if (!Number.isNaN(loss) || /^nan$/i.test(value)) progress.loss = loss;
+      const loss = Number.parseFloat(value2);
+      if (!Number.isNaN(loss) || /^nan$/i.test(value2)) progress.loss = loss;
     } else if (key === "remaining") {
-      const seconds2 = /^(\d+(?:\.\d+)?)\s*s?$/.exec(value);
+      const seconds2 = /^(\d+(?:\.\d+)?)\s*s?$/.exec(value2);
       if (seconds2) progress.remainingSeconds = Number(seconds2[1]);
     }
   }
@@ -34270,9 +34315,9 @@ var OutputSink = class _OutputSink {
         } catch {
           return;
         }
-        const text = this.#progressText;
-        if (text === void 0 || text === this.#beatText) return;
-        this.#beatText = text;
+        const text2 = this.#progressText;
+        if (text2 === void 0 || text2 === this.#beatText) return;
+        this.#beatText = text2;
         const progress = this.lastProgress;
         if (progress) onHeartbeat(progress);
       }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
@@ -34285,9 +34330,9 @@ var OutputSink = class _OutputSink {
   }
   /** The latest complete progress segment seen. */
   get lastProgress() {
-    const text = this.#progressText;
-    if (text === void 0) return void 0;
-    if (this.#parsed?.text !== text) this.#parsed = { text, progress: parseProgress(text) };
+    const text2 = this.#progressText;
+    if (text2 === void 0) return void 0;
+    if (this.#parsed?.text !== text2) this.#parsed = { text: text2, progress: parseProgress(text2) };
     return this.#parsed.progress;
   }
   /** The last bytes of output (at most the tail size) as of the last read, decoded as UTF-8. */
@@ -34416,9 +34461,9 @@ var OutputSink = class _OutputSink {
   }
   /** Keeps the segment if it really is progress; says whether it was. */
   #remember(segment) {
-    const text = segment.toString("utf8");
-    if (!isProgressSegment(text)) return false;
-    this.#progressText = text;
+    const text2 = segment.toString("utf8");
+    if (!isProgressSegment(text2)) return false;
+    this.#progressText = text2;
     return true;
   }
 };
@@ -34686,8 +34731,65 @@ async function runSeries(opts) {
   return runs;
 }
 
+// src/verdict/report.ts
+function baseReport(protocol, subject) {
+  return {
+    ...subject,
+    primary: { name: protocol.primary.name, direction: protocol.primary.direction },
+    figures: {},
+    warnings: [],
+    history: [],
+    budgetSeconds: protocol.budgetSeconds
+  };
+}
+function rejectedReport(base, rejected, why = { kind: "rejected", reason: rejected.reason }) {
+  return { ...base, status: "rejected", headline: headline(why), rejected };
+}
+var VERDICT_WORD = {
+  improved: "Improved",
+  regressed: "Regressed",
+  "within-noise": "Within noise"
+};
+function headline(h4) {
+  switch (h4.kind) {
+    case "skipped":
+      return `Skipped: ${h4.reason}`;
+    case "rejected":
+      return `Rejected: ${h4.reason}. Nothing was run.`;
+    case "harness-changed":
+      return `Rejected: ${h4.explanation}; the immutable harness must be byte-identical to the baseline's. Restore ${h4.paths.join(", ")} or re-baseline on purpose.`;
+    case "duplicate-of-baseline":
+      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when(h4.at)} UTC: nothing changed, so it was not run again (set force: true to re-run it).`;
+    case "duplicate":
+      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) was already scored on this runner at ${when(h4.at)} UTC as commit ${h4.commit.slice(0, 7)}: ${h4.status}. Not run again; set force: true to re-run it.`;
+    case "crashed":
+      return `Crashed (${h4.crash.kind}): ${h4.crash.reason}`;
+    case "no-baseline":
+      return `${h4.metric} ${value(h4.value)}; this runner has no baseline yet. Run the workflow with workflow_dispatch to establish one.`;
+    case "not-comparable":
+      return `${h4.metric} ${value(h4.value)} is not comparable with this runner's baseline: ${h4.drift.join("; ")}. Re-baseline on this runner (workflow_dispatch) before comparing.`;
+    case "judged":
+      return `${VERDICT_WORD[h4.verdict]}: ${h4.reason}`;
+    case "baseline-crashed":
+      return `Baseline not established: run ${h4.run}/${h4.of} crashed (${h4.crash.kind}): ${h4.crash.reason}. ${h4.hadPrevious ? "The previous baseline stays in force." : "This runner still has no baseline."}`;
+    case "baseline-moved":
+      return `Baseline not established: the setup changed while the runs went on (${h4.drift.join("; ")}). Run the baseline again on a quiet machine.`;
+    case "baseline-established": {
+      const sigma = h4.n >= 2 ? `\u03C3 ${h4.sigma.toFixed(4)}` : "\u03C3 unknown from a single run";
+      const replacing = h4.previous ? `, replacing ${value(h4.previous.mean)} (n=${h4.previous.n})` : "";
+      return `Baseline established on ${h4.runner}: ${h4.metric} ${value(h4.mean)} (${sigma}, n=${h4.n})${replacing}.`;
+    }
+  }
+}
+function when(iso) {
+  return iso.slice(0, 16).replace("T", " ");
+}
+function value(v2) {
+  return v2 === null ? "n/a" : v2.toFixed(6);
+}
+
 // src/verdict/job.ts
-async function prepareJob(req) {
+async function prepareJob(req, mode) {
   const { settings, protocol } = req;
   await ensureStateDir(settings.stateDir);
   const identify = () => identifyRunner({
@@ -34705,20 +34807,22 @@ async function prepareJob(req) {
   if (settings.offline) req.log(`Network isolation: ${sandbox.info.kind} (${sandbox.info.detail})`);
   const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
   const now = req.now ?? (() => /* @__PURE__ */ new Date());
-  const runnerInfo = {
-    name: req.runnerName,
-    label: identity3.hardware.label,
-    keyHash: identity3.keyHash,
-    ramBytes: identity3.hardware.memoryBytes
-  };
   const started = now();
   return {
     settings,
     protocol,
     identity: identity3,
     trainBlob,
-    runnerInfo,
-    commitView: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob },
+    base: baseReport(protocol, {
+      mode,
+      runner: {
+        name: req.runnerName,
+        label: identity3.hardware.label,
+        keyHash: identity3.keyHash,
+        ramBytes: identity3.hardware.memoryBytes
+      },
+      commit: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob }
+    }),
     runSeries: (runs, stopAfter) => runSeries({
       protocol,
       command: req.command,
@@ -34728,14 +34832,14 @@ async function prepareJob(req) {
       timeoutSeconds,
       offline: settings.offline,
       runs,
-      ...stopAfter ? { stopAfter } : {},
+      stopAfter,
       holder: req.holder,
       parentEnv: req.parentEnv,
       sandbox,
       log: req.log,
-      ...req.signal ? { signal: req.signal } : {},
-      ...req.heartbeatMs ? { heartbeatMs: req.heartbeatMs } : {},
-      ...req.graceMs ? { graceMs: req.graceMs } : {}
+      signal: req.signal,
+      heartbeatMs: req.heartbeatMs,
+      graceMs: req.graceMs
     }),
     reidentify: identify,
     async history() {
@@ -34746,12 +34850,12 @@ async function prepareJob(req) {
       });
       return records.filter((r2) => r2.status !== "rejected" && r2.status !== "skipped").map((r2) => ({
         sha: r2.commit ?? "",
-        subject: typeof r2["subject"] === "string" ? r2["subject"] : "",
-        value: typeof r2.value === "number" ? r2.value : null,
+        subject: r2.subject ?? "",
+        value: r2.value ?? null,
         status: r2.status
       }));
     },
-    async record(report, runs, extra) {
+    async record(report, runs, sigma) {
       const record2 = {
         at: now().toISOString(),
         keyHash: identity3.keyHash,
@@ -34769,7 +34873,7 @@ async function prepareJob(req) {
           Object.entries(runs.at(-1)?.summary.metrics ?? {}).filter(([, v2]) => Number.isFinite(v2))
         ),
         outcome: runs.map((r2) => outcomeSummary(r2.outcome)),
-        ...report.verdict ? { verdict: report.verdict } : {},
+        verdict: report.verdict,
         durations: {
           totalMs: now().getTime() - started.getTime(),
           runsMs: runs.reduce((a2, r2) => a2 + r2.exit.durationMs, 0)
@@ -34777,7 +34881,7 @@ async function prepareJob(req) {
         runner: { name: req.runnerName, label: identity3.hardware.label },
         triggeredBy: req.triggeredBy,
         runDirs: runs.map((r2) => r2.runDir),
-        ...extra
+        ...sigma
       };
       await appendLedger(settings.stateDir, record2);
       return record2;
@@ -34792,7 +34896,7 @@ function crashSection(outcome) {
     kind: outcome.kind,
     reason: outcome.reason,
     excerpt: outcome.excerpt,
-    ...outcome.hint ? { hint: outcome.hint } : {}
+    hint: outcome.hint
   };
 }
 function outcomeSummary(outcome) {
@@ -34949,7 +35053,7 @@ function requireDf(df, fn2) {
 
 // src/verdict/establish-baseline.ts
 async function establishBaseline(req) {
-  const job = await prepareJob(req);
+  const job = await prepareJob(req, "baseline");
   const { protocol, identity: identity3, settings } = job;
   const repeats = req.repeats ?? settings.baselineRepeats;
   const runs = await job.runSeries(repeats);
@@ -34960,16 +35064,12 @@ async function establishBaseline(req) {
   const after = await job.reidentify();
   const moved = after.keyHash === identity3.keyHash ? [] : diffComponents(identity3.components, after.components);
   const base = {
-    mode: "baseline",
-    runner: job.runnerInfo,
-    commit: job.commitView,
+    ...job.base,
     samples,
-    primary: { name: protocol.primary.name, direction: protocol.primary.direction },
     figures: figuresOf(metrics, identity3.hardware.memoryBytes),
-    warnings: runWarnings(runs),
-    history: [],
-    budgetSeconds: protocol.budgetSeconds
+    warnings: runWarnings(runs)
   };
+  const drift = moved.map((d2) => d2.explanation);
   let report;
   if (crashed && crashed.outcome.status === "crash") {
     report = {
@@ -34977,7 +35077,13 @@ async function establishBaseline(req) {
       status: "crash",
       verdict: "crashed",
       value: null,
-      headline: `Baseline not established: run ${runs.length}/${repeats} crashed (${crashed.outcome.kind}): ${crashed.outcome.reason}. ${previous ? "The previous baseline stays in force." : "This runner still has no baseline."}`,
+      headline: headline({
+        kind: "baseline-crashed",
+        run: runs.length,
+        of: repeats,
+        crash: crashed.outcome,
+        hadPrevious: previous !== void 0
+      }),
       crash: crashSection(crashed.outcome)
     };
   } else if (moved.length > 0) {
@@ -34986,8 +35092,8 @@ async function establishBaseline(req) {
       status: "discard",
       verdict: "not-comparable",
       value: mean(samples),
-      headline: `Baseline not established: the setup changed while the runs went on (${moved.map((d2) => d2.explanation).join("; ")}). Run the baseline again on a quiet machine.`,
-      notComparable: { drift: moved.map((d2) => d2.explanation) }
+      headline: headline({ kind: "baseline-moved", drift }),
+      notComparable: { drift }
     };
   } else {
     const entry = {
@@ -35005,22 +35111,27 @@ async function establishBaseline(req) {
       os: identity3.hardware.os
     };
     await promoteBaseline(settings.stateDir, identity3.keyHash, { ...identity3.components }, entry);
-    const sigmaText = entry.n >= 2 ? `\u03C3 ${entry.sigma.toFixed(4)}` : "\u03C3 unknown from a single run";
     report = {
       ...base,
       status: "keep",
       value: entry.mean,
       baseline: { mean: entry.mean, sigma: entry.sigma, n: entry.n, commit: entry.commit, date: entry.date },
-      headline: `Baseline established on ${identity3.hardware.label}: ${protocol.primary.name} ${entry.mean.toFixed(6)} (${sigmaText}, n=${entry.n})${previous ? `, replacing ${previous.mean.toFixed(6)} (n=${previous.n})` : ""}.`,
-      ...entry.n < 2 ? {
-        warnings: [
-          ...base.warnings,
-          "A baseline from one run cannot estimate the noise; use baseline-repeats \u2265 3 so verdicts are not over-confident."
-        ]
-      } : {}
+      headline: headline({
+        kind: "baseline-established",
+        runner: identity3.hardware.label,
+        metric: protocol.primary.name,
+        mean: entry.mean,
+        sigma: entry.sigma,
+        n: entry.n,
+        previous
+      }),
+      warnings: entry.n < 2 ? [
+        ...base.warnings,
+        "A baseline from one run cannot estimate the noise; use baseline-repeats \u2265 3 so verdicts are not over-confident."
+      ] : base.warnings
     };
   }
-  const record2 = await job.record(report, runs, {});
+  const record2 = await job.record(report, runs);
   return { report, runs, record: record2 };
 }
 
@@ -35124,31 +35235,37 @@ function explain2(kind, input2, vsBaseline, vsReference, credible) {
   const describe3 = (c5, name) => c5.delta === 0 ? `equal to ${name} (0\u03C3)` : `${formatAmount(Math.abs(c5.delta))} ${c5.delta < 0 ? "lower" : "higher"} than ${name} (${formatAmount(
     Math.abs(c5.deltaSigma)
   )}\u03C3)`;
-  const refName = vsReference.against === "baseline" ? "baseline" : `best kept ${vsReference.referenceValue}`;
-  const better = `P(better)${formatProbability(vsReference.probabilityBetter)}`;
+  const refName = vsReference.against === "baseline" ? "baseline" : `best kept ${Number(vsReference.referenceValue.toFixed(6))}`;
+  const confidence = input2.confidence;
+  const pBetter = vsReference.probabilityBetter;
   let decision;
   if (kind === "improved") {
-    decision = `${better} \u2265 ${input2.confidence}`;
+    decision = `P(better)${formatProbability(pBetter, confidence)} \u2265 ${confidence}`;
   } else if (kind === "regressed") {
-    decision = `P(worse)${formatProbability(vsReference.probabilityWorse)} \u2265 ${input2.confidence}`;
+    decision = `P(worse)${formatProbability(vsReference.probabilityWorse, confidence)} \u2265 ${confidence}`;
   } else if (credible) {
-    decision = `${better}, but below min-improvement ${input2.minImprovement}`;
+    decision = `P(better)${formatProbability(pBetter)}, but below min-improvement ${input2.minImprovement}`;
   } else {
-    decision = `${better} < ${input2.confidence}: within noise`;
+    decision = `P(better)${formatProbability(pBetter, confidence)} < ${confidence}`;
   }
-  const headline = vsReference === vsBaseline ? "" : `; vs baseline: ${describe3(vsBaseline, "baseline")}, P(better)${formatProbability(vsBaseline.probabilityBetter)}`;
-  return `${describe3(vsReference, refName)}, ${decision}${headline}`;
+  const headline2 = vsReference === vsBaseline ? "" : `; vs baseline: ${describe3(vsBaseline, "baseline")}, P(better)${formatProbability(vsBaseline.probabilityBetter)}`;
+  return `${describe3(vsReference, refName)}, ${decision}${headline2}`;
 }
 function formatAmount(x3) {
   if (!Number.isFinite(x3)) return String(x3);
   if (x3 === 0) return "0";
   return String(Number(x3.toPrecision(2)));
 }
-function formatProbability(p2) {
-  if (p2 > 0.999) return ">0.999";
+function formatProbability(p2, threshold) {
+  if (p2 > 0.999 && !(threshold !== void 0 && threshold > 0.999)) return ">0.999";
   if (p2 < 1e-3) return "<0.001";
   const two = p2.toFixed(2);
-  return `=${two === "1.00" || two === "0.00" ? p2.toFixed(3) : two}`;
+  let digits = two === "1.00" || two === "0.00" ? 3 : 2;
+  if (threshold !== void 0) {
+    const above = p2 >= threshold;
+    while (digits < 8 && Number(p2.toFixed(digits)) >= threshold !== above) digits += 1;
+  }
+  return `=${p2.toFixed(digits)}`;
 }
 function checkInput(input2) {
   const fail = (field, problem) => {
@@ -35201,7 +35318,7 @@ function checkInput(input2) {
 
 // src/verdict/judge-experiment.ts
 async function judgeExperiment(req) {
-  const job = await prepareJob(req);
+  const job = await prepareJob(req, "experiment");
   const { identity: identity3, protocol, settings } = job;
   const stateDir = settings.stateDir;
   if (!settings.force) {
@@ -35215,7 +35332,7 @@ async function judgeExperiment(req) {
     if (other) {
       drift = diffComponents(other.components, identity3.components, {
         harnessPaths: protocol.immutablePaths,
-        ...protocol.dataSnapshot ? { dataRoot: protocol.dataSnapshot.root } : {}
+        dataRoot: protocol.dataSnapshot?.root
       });
       const harness = drift.find((d2) => d2.component === "harness");
       if (harness) return reportHarnessMismatch(job, harness);
@@ -35225,7 +35342,7 @@ async function judgeExperiment(req) {
   const reference = best && baseline && isBetter(best.value, baseline.mean, protocol.primary.direction) ? best : void 0;
   const context = baseline ? {
     baseline,
-    ...reference ? { reference: { value: reference.value, ...samplesOf(reference.record) } } : {},
+    reference: reference && { value: reference.value, samples: reference.record.samples },
     direction: protocol.primary.direction,
     confidence: settings.confidence,
     noiseHistory: await noiseHistory(stateDir, identity3.components, baseline, reference?.record)
@@ -35237,112 +35354,93 @@ async function judgeExperiment(req) {
   const crashed = runs.find((r2) => r2.outcome.status === "crash");
   const samples = runs.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
   const metrics = meanMetrics(runs.filter((r2) => r2.outcome.status === "ok"));
-  const value = samples.length > 0 && !crashed ? mean(samples) : null;
+  const value2 = samples.length > 0 && !crashed ? mean(samples) : null;
+  const metric2 = protocol.primary.name;
+  const driftText = drift.map((d2) => d2.explanation);
   let verdict;
   let decision;
-  let headline;
+  let why;
   if (crashed && crashed.outcome.status === "crash") {
     verdict = "crashed";
-    headline = `Crashed (${crashed.outcome.kind}): ${crashed.outcome.reason}`;
+    why = { kind: "crashed", crash: crashed.outcome };
   } else if (!context) {
     verdict = drift.length > 0 ? "not-comparable" : "no-baseline";
-    headline = verdict === "not-comparable" ? `${protocol.primary.name} ${fmt(value)} is not comparable with this runner's baseline: ${drift.map((d2) => d2.explanation).join("; ")}. Re-baseline on this runner (workflow_dispatch) before comparing.` : `${protocol.primary.name} ${fmt(value)}; this runner has no baseline yet. Run the workflow with workflow_dispatch to establish one.`;
+    why = verdict === "not-comparable" ? { kind: "not-comparable", metric: metric2, value: value2, drift: driftText } : { kind: "no-baseline", metric: metric2, value: value2 };
   } else {
     decision = decideVerdict({ ...context, candidate: samples, minImprovement: settings.minImprovement });
     verdict = decision.kind;
-    headline = `${verdictWord(verdict)}: ${decision.reason.replace(/: (improved|regressed|within noise)$/, "")}`;
+    why = { kind: "judged", verdict: decision.kind, reason: decision.reason };
   }
-  const status = crashed ? "crash" : verdict === "improved" ? "keep" : "discard";
   const warnings = [
     ...osWarning(baseline, identity3.hardware.os),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
     ...throughputWarnings(metrics, baseline?.metrics)
   ];
+  const ramBytes = job.identity.hardware.memoryBytes;
   const report = {
-    mode: "experiment",
-    status,
+    ...job.base,
+    status: statusOf(verdict),
     verdict,
-    headline,
-    runner: job.runnerInfo,
-    commit: {
-      sha: req.commit.sha,
-      subject: req.commit.subject,
-      branch: req.commit.branch,
-      trainBlob: job.trainBlob
-    },
-    value,
+    headline: headline(why),
+    value: value2,
     samples,
-    primary: { name: protocol.primary.name, direction: protocol.primary.direction },
-    ...baseline ? { baseline: baselineView(baseline) } : {},
-    ...decision ? {
-      vsBaseline: {
-        delta: decision.vsBaseline.delta,
-        deltaSigma: decision.vsBaseline.deltaSigma,
-        probabilityBetter: decision.vsBaseline.probabilityBetter,
-        sigma: decision.sigma.value
-      }
-    } : {},
-    ...decision && decision.vsReference.against === "reference" && reference ? {
-      vsBest: {
-        value: reference.value,
-        commit: reference.record.commit ?? "",
-        delta: decision.vsReference.delta
-      }
-    } : {},
-    figures: figuresOf(metrics, job.identity.hardware.memoryBytes),
-    ...baseline?.metrics ? { baselineFigures: figuresOf(baseline.metrics, job.identity.hardware.memoryBytes) } : {},
+    baseline: baseline && baselineView(baseline),
+    vsBaseline: decision && {
+      delta: decision.vsBaseline.delta,
+      deltaSigma: decision.vsBaseline.deltaSigma,
+      probabilityBetter: decision.vsBaseline.probabilityBetter,
+      sigma: decision.sigma.value
+    },
+    vsBest: decision && decision.vsReference.against === "reference" && reference ? { value: reference.value, commit: reference.record.commit ?? "", delta: decision.vsReference.delta } : void 0,
+    figures: figuresOf(metrics, ramBytes),
+    baselineFigures: baseline?.metrics && figuresOf(baseline.metrics, ramBytes),
     warnings,
-    ...crashed && crashed.outcome.status === "crash" ? { crash: crashSection(crashed.outcome) } : {},
-    ...verdict === "not-comparable" ? { notComparable: { drift: drift.map((d2) => d2.explanation) } } : {},
-    history: await job.history(),
-    budgetSeconds: protocol.budgetSeconds
+    crash: crashed && crashed.outcome.status === "crash" ? crashSection(crashed.outcome) : void 0,
+    notComparable: verdict === "not-comparable" ? { drift: driftText } : void 0,
+    history: await job.history()
   };
   const record2 = await job.record(
     report,
     runs,
-    decision ? { sigma: decision.sigma.value, sigmaSource: decision.sigma.source, sigmaDf: decision.sigma.df } : {}
+    decision && {
+      sigma: decision.sigma.value,
+      sigmaSource: decision.sigma.source,
+      // A known (floor) σ has infinite degrees of freedom, which JSON cannot hold.
+      sigmaDf: Number.isFinite(decision.sigma.df) ? decision.sigma.df : null
+    }
   );
   return { report, runs, record: record2 };
 }
 async function reportDuplicate(job, earlier) {
-  const when = earlier.at.slice(0, 16).replace("T", " ");
   const isBaseline = earlier.mode === "baseline";
   const report = {
-    mode: "experiment",
+    ...job.base,
     status: isBaseline ? "discard" : earlier.status,
-    ...isBaseline ? { verdict: "within-noise" } : earlier.verdict ? { verdict: earlier.verdict } : {},
-    headline: isBaseline ? `This train.py (blob ${job.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when} UTC: nothing changed, so it was not run again (set force: true to re-run it).` : `This train.py (blob ${job.trainBlob.slice(0, 12)}) was already scored on this runner at ${when} UTC as commit ${(earlier.commit ?? "").slice(0, 7)}: ${earlier.status}. Not run again; set force: true to re-run it.`,
-    runner: job.runnerInfo,
-    commit: { ...job.commitView },
-    value: typeof earlier.value === "number" ? earlier.value : null,
-    primary: { name: job.protocol.primary.name, direction: job.protocol.primary.direction },
+    verdict: isBaseline ? "within-noise" : earlier.verdict,
+    headline: headline(
+      isBaseline ? { kind: "duplicate-of-baseline", trainBlob: job.trainBlob, at: earlier.at } : {
+        kind: "duplicate",
+        trainBlob: job.trainBlob,
+        at: earlier.at,
+        commit: earlier.commit ?? "",
+        status: earlier.status
+      }
+    ),
+    value: earlier.value ?? null,
     figures: figuresOf(earlier.metrics ?? {}, job.identity.hardware.memoryBytes),
-    warnings: [],
-    history: await job.history(),
-    budgetSeconds: job.protocol.budgetSeconds
+    history: await job.history()
   };
   return { report, runs: [], record: earlier };
 }
 async function reportHarnessMismatch(job, harness) {
-  const paths = job.protocol.immutablePaths;
-  const report = {
-    mode: "experiment",
-    status: "rejected",
-    headline: `Rejected: ${harness.explanation}; the immutable harness must be byte-identical to the baseline's. Restore ${paths.join(", ")} or re-baseline on purpose.`,
-    rejected: {
-      reason: "the immutable harness differs from the one the baseline was measured with",
-      paths: [...paths]
-    },
-    runner: job.runnerInfo,
-    commit: { ...job.commitView },
-    primary: { name: job.protocol.primary.name, direction: job.protocol.primary.direction },
-    figures: {},
-    warnings: [],
-    history: [],
-    budgetSeconds: job.protocol.budgetSeconds
-  };
-  const record2 = await job.record(report, [], {});
+  const paths = [...job.protocol.immutablePaths];
+  const report = rejectedReport(
+    job.base,
+    { reason: "the immutable harness differs from the one the baseline was measured with", paths },
+    { kind: "harness-changed", explanation: harness.explanation, paths }
+  );
+  const record2 = await job.record(report, []);
   return { report, runs: [], record: record2 };
 }
 async function noiseHistory(stateDir, components, current, reference) {
@@ -35358,7 +35456,7 @@ async function noiseHistory(stateDir, components, current, reference) {
   const { records } = await readLedger(stateDir, (r2) => r2.mode === "experiment" && sameSetup(r2.components));
   for (const record2 of records) {
     if (reference && record2.at === reference.at && record2.commit === reference.commit) continue;
-    const samples = samplesOf(record2).samples;
+    const samples = record2.samples;
     if (samples && samples.length >= 2) spreads.push({ sd: sampleSd(samples), n: samples.length });
   }
   return spreads;
@@ -35370,21 +35468,8 @@ function osWarning(baseline, os2) {
     `${os2.name} changed from ${before.version ?? before.major} to ${os2.version ?? os2.major} since the baseline; if the results look shifted, re-baseline (workflow_dispatch)`
   ];
 }
-function samplesOf(record2) {
-  const s = record2["samples"];
-  return Array.isArray(s) && s.every((v2) => typeof v2 === "number") ? { samples: s } : {};
-}
 function baselineView(b3) {
   return { mean: b3.mean, sigma: b3.sigma, n: b3.n, commit: b3.commit, date: b3.date };
-}
-function isBetter(a2, b3, direction) {
-  return direction === "minimize" ? a2 < b3 : a2 > b3;
-}
-function fmt(v2) {
-  return v2 === null ? "n/a" : v2.toFixed(6);
-}
-function verdictWord(kind) {
-  return { improved: "Improved", regressed: "Regressed", "within-noise": "Within noise" }[kind] ?? kind;
 }
 
 // src/local-cli.ts
@@ -35590,8 +35675,8 @@ function historyTable(records, metric2) {
 
 // src/cli.ts
 process.exitCode = await runCli(process.argv.slice(2), {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: (text2) => process.stdout.write(text2),
+  err: (text2) => process.stderr.write(text2),
   env: process.env,
   cwd: process.cwd()
 });

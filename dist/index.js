@@ -846,7 +846,7 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index) {
+      constructor(key, value2, index) {
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
@@ -855,16 +855,16 @@ var require_tree = __commonJS({
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value, index);
+          this.middle = new _TstNode(key, value2, index);
         } else {
-          this.value = value;
+          this.value = value2;
         }
       }
       /**
        * @param {string} key
        * @param {any} value
        */
-      add(key, value) {
+      add(key, value2) {
         const length = key.length;
         if (length === 0) {
           throw new TypeError("Unreachable");
@@ -878,25 +878,25 @@ var require_tree = __commonJS({
           }
           if (node2.code === code) {
             if (length === ++index) {
-              node2.value = value;
+              node2.value = value2;
               break;
             } else if (node2.middle !== null) {
               node2 = node2.middle;
             } else {
-              node2.middle = new _TstNode(key, value, index);
+              node2.middle = new _TstNode(key, value2, index);
               break;
             }
           } else if (node2.code < code) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
-              node2.left = new _TstNode(key, value, index);
+              node2.left = new _TstNode(key, value2, index);
               break;
             }
           } else if (node2.right !== null) {
             node2 = node2.right;
           } else {
-            node2.right = new _TstNode(key, value, index);
+            node2.right = new _TstNode(key, value2, index);
             break;
           }
         }
@@ -935,11 +935,11 @@ var require_tree = __commonJS({
        * @param {string} key
        * @param {any} value
        * */
-      insert(key, value) {
+      insert(key, value2) {
         if (this.node === null) {
-          this.node = new TstNode(key, value, 0);
+          this.node = new TstNode(key, value2, 0);
         } else {
-          this.node.add(key, value);
+          this.node.add(key, value2);
         }
       }
       /**
@@ -1040,11 +1040,11 @@ var require_util = __commonJS({
       return url2;
     }
     function isValidPort(port) {
-      const value = parseInt(port, 10);
-      return value === Number(port) && value >= 0 && value <= 65535;
+      const value2 = parseInt(port, 10);
+      return value2 === Number(port) && value2 >= 0 && value2 <= 65535;
     }
-    function isHttpOrHttpsPrefixed(value) {
-      return value != null && value[0] === "h" && value[1] === "t" && value[2] === "t" && value[3] === "p" && (value[4] === ":" || value[4] === "s" && value[5] === ":");
+    function isHttpOrHttpsPrefixed(value2) {
+      return value2 != null && value2[0] === "h" && value2[1] === "t" && value2[2] === "t" && value2[3] === "p" && (value2[4] === ":" || value2[4] === "s" && value2[5] === ":");
     }
     function parseURL(url2) {
       if (typeof url2 === "string") {
@@ -1168,11 +1168,11 @@ var require_util = __commonJS({
       const m2 = val.toString().match(KEEPALIVE_TIMEOUT_EXPR);
       return m2 ? parseInt(m2[1], 10) * 1e3 : null;
     }
-    function headerNameToString(value) {
-      return typeof value === "string" ? headerNameLowerCasedRecord[value] ?? value.toLowerCase() : tree.lookup(value) ?? value.toString("latin1").toLowerCase();
+    function headerNameToString(value2) {
+      return typeof value2 === "string" ? headerNameLowerCasedRecord[value2] ?? value2.toLowerCase() : tree.lookup(value2) ?? value2.toString("latin1").toLowerCase();
     }
-    function bufferToLowerCasedHeaderName(value) {
-      return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
+    function bufferToLowerCasedHeaderName(value2) {
+      return tree.lookup(value2) ?? value2.toString("latin1").toLowerCase();
     }
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
@@ -1287,14 +1287,14 @@ var require_util = __commonJS({
             iterator2 = iterable[Symbol.asyncIterator]();
           },
           async pull(controller) {
-            const { done, value } = await iterator2.next();
+            const { done, value: value2 } = await iterator2.next();
             if (done) {
               queueMicrotask(() => {
                 controller.close();
                 controller.byobRequest?.respond(0);
               });
             } else {
-              const buf = Buffer.isBuffer(value) ? value : Buffer.from(value);
+              const buf = Buffer.isBuffer(value2) ? value2 : Buffer.from(value2);
               if (buf.byteLength) {
                 controller.enqueue(new Uint8Array(buf));
               }
@@ -1959,8 +1959,8 @@ var require_request = __commonJS({
           this.endHandler = null;
         }
       }
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key, value2) {
+        processHeader(this, key, value2);
         return this;
       }
     };
@@ -2032,11 +2032,11 @@ var require_request = __commonJS({
       } else if (headerName === "transfer-encoding" || headerName === "keep-alive" || headerName === "upgrade") {
         throw new InvalidArgumentError(`invalid ${headerName} header`);
       } else if (headerName === "connection") {
-        const value = typeof val === "string" ? val.toLowerCase() : null;
-        if (value !== "close" && value !== "keep-alive") {
+        const value2 = typeof val === "string" ? val.toLowerCase() : null;
+        if (value2 !== "close" && value2 !== "keep-alive") {
           throw new InvalidArgumentError("invalid connection header");
         }
-        if (value === "close") {
+        if (value2 === "close") {
           request2.reset = true;
         }
       } else if (headerName === "expect") {
@@ -2701,9 +2701,9 @@ var require_utils = __commonJS({
     function enumToMap(obj) {
       const res = {};
       Object.keys(obj).forEach((key) => {
-        const value = obj[key];
-        if (typeof value === "number") {
-          res[key] = value;
+        const value2 = obj[key];
+        if (typeof value2 === "number") {
+          res[key] = value2;
         }
       });
       return res;
@@ -3516,11 +3516,11 @@ var require_data_url = __commonJS({
     }
     function collectAnHTTPQuotedString(input2, position, extractValue) {
       const positionStart = position.position;
-      let value = "";
+      let value2 = "";
       assert2(input2[position.position] === '"');
       position.position++;
       while (true) {
-        value += collectASequenceOfCodePoints(
+        value2 += collectASequenceOfCodePoints(
           (char) => char !== '"' && char !== "\\",
           input2,
           position
@@ -3532,10 +3532,10 @@ var require_data_url = __commonJS({
         position.position++;
         if (quoteOrBackslash === "\\") {
           if (position.position >= input2.length) {
-            value += "\\";
+            value2 += "\\";
             break;
           }
-          value += input2[position.position];
+          value2 += input2[position.position];
           position.position++;
         } else {
           assert2(quoteOrBackslash === '"');
@@ -3543,7 +3543,7 @@ var require_data_url = __commonJS({
         }
       }
       if (extractValue) {
-        return value;
+        return value2;
       }
       return input2.slice(positionStart, position.position);
     }
@@ -3551,16 +3551,16 @@ var require_data_url = __commonJS({
       assert2(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
-      for (let [name, value] of parameters.entries()) {
+      for (let [name, value2] of parameters.entries()) {
         serialization += ";";
         serialization += name;
         serialization += "=";
-        if (!HTTP_TOKEN_CODEPOINTS.test(value)) {
-          value = value.replace(/(\\|")/g, "\\$1");
-          value = '"' + value;
-          value += '"';
+        if (!HTTP_TOKEN_CODEPOINTS.test(value2)) {
+          value2 = value2.replace(/(\\|")/g, "\\$1");
+          value2 = '"' + value2;
+          value2 += '"';
         }
-        serialization += value;
+        serialization += value2;
       }
       return serialization;
     }
@@ -3833,11 +3833,11 @@ var require_webidl = __commonJS({
           });
         }
         while (true) {
-          const { done, value } = method.next();
+          const { done, value: value2 } = method.next();
           if (done) {
             break;
           }
-          seq.push(converter(value, prefix, `${argument}[${index++}]`));
+          seq.push(converter(value2, prefix, `${argument}[${index++}]`));
         }
         return seq;
       };
@@ -3905,20 +3905,20 @@ var require_webidl = __commonJS({
               });
             }
           }
-          let value = dictionary[key];
+          let value2 = dictionary[key];
           const hasDefault = Object.hasOwn(options, "defaultValue");
-          if (hasDefault && value !== null) {
-            value ??= defaultValue();
+          if (hasDefault && value2 !== null) {
+            value2 ??= defaultValue();
           }
-          if (required2 || hasDefault || value !== void 0) {
-            value = converter(value, prefix, `${argument}.${key}`);
-            if (options.allowedValues && !options.allowedValues.includes(value)) {
+          if (required2 || hasDefault || value2 !== void 0) {
+            value2 = converter(value2, prefix, `${argument}.${key}`);
+            if (options.allowedValues && !options.allowedValues.includes(value2)) {
               throw webidl.errors.exception({
                 header: prefix,
-                message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
+                message: `${value2} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key] = value2;
           }
         }
         return dict;
@@ -4129,8 +4129,8 @@ var require_util2 = __commonJS({
       }
       return true;
     }
-    function normalizeBinaryStringToUtf8(value) {
-      return Buffer.from(value, "binary").toString("utf8");
+    function normalizeBinaryStringToUtf8(value2) {
+      return Buffer.from(value2, "binary").toString("utf8");
     }
     function requestCurrentURL(request2) {
       return request2.urlList[request2.urlList.length - 1];
@@ -4491,8 +4491,8 @@ var require_util2 = __commonJS({
     function normalizeMethod(method) {
       return normalizedMethodRecordsBase[method.toLowerCase()] ?? method;
     }
-    function serializeJavascriptValueToJSONString(value) {
-      const result = JSON.stringify(value);
+    function serializeJavascriptValueToJSONString(value2) {
+      const result = JSON.stringify(value2);
       if (result === void 0) {
         throw new TypeError("Value is not JSON serializable");
       }
@@ -4533,7 +4533,7 @@ var require_util2 = __commonJS({
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index];
+          const { [keyIndex]: key, [valueIndex]: value2 } = values[index];
           this.#index = index + 1;
           let result;
           switch (this.#kind) {
@@ -4541,10 +4541,10 @@ var require_util2 = __commonJS({
               result = key;
               break;
             case "value":
-              result = value;
+              result = value2;
               break;
             case "key+value":
-              result = [key, value];
+              result = [key, value2];
               break;
           }
           return {
@@ -4610,8 +4610,8 @@ var require_util2 = __commonJS({
                 `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
               );
             }
-            for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
-              callbackfn.call(thisArg, value, key, this);
+            for (const { 0: key, 1: value2 } of makeIterator(this, "key+value")) {
+              callbackfn.call(thisArg, value2, key, this);
             }
           }
         }
@@ -4688,8 +4688,8 @@ var require_util2 = __commonJS({
       const protocol = url2.protocol;
       return protocol === "http:" || protocol === "https:";
     }
-    function simpleRangeHeaderValue(value, allowWhitespace) {
-      const data = value;
+    function simpleRangeHeaderValue(value2, allowWhitespace) {
+      const data = value2;
       if (!data.startsWith("bytes")) {
         return "failure";
       }
@@ -4807,8 +4807,8 @@ var require_util2 = __commonJS({
       if (values === null) {
         return "failure";
       }
-      for (const value of values) {
-        const temporaryMimeType = parseMIMEType(value);
+      for (const value2 of values) {
+        const temporaryMimeType = parseMIMEType(value2);
         if (temporaryMimeType === "failure" || temporaryMimeType.essence === "*/*") {
           continue;
         }
@@ -4828,8 +4828,8 @@ var require_util2 = __commonJS({
       }
       return mimeType;
     }
-    function gettingDecodingSplitting(value) {
-      const input2 = value;
+    function gettingDecodingSplitting(value2) {
+      const input2 = value2;
       const position = { position: 0 };
       const values = [];
       let temporaryValue = "";
@@ -4860,11 +4860,11 @@ var require_util2 = __commonJS({
       return values;
     }
     function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
-      if (value === null) {
+      const value2 = list.get(name, true);
+      if (value2 === null) {
         return null;
       }
-      return gettingDecodingSplitting(value);
+      return gettingDecodingSplitting(value2);
     }
     var textDecoder2 = new TextDecoder();
     function utf8DecodeBytes(buffer) {
@@ -5047,19 +5047,19 @@ var require_formdata = __commonJS({
         }
         this[kState] = [];
       }
-      append(name, value, filename = void 0) {
+      append(name, value2, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.append";
         webidl.argumentLengthCheck(arguments, 2, prefix);
-        if (arguments.length === 3 && !isBlobLike(value)) {
+        if (arguments.length === 3 && !isBlobLike(value2)) {
           throw new TypeError(
             "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
         name = webidl.converters.USVString(name, prefix, "name");
-        value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "value", { strict: false }) : webidl.converters.USVString(value, prefix, "value");
+        value2 = isBlobLike(value2) ? webidl.converters.Blob(value2, prefix, "value", { strict: false }) : webidl.converters.USVString(value2, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry = makeEntry(name, value, filename);
+        const entry = makeEntry(name, value2, filename);
         this[kState].push(entry);
       }
       delete(name) {
@@ -5094,19 +5094,19 @@ var require_formdata = __commonJS({
         name = webidl.converters.USVString(name, prefix, "name");
         return this[kState].findIndex((entry) => entry.name === name) !== -1;
       }
-      set(name, value, filename = void 0) {
+      set(name, value2, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.set";
         webidl.argumentLengthCheck(arguments, 2, prefix);
-        if (arguments.length === 3 && !isBlobLike(value)) {
+        if (arguments.length === 3 && !isBlobLike(value2)) {
           throw new TypeError(
             "Failed to execute 'set' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
         name = webidl.converters.USVString(name, prefix, "name");
-        value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "name", { strict: false }) : webidl.converters.USVString(value, prefix, "name");
+        value2 = isBlobLike(value2) ? webidl.converters.Blob(value2, prefix, "name", { strict: false }) : webidl.converters.USVString(value2, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry = makeEntry(name, value, filename);
+        const entry = makeEntry(name, value2, filename);
         const idx = this[kState].findIndex((entry2) => entry2.name === name);
         if (idx !== -1) {
           this[kState] = [
@@ -5150,21 +5150,21 @@ var require_formdata = __commonJS({
         configurable: true
       }
     });
-    function makeEntry(name, value, filename) {
-      if (typeof value === "string") {
+    function makeEntry(name, value2, filename) {
+      if (typeof value2 === "string") {
       } else {
-        if (!isFileLike(value)) {
-          value = value instanceof Blob ? new File2([value], "blob", { type: value.type }) : new FileLike(value, "blob", { type: value.type });
+        if (!isFileLike(value2)) {
+          value2 = value2 instanceof Blob ? new File2([value2], "blob", { type: value2.type }) : new FileLike(value2, "blob", { type: value2.type });
         }
         if (filename !== void 0) {
           const options = {
-            type: value.type,
-            lastModified: value.lastModified
+            type: value2.type,
+            lastModified: value2.lastModified
           };
-          value = value instanceof NativeFile ? new File2([value], filename, options) : new FileLike(value, filename, options);
+          value2 = value2 instanceof NativeFile ? new File2([value2], filename, options) : new FileLike(value2, filename, options);
         }
       }
-      return { name, value };
+      return { name, value: value2 };
     }
     module.exports = { FormData, makeEntry };
   }
@@ -5262,19 +5262,19 @@ var require_formdata_parser = __commonJS({
         } else {
           position.position += 2;
         }
-        let value;
+        let value2;
         if (filename !== null) {
           contentType ??= "text/plain";
           if (!isAsciiString(contentType)) {
             contentType = "";
           }
-          value = new File2([body], filename, { type: contentType });
+          value2 = new File2([body], filename, { type: contentType });
         } else {
-          value = utf8DecodeBytes(Buffer.from(body));
+          value2 = utf8DecodeBytes(Buffer.from(body));
         }
         assert2(isUSVString(name));
-        assert2(typeof value === "string" && isUSVString(value) || isFileLike(value));
-        entryList.push(makeEntry(name, value, filename));
+        assert2(typeof value2 === "string" && isUSVString(value2) || isFileLike(value2));
+        entryList.push(makeEntry(name, value2, filename));
       }
     }
     function parseMultipartFormDataHeaders(input2, position) {
@@ -5505,27 +5505,27 @@ var require_body = __commonJS({
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
         const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
-        const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
+        const normalizeLinefeeds = (value2) => value2.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn2 = new Uint8Array([13, 10]);
         length = 0;
         let hasUnknownSizeValue = false;
-        for (const [name, value] of object2) {
-          if (typeof value === "string") {
+        for (const [name, value2] of object2) {
+          if (typeof value2 === "string") {
             const chunk2 = textEncoder3.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
 \r
-${normalizeLinefeeds(value)}\r
+${normalizeLinefeeds(value2)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder3.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
-Content-Type: ${value.type || "application/octet-stream"}\r
+            const chunk2 = textEncoder3.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value2.name ? `; filename="${escape(value2.name)}"` : "") + `\r
+Content-Type: ${value2.type || "application/octet-stream"}\r
 \r
 `);
-            blobParts.push(chunk2, value, rn2);
-            if (typeof value.size === "number") {
-              length += chunk2.byteLength + value.size + rn2.byteLength;
+            blobParts.push(chunk2, value2, rn2);
+            if (typeof value2.size === "number") {
+              length += chunk2.byteLength + value2.size + rn2.byteLength;
             } else {
               hasUnknownSizeValue = true;
             }
@@ -5576,7 +5576,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             iterator2 = action(object2)[Symbol.asyncIterator]();
           },
           async pull(controller) {
-            const { value, done } = await iterator2.next();
+            const { value: value2, done } = await iterator2.next();
             if (done) {
               queueMicrotask(() => {
                 controller.close();
@@ -5584,7 +5584,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
               });
             } else {
               if (!isErrored(stream)) {
-                const buffer = new Uint8Array(value);
+                const buffer = new Uint8Array(value2);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
                 }
@@ -5647,12 +5647,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           return consumeBody(this, parseJSONFromBytes, instance);
         },
         formData() {
-          return consumeBody(this, (value) => {
+          return consumeBody(this, (value2) => {
             const mimeType = bodyMimeType(this);
             if (mimeType !== null) {
               switch (mimeType.essence) {
                 case "multipart/form-data": {
-                  const parsed = multipartFormDataParser(value, mimeType);
+                  const parsed = multipartFormDataParser(value2, mimeType);
                   if (parsed === "failure") {
                     throw new TypeError("Failed to parse body as FormData.");
                   }
@@ -5661,10 +5661,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries = new URLSearchParams(value.toString());
+                  const entries = new URLSearchParams(value2.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries) {
-                    fd.append(name, value2);
+                  for (const [name, value3] of entries) {
+                    fd.append(name, value3);
                   }
                   return fd;
                 }
@@ -6920,13 +6920,13 @@ var require_client_h2 = __commonJS({
     } = http2;
     function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value] of Object.entries(headers)) {
-        if (Array.isArray(value)) {
-          for (const subvalue of value) {
+      for (const [name, value2] of Object.entries(headers)) {
+        if (Array.isArray(value2)) {
+          for (const subvalue of value2) {
             result.push(Buffer.from(name), Buffer.from(subvalue));
           }
         } else {
-          result.push(Buffer.from(name), Buffer.from(value));
+          result.push(Buffer.from(name), Buffer.from(value2));
         }
       }
       return result;
@@ -7844,8 +7844,8 @@ var require_client = __commonJS({
       get pipelining() {
         return this[kPipelining];
       }
-      set pipelining(value) {
-        this[kPipelining] = value;
+      set pipelining(value2) {
+        this[kPipelining] = value2;
         this[kResume](true);
       }
       get [kPending]() {
@@ -10674,15 +10674,15 @@ var require_mock_utils = __commonJS({
         isPromise
       }
     } = __require("node:util");
-    function matchValue(match, value) {
+    function matchValue(match, value2) {
       if (typeof match === "string") {
-        return match === value;
+        return match === value2;
       }
       if (match instanceof RegExp) {
-        return match.test(value);
+        return match.test(value2);
       }
       if (typeof match === "function") {
-        return match(value) === true;
+        return match(value2) === true;
       }
       return false;
     }
@@ -10823,14 +10823,14 @@ var require_mock_utils = __commonJS({
       const result = [];
       for (let i2 = 0; i2 < keys.length; ++i2) {
         const key = keys[i2];
-        const value = data[key];
+        const value2 = data[key];
         const name = Buffer.from(`${key}`);
-        if (Array.isArray(value)) {
-          for (let j3 = 0; j3 < value.length; ++j3) {
-            result.push(name, Buffer.from(`${value[j3]}`));
+        if (Array.isArray(value2)) {
+          for (let j3 = 0; j3 < value2.length; ++j3) {
+            result.push(name, Buffer.from(`${value2[j3]}`));
           }
         } else {
-          result.push(name, Buffer.from(`${value}`));
+          result.push(name, Buffer.from(`${value2}`));
         }
       }
       return result;
@@ -11980,25 +11980,25 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name, value) {
-      value = headerValueNormalize(value);
+    function appendHeader(headers, name, value2) {
+      value2 = headerValueNormalize(value2);
       if (!isValidHeaderName(name)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
           value: name,
           type: "header name"
         });
-      } else if (!isValidHeaderValue(value)) {
+      } else if (!isValidHeaderValue(value2)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
-          value,
+          value: value2,
           type: "header value"
         });
       }
       if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value, false);
+      return getHeadersList(headers).append(name, value2, false);
     }
     function compareHeaderName(a2, b3) {
       return a2[0] < b3[0] ? -1 : 1;
@@ -12035,7 +12035,7 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      append(name, value, isLowerCase) {
+      append(name, value2, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
@@ -12043,13 +12043,13 @@ var require_headers = __commonJS({
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            value: `${exists2.value}${delimiter}${value2}`
           });
         } else {
-          this[kHeadersMap].set(lowercaseName, { name, value });
+          this[kHeadersMap].set(lowercaseName, { name, value: value2 });
         }
         if (lowercaseName === "set-cookie") {
-          (this.cookies ??= []).push(value);
+          (this.cookies ??= []).push(value2);
         }
       }
       /**
@@ -12058,13 +12058,13 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      set(name, value, isLowerCase) {
+      set(name, value2, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         if (lowercaseName === "set-cookie") {
-          this.cookies = [value];
+          this.cookies = [value2];
         }
-        this[kHeadersMap].set(lowercaseName, { name, value });
+        this[kHeadersMap].set(lowercaseName, { name, value: value2 });
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-delete
@@ -12089,15 +12089,15 @@ var require_headers = __commonJS({
         return this[kHeadersMap].get(isLowerCase ? name : name.toLowerCase())?.value ?? null;
       }
       *[Symbol.iterator]() {
-        for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-          yield [name, value];
+        for (const { 0: name, 1: { value: value2 } } of this[kHeadersMap]) {
+          yield [name, value2];
         }
       }
       get entries() {
         const headers = {};
         if (this[kHeadersMap].size !== 0) {
-          for (const { name, value } of this[kHeadersMap].values()) {
-            headers[name] = value;
+          for (const { name, value: value2 } of this[kHeadersMap].values()) {
+            headers[name] = value2;
           }
         }
         return headers;
@@ -12108,13 +12108,13 @@ var require_headers = __commonJS({
       get entriesList() {
         const headers = [];
         if (this[kHeadersMap].size !== 0) {
-          for (const { 0: lowerName, 1: { name, value } } of this[kHeadersMap]) {
+          for (const { 0: lowerName, 1: { name, value: value2 } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
                 headers.push([name, cookie]);
               }
             } else {
-              headers.push([name, value]);
+              headers.push([name, value2]);
             }
           }
         }
@@ -12132,9 +12132,9 @@ var require_headers = __commonJS({
           const firstValue = iterator2.next().value;
           array2[0] = [firstValue[0], firstValue[1].value];
           assert2(firstValue[1].value !== null);
-          for (let i2 = 1, j3 = 0, right = 0, left = 0, pivot = 0, x3, value; i2 < size; ++i2) {
-            value = iterator2.next().value;
-            x3 = array2[i2] = [value[0], value[1].value];
+          for (let i2 = 1, j3 = 0, right = 0, left = 0, pivot = 0, x3, value2; i2 < size; ++i2) {
+            value2 = iterator2.next().value;
+            x3 = array2[i2] = [value2[0], value2[1].value];
             assert2(x3[1] !== null);
             left = 0;
             right = i2;
@@ -12160,9 +12160,9 @@ var require_headers = __commonJS({
           return array2;
         } else {
           let i2 = 0;
-          for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-            array2[i2++] = [name, value];
-            assert2(value !== null);
+          for (const { 0: name, 1: { value: value2 } } of this[kHeadersMap]) {
+            array2[i2++] = [name, value2];
+            assert2(value2 !== null);
           }
           return array2.sort(compareHeaderName);
         }
@@ -12184,13 +12184,13 @@ var require_headers = __commonJS({
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
-      append(name, value) {
+      append(name, value2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.append");
         const prefix = "Headers.append";
         name = webidl.converters.ByteString(name, prefix, "name");
-        value = webidl.converters.ByteString(value, prefix, "value");
-        return appendHeader(this, name, value);
+        value2 = webidl.converters.ByteString(value2, prefix, "value");
+        return appendHeader(this, name, value2);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-delete
       delete(name) {
@@ -12244,30 +12244,30 @@ var require_headers = __commonJS({
         return this.#headersList.contains(name, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-set
-      set(name, value) {
+      set(name, value2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.set");
         const prefix = "Headers.set";
         name = webidl.converters.ByteString(name, prefix, "name");
-        value = webidl.converters.ByteString(value, prefix, "value");
-        value = headerValueNormalize(value);
+        value2 = webidl.converters.ByteString(value2, prefix, "value");
+        value2 = headerValueNormalize(value2);
         if (!isValidHeaderName(name)) {
           throw webidl.errors.invalidArgument({
             prefix,
             value: name,
             type: "header name"
           });
-        } else if (!isValidHeaderValue(value)) {
+        } else if (!isValidHeaderValue(value2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value,
+            value: value2,
             type: "header value"
           });
         }
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        this.#headersList.set(name, value, false);
+        this.#headersList.set(name, value2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
@@ -12290,13 +12290,13 @@ var require_headers = __commonJS({
           return this.#headersList[kHeadersSortedMap] = names;
         }
         for (let i2 = 0; i2 < names.length; ++i2) {
-          const { 0: name, 1: value } = names[i2];
+          const { 0: name, 1: value2 } = names[i2];
           if (name === "set-cookie") {
             for (let j3 = 0; j3 < cookies.length; ++j3) {
               headers.push([name, cookies[j3]]);
             }
           } else {
-            headers.push([name, value]);
+            headers.push([name, value2]);
           }
         }
         return this.#headersList[kHeadersSortedMap] = headers;
@@ -12440,8 +12440,8 @@ var require_response = __commonJS({
         }
         const responseObject = fromInnerResponse(makeResponse({}), "immutable");
         responseObject[kState].status = status;
-        const value = isomorphicEncode(URLSerializer(parsedURL));
-        responseObject[kState].headersList.append("location", value, true);
+        const value2 = isomorphicEncode(URLSerializer(parsedURL));
+        responseObject[kState].headersList.append("location", value2, true);
         return responseObject;
       }
       // https://fetch.spec.whatwg.org/#dom-response
@@ -12623,9 +12623,9 @@ var require_response = __commonJS({
         get(target, p2) {
           return p2 in state ? state[p2] : target[p2];
         },
-        set(target, p2, value) {
+        set(target, p2, value2) {
           assert2(!(p2 in state));
-          target[p2] = value;
+          target[p2] = value2;
           return true;
         }
       });
@@ -12778,8 +12778,8 @@ var require_dispatcher_weakref = __commonJS({
     "use strict";
     var { kConnected, kSize } = require_symbols();
     var CompatWeakRef = class {
-      constructor(value) {
-        this.value = value;
+      constructor(value2) {
+        this.value = value2;
       }
       deref() {
         return this.value[kConnected] === 0 && this.value[kSize] === 0 ? void 0 : this.value;
@@ -13103,8 +13103,8 @@ var require_request2 = __commonJS({
           const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const { name, value } of headers.rawValues()) {
-              headersList.append(name, value, false);
+            for (const { name, value: value2 } of headers.rawValues()) {
+              headersList.append(name, value2, false);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -13777,8 +13777,8 @@ var require_fetch = __commonJS({
         }
       }
       if (!request2.headersList.contains("accept", true)) {
-        const value = "*/*";
-        request2.headersList.append("accept", value, true);
+        const value2 = "*/*";
+        request2.headersList.append("accept", value2, true);
       }
       if (!request2.headersList.contains("accept-language", true)) {
         request2.headersList.append("accept-language", "*", true);
@@ -14377,11 +14377,11 @@ var require_fetch = __commonJS({
           let bytes;
           let isFailure;
           try {
-            const { done, value } = await fetchParams.controller.next();
+            const { done, value: value2 } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value;
+            bytes = done ? void 0 : value2;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
               bytes = void 0;
@@ -14980,15 +14980,15 @@ var require_util4 = __commonJS({
       (async () => {
         while (!fr2[kAborted]) {
           try {
-            const { done, value } = await chunkPromise;
+            const { done, value: value2 } = await chunkPromise;
             if (isFirstChunk && !fr2[kAborted]) {
               queueMicrotask(() => {
                 fireAProgressEvent("loadstart", fr2);
               });
             }
             isFirstChunk = false;
-            if (!done && types.isUint8Array(value)) {
-              bytes.push(value);
+            if (!done && types.isUint8Array(value2)) {
+              bytes.push(value2);
               if ((fr2[kLastProgressEventFired] === void 0 || Date.now() - fr2[kLastProgressEventFired] >= 50) && !fr2[kAborted]) {
                 fr2[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -15412,10 +15412,10 @@ var require_util5 = __commonJS({
     function getFieldValues(header) {
       assert2(header !== null);
       const values = [];
-      for (let value of header.split(",")) {
-        value = value.trim();
-        if (isValidHeaderName(value)) {
-          values.push(value);
+      for (let value2 of header.split(",")) {
+        value2 = value2.trim();
+        if (isValidHeaderName(value2)) {
+          values.push(value2);
         }
       }
       return values;
@@ -16099,9 +16099,9 @@ var require_constants4 = __commonJS({
 var require_util6 = __commonJS({
   "node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
-    function isCTLExcludingHtab(value) {
-      for (let i2 = 0; i2 < value.length; ++i2) {
-        const code = value.charCodeAt(i2);
+    function isCTLExcludingHtab(value2) {
+      for (let i2 = 0; i2 < value2.length; ++i2) {
+        const code = value2.charCodeAt(i2);
         if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
           return true;
         }
@@ -16134,18 +16134,18 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookieValue(value) {
-      let len = value.length;
+    function validateCookieValue(value2) {
+      let len = value2.length;
       let i2 = 0;
-      if (value[0] === '"') {
-        if (len === 1 || value[len - 1] !== '"') {
+      if (value2[0] === '"') {
+        if (len === 1 || value2[len - 1] !== '"') {
           throw new Error("Invalid cookie value");
         }
         --len;
         ++i2;
       }
       while (i2 < len) {
-        const code = value.charCodeAt(i2++);
+        const code = value2.charCodeAt(i2++);
         if (code < 33 || // exclude CTLs (0-31)
         code > 126 || // non-ascii and DEL (127)
         code === 34 || // "
@@ -16283,9 +16283,9 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
+        const [key, ...value2] = part.split("=");
         const trimmedKey = key.trim();
-        const joinedValue = value.join("=");
+        const joinedValue = value2.join("=");
         validateCookieName(trimmedKey);
         validateCookieValue(joinedValue);
         out.push(`${trimmedKey}=${joinedValue}`);
@@ -16318,7 +16318,7 @@ var require_parse = __commonJS({
       let nameValuePair = "";
       let unparsedAttributes = "";
       let name = "";
-      let value = "";
+      let value2 = "";
       if (header.includes(";")) {
         const position = { position: 0 };
         nameValuePair = collectASequenceOfCodePointsFast(";", header, position);
@@ -16327,7 +16327,7 @@ var require_parse = __commonJS({
         nameValuePair = header;
       }
       if (!nameValuePair.includes("=")) {
-        value = nameValuePair;
+        value2 = nameValuePair;
       } else {
         const position = { position: 0 };
         name = collectASequenceOfCodePointsFast(
@@ -16335,16 +16335,16 @@ var require_parse = __commonJS({
           nameValuePair,
           position
         );
-        value = nameValuePair.slice(position.position + 1);
+        value2 = nameValuePair.slice(position.position + 1);
       }
       name = name.trim();
-      value = value.trim();
-      if (name.length + value.length > maxNameValuePairSize) {
+      value2 = value2.trim();
+      if (name.length + value2.length > maxNameValuePairSize) {
         return null;
       }
       return {
         name,
-        value,
+        value: value2,
         ...parseUnparsedAttributes(unparsedAttributes)
       };
     }
@@ -16456,8 +16456,8 @@ var require_cookies = __commonJS({
         return out;
       }
       for (const piece of cookie.split(";")) {
-        const [name, ...value] = piece.split("=");
-        out[name.trim()] = value.join("=");
+        const [name, ...value2] = piece.split("=");
+        out[name.trim()] = value2.join("=");
       }
       return out;
     }
@@ -16514,11 +16514,11 @@ var require_cookies = __commonJS({
         key: "value"
       },
       {
-        converter: webidl.nullableConverter((value) => {
-          if (typeof value === "number") {
-            return webidl.converters["unsigned long long"](value);
+        converter: webidl.nullableConverter((value2) => {
+          if (typeof value2 === "number") {
+            return webidl.converters["unsigned long long"](value2);
           }
-          return new Date(value);
+          return new Date(value2);
         }),
         key: "expires",
         defaultValue: () => null
@@ -17030,26 +17030,26 @@ var require_util7 = __commonJS({
       const extensionList = /* @__PURE__ */ new Map();
       while (position.position < extensions.length) {
         const pair = collectASequenceOfCodePointsFast(";", extensions, position);
-        const [name, value = ""] = pair.split("=");
+        const [name, value2 = ""] = pair.split("=");
         extensionList.set(
           removeHTTPWhitespace(name, true, false),
-          removeHTTPWhitespace(value, false, true)
+          removeHTTPWhitespace(value2, false, true)
         );
         position.position++;
       }
       return extensionList;
     }
-    function isValidClientWindowBits(value) {
-      if (value.length === 0) {
+    function isValidClientWindowBits(value2) {
+      if (value2.length === 0) {
         return false;
       }
-      for (let i2 = 0; i2 < value.length; i2++) {
-        const byte = value.charCodeAt(i2);
+      for (let i2 = 0; i2 < value2.length; i2++) {
+        const byte = value2.charCodeAt(i2);
         if (byte < 48 || byte > 57) {
           return false;
         }
       }
-      const num = Number.parseInt(value, 10);
+      const num = Number.parseInt(value2, 10);
       return num >= 8 && num <= 15;
     }
     var hasIntl = typeof process.versions.icu === "string";
@@ -18283,13 +18283,13 @@ var require_websocket = __commonJS({
 var require_util8 = __commonJS({
   "node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
     "use strict";
-    function isValidLastEventId(value) {
-      return value.indexOf("\0") === -1;
+    function isValidLastEventId(value2) {
+      return value2.indexOf("\0") === -1;
     }
-    function isASCIINumber(value) {
-      if (value.length === 0) return false;
-      for (let i2 = 0; i2 < value.length; i2++) {
-        if (value.charCodeAt(i2) < 48 || value.charCodeAt(i2) > 57) return false;
+    function isASCIINumber(value2) {
+      if (value2.length === 0) return false;
+      for (let i2 = 0; i2 < value2.length; i2++) {
+        if (value2.charCodeAt(i2) < 48 || value2.charCodeAt(i2) > 57) return false;
       }
       return true;
     }
@@ -18520,12 +18520,12 @@ var require_eventsource_stream = __commonJS({
           const valueBytes = line.length - valueStart;
           const dataSize = this.eventFieldSizes.data + (event.data === void 0 ? 0 : 1) + valueBytes;
           this.setEventFieldSize("data", dataSize);
-          const value = line.toString("utf8", valueStart);
+          const value2 = line.toString("utf8", valueStart);
           if (event.data === void 0) {
-            event.data = value;
+            event.data = value2;
           } else {
             event.data += `
-${value}`;
+${value2}`;
           }
           this.dataLineCount++;
           return;
@@ -19941,14 +19941,14 @@ var require_light = __commonJS({
           this._last = null;
           this.length = 0;
         }
-        push(value) {
+        push(value2) {
           var node2;
           this.length++;
           if (typeof this.incr === "function") {
             this.incr();
           }
           node2 = {
-            value,
+            value: value2,
             prev: this._last,
             next: null
           };
@@ -19961,7 +19961,7 @@ var require_light = __commonJS({
           return void 0;
         }
         shift() {
-          var value;
+          var value2;
           if (this._first == null) {
             return;
           } else {
@@ -19970,13 +19970,13 @@ var require_light = __commonJS({
               this.decr();
             }
           }
-          value = this._first.value;
+          value2 = this._first.value;
           if ((this._first = this._first.next) != null) {
             this._first.prev = null;
           } else {
             this._last = null;
           }
-          return value;
+          return value2;
         }
         first() {
           if (this._first != null) {
@@ -21308,9 +21308,9 @@ function issueFileCommand(command, message2) {
     encoding: "utf8"
   });
 }
-function prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value2) {
   const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
-  const convertedValue = toCommandValue(value);
+  const convertedValue = toCommandValue(value2);
   if (key.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
@@ -21382,28 +21382,28 @@ var HttpResponseRetryCodes = [
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P3, generator) {
-  function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
-      resolve(value);
+  function adopt(value2) {
+    return value2 instanceof P3 ? value2 : new P3(function(resolve) {
+      resolve(value2);
     });
   }
   return new (P3 || (P3 = Promise))(function(resolve, reject) {
-    function fulfilled(value) {
+    function fulfilled(value2) {
       try {
-        step(generator.next(value));
+        step(generator.next(value2));
       } catch (e) {
         reject(e);
       }
     }
-    function rejected2(value) {
+    function rejected(value2) {
       try {
-        step(generator["throw"](value));
+        step(generator["throw"](value2));
       } catch (e) {
         reject(e);
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected2);
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -21448,7 +21448,7 @@ var Summary = class {
    * @returns {string} content wrapped in HTML element
    */
   wrap(tag, content, attrs = {}) {
-    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    const htmlAttrs = Object.entries(attrs).map(([key, value2]) => ` ${key}="${value2}"`).join("");
     if (!content) {
       return `<${tag}${htmlAttrs}>`;
     }
@@ -21513,8 +21513,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -21610,10 +21610,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -21642,9 +21642,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -21655,8 +21655,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -21698,13 +21698,13 @@ function getInput(name, options) {
   }
   return val.trim();
 }
-function setOutput(name, value) {
+function setOutput(name, value2) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
-    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value2));
   }
   process.stdout.write(os4.EOL);
-  issueCommand("set-output", { name }, toCommandValue(value));
+  issueCommand("set-output", { name }, toCommandValue(value2));
 }
 function setFailed(message2) {
   process.exitCode = ExitCode.Failure;
@@ -25440,13 +25440,23 @@ function reportOutputs(report, refs) {
   };
 }
 
+// src/model.ts
+function isBetter(a2, b3, direction) {
+  return direction === "minimize" ? a2 < b3 : a2 > b3;
+}
+function statusOf(verdict) {
+  if (verdict === "improved") return "keep";
+  if (verdict === "crashed") return "crash";
+  return "discard";
+}
+
 // src/publish/format.ts
 var MINUS = "\u2212";
 var MISSING = "\u2014";
-function formatValue(value) {
-  if (value === null || value === void 0) return MISSING;
-  if (!Number.isFinite(value)) return "n/a";
-  return signed(value, 6, false);
+function formatValue(value2) {
+  if (value2 === null || value2 === void 0) return MISSING;
+  if (!Number.isFinite(value2)) return "n/a";
+  return signed(value2, 6, false);
 }
 function formatDelta(delta) {
   return signed(delta, 4, true);
@@ -25482,28 +25492,27 @@ function directionNote(direction) {
 }
 function deltaWord(delta, direction) {
   if (!Number.isFinite(delta) || Math.abs(delta) < 5e-5) return "equal";
-  const improves = direction === "minimize" ? delta < 0 : delta > 0;
-  return improves ? "better" : "worse";
+  return isBetter(delta, 0, direction) ? "better" : "worse";
 }
 function shortSha(sha) {
-  const text = (sha ?? "").trim();
-  if (/^[0-9a-f]{7,64}$/i.test(text)) return text.slice(0, 7).toLowerCase();
-  const alnum = text.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
+  const text2 = (sha ?? "").trim();
+  if (/^[0-9a-f]{7,64}$/i.test(text2)) return text2.slice(0, 7).toLowerCase();
+  const alnum = text2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
   return alnum === "" ? "unknown" : alnum;
 }
 function shortHash(hash2) {
   const alnum = hash2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
   return alnum === "" ? "unknown" : alnum;
 }
-function signed(value, decimals, explicit) {
-  if (!Number.isFinite(value)) return "n/a";
-  const fixed2 = Math.abs(value).toFixed(decimals);
+function signed(value2, decimals, explicit) {
+  if (!Number.isFinite(value2)) return "n/a";
+  const fixed2 = Math.abs(value2).toFixed(decimals);
   if (Number(fixed2) === 0) return explicit ? `\xB1${fixed2}` : fixed2;
-  if (value < 0) return `${MINUS}${fixed2}`;
+  if (value2 < 0) return `${MINUS}${fixed2}`;
   return explicit ? `+${fixed2}` : fixed2;
 }
-function groupThousands(text) {
-  const [whole, fraction] = text.split(".");
+function groupThousands(text2) {
+  const [whole, fraction] = text2.split(".");
   const grouped = (whole ?? "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   return fraction === void 0 ? grouped : `${grouped}.${fraction}`;
 }
@@ -25513,8 +25522,8 @@ var REDACTED = "[redacted]";
 var ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
 var CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 var INVISIBLE = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;
-function sanitizeTerminal(text) {
-  const lines = text.replace(ANSI_SEQUENCE, "").replace(/\r\n/g, "\n").replace(/[\u2028\u2029\x85]/g, "\n").split("\n");
+function sanitizeTerminal(text2) {
+  const lines = text2.replace(ANSI_SEQUENCE, "").replace(/\r\n/g, "\n").replace(/[\u2028\u2029\x85]/g, "\n").split("\n");
   return lines.map((line) => lastVisibleSegment(line).replace(CONTROL, "").replace(INVISIBLE, "").trimEnd()).join("\n");
 }
 function lastVisibleSegment(line) {
@@ -25547,30 +25556,30 @@ var KEEP_PREFIX_PATTERNS = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+):[^\s/@]+@/gi, `$1:${REDACTED}@`]
 ];
 var ASSIGNED_SECRET = /\b([\w-]*?(?:token|passw(?:or)?d|secret))(\s*[=:]\s*)(["']?)([A-Za-z0-9+/_.=-]{16,})/gi;
-function redactSecrets(text) {
-  let out = text;
+function redactSecrets(text2) {
+  let out = text2;
   for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
   for (const [pattern, replacement] of KEEP_PREFIX_PATTERNS) out = out.replace(pattern, replacement);
   return out.replace(
     ASSIGNED_SECRET,
-    (match, key, sep2, quote, value) => looksRandom(value) ? `${key}${sep2}${quote}${REDACTED}` : match
+    (match, key, sep2, quote, value2) => looksRandom(value2) ? `${key}${sep2}${quote}${REDACTED}` : match
   );
 }
-function looksRandom(value) {
+function looksRandom(value2) {
   const counts = /* @__PURE__ */ new Map();
-  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  for (const ch of value2) counts.set(ch, (counts.get(ch) ?? 0) + 1);
   let entropy = 0;
   for (const count2 of counts.values()) {
-    const p2 = count2 / value.length;
+    const p2 = count2 / value2.length;
     entropy -= p2 * Math.log2(p2);
   }
-  return entropy >= 3 && /\d/.test(value);
+  return entropy >= 3 && /\d/.test(value2);
 }
-function cleanUntrusted(text) {
-  return redactSecrets(sanitizeTerminal(text));
+function cleanUntrusted(text2) {
+  return redactSecrets(sanitizeTerminal(text2));
 }
-function codeBlock(text, lang = "") {
-  return fenceClean(cleanUntrusted(text), lang);
+function codeBlock(text2, lang = "") {
+  return fenceClean(cleanUntrusted(text2), lang);
 }
 function fenceClean(clean, lang = "") {
   const body = clean.replace(/\n+$/, "");
@@ -25580,30 +25589,30 @@ function fenceClean(clean, lang = "") {
 ${body}
 ${fence}`;
 }
-function longestRun(text, ch) {
+function longestRun(text2, ch) {
   let best = 0;
   let run2 = 0;
-  for (const c5 of text) {
+  for (const c5 of text2) {
     run2 = c5 === ch ? run2 + 1 : 0;
     if (run2 > best) best = run2;
   }
   return best;
 }
-function inlineText(text, max) {
+function inlineText(text2, max) {
   if (!Number.isInteger(max) || max < 1) {
     throw new RangeError(`inlineText: max must be a positive integer, got ${String(max)}`);
   }
-  const oneLine = cleanUntrusted(text).replace(/\s+/g, " ").trim();
+  const oneLine = cleanUntrusted(text2).replace(/\s+/g, " ").trim();
   return escapeInline(truncate(oneLine, max));
 }
-function truncate(text, max) {
-  const chars = Array.from(text);
-  if (chars.length <= max) return text;
+function truncate(text2, max) {
+  const chars = Array.from(text2);
+  if (chars.length <= max) return text2;
   return `${chars.slice(0, Math.max(0, max - 1)).join("")}\u2026`;
 }
 var ZWJ = "\u200D";
-function escapeInline(text) {
-  const escaped = text.replace(/\\/g, "\\\\").replace(/@(?=[A-Za-z0-9])/g, `@${ZWJ}`).replace(/#(?=\d)/g, `#${ZWJ}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWJ}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "&#96;").replace(/\|/g, "&#124;").replace(/[*_[\]~$]/g, (ch) => `\\${ch}`);
+function escapeInline(text2) {
+  const escaped = text2.replace(/\\/g, "\\\\").replace(/@(?=[A-Za-z0-9])/g, `@${ZWJ}`).replace(/#(?=\d)/g, `#${ZWJ}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWJ}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "&#96;").replace(/\|/g, "&#124;").replace(/[*_[\]~$]/g, (ch) => `\\${ch}`);
   return escaped.replace(/^(#|[-+=]|\d+(?=[.)]))/, (m2) => /^\d/.test(m2) ? `${m2}\\` : `\\${m2}`);
 }
 
@@ -25636,16 +25645,25 @@ function renderProgressComment(opts) {
 function renderCancelledComment(opts) {
   const marker = checkMarker(opts.marker);
   const runner = inlineText(opts.runnerLabel, 100);
-  const when = opts.cancelledAt === void 0 ? "" : ` at ${formatTime(opts.cancelledAt, "cancelledAt")}`;
+  const when2 = opts.cancelledAt === void 0 ? "" : ` at ${formatTime(opts.cancelledAt, "cancelledAt")}`;
   const why = opts.reason === void 0 ? "" : ` Reason: ${inlineText(opts.reason, 300)}.`;
   return [
     marker,
     "### \u{1F6D1} **Cancelled** \u2014 no verdict",
     "",
-    `${commitLine(opts.commit)} \xB7 training on ${runner} was cancelled${when} before it finished, so nothing was compared or recorded.${why}`,
+    `${commitLine(opts.commit)} \xB7 training on ${runner} was cancelled${when2} before it finished, so nothing was compared or recorded.${why}`,
     "",
     "Re-run the job to judge this commit."
   ].join("\n");
+}
+function renderErrorComment(opts) {
+  const marker = checkMarker(opts.marker);
+  return `${marker}
+### \u26A0\uFE0F **Error** \u2014 no verdict
+
+${inlineText(opts.message, 2e3)}
+
+The job summary has the details.`;
 }
 function renderReportBody(report, maxChars) {
   if (!Number.isInteger(maxChars) || maxChars < MIN_BODY_CHARS) {
@@ -25655,8 +25673,8 @@ function renderReportBody(report, maxChars) {
   }
   const parts = prepare(report);
   const fits = (limits) => {
-    const text = assemble(parts, limits);
-    return text.length <= maxChars ? text : void 0;
+    const text2 = assemble(parts, limits);
+    return text2.length <= maxChars ? text2 : void 0;
   };
   const excerptChars = parts.excerpt?.length ?? 0;
   const full = fits({ historyRows: parts.history.length, excerptChars });
@@ -25674,11 +25692,11 @@ function largestFitting(max, render) {
   let hi = max;
   while (lo <= hi) {
     const mid = Math.floor((lo + hi) / 2);
-    const text = render(mid);
-    if (text === void 0) {
+    const text2 = render(mid);
+    if (text2 === void 0) {
       hi = mid - 1;
     } else {
-      best = text;
+      best = text2;
       lo = mid + 1;
     }
   }
@@ -25727,14 +25745,14 @@ function minimal(parts, maxChars) {
   const note = "_The full report is too long for this space; see the job summary and log of this run._";
   const room = maxChars - parts.heading.length - note.length - 4;
   let cut = room;
-  let headline = "";
+  let headline2 = "";
   while (cut > 0) {
-    headline = inlineText(parts.headline, cut);
-    if (headline.length <= room) break;
+    headline2 = inlineText(parts.headline, cut);
+    if (headline2.length <= room) break;
     cut = Math.floor(cut * 0.8);
-    headline = "";
+    headline2 = "";
   }
-  return [parts.heading, headline, note].filter((block) => block !== "").join("\n\n");
+  return [parts.heading, headline2, note].filter((block) => block !== "").join("\n\n");
 }
 var STATUS_WORD = {
   keep: "Keep",
@@ -25825,7 +25843,7 @@ function figuresTable(report) {
   }
   const f3 = report.figures;
   const b3 = report.baselineFigures ?? {};
-  const vsBase = (value, format2) => value === void 0 ? "" : ` \xB7 baseline ${format2(value)}`;
+  const vsBase = (value2, format2) => value2 === void 0 ? "" : ` \xB7 baseline ${format2(value2)}`;
   if (f3.peakMemoryGb !== void 0) {
     const share = f3.memoryShareOfRam ?? ramShare(f3.peakMemoryGb, report.runner.ramBytes);
     const ofRam = share === void 0 ? "" : ` (${formatPercent(share)} of RAM)`;
@@ -25874,8 +25892,8 @@ ${fenceClean(kept, "text")}
 
 </details>`;
 }
-function lineCount(text) {
-  return text === "" ? 0 : text.split("\n").length;
+function lineCount(text2) {
+  return text2 === "" ? 0 : text2.split("\n").length;
 }
 function rejectedSection(report) {
   if (!report.rejected) return "";
@@ -25927,12 +25945,12 @@ function historyEntries(report) {
   return items.map((item, i2) => {
     const label = shortSha(item.sha);
     const subject = `${item.current ? "**(this run)** " : ""}${inlineText(item.subject, 100)}`;
-    const value = item.value !== null && Number.isFinite(item.value) ? item.value : null;
+    const value2 = item.value !== null && Number.isFinite(item.value) ? item.value : null;
     const status = `${STATUS_EMOJI[item.status] ?? ""} ${inlineText(item.status, 20)}`.trim();
     return {
       row: `| ${formatCount(i2 + 1)} | \`${label}\` | ${subject} | ${formatValue(item.value)} | ${status} |`,
       label,
-      value
+      value: value2
     };
   });
 }
@@ -26003,11 +26021,11 @@ function provenanceLine(report) {
   if (report.commit?.trainBlob) pieces.push(`train.py blob \`${shortSha(report.commit.trainBlob)}\``);
   return `<sub>${pieces.join(" \xB7 ")}</sub>`;
 }
-function formatTime(value, field) {
-  const date5 = value instanceof Date ? value : new Date(value);
+function formatTime(value2, field) {
+  const date5 = value2 instanceof Date ? value2 : new Date(value2);
   if (Number.isNaN(date5.getTime())) {
     throw new TypeError(
-      `${field} is not a valid date: ${JSON.stringify(String(value))}; pass a Date or an ISO 8601 string`
+      `${field} is not a valid date: ${JSON.stringify(String(value2))}; pass a Date or an ISO 8601 string`
     );
   }
   return `${date5.toISOString().slice(0, 16).replace("T", " ")} UTC`;
@@ -26109,8 +26127,8 @@ var PASSTHROUGH_ENV = [
 function basicAuthHeader(token) {
   return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`;
 }
-function redactSecrets2(text, token) {
-  let out = text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
+function redactSecrets2(text2, token) {
+  let out = text2.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
   if (token) {
     for (const secret of [Buffer.from(`x-access-token:${token}`).toString("base64"), token]) {
       out = out.split(secret).join("***");
@@ -26121,8 +26139,8 @@ function redactSecrets2(text, token) {
 function gitEnvironment(home, token) {
   const env = {};
   for (const key of PASSTHROUGH_ENV) {
-    const value = process.env[key];
-    if (value !== void 0) env[key] = value;
+    const value2 = process.env[key];
+    if (value2 !== void 0) env[key] = value2;
   }
   Object.assign(env, {
     HOME: home,
@@ -26245,10 +26263,10 @@ var GitClient = class {
     try {
       return await task();
     } catch (error63) {
-      const text = error63 instanceof Error ? error63.message : String(error63);
+      const text2 = error63 instanceof Error ? error63.message : String(error63);
       throw new GitCommandError(
         args.map((arg) => redactSecrets2(arg, this.#token)),
-        redactSecrets2(text, this.#token)
+        redactSecrets2(text2, this.#token)
       );
     }
   }
@@ -26281,10 +26299,10 @@ function formatRow(columns, row) {
 }
 function upsertRow(existing, columns, row, identity3) {
   if (existing === null || existing.replace(/^\uFEFF/, "").trim() === "") {
-    const text = `${columns.join("	")}
+    const text2 = `${columns.join("	")}
 ${formatRow(columns, row)}
 `;
-    return { text, changed: text !== existing, replaced: false };
+    return { text: text2, changed: text2 !== existing, replaced: false };
   }
   const lines = splitLines(existing);
   const eol = lineEnding(lines);
@@ -26311,14 +26329,14 @@ ${formatRow(columns, row)}
     const old = lines[match];
     const body = lineBody(old);
     lines[match] = newLine + old.slice(body.length);
-    const text = lines.join("");
-    return { text, changed: text !== existing, replaced: true };
+    const text2 = lines.join("");
+    return { text: text2, changed: text2 !== existing, replaced: true };
   }
   const separator = existing.endsWith("\n") ? "" : eol;
   return { text: `${existing}${separator}${newLine}${eol}`, changed: true, replaced: false };
 }
-function splitLines(text) {
-  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+function splitLines(text2) {
+  return text2.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 function lineBody(line) {
   return line.replace(/\r?\n$/, "");
@@ -26336,17 +26354,17 @@ function sameCommit(cellValue, commit) {
   if (!SHA_PATTERN.test(a2) || !SHA_PATTERN.test(b3)) return false;
   return a2.startsWith(b3) || b3.startsWith(a2);
 }
-function fixed(value, digits, column) {
-  if (value === null) return 0 .toFixed(digits);
-  if (!Number.isFinite(value)) {
+function fixed(value2, digits, column) {
+  if (value2 === null) return 0 .toFixed(digits);
+  if (!Number.isFinite(value2)) {
     throw new ResultsRowError(
-      `results row: ${column} is ${value}; pass a finite number, or null for a crashed run`
+      `results row: ${column} is ${value2}; pass a finite number, or null for a crashed run`
     );
   }
-  return value.toFixed(digits);
+  return value2.toFixed(digits);
 }
-function cell(value) {
-  return value.replace(/\s*[\t\n\r\v\f]+\s*/g, " ").trim();
+function cell(value2) {
+  return value2.replace(/\s*[\t\n\r\v\f]+\s*/g, " ").trim();
 }
 function describe(subject) {
   return cell(cell(subject).replace(/^experiment:/i, ""));
@@ -26423,9 +26441,9 @@ async function fetchBase(git, options, remote) {
     `results: branch ${options.branch} does not exist on ${remote}; push the experiment branch before publishing, or use a separate results branch`
   );
 }
-function upsertIn(text, options) {
+function upsertIn(text2, options) {
   try {
-    return upsertRow(text, options.columns, options.row, options.identity);
+    return upsertRow(text2, options.columns, options.row, options.identity);
   } catch (error63) {
     if (!(error63 instanceof ResultsRowError)) throw error63;
     throw new ResultsCommitError(`${options.filePath} on branch ${options.branch}: ${error63.message}`);
@@ -26482,9 +26500,9 @@ async function upsertStickyComment(api, issueNumber, marker, body, botLogin = AC
   const existing = findStickyComment(await api.listComments(issueNumber), marker, botLogin);
   return existing ? api.updateComment(existing.id, body) : api.createComment(issueNumber, body);
 }
-function firstLine(text) {
-  const end = text.indexOf("\n");
-  return (end === -1 ? text : text.slice(0, end)).replace(/\r$/, "");
+function firstLine(text2) {
+  const end = text2.indexOf("\n");
+  return (end === -1 ? text2 : text2.slice(0, end)).replace(/\r$/, "");
 }
 
 // src/publish/publish-report.ts
@@ -26502,9 +26520,9 @@ async function publishReport(req) {
     errors.push(`result.json could not be written to ${resultJson}: ${message(error63)}`);
   }
   if (req.comment) {
-    const { api, issueNumber, marker, botLogin, cancelled } = req.comment;
+    const { api, issueNumber, marker, botLogin } = req.comment;
     try {
-      const body = cancelled ? renderCancelledComment({
+      const body = report.crash?.kind === "cancelled" ? renderCancelledComment({
         marker,
         runnerLabel: report.runner.label,
         commit: { sha: report.commit?.sha ?? "", subject: report.commit?.subject ?? "" },
@@ -26549,7 +26567,7 @@ async function publishReport(req) {
     }
   }
   const outputs = reportOutputs(report, refs);
-  for (const [name, value] of Object.entries(outputs)) sinks.setOutput(name, value);
+  for (const [name, value2] of Object.entries(outputs)) sinks.setOutput(name, value2);
   try {
     await sinks.writeSummary(renderJobSummary(report, { publishErrors: errors }));
   } catch (error63) {
@@ -27254,10 +27272,10 @@ function getEnumValues(entries) {
 function joinValues(array2, separator = "|") {
   return array2.map((val) => stringifyPrimitive(val)).join(separator);
 }
-function jsonStringifyReplacer(_3, value) {
-  if (typeof value === "bigint")
-    return value.toString();
-  return value;
+function jsonStringifyReplacer(_3, value2) {
+  if (typeof value2 === "bigint")
+    return value2.toString();
+  return value2;
 }
 var Cached = class {
   constructor(getter) {
@@ -27294,17 +27312,17 @@ function floatSafeRemainder(val, step) {
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
 function defineLazy(object2, key, getter) {
-  let value = void 0;
+  let value2 = void 0;
   Object.defineProperty(object2, key, {
     get() {
-      if (value === EVALUATING) {
+      if (value2 === EVALUATING) {
         return void 0;
       }
-      if (value === void 0) {
-        value = EVALUATING;
-        value = getter();
+      if (value2 === void 0) {
+        value2 = EVALUATING;
+        value2 = getter();
       }
-      return value;
+      return value2;
     },
     set(v2) {
       Object.defineProperty(object2, key, {
@@ -27318,9 +27336,9 @@ function defineLazy(object2, key, getter) {
 function objectClone(obj) {
   return Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj));
 }
-function assignProp(target, prop, value) {
+function assignProp(target, prop, value2) {
   Object.defineProperty(target, prop, {
-    value,
+    value: value2,
     writable: true,
     enumerable: true,
     configurable: true
@@ -27336,19 +27354,19 @@ function sourceShape(schema) {
 function deferProp(target, key, getter) {
   Object.defineProperty(target, key, {
     get() {
-      const value = getter();
-      assignProp(this, key, value);
-      return value;
+      const value2 = getter();
+      assignProp(this, key, value2);
+      return value2;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key, value) {
+function putProp(target, key, value2) {
   if (key in target)
-    assignProp(target, key, value);
+    assignProp(target, key, value2);
   else
-    target[key] = value;
+    target[key] = value2;
 }
 function mirrorShape(target, source, keys, wrap) {
   const raw = sourceShape(source);
@@ -27358,8 +27376,8 @@ function mirrorShape(target, source, keys, wrap) {
       continue;
     if (desc.get) {
       deferProp(target, key, () => {
-        const value = source._zod.def.shape[key];
-        return wrap ? wrap(value, key) : value;
+        const value2 = source._zod.def.shape[key];
+        return wrap ? wrap(value2, key) : value2;
       });
     } else
       putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
@@ -27558,9 +27576,9 @@ function createTransparentProxy(getter) {
       target ?? (target = getter());
       return Reflect.get(target, prop, receiver);
     },
-    set(_3, prop, value, receiver) {
+    set(_3, prop, value2, receiver) {
       target ?? (target = getter());
-      return Reflect.set(target, prop, value, receiver);
+      return Reflect.set(target, prop, value2, receiver);
     },
     has(_3, prop) {
       target ?? (target = getter());
@@ -27584,12 +27602,12 @@ function createTransparentProxy(getter) {
     }
   });
 }
-function stringifyPrimitive(value) {
-  if (typeof value === "bigint")
-    return value.toString() + "n";
-  if (typeof value === "string")
-    return `"${value}"`;
-  return `${value}`;
+function stringifyPrimitive(value2) {
+  if (typeof value2 === "bigint")
+    return value2.toString() + "n";
+  if (typeof value2 === "string")
+    return `"${value2}"`;
+  return `${value2}`;
 }
 function optionalKeys(shape) {
   return Object.keys(shape).filter((k2) => {
@@ -27698,15 +27716,15 @@ function partial(Class2, schema, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value2, key) => selected && !selected.has(key) ? value2 : new Class2({ type: "optional", innerType: value2 })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value2, key) => (
     // overwrite with non-optional
-    selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key) ? value2 : new Class2({ type: "nonoptional", innerType: value2 })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -27901,12 +27919,12 @@ function members(proto, table) {
       defineBound(proto, key, desc.value);
   }
 }
-function own(inst, key, value, enumerable = true) {
-  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
-  return value;
+function own(inst, key, value2, enumerable = true) {
+  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value: value2 });
+  return value2;
 }
-function hide(inst, key, value) {
-  return own(inst, key, value, false);
+function hide(inst, key, value2) {
+  return own(inst, key, value2, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
@@ -27918,8 +27936,8 @@ function derived(computes, table) {
       get() {
         return own(this, key, compute(this));
       },
-      set(value) {
-        own(this, key, value);
+      set(value2) {
+        own(this, key, value2);
       }
     });
   }
@@ -27931,8 +27949,8 @@ function defineBound(proto, key, fn2) {
     get() {
       return this == null ? fn2 : own(this, key, fn2.bind(this));
     },
-    set(value) {
-      own(this, key, value);
+    set(value2) {
+      own(this, key, value2);
     }
   });
 }
@@ -27963,21 +27981,21 @@ function defineLazyInternal(inst, key, compute) {
       const outer = broke;
       broke = false;
       try {
-        const value = compute(this);
+        const value2 = compute(this);
         if (broke)
           delete this[key];
         else
-          Object.defineProperty(this, key, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
         broke = broke || outer;
-        return value;
+        return value2;
       } catch (err) {
         delete this[key];
         broke = broke || outer;
         throw err;
       }
     },
-    set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, value });
+    set(value2) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
     }
   });
 }
@@ -27994,14 +28012,14 @@ function installLazyProp(inst, key, make, enumerable) {
       Object.defineProperty(this, key, desc);
       return desc.value;
     },
-    set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
+    set(value2) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value: value2 });
     }
   });
 }
 var CONSTANT_CATCH = "~constantCatch";
-function constantCatch(value) {
-  const fn2 = () => value;
+function constantCatch(value2) {
+  const fn2 = () => value2;
   fn2[CONSTANT_CATCH] = true;
   return fn2;
 }
@@ -28134,8 +28152,8 @@ function _getMessage() {
   internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
   return internals.message;
 }
-function _setMessage(value) {
-  this._zod.message = value;
+function _setMessage(value2) {
+  this._zod.message = value2;
 }
 var _messageDesc = {
   get: _getMessage,
@@ -28158,12 +28176,12 @@ var initializer = (inst, def) => {
       configurable: true,
       enumerable: false,
       get() {
-        const value = () => this.message;
-        Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
-        return value;
+        const value2 = () => this.message;
+        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
+        return value2;
       },
-      set(value) {
-        Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
+      set(value2) {
+        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
       }
     });
   }
@@ -28325,9 +28343,9 @@ function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
 var _parse = (_Err) => {
-  const fn2 = (schema, value, _ctx, _params) => {
+  const fn2 = (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-    const result = schema._zod.run({ value, issues: [] }, ctx);
+    const result = schema._zod.run({ value: value2, issues: [] }, ctx);
     if (result instanceof Promise) {
       throw new $ZodAsyncError();
     }
@@ -28342,9 +28360,9 @@ var _parse = (_Err) => {
 };
 var parse = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
-  const fn2 = async (schema, value, _ctx, params) => {
+  const fn2 = async (schema, value2, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-    let result = schema._zod.run({ value, issues: [] }, ctx);
+    let result = schema._zod.run({ value: value2, issues: [] }, ctx);
     if (result instanceof Promise)
       result = await result;
     if (result.issues.length) {
@@ -28357,9 +28375,9 @@ var _parseAsync = (_Err) => {
   return fn2;
 };
 var parseAsync = /* @__PURE__ */ _parseAsync($ZodRealError);
-var _safeParse = (_Err) => (schema, value, _ctx) => {
+var _safeParse = (_Err) => (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-  const result = schema._zod.run({ value, issues: [] }, ctx);
+  const result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
@@ -28385,9 +28403,9 @@ function failure(Err, issues, ctx) {
     }
   };
 }
-var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeParseAsync = (_Err) => async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
@@ -28395,88 +28413,88 @@ var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
 var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 var COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-var validate2 = ((schema, value, _ctx) => {
+var validate2 = ((schema, value2, _ctx) => {
   const validator = schema._zod.bag.validator;
   if (validator !== void 0) {
-    if (validator(value) !== COMPILE_INVALID)
+    if (validator(value2) !== COMPILE_INVALID)
       return true;
     if (validator.definite === true && _ctx === void 0)
       return false;
   }
-  return validateFallback(schema, value, _ctx);
+  return validateFallback(schema, value2, _ctx);
 });
-function validateFallback(schema, value, _ctx) {
+function validateFallback(schema, value2, _ctx) {
   const ctx = _ctx ? { ..._ctx, async: false, abortEarly: true } : { async: false, abortEarly: true };
   const fallbackRun = schema._zod.bag.fallbackRun;
   let result;
   if (fallbackRun) {
     ctx[COMPILE_FALLBACK] = true;
-    result = fallbackRun({ value, issues: [] }, ctx);
+    result = fallbackRun({ value: value2, issues: [] }, ctx);
   } else {
-    result = schema._zod.run({ value, issues: [] }, ctx);
+    result = schema._zod.run({ value: value2, issues: [] }, ctx);
   }
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
   return result.issues.length === 0;
 }
-var validateAsync = async (schema, value, _ctx) => {
+var validateAsync = async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true, abortEarly: true } : { async: true, abortEarly: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
   const parse5 = _parse(_Err);
-  const fn2 = (schema, value, _ctx, _params) => {
+  const fn2 = (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse5(schema, value, ctx, finalizeParams(fn2, _params));
+    return parse5(schema, value2, ctx, finalizeParams(fn2, _params));
   };
   return fn2;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
   const parse5 = _parse(_Err);
-  const fn2 = (schema, value, _ctx, _params) => {
-    return parse5(schema, value, _ctx, finalizeParams(fn2, _params));
+  const fn2 = (schema, value2, _ctx, _params) => {
+    return parse5(schema, value2, _ctx, finalizeParams(fn2, _params));
   };
   return fn2;
 };
 var decode = /* @__PURE__ */ _decode($ZodRealError);
 var _encodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn2 = async (schema, value, _ctx, _params) => {
+  const fn2 = async (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return await parseAsync3(schema, value, ctx, finalizeParams(fn2, _params));
+    return await parseAsync3(schema, value2, ctx, finalizeParams(fn2, _params));
   };
   return fn2;
 };
 var encodeAsync = /* @__PURE__ */ _encodeAsync($ZodRealError);
 var _decodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn2 = async (schema, value, _ctx, _params) => {
-    return await parseAsync3(schema, value, _ctx, finalizeParams(fn2, _params));
+  const fn2 = async (schema, value2, _ctx, _params) => {
+    return await parseAsync3(schema, value2, _ctx, finalizeParams(fn2, _params));
   };
   return fn2;
 };
 var decodeAsync = /* @__PURE__ */ _decodeAsync($ZodRealError);
-var _safeEncode = (_Err) => (schema, value, _ctx) => {
+var _safeEncode = (_Err) => (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParse(_Err)(schema, value, ctx);
+  return _safeParse(_Err)(schema, value2, ctx);
 };
 var safeEncode = /* @__PURE__ */ _safeEncode($ZodRealError);
-var _safeDecode = (_Err) => (schema, value, _ctx) => {
-  return _safeParse(_Err)(schema, value, _ctx);
+var _safeDecode = (_Err) => (schema, value2, _ctx) => {
+  return _safeParse(_Err)(schema, value2, _ctx);
 };
 var safeDecode = /* @__PURE__ */ _safeDecode($ZodRealError);
-var _safeEncodeAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeEncodeAsync = (_Err) => async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParseAsync(_Err)(schema, value, ctx);
+  return _safeParseAsync(_Err)(schema, value2, ctx);
 };
 var safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync($ZodRealError);
-var _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
-  return _safeParseAsync(_Err)(schema, value, _ctx);
+var _safeDecodeAsync = (_Err) => async (schema, value2, _ctx) => {
+  return _safeParseAsync(_Err)(schema, value2, _ctx);
 };
 var safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync($ZodRealError);
 
@@ -29282,26 +29300,26 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
   get "~standard"() {
     return hide(this, "~standard", standardProps(this));
   },
-  set "~standard"(value) {
-    own(this, "~standard", value);
+  set "~standard"(value2) {
+    own(this, "~standard", value2);
   }
 });
 var toStandardResult = (r2, ctx) => r2.issues.length ? { issues: r2.issues.map((iss) => finalizeIssue(iss, ctx, config())) } : { value: r2.value };
-async function validateAsync2(inst, value) {
+async function validateAsync2(inst, value2) {
   const ctx = { async: true };
-  return toStandardResult(await inst._zod.run({ value, issues: [] }, ctx), ctx);
+  return toStandardResult(await inst._zod.run({ value: value2, issues: [] }, ctx), ctx);
 }
 function standardProps(inst) {
   return {
-    validate: (value) => {
+    validate: (value2) => {
       const ctx = { async: false };
       try {
-        const r2 = inst._zod.run({ value, issues: [] }, ctx);
+        const r2 = inst._zod.run({ value: value2, issues: [] }, ctx);
         if (!(r2 instanceof Promise))
           return toStandardResult(r2, ctx);
       } catch (_3) {
       }
-      return validateAsync2(inst, value);
+      return validateAsync2(inst, value2);
     },
     vendor: "zod",
     version: 1
@@ -29393,8 +29411,8 @@ function parseURLObject(trimmed, def) {
   }
 }
 var asciiTabOrNewline = /[\t\n\r]/g;
-function stripTabAndNewline(value) {
-  return value.replace(asciiTabOrNewline, "");
+function stripTabAndNewline(value2) {
+  return value2.replace(asciiTabOrNewline, "");
 }
 function urlHostnameOk(url2, hostname5) {
   hostname5.lastIndex = 0;
@@ -29521,10 +29539,10 @@ var $ZodIPv4 = /* @__PURE__ */ $constructor("$ZodIPv4", (inst, def) => {
   $ZodStringFormat.init(inst, def);
 });
 var ipv6Alphabet = /^[0-9a-fA-F:.]+$/;
-function isValidIPv6(value) {
-  if (!ipv6Alphabet.test(value))
+function isValidIPv6(value2) {
+  if (!ipv6Alphabet.test(value2))
     return false;
-  return canParseURL(`http://[${value}]`);
+  return canParseURL(`http://[${value2}]`);
 }
 var $ZodIPv6 = /* @__PURE__ */ $constructor("$ZodIPv6", (inst, def) => {
   def.pattern ?? (def.pattern = ipv6);
@@ -29549,8 +29567,8 @@ var $ZodCIDRv4 = /* @__PURE__ */ $constructor("$ZodCIDRv4", (inst, def) => {
   def.pattern ?? (def.pattern = cidrv4);
   $ZodStringFormat.init(inst, def);
 });
-function isValidCIDRv6(value) {
-  const parts = value.split("/");
+function isValidCIDRv6(value2) {
+  const parts = value2.split("/");
   if (parts.length !== 2)
     return false;
   const [address, prefix] = parts;
@@ -29641,9 +29659,9 @@ function isLuhnAlgo(digits) {
   let bit = 1;
   let sum = 0;
   while (length) {
-    const value = digits.charCodeAt(--length) - 48;
+    const value2 = digits.charCodeAt(--length) - 48;
     bit ^= 1;
-    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value] : value;
+    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value2] : value2;
   }
   return sum % 10 === 0;
 }
@@ -30134,11 +30152,11 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   });
   const isObject3 = isObject;
   const catchall = def.catchall;
-  let value;
+  let value2;
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
-    value ?? (value = _normalized.value);
+    value2 ?? (value2 = _normalized.value);
     const input2 = payload.value;
     if (!isObject3(input2)) {
       payload.issues.push({
@@ -30151,10 +30169,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
     const proms = [];
-    const shape = value.shape;
+    const shape = value2.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key of value.allKeys) {
+    for (const key of value2.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
@@ -30281,9 +30299,9 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
   const catchall = def.catchall;
-  let value;
+  let value2;
   inst._zod.parse = (payload, ctx) => {
-    value ?? (value = _normalized.value);
+    value2 ?? (value2 = _normalized.value);
     const input2 = payload.value;
     if (!isObject3(input2)) {
       payload.issues.push({
@@ -30300,7 +30318,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       payload = fastpass(payload, ctx);
       if (!catchall)
         return payload;
-      return handleCatchall([], input2, payload, ctx, value, inst, ctx?.abortEarly === true);
+      return handleCatchall([], input2, payload, ctx, value2, inst, ctx?.abortEarly === true);
     }
     return superParse(payload, ctx);
   };
@@ -30428,16 +30446,16 @@ var $ZodXor = /* @__PURE__ */ $constructor("$ZodXor", (inst, def) => {
     });
   };
 });
-function getDiscriminatedOption(union2, value) {
+function getDiscriminatedOption(union2, value2) {
   const internals = union2._zod;
   let map2 = internals.bag.optionsMap;
   if (!map2) {
     map2 = discriminatorMap(internals.def);
     internals.bag.optionsMap = map2;
   }
-  const option = map2.get(value);
+  const option = map2.get(value2);
   if (option === null)
-    throw new Error(`Ambiguous discriminator value "${String(value)}"`);
+    throw new Error(`Ambiguous discriminator value "${String(value2)}"`);
   return option;
 }
 function discriminatorMap(def) {
@@ -30446,13 +30464,13 @@ function discriminatorMap(def) {
     const values = option._zod.propValues?.[def.discriminator];
     if (!values || values.size === 0)
       throw new Error(`Invalid discriminated union option at index "${def.options.indexOf(option)}"`);
-    for (const value of values) {
-      if (map2.has(value)) {
-        if (value !== void 0)
-          throw new Error(`Duplicate discriminator value "${String(value)}"`);
-        map2.set(value, null);
+    for (const value2 of values) {
+      if (map2.has(value2)) {
+        if (value2 !== void 0)
+          throw new Error(`Duplicate discriminator value "${String(value2)}"`);
+        map2.set(value2, null);
       } else {
-        map2.set(value, option);
+        map2.set(value2, option);
       }
     }
   }
@@ -30502,9 +30520,9 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       });
       return payload;
     }
-    const value = input2?.[def.discriminator];
-    const opt = disc.value.get(value);
-    if (opt && (value !== void 0 || ctx.direction !== "backward")) {
+    const value2 = input2?.[def.discriminator];
+    const opt = disc.value.get(value2);
+    if (opt && (value2 !== void 0 || ctx.direction !== "backward")) {
       return opt._zod.run(payload, ctx);
     }
     if (def.unionFallback || ctx.direction === "backward") {
@@ -30515,7 +30533,7 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       errors: [],
       note: "No matching discriminator",
       discriminator: def.discriminator,
-      options: Array.from(disc.value.keys()).filter((value2) => disc.value.get(value2) !== null),
+      options: Array.from(disc.value.keys()).filter((value3) => disc.value.get(value3) !== null),
       input: input2,
       path: [def.discriminator],
       inst
@@ -30934,14 +30952,14 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key, value] of input2) {
+    for (const [key, value2] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
       const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-      const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
+      const valueResult = def.valueType._zod.run({ value: value2, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
           handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
@@ -31354,23 +31372,23 @@ function handleCodecAResult(result, def, ctx) {
   if (direction === "forward") {
     const transformed = def.transform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.out, ctx));
+      return transformed.then((value2) => handleCodecTxResult(result, value2, def.out, ctx));
     }
     return handleCodecTxResult(result, transformed, def.out, ctx);
   } else {
     const transformed = def.reverseTransform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.in, ctx));
+      return transformed.then((value2) => handleCodecTxResult(result, value2, def.in, ctx));
     }
     return handleCodecTxResult(result, transformed, def.in, ctx);
   }
 }
-function handleCodecTxResult(left, value, nextSchema, ctx) {
+function handleCodecTxResult(left, value2, nextSchema, ctx) {
   if (left.issues.length) {
     left.aborted = true;
     return left;
   }
-  return nextSchema._zod.run({ value, issues: left.issues }, ctx);
+  return nextSchema._zod.run({ value: value2, issues: left.issues }, ctx);
 }
 var $ZodPreprocess = /* @__PURE__ */ $constructor("$ZodPreprocess", (inst, def) => {
   $ZodPipe.init(inst, def);
@@ -31627,8 +31645,8 @@ var $ZodCyclicError = class extends Error {
 };
 var STATE = "~memo";
 var NO_ISSUES = [];
-function isRef(value) {
-  return value !== null && typeof value === "object";
+function isRef(value2) {
+  return value2 !== null && typeof value2 === "object";
 }
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
@@ -31755,13 +31773,13 @@ function isRecursive(inst, stack, resolve) {
         const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
           continue;
-        const value = desc.value;
-        if (!value || typeof value !== "object")
+        const value2 = desc.value;
+        if (!value2 || typeof value2 !== "object")
           continue;
-        if (value._zod)
-          check2(value);
-        else if (Array.isArray(value))
-          for (const el of value)
+        if (value2._zod)
+          check2(value2);
+        else if (Array.isArray(value2))
+          for (const el of value2)
             check2(el);
       }
     }
@@ -31890,9 +31908,9 @@ var memo = {
 function memoizer() {
   return memo;
 }
-function isBackEdge(ctx, value) {
+function isBackEdge(ctx, value2) {
   const backEdges = ctx[STATE]?.backEdges;
-  return backEdges !== void 0 && isRef(value) && backEdges.has(value);
+  return backEdges !== void 0 && isRef(value2) && backEdges.has(value2);
 }
 
 // node_modules/zod/v4/locales/index.js
@@ -35920,8 +35938,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text) => {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+var capitalizeFirstCharacter = (text2) => {
+  return text2.charAt(0).toUpperCase() + text2.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -39642,13 +39660,13 @@ ${code}
   fn2.definite = ctx.definite;
   return fn2;
 }
-function addConstant(ctx, value) {
+function addConstant(ctx, value2) {
   for (const [name2, v2] of ctx.constants) {
-    if (v2 === value)
+    if (v2 === value2)
       return name2;
   }
   const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value);
+  ctx.constants.set(name, value2);
   return name;
 }
 function addUserConstant(ctx, fn2) {
@@ -39658,8 +39676,8 @@ function addUserConstant(ctx, fn2) {
 function newVar(ctx) {
   return `v${ctx.varCounter++}`;
 }
-function runtimeRun(schema, value) {
-  const result = schema._zod.run({ value, issues: [] }, {});
+function runtimeRun(schema, value2) {
+  const result = schema._zod.run({ value: value2, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r2 = result;
@@ -39791,27 +39809,27 @@ function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   doc.write(`const ${v2} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
   return v2;
 }
-function numericOperand(value, label) {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value}`);
+function numericOperand(value2, label) {
+  if (typeof value2 !== "number" || !Number.isFinite(value2)) {
+    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value2}`);
   }
-  return `${value}`;
+  return `${value2}`;
 }
-function comparisonOperand(ctx, value) {
-  if (typeof value === "bigint")
-    return `${value}n`;
-  if (typeof value === "number") {
-    if (Number.isNaN(value))
+function comparisonOperand(ctx, value2) {
+  if (typeof value2 === "bigint")
+    return `${value2}n`;
+  if (typeof value2 === "number") {
+    if (Number.isNaN(value2))
       throw new ZodCompileUnsupportedError("comparison check with NaN bound");
-    return `${value}`;
+    return `${value2}`;
   }
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) {
+  if (value2 instanceof Date) {
+    if (Number.isNaN(value2.getTime())) {
       throw new ZodCompileUnsupportedError("comparison check with Invalid Date bound");
     }
-    return addConstant(ctx, value);
+    return addConstant(ctx, value2);
   }
-  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value}`);
+  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value2}`);
 }
 function generateGreaterThanCheck(doc, ctx, def, accessor) {
   const op = def.inclusive ? "<" : "<=";
@@ -39932,8 +39950,8 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
     const checkFn = check2._zod.check;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
       if (result instanceof Promise)
         throwAsync();
@@ -39974,45 +39992,45 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "xid"
 ]);
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt2 = def.format;
-  if (fmt2 === "base64") {
+  const fmt = def.format;
+  if (fmt === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "base64url") {
+  if (fmt === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "jwt") {
+  if (fmt === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "ipv6") {
+  if (fmt === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "cidrv6") {
+  if (fmt === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "credit_card") {
+  if (fmt === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "iban") {
+  if (fmt === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt2 === "url" || fmt2 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt === "url" || fmt === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -40038,12 +40056,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt2}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt2) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -40584,24 +40602,24 @@ function generateLiteralCheck(doc, ctx, schema, accessor) {
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  const value = values[0];
-  if (typeof value === "number" && Number.isNaN(value)) {
+  const value2 = values[0];
+  if (typeof value2 === "number" && Number.isNaN(value2)) {
     const literalSet = addConstant(ctx, new Set(values));
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (typeof value === "string") {
-    doc.write(`if (${accessor} !== ${esc(value)}) return INVALID;`);
-  } else if (typeof value === "number" || typeof value === "boolean") {
-    doc.write(`if (${accessor} !== ${value}) return INVALID;`);
-  } else if (value === null) {
+  if (typeof value2 === "string") {
+    doc.write(`if (${accessor} !== ${esc(value2)}) return INVALID;`);
+  } else if (typeof value2 === "number" || typeof value2 === "boolean") {
+    doc.write(`if (${accessor} !== ${value2}) return INVALID;`);
+  } else if (value2 === null) {
     doc.write(`if (${accessor} !== null) return INVALID;`);
-  } else if (value === void 0) {
+  } else if (value2 === void 0) {
     doc.write(`if (${accessor} !== undefined) return INVALID;`);
-  } else if (typeof value === "bigint") {
-    doc.write(`if (${accessor} !== ${value}n) return INVALID;`);
+  } else if (typeof value2 === "bigint") {
+    doc.write(`if (${accessor} !== ${value2}n) return INVALID;`);
   } else {
-    throw new ZodCompileUnsupportedError(`literal type ${typeof value}`);
+    throw new ZodCompileUnsupportedError(`literal type ${typeof value2}`);
   }
   return accessor;
 }
@@ -40801,13 +40819,13 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
     if (!values || values.size === 0) {
       throw new ZodCompileUnsupportedError("discriminated union option without static discriminator values");
     }
-    for (const value of values) {
-      if (claimed.has(value)) {
-        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value)}`);
+    for (const value2 of values) {
+      if (claimed.has(value2)) {
+        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value2)}`);
       }
-      claimed.add(value);
+      claimed.add(value2);
     }
-    const conditions = Array.from(values, (value) => literalEquality(ctx, discVar, value));
+    const conditions = Array.from(values, (value2) => literalEquality(ctx, discVar, value2));
     const prefix = firstBranch ? "if" : "else if";
     doc.write(`${prefix} (${conditions.join(" || ")}) {`);
     doc.indented((d2) => {
@@ -40820,27 +40838,27 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
   doc.write(`else { return INVALID; }`);
   return outputVar;
 }
-function literalEquality(ctx, accessor, value) {
-  if (typeof value === "string")
-    return `${accessor} === ${esc(value)}`;
-  if (typeof value === "number") {
-    if (Number.isNaN(value))
+function literalEquality(ctx, accessor, value2) {
+  if (typeof value2 === "string")
+    return `${accessor} === ${esc(value2)}`;
+  if (typeof value2 === "number") {
+    if (Number.isNaN(value2))
       return `Number.isNaN(${accessor})`;
-    return `${accessor} === ${value}`;
+    return `${accessor} === ${value2}`;
   }
-  if (typeof value === "boolean")
-    return `${accessor} === ${value}`;
-  if (value === null)
+  if (typeof value2 === "boolean")
+    return `${accessor} === ${value2}`;
+  if (value2 === null)
     return `${accessor} === null`;
-  if (value === void 0)
+  if (value2 === void 0)
     return `${accessor} === undefined`;
-  if (typeof value === "bigint")
-    return `${accessor} === ${value}n`;
-  if (typeof value === "symbol") {
-    const symbolConst = addConstant(ctx, value);
+  if (typeof value2 === "bigint")
+    return `${accessor} === ${value2}n`;
+  if (typeof value2 === "symbol") {
+    const symbolConst = addConstant(ctx, value2);
     return `${accessor} === ${symbolConst}`;
   }
-  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value)}`);
+  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value2)}`);
 }
 function generateIntersectionCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
@@ -41031,9 +41049,9 @@ function generatePipeCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms in pipes are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
-      const result = transformFn(value, fakePayload);
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+      const result = transformFn(value2, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -41067,8 +41085,8 @@ function generateCustomCheck(doc, ctx, schema, accessor) {
   }
   return accessor;
 }
-function runtimeCatch(innerSchema, catchValue, value) {
-  const result = innerSchema._zod.run({ value, issues: [] }, {});
+function runtimeCatch(innerSchema, catchValue, value2) {
+  const result = innerSchema._zod.run({ value: value2, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r2 = result;
@@ -41106,9 +41124,9 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
-      const result = transformFn(value, fakePayload);
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+      const result = transformFn(value2, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -41614,38 +41632,38 @@ function _nan(Class2, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lt(value, params) {
+function _lt(value2, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lte(value, params) {
+function _lte(value2, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: true
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gt(value, params) {
+function _gt(value2, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gte(value, params) {
+function _gte(value2, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: true
   });
 }
@@ -41666,11 +41684,11 @@ function _nonnegative(params) {
   return /* @__PURE__ */ _gte(0, params);
 }
 // @__NO_SIDE_EFFECTS__
-function _multipleOf(value, params) {
+function _multipleOf(value2, params) {
   return new $ZodCheckMultipleOf({
     check: "multiple_of",
     ...normalizeParams(params),
-    value
+    value: value2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -41926,10 +41944,10 @@ function _nativeEnum(Class2, entries, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _literal(Class2, value, params) {
+function _literal(Class2, value2, params) {
   return new Class2({
     type: "literal",
-    values: Array.isArray(value) ? value : [value],
+    values: Array.isArray(value2) ? value2 : [value2],
     ...normalizeParams(params)
   });
 }
@@ -42712,22 +42730,22 @@ var createStandardJSONSchemaMethod = (schema, io2, processors = {}) => (params) 
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key, value) => {
-  if (agg[key] === void 0 || value > agg[key])
-    agg[key] = value;
+var narrowMin = (agg, key, value2) => {
+  if (agg[key] === void 0 || value2 > agg[key])
+    agg[key] = value2;
 };
-var narrowMax = (agg, key, value) => {
-  if (agg[key] === void 0 || value < agg[key])
-    agg[key] = value;
+var narrowMax = (agg, key, value2) => {
+  if (agg[key] === void 0 || value2 < agg[key])
+    agg[key] = value2;
 };
-var narrowBoth = (agg, value) => {
-  narrowMin(agg, "minimum", value);
-  narrowMax(agg, "maximum", value);
+var narrowBoth = (agg, value2) => {
+  narrowMin(agg, "minimum", value2);
+  narrowMax(agg, "maximum", value2);
 };
-var addDivisor = (agg, value) => {
+var addDivisor = (agg, value2) => {
   agg.multipleOf ?? (agg.multipleOf = []);
-  if (!agg.multipleOf.includes(value))
-    agg.multipleOf.push(value);
+  if (!agg.multipleOf.includes(value2))
+    agg.multipleOf.push(value2);
 };
 var addPattern = (agg, pattern) => {
   agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
@@ -43303,9 +43321,9 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema, ctx, json2, params) {
+function serializeDefaultValue(value2, schema, ctx, json2, params) {
   let unrepresentable = false;
-  const serialized = JSON.stringify(value, (_3, val) => {
+  const serialized = JSON.stringify(value2, (_3, val) => {
     if (typeof val !== "bigint")
       return val;
     unrepresentable = true;
@@ -43321,9 +43339,9 @@ var defaultProcessor = (schema, ctx, json2, params) => {
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
-  if (value !== UNREPRESENTABLE_DEFAULT)
-    json2.default = value;
+  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  if (value2 !== UNREPRESENTABLE_DEFAULT)
+    json2.default = value2;
 };
 var prefaultProcessor = (schema, ctx, json2, params) => {
   const def = schema._zod.def;
@@ -43332,9 +43350,9 @@ var prefaultProcessor = (schema, ctx, json2, params) => {
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
-  if (value !== UNREPRESENTABLE_DEFAULT)
-    json2._prefault = value;
+  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  if (value2 !== UNREPRESENTABLE_DEFAULT)
+    json2._prefault = value2;
 };
 var catchProcessor = (schema, ctx, json2, params) => {
   const def = schema._zod.def;
@@ -43486,8 +43504,8 @@ var JSONSchemaGenerator = class {
   get counter() {
     return this.ctx.counter;
   }
-  set counter(value) {
-    this.ctx.counter = value;
+  set counter(value2) {
+    this.ctx.counter = value2;
   }
   /** @deprecated Access via ctx instead */
   get seen() {
@@ -43763,12 +43781,12 @@ function _lazyMethod(proto, key, make) {
     configurable: true,
     enumerable: false,
     get() {
-      const value = make(this);
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
-      return value;
+      const value2 = make(this);
+      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
+      return value2;
     },
-    set(value) {
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
+    set(value2) {
+      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
     }
   });
 }
@@ -43936,8 +43954,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
       }
     });
   },
-  set "~standard"(value) {
-    util_exports.own(this, "~standard", value);
+  set "~standard"(value2) {
+    util_exports.own(this, "~standard", value2);
   },
   parse: function _parse2(data, params) {
     return parse2(this, data, params, { callee: _parse2 });
@@ -43955,8 +43973,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
   get spa() {
     return this?.safeParseAsync;
   },
-  set spa(value) {
-    util_exports.own(this, "spa", value);
+  set spa(value2) {
+    util_exports.own(this, "spa", value2);
   },
   validate(data, params) {
     return validate2(this, data, params);
@@ -44382,23 +44400,23 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     },
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gt(value, params) {
-      return this.check(_gt(value, params));
+    gt(value2, params) {
+      return this.check(_gt(value2, params));
     },
-    gte(value, params) {
-      return this.check(_gte(value, params));
+    gte(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    min(value, params) {
-      return this.check(_gte(value, params));
+    min(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    lt(value, params) {
-      return this.check(_lt(value, params));
+    lt(value2, params) {
+      return this.check(_lt(value2, params));
     },
-    lte(value, params) {
-      return this.check(_lte(value, params));
+    lte(value2, params) {
+      return this.check(_lte(value2, params));
     },
-    max(value, params) {
-      return this.check(_lte(value, params));
+    max(value2, params) {
+      return this.check(_lte(value2, params));
     },
     int(params) {
       return this.check(int(params));
@@ -44418,11 +44436,11 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     nonpositive(params) {
       return this.check(_lte(0, params));
     },
-    multipleOf(value, params) {
-      return this.check(_multipleOf(value, params));
+    multipleOf(value2, params) {
+      return this.check(_multipleOf(value2, params));
     },
-    step(value, params) {
-      return this.check(_multipleOf(value, params));
+    step(value2, params) {
+      return this.check(_multipleOf(value2, params));
     },
     finite() {
       return this;
@@ -44471,23 +44489,23 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     maxValue: (inst) => aggregateChecks(inst).maximum ?? null,
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gte(value, params) {
-      return this.check(_gte(value, params));
+    gte(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    min(value, params) {
-      return this.check(_gte(value, params));
+    min(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    gt(value, params) {
-      return this.check(_gt(value, params));
+    gt(value2, params) {
+      return this.check(_gt(value2, params));
     },
-    lt(value, params) {
-      return this.check(_lt(value, params));
+    lt(value2, params) {
+      return this.check(_lt(value2, params));
     },
-    lte(value, params) {
-      return this.check(_lte(value, params));
+    lte(value2, params) {
+      return this.check(_lte(value2, params));
     },
-    max(value, params) {
-      return this.check(_lte(value, params));
+    max(value2, params) {
+      return this.check(_lte(value2, params));
     },
     positive(params) {
       return this.check(_gt(BigInt(0), params));
@@ -44501,8 +44519,8 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     nonnegative(params) {
       return this.check(_gte(BigInt(0), params));
     },
-    multipleOf(value, params) {
-      return this.check(_multipleOf(value, params));
+    multipleOf(value2, params) {
+      return this.check(_multipleOf(value2, params));
     }
   })
 );
@@ -44581,8 +44599,8 @@ var ZodDate = /* @__PURE__ */ $constructor(
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
-    inst.min = (value, params) => inst.check(_gte(value, params));
-    inst.max = (value, params) => inst.check(_lte(value, params));
+    inst.min = (value2, params) => inst.check(_gte(value2, params));
+    inst.max = (value2, params) => inst.check(_lte(value2, params));
   },
   /* @__PURE__ */ util_exports.derived({
     minDate: (inst) => {
@@ -44874,11 +44892,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   const keys = new Set(Object.keys(def.entries));
   inst.extract = (values, params) => {
     const newEntries = {};
-    for (const value of values) {
-      if (keys.has(value)) {
-        newEntries[value] = def.entries[value];
+    for (const value2 of values) {
+      if (keys.has(value2)) {
+        newEntries[value2] = def.entries[value2];
       } else
-        throw new Error(`Key ${value} not found in enum`);
+        throw new Error(`Key ${value2} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -44889,11 +44907,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
   inst.exclude = (values, params) => {
     const newEntries = { ...def.entries };
-    for (const value of values) {
-      if (keys.has(value)) {
-        delete newEntries[value];
+    for (const value2 of values) {
+      if (keys.has(value2)) {
+        delete newEntries[value2];
       } else
-        throw new Error(`Key ${value} not found in enum`);
+        throw new Error(`Key ${value2} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -44932,10 +44950,10 @@ var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
     }
   });
 });
-function literal(value, params) {
+function literal(value2, params) {
   return new ZodLiteral({
     type: "literal",
-    values: Array.isArray(value) ? value : [value],
+    values: Array.isArray(value2) ? value2 : [value2],
     ...util_exports.normalizeParams(params)
   });
 }
@@ -45447,11 +45465,11 @@ function resolveRef(ref, ctx) {
   throw new Error(`Reference not found: ${ref}`);
 }
 function checkObjectGuards(objectSchema, guards) {
-  const guard = z3.transform((value) => value).check((payload) => {
-    const value = payload.value;
-    if (typeof value !== "object" || value === null || Array.isArray(value))
+  const guard = z3.transform((value2) => value2).check((payload) => {
+    const value2 = payload.value;
+    if (typeof value2 !== "object" || value2 === null || Array.isArray(value2))
       return;
-    const keys = Object.getOwnPropertyNames(value);
+    const keys = Object.getOwnPropertyNames(value2);
     if (guards.minProperties !== void 0 && keys.length < guards.minProperties) {
       payload.issues.push({
         origin: "object",
@@ -45459,7 +45477,7 @@ function checkObjectGuards(objectSchema, guards) {
         minimum: guards.minProperties,
         inclusive: true,
         message: `Too small: expected object to have >=${guards.minProperties} properties`,
-        input: value,
+        input: value2,
         inst: objectSchema,
         continue: true
       });
@@ -45471,7 +45489,7 @@ function checkObjectGuards(objectSchema, guards) {
         maximum: guards.maxProperties,
         inclusive: true,
         message: `Too big: expected object to have <=${guards.maxProperties} properties`,
-        input: value,
+        input: value2,
         inst: objectSchema,
         continue: true
       });
@@ -45494,23 +45512,23 @@ function checkObjectGuards(objectSchema, guards) {
   });
   return guard.pipe(objectSchema);
 }
-function canonicalKey(value, seen) {
-  if (value === null)
+function canonicalKey(value2, seen) {
+  if (value2 === null)
     return "z";
-  const type = typeof value;
+  const type = typeof value2;
   if (type !== "object") {
-    if (type === "number" && Number.isNaN(value))
+    if (type === "number" && Number.isNaN(value2))
       return null;
-    const raw = String(value);
+    const raw = String(value2);
     return `${type[0]}${raw.length}:${raw}`;
   }
-  if (seen.has(value))
+  if (seen.has(value2))
     return null;
-  seen.add(value);
+  seen.add(value2);
   try {
-    if (Array.isArray(value)) {
+    if (Array.isArray(value2)) {
       const parts2 = [];
-      for (const item of value) {
+      for (const item of value2) {
         const key = canonicalKey(item, seen);
         if (key === null)
           return null;
@@ -45518,17 +45536,17 @@ function canonicalKey(value, seen) {
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
-    const keys = Object.keys(value).sort();
+    const keys = Object.keys(value2).sort();
     const parts = [];
     for (const k2 of keys) {
-      const key = canonicalKey(value[k2], seen);
+      const key = canonicalKey(value2[k2], seen);
       if (key === null)
         return null;
       parts.push(`${k2.length}:${k2}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
-    seen.delete(value);
+    seen.delete(value2);
   }
 }
 var SCHEMA_KEYWORDS = /* @__PURE__ */ new Set([
@@ -45557,14 +45575,14 @@ var SCHEMA_MAP_KEYWORDS = /* @__PURE__ */ new Set([
   "$defs",
   "definitions"
 ]);
-function containsRef(value) {
-  if (typeof value !== "object" || value === null)
+function containsRef(value2) {
+  if (typeof value2 !== "object" || value2 === null)
     return false;
-  if (Array.isArray(value))
-    return value.some(containsRef);
-  if (typeof value.$ref === "string")
+  if (Array.isArray(value2))
+    return value2.some(containsRef);
+  if (typeof value2.$ref === "string")
     return true;
-  return Object.entries(value).some(([key, sub]) => {
+  return Object.entries(value2).some(([key, sub]) => {
     if (SCHEMA_KEYWORDS.has(key))
       return containsRef(sub);
     if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
@@ -45576,7 +45594,7 @@ function plural(n2) {
   return n2 === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
-  const guard = z3.transform((value) => value).check((payload) => {
+  const guard = z3.transform((value2) => value2).check((payload) => {
     const items = payload.value;
     if (!Array.isArray(items))
       return;
@@ -46922,13 +46940,13 @@ async function writeFileAtomic(file2, data) {
 }
 async function readStateFile(file2, format2) {
   for (let round2 = 0; round2 < 3; round2++) {
-    let text;
+    let text2;
     let ino;
     try {
       const handle = await open4(file2, "r");
       try {
         ino = (await handle.stat()).ino;
-        text = await handle.readFile("utf8");
+        text2 = await handle.readFile("utf8");
       } finally {
         await handle.close();
       }
@@ -46937,7 +46955,7 @@ async function readStateFile(file2, format2) {
       await assertNoCorruptCopy(file2);
       return void 0;
     }
-    const checked = checkDocument(text, format2);
+    const checked = checkDocument(text2, format2);
     if (checked.ok) return checked.value;
     if (checked.newer) {
       throw new StateFileError(
@@ -47031,10 +47049,10 @@ function tempFileWriter(name, base) {
   const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -".tmp".length));
   return match ? Number(match[1]) : void 0;
 }
-function checkDocument(text, format2) {
+function checkDocument(text2, format2) {
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch (error63) {
     return { ok: false, problem: `not valid JSON: ${error63.message}` };
   }
@@ -47168,9 +47186,9 @@ var THROUGHPUT_TOLERANCE = 0.2;
 function meanMetrics(runs) {
   const sums = /* @__PURE__ */ new Map();
   for (const run2 of runs) {
-    for (const [key, value] of Object.entries(run2.summary.metrics)) {
+    for (const [key, value2] of Object.entries(run2.summary.metrics)) {
       const s = sums.get(key) ?? { total: 0, n: 0 };
-      s.total += value;
+      s.total += value2;
       s.n += 1;
       sums.set(key, s);
     }
@@ -47244,12 +47262,12 @@ import path24 from "node:path";
 import { createHash as createHash4 } from "node:crypto";
 
 // node_modules/is-plain-obj/index.js
-function isPlainObject2(value) {
-  if (typeof value !== "object" || value === null) {
+function isPlainObject2(value2) {
+  if (typeof value2 !== "object" || value2 === null) {
     return false;
   }
-  const prototype = Object.getPrototypeOf(value);
-  return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
+  const prototype = Object.getPrototypeOf(value2);
+  return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value2) && !(Symbol.iterator in value2);
 }
 
 // node_modules/execa/lib/arguments/file-url.js
@@ -47343,8 +47361,8 @@ var NO_ESCAPE_REGEXP = /^[\w\-./]+$/;
 // node_modules/execa/lib/utils/uint-array.js
 import { StringDecoder } from "node:string_decoder";
 var { toString: objectToString } = Object.prototype;
-var isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
-var isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
+var isArrayBuffer = (value2) => objectToString.call(value2) === "[object ArrayBuffer]";
+var isUint8Array = (value2) => objectToString.call(value2) === "[object Uint8Array]";
 var bufferToUint8Array = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 var textEncoder = new TextEncoder();
 var stringToUint8Array = (string4) => textEncoder.encode(string4);
@@ -47390,10 +47408,10 @@ var getFinalError = (originalError, message2, isSync) => {
 };
 var DiscardedError = class extends Error {
 };
-var setErrorName = (ErrorClass, value) => {
+var setErrorName = (ErrorClass, value2) => {
   Object.defineProperties(ErrorClass.prototype, {
     name: {
-      value,
+      value: value2,
       writable: true,
       enumerable: false,
       configurable: true
@@ -47408,7 +47426,7 @@ var setErrorName = (ErrorClass, value) => {
 };
 var isExecaError = (error63) => isErrorInstance(error63) && execaErrorSymbol in error63;
 var execaErrorSymbol = /* @__PURE__ */ Symbol("isExecaError");
-var isErrorInstance = (value) => value instanceof Error || Object.prototype.toString.call(value) === "[object Error]";
+var isErrorInstance = (value2) => value2 instanceof Error || Object.prototype.toString.call(value2) === "[object Error]";
 var ExecaError = class extends Error {
 };
 setErrorName(ExecaError, ExecaError.name);
@@ -47417,7 +47435,7 @@ var ExecaSyncError = class extends Error {
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
 // node_modules/execa/lib/utils/type-name.js
-var getTypeName = (value) => value === null ? "null" : typeof value;
+var getTypeName = (value2) => value2 === null ? "null" : typeof value2;
 
 // node_modules/execa/lib/methods/template.js
 var isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
@@ -47557,8 +47575,8 @@ var copyOptions = (options = {}) => {
   }
   return { __proto__: null, ...options };
 };
-var checkBooleanOption = (value, optionName) => {
-  if (value !== void 0 && typeof value !== "boolean") {
+var checkBooleanOption = (value2, optionName) => {
+  if (value2 !== void 0 && typeof value2 !== "boolean") {
     throw new TypeError(`The \`${optionName}\` option must use a boolean.`);
   }
 };
@@ -48297,7 +48315,7 @@ var getRealtimeSignals = () => {
   const length = SIGRTMAX - SIGRTMIN + 1;
   return Array.from({ length }, getRealtimeSignal);
 };
-var getRealtimeSignal = (value, index) => ({
+var getRealtimeSignal = (value2, index) => ({
   name: `SIGRT${index + 1}`,
   number: SIGRTMIN + index,
   action: "terminate",
@@ -48625,7 +48643,7 @@ var getSignalsByNumber = () => {
   const length = SIGRTMAX + 1;
   const signalsA = Array.from(
     { length },
-    (value, number4) => getSignalByNumber(number4, signals2)
+    (value2, number4) => getSignalByNumber(number4, signals2)
   );
   return Object.assign({}, ...signalsA);
 };
@@ -49618,8 +49636,8 @@ var escapeWindowsCommand = (parsed) => {
     parsed.file = resolvedFile;
     return parsed;
   }
-  for (const value of [parsed.file, ...parsed.commandArguments]) {
-    assertNoLineBreak(value);
+  for (const value2 of [parsed.file, ...parsed.commandArguments]) {
+    assertNoLineBreak(value2);
   }
   const escapedFile = escapeMetaChars(path19.normalize(resolvedFile ?? parsed.file));
   const escapedArguments = parsed.commandArguments.map((argument) => escapeArgument(argument));
@@ -49707,15 +49725,15 @@ var parseShebang = (contents) => {
   return argument ? `${interpreter} ${argument}` : interpreter;
 };
 var lineBreakRegExp = /[\n\r]/;
-var assertNoLineBreak = (value) => {
-  if (lineBreakRegExp.test(value)) {
+var assertNoLineBreak = (value2) => {
+  if (lineBreakRegExp.test(value2)) {
     throw new TypeError(`The command and its arguments cannot contain a line break on Windows without a shell.
 This would allow a command injection with \`cmd.exe\`.
-Invalid value: ${JSON.stringify(`${value}`)}`);
+Invalid value: ${JSON.stringify(`${value2}`)}`);
   }
 };
 var metaCharsRegExp = /[()\][%!^"`<>&|;, *?]/g;
-var escapeMetaChars = (value) => value.replaceAll(metaCharsRegExp, "^$&");
+var escapeMetaChars = (value2) => value2.replaceAll(metaCharsRegExp, "^$&");
 var backslashRunRegExp = /\\+/g;
 var quotedCharacterRegExp = new RegExp("[^\\w#$*+\\-./:?@\\\\\\u{80}-\\u{10FFFF}]|\\p{Control}", "u");
 var escapeArgument = (rawArgument) => {
@@ -49879,7 +49897,7 @@ var concatenateShell = (file2, commandArguments, options) => options.shell && co
 import { Buffer as Buffer3 } from "node:buffer";
 
 // node_modules/execa/lib/transform/split.js
-var getSplitLinesGenerator = (binary, preserveNewlines, skipped2, state) => binary || skipped2 ? void 0 : initializeSplitLines(preserveNewlines, state);
+var getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
 var splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
 var splitLinesItemSync = (chunk, preserveNewlines) => {
   const { transform: transform2, final } = initializeSplitLines(preserveNewlines, {});
@@ -49980,7 +49998,7 @@ var CR = "\r";
 var CR_BINARY = CR.codePointAt(0);
 
 // node_modules/execa/lib/io/strip-newline.js
-var stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber, allFds) => value !== void 0 && !Array.isArray(value) && getStripFinalNewline(stripFinalNewline2, fdNumber, allFds) ? stripFinalNewline(value) : value;
+var stripNewline = (value2, { stripFinalNewline: stripFinalNewline2 }, fdNumber, allFds) => value2 !== void 0 && !Array.isArray(value2) && getStripFinalNewline(stripFinalNewline2, fdNumber, allFds) ? stripFinalNewline(value2) : value2;
 var getStripFinalNewline = (stripFinalNewline2, fdNumber, allFds) => fdNumber === "all" ? allFds.some((allFd) => stripFinalNewline2[allFd]) : stripFinalNewline2[fdNumber];
 
 // node_modules/execa/lib/resolve/all-sync.js
@@ -50002,7 +50020,7 @@ var getAllSync = ([, stdout, stderr], allFds, options) => {
     return [splitAllLines(stdout, allFds, options), splitAllLines(stderr, allFds, options)].flat();
   }
   if (Array.isArray(stdout) || Array.isArray(stderr)) {
-    return [stdout, stderr].filter((value) => value.length > 0).flat();
+    return [stdout, stderr].filter((value2) => value2.length > 0).flat();
   }
   if (isUint8Array(stdout) && isUint8Array(stderr)) {
     return concatUint8Arrays([stdout, stderr]);
@@ -50012,7 +50030,7 @@ var getAllSync = ([, stdout, stderr], allFds, options) => {
 var concatBase64 = (stdout, stderr, encoding) => Buffer3.concat([Buffer3.from(stdout, encoding), Buffer3.from(stderr, encoding)]).toString(encoding);
 var BASE64_ENCODINGS = /* @__PURE__ */ new Set(["base64", "base64url"]);
 var hasLines = ({ lines }) => Boolean(lines[1] || lines[2]);
-var splitAllLines = (value, allFds, options) => value === void 0 || Array.isArray(value) || !hasLines(options) ? value : splitLinesSync(value, !getStripFinalNewline(options.stripFinalNewline, "all", allFds), false);
+var splitAllLines = (value2, allFds, options) => value2 === void 0 || Array.isArray(value2) || !hasLines(options) ? value2 : splitLinesSync(value2, !getStripFinalNewline(options.stripFinalNewline, "all", allFds), false);
 
 // node_modules/execa/lib/return/message.js
 import { inspect as inspect3 } from "node:util";
@@ -50267,7 +50285,7 @@ var MaxBufferError = class extends Error {
 };
 
 // node_modules/get-stream/source/utils.js
-var identity2 = (value) => value;
+var identity2 = (value2) => value2;
 var noop = () => void 0;
 var getContentsProperty = ({ contents }) => contents;
 var throwObjectStream = (chunk) => {
@@ -50749,7 +50767,7 @@ var getErrorProperties = ({
   ipcOutput,
   pipedFrom: []
 });
-var omitUndefinedProperties = (result) => Object.fromEntries(Object.entries(result).filter(([, value]) => value !== void 0));
+var omitUndefinedProperties = (result) => Object.fromEntries(Object.entries(result).filter(([, value2]) => value2 !== void 0));
 var normalizeExitPayload = (rawExitCode, rawSignal) => {
   const exitCode = rawExitCode === null ? void 0 : rawExitCode;
   const signal = rawSignal === null ? void 0 : rawSignal;
@@ -50758,7 +50776,7 @@ var normalizeExitPayload = (rawExitCode, rawSignal) => {
 };
 
 // node_modules/parse-ms/index.js
-var toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
+var toZeroIfInfinity = (value2) => Number.isFinite(value2) ? value2 : 0;
 function parseNumber(milliseconds) {
   return {
     days: Math.trunc(milliseconds / 864e5),
@@ -50797,7 +50815,7 @@ function parseMilliseconds(milliseconds) {
 }
 
 // node_modules/pretty-ms/index.js
-var isZero = (value) => value === 0 || value === 0n;
+var isZero = (value2) => value2 === 0 || value2 === 0n;
 var pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
 var SECOND_ROUNDING_EPSILON = 1e-7;
 var ONE_DAY_IN_MILLISECONDS = 24n * 60n * 60n * 1000n;
@@ -50821,22 +50839,22 @@ function prettyMilliseconds(milliseconds, options) {
     options.millisecondsDecimalDigits = 0;
   }
   let result = [];
-  const floorDecimals = (value, decimalDigits) => {
-    const flooredInterimValue = Math.floor(value * 10 ** decimalDigits + SECOND_ROUNDING_EPSILON);
+  const floorDecimals = (value2, decimalDigits) => {
+    const flooredInterimValue = Math.floor(value2 * 10 ** decimalDigits + SECOND_ROUNDING_EPSILON);
     const flooredValue = Math.round(flooredInterimValue) / 10 ** decimalDigits;
     return flooredValue.toFixed(decimalDigits);
   };
-  const add = (value, long, short2, valueString) => {
-    if ((result.length === 0 || !options.colonNotation) && isZero(value) && !(options.colonNotation && short2 === "m")) {
+  const add = (value2, long, short2, valueString) => {
+    if ((result.length === 0 || !options.colonNotation) && isZero(value2) && !(options.colonNotation && short2 === "m")) {
       return;
     }
-    valueString ??= String(value);
+    valueString ??= String(value2);
     if (options.colonNotation) {
       const wholeDigits = valueString.includes(".") ? valueString.split(".")[0].length : valueString.length;
       const minLength = result.length > 0 ? 2 : 1;
       valueString = "0".repeat(Math.max(0, minLength - wholeDigits)) + valueString;
     } else {
-      valueString += options.verbose ? " " + pluralize(long, value) : short2;
+      valueString += options.verbose ? " " + pluralize(long, value2) : short2;
     }
     result.push(valueString);
   };
@@ -50939,51 +50957,51 @@ var handleResult = (result, verboseInfo, { reject }) => {
 import { readFileSync as readFileSync3 } from "node:fs";
 
 // node_modules/execa/lib/stdio/type.js
-var getStdioItemType = (value, optionName) => {
-  if (isAsyncGenerator(value)) {
+var getStdioItemType = (value2, optionName) => {
+  if (isAsyncGenerator(value2)) {
     return "asyncGenerator";
   }
-  if (isSyncGenerator(value)) {
+  if (isSyncGenerator(value2)) {
     return "generator";
   }
-  if (isUrl(value)) {
+  if (isUrl(value2)) {
     return "fileUrl";
   }
-  if (isFilePathObject(value)) {
+  if (isFilePathObject(value2)) {
     return "filePath";
   }
-  if (isWebStream(value)) {
+  if (isWebStream(value2)) {
     return "webStream";
   }
-  if (isStream(value, { checkOpen: false })) {
+  if (isStream(value2, { checkOpen: false })) {
     return "native";
   }
-  if (isUint8Array(value)) {
+  if (isUint8Array(value2)) {
     return "uint8Array";
   }
-  if (isAsyncIterableObject(value)) {
+  if (isAsyncIterableObject(value2)) {
     return "asyncIterable";
   }
-  if (isIterableObject(value)) {
+  if (isIterableObject(value2)) {
     return "iterable";
   }
-  if (isTransformStream(value)) {
-    return getTransformStreamType({ transform: value }, optionName);
+  if (isTransformStream(value2)) {
+    return getTransformStreamType({ transform: value2 }, optionName);
   }
-  return isTransformOptions(value) ? getTransformObjectType(value, optionName) : "native";
+  return isTransformOptions(value2) ? getTransformObjectType(value2, optionName) : "native";
 };
-var getTransformObjectType = (value, optionName) => {
-  if (isDuplexStream(value.transform, { checkOpen: false })) {
-    return getDuplexType(value, optionName);
+var getTransformObjectType = (value2, optionName) => {
+  if (isDuplexStream(value2.transform, { checkOpen: false })) {
+    return getDuplexType(value2, optionName);
   }
-  return isTransformStream(value.transform) ? getTransformStreamType(value, optionName) : getGeneratorObjectType(value, optionName);
+  return isTransformStream(value2.transform) ? getTransformStreamType(value2, optionName) : getGeneratorObjectType(value2, optionName);
 };
-var getDuplexType = (value, optionName) => {
-  validateNonGeneratorType(value, optionName, "Duplex stream");
+var getDuplexType = (value2, optionName) => {
+  validateNonGeneratorType(value2, optionName, "Duplex stream");
   return "duplex";
 };
-var getTransformStreamType = (value, optionName) => {
-  validateNonGeneratorType(value, optionName, "web TransformStream");
+var getTransformStreamType = (value2, optionName) => {
+  validateNonGeneratorType(value2, optionName, "web TransformStream");
   return "webTransform";
 };
 var validateNonGeneratorType = ({ final, binary, objectMode }, optionName, typeName) => {
@@ -50991,8 +51009,8 @@ var validateNonGeneratorType = ({ final, binary, objectMode }, optionName, typeN
   checkUndefinedOption(binary, `${optionName}.binary`, typeName);
   checkBooleanOption(objectMode, `${optionName}.objectMode`);
 };
-var checkUndefinedOption = (value, optionName, typeName) => {
-  if (value !== void 0) {
+var checkUndefinedOption = (value2, optionName, typeName) => {
+  if (value2 !== void 0) {
     throw new TypeError(`The \`${optionName}\` option can only be defined when using a generator, not a ${typeName}.`);
   }
 };
@@ -51013,26 +51031,26 @@ var getGeneratorObjectType = ({ transform: transform2, final, binary, objectMode
   checkBooleanOption(objectMode, `${optionName}.objectMode`);
   return isAsyncGenerator(transform2) || isAsyncGenerator(final) ? "asyncGenerator" : "generator";
 };
-var isGenerator = (value) => isAsyncGenerator(value) || isSyncGenerator(value);
-var isAsyncGenerator = (value) => Object.prototype.toString.call(value) === "[object AsyncGeneratorFunction]";
-var isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[object GeneratorFunction]";
-var isTransformOptions = (value) => isPlainObject2(value) && (value.transform !== void 0 || value.final !== void 0);
-var isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
-var isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
-var isFilePathObject = (value) => isPlainObject2(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
+var isGenerator = (value2) => isAsyncGenerator(value2) || isSyncGenerator(value2);
+var isAsyncGenerator = (value2) => Object.prototype.toString.call(value2) === "[object AsyncGeneratorFunction]";
+var isSyncGenerator = (value2) => Object.prototype.toString.call(value2) === "[object GeneratorFunction]";
+var isTransformOptions = (value2) => isPlainObject2(value2) && (value2.transform !== void 0 || value2.final !== void 0);
+var isUrl = (value2) => Object.prototype.toString.call(value2) === "[object URL]";
+var isRegularUrl = (value2) => isUrl(value2) && value2.protocol !== "file:";
+var isFilePathObject = (value2) => isPlainObject2(value2) && Object.keys(value2).length > 0 && Object.keys(value2).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value2.file);
 var FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
 var isFilePathString = (file2) => typeof file2 === "string";
-var isStdioValueObject = (value) => isPlainObject2(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => STDIO_VALUE_KEYS.has(key)) && "value" in value;
+var isStdioValueObject = (value2) => isPlainObject2(value2) && Object.keys(value2).length > 0 && Object.keys(value2).every((key) => STDIO_VALUE_KEYS.has(key)) && "value" in value2;
 var STDIO_VALUE_KEYS = /* @__PURE__ */ new Set(["value", "input"]);
-var isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
+var isUnknownStdioString = (type, value2) => type === "native" && typeof value2 === "string" && !KNOWN_STDIO_STRINGS.has(value2);
 var KNOWN_STDIO_STRINGS = /* @__PURE__ */ new Set(["ipc", "ignore", "inherit", "overlapped", "pipe"]);
-var isReadableStream2 = (value) => Object.prototype.toString.call(value) === "[object ReadableStream]";
-var isWritableStream2 = (value) => Object.prototype.toString.call(value) === "[object WritableStream]";
-var isWebStream = (value) => isReadableStream2(value) || isWritableStream2(value);
-var isTransformStream = (value) => isReadableStream2(value?.readable) && isWritableStream2(value?.writable);
-var isAsyncIterableObject = (value) => isObject2(value) && typeof value[Symbol.asyncIterator] === "function";
-var isIterableObject = (value) => isObject2(value) && typeof value[Symbol.iterator] === "function";
-var isObject2 = (value) => typeof value === "object" && value !== null;
+var isReadableStream2 = (value2) => Object.prototype.toString.call(value2) === "[object ReadableStream]";
+var isWritableStream2 = (value2) => Object.prototype.toString.call(value2) === "[object WritableStream]";
+var isWebStream = (value2) => isReadableStream2(value2) || isWritableStream2(value2);
+var isTransformStream = (value2) => isReadableStream2(value2?.readable) && isWritableStream2(value2?.writable);
+var isAsyncIterableObject = (value2) => isObject2(value2) && typeof value2[Symbol.asyncIterator] === "function";
+var isIterableObject = (value2) => isObject2(value2) && typeof value2[Symbol.iterator] === "function";
+var isObject2 = (value2) => typeof value2 === "object" && value2 !== null;
 var TRANSFORM_TYPES = /* @__PURE__ */ new Set(["generator", "asyncGenerator", "duplex", "webTransform"]);
 var FILE_TYPES = /* @__PURE__ */ new Set(["fileUrl", "filePath", "fileNumber"]);
 var SPECIAL_DUPLICATE_TYPES_SYNC = /* @__PURE__ */ new Set(["fileUrl", "filePath"]);
@@ -51116,10 +51134,10 @@ var normalizeTransform = ({ stdioItem, stdioItem: { type }, index, newTransforms
   });
 };
 var normalizeDuplex = ({ stdioItem, optionName }) => {
-  const { value } = stdioItem;
-  const { transform: transform2 } = value;
+  const { value: value2 } = stdioItem;
+  const { transform: transform2 } = value2;
   const { writableObjectMode, readableObjectMode } = transform2;
-  const { objectMode = readableObjectMode } = value;
+  const { objectMode = readableObjectMode } = value2;
   if (objectMode && !readableObjectMode) {
     throw new TypeError(`The \`${optionName}.objectMode\` option can only be \`true\` if \`new Duplex({objectMode: true})\` is used.`);
   }
@@ -51131,22 +51149,22 @@ var normalizeDuplex = ({ stdioItem, optionName }) => {
     value: { transform: transform2, writableObjectMode, readableObjectMode }
   };
 };
-var normalizeTransformStream = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction }) => {
-  const { transform: transform2, objectMode } = isPlainObject2(value) ? value : { transform: value };
+var normalizeTransformStream = ({ stdioItem, stdioItem: { value: value2 }, index, newTransforms, direction }) => {
+  const { transform: transform2, objectMode } = isPlainObject2(value2) ? value2 : { transform: value2 };
   const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
   return {
     ...stdioItem,
     value: { transform: transform2, writableObjectMode, readableObjectMode }
   };
 };
-var normalizeGenerator = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction, encoding }) => {
+var normalizeGenerator = ({ stdioItem, stdioItem: { value: value2 }, index, newTransforms, direction, encoding }) => {
   const {
     transform: transform2,
     final,
     binary: binaryOption = false,
     preserveNewlines = false,
     objectMode
-  } = isPlainObject2(value) ? value : { transform: value };
+  } = isPlainObject2(value2) ? value2 : { transform: value2 };
   const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
   const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
   return {
@@ -51181,18 +51199,18 @@ var getStdioItemDirection = (stdioItem, fdNumber, isStdioArray) => {
   validateKnownDirection(stdioItem, knownDirection, isStdioArray);
   return knownDirection;
 };
-var getRequestedDirection = ({ type, value, direction, optionName }) => {
-  const guessedDirection = guessStreamDirection[type](value);
+var getRequestedDirection = ({ type, value: value2, direction, optionName }) => {
+  const guessedDirection = guessStreamDirection[type](value2);
   if (direction === "input" && guessedDirection === "output") {
     throw new TypeError(`The \`${optionName}\` option is invalid: \`input: true\` cannot be used with a writable value, which is always an output.`);
   }
   return direction ?? guessedDirection;
 };
-var validateKnownDirection = ({ type, value, optionName }, knownDirection, isStdioArray) => {
-  if (!STREAM_TYPES.has(type) || !isStdioArray && getStandardStreamDirection(value) !== void 0) {
+var validateKnownDirection = ({ type, value: value2, optionName }, knownDirection, isStdioArray) => {
+  if (!STREAM_TYPES.has(type) || !isStdioArray && getStandardStreamDirection(value2) !== void 0) {
     return;
   }
-  const guessedDirection = guessStreamDirection[type](value);
+  const guessedDirection = guessStreamDirection[type](value2);
   if (guessedDirection === void 0 || guessedDirection === knownDirection) {
     return;
   }
@@ -51212,30 +51230,30 @@ var guessStreamDirection = {
   asyncIterable: alwaysInput,
   uint8Array: alwaysInput,
   string: alwaysInput,
-  webStream: (value) => isWritableStream2(value) ? "output" : "input",
-  nodeStream(value) {
-    if (!isReadableStream(value, { checkOpen: false })) {
+  webStream: (value2) => isWritableStream2(value2) ? "output" : "input",
+  nodeStream(value2) {
+    if (!isReadableStream(value2, { checkOpen: false })) {
       return "output";
     }
-    return isWritableStream(value, { checkOpen: false }) ? void 0 : "input";
+    return isWritableStream(value2, { checkOpen: false }) ? void 0 : "input";
   },
   webTransform: anyDirection,
   duplex: anyDirection,
-  native(value) {
-    const standardStreamDirection = getStandardStreamDirection(value);
+  native(value2) {
+    const standardStreamDirection = getStandardStreamDirection(value2);
     if (standardStreamDirection !== void 0) {
       return standardStreamDirection;
     }
-    if (isStream(value, { checkOpen: false })) {
-      return guessStreamDirection.nodeStream(value);
+    if (isStream(value2, { checkOpen: false })) {
+      return guessStreamDirection.nodeStream(value2);
     }
   }
 };
-var getStandardStreamDirection = (value) => {
-  if ([0, process10.stdin].includes(value)) {
+var getStandardStreamDirection = (value2) => {
+  if ([0, process10.stdin].includes(value2)) {
     return "input";
   }
-  if ([1, 2, process10.stdout, process10.stderr].includes(value)) {
+  if ([1, 2, process10.stdout, process10.stderr].includes(value2)) {
     return "output";
   }
 };
@@ -51366,11 +51384,11 @@ var getInvalidStdioOption = (fdNumber, { stdin, stdout, stderr, stdio }) => {
 };
 var getUsedDescriptor = (fdNumber) => fdNumber === "all" ? 1 : fdNumber;
 var getOptionName = (isWritable) => isWritable ? "to" : "from";
-var serializeOptionValue = (value) => {
-  if (typeof value === "string") {
-    return `'${value}'`;
+var serializeOptionValue = (value2) => {
+  if (typeof value2 === "string") {
+    return `'${value2}'`;
   }
-  return typeof value === "number" ? `${value}` : "Stream";
+  return typeof value2 === "number" ? `${value2}` : "Stream";
 };
 
 // node_modules/execa/lib/stdio/native.js
@@ -51380,9 +51398,9 @@ var handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumb
   }
   return isSync ? handleNativeStreamSync({ stdioItem, fdNumber, direction }) : handleNativeStreamAsync({ stdioItem, fdNumber });
 };
-var handleNativeStreamSync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber, direction }) => {
+var handleNativeStreamSync = ({ stdioItem, stdioItem: { value: value2, optionName }, fdNumber, direction }) => {
   const targetFd = getTargetFd({
-    value,
+    value: value2,
     optionName,
     fdNumber,
     direction
@@ -51390,13 +51408,13 @@ var handleNativeStreamSync = ({ stdioItem, stdioItem: { value, optionName }, fdN
   if (targetFd !== void 0) {
     return targetFd;
   }
-  if (isStream(value, { checkOpen: false })) {
+  if (isStream(value2, { checkOpen: false })) {
     throw new TypeError(`The \`${optionName}: Stream\` option cannot both be an array and include a stream with synchronous methods.`);
   }
   return stdioItem;
 };
-var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
-  const targetFdNumber = getTargetFdNumber(value, fdNumber);
+var getTargetFd = ({ value: value2, optionName, fdNumber, direction }) => {
+  const targetFdNumber = getTargetFdNumber(value2, fdNumber);
   if (targetFdNumber === void 0) {
     return;
   }
@@ -51404,35 +51422,35 @@ var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
     return { type: "fileNumber", value: targetFdNumber, optionName };
   }
   if (tty2.isatty(targetFdNumber)) {
-    throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
+    throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value2)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
   }
   return { type: "uint8Array", contents: () => [bufferToUint8Array(readFileSync2(targetFdNumber))], optionName };
 };
-var getTargetFdNumber = (value, fdNumber) => {
-  if (value === "inherit") {
+var getTargetFdNumber = (value2, fdNumber) => {
+  if (value2 === "inherit") {
     return fdNumber;
   }
-  if (typeof value === "number") {
-    return value;
+  if (typeof value2 === "number") {
+    return value2;
   }
-  const standardStreamIndex = STANDARD_STREAMS.indexOf(value);
+  const standardStreamIndex = STANDARD_STREAMS.indexOf(value2);
   if (standardStreamIndex !== -1) {
     return standardStreamIndex;
   }
 };
-var handleNativeStreamAsync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber }) => {
-  if (value === "inherit") {
-    return { type: "nodeStream", value: getStandardStream(fdNumber, value, optionName), optionName };
+var handleNativeStreamAsync = ({ stdioItem, stdioItem: { value: value2, optionName }, fdNumber }) => {
+  if (value2 === "inherit") {
+    return { type: "nodeStream", value: getStandardStream(fdNumber, value2, optionName), optionName };
   }
-  if (typeof value === "number") {
-    return { type: "nodeStream", value: getStandardStream(value, value, optionName), optionName };
+  if (typeof value2 === "number") {
+    return { type: "nodeStream", value: getStandardStream(value2, value2, optionName), optionName };
   }
-  return isStream(value, { checkOpen: false }) ? { type: "nodeStream", value, optionName } : stdioItem;
+  return isStream(value2, { checkOpen: false }) ? { type: "nodeStream", value: value2, optionName } : stdioItem;
 };
-var getStandardStream = (fdNumber, value, optionName) => {
+var getStandardStream = (fdNumber, value2, optionName) => {
   const standardStream = STANDARD_STREAMS[fdNumber];
   if (standardStream === void 0) {
-    throw new TypeError(`The \`${optionName}: ${value}\` option is invalid: no such standard stream.`);
+    throw new TypeError(`The \`${optionName}: ${value2}\` option is invalid: no such standard stream.`);
   }
   return standardStream;
 };
@@ -51477,10 +51495,10 @@ var getInputFileType = (inputFile) => {
 import path22 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var isFileType = (type) => SPECIAL_DUPLICATE_TYPES_SYNC.has(type);
-var getFileTarget = ({ type, value }) => type === "filePath" ? path22.resolve(value.file) : fileURLToPath3(value);
+var getFileTarget = ({ type, value: value2 }) => type === "filePath" ? path22.resolve(value2.file) : fileURLToPath3(value2);
 var filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => !hasSameValueAndDirection(stdioItemOne, stdioItemTwo) || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
 var hasSameValueAndDirection = (stdioItemOne, stdioItemTwo) => stdioItemOne.value === stdioItemTwo.value && stdioItemOne.direction === stdioItemTwo.direction;
-var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
+var getDuplicateStream = ({ stdioItem: { type, value: value2, optionName }, direction, fileDescriptors, isSync }) => {
   const otherStdioItems = getOtherStdioItems(fileDescriptors, type);
   if (otherStdioItems.length === 0) {
     return;
@@ -51489,7 +51507,7 @@ var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, f
     validateDuplicateStreamSync({
       otherStdioItems,
       type,
-      value,
+      value: value2,
       optionName,
       direction
     });
@@ -51499,7 +51517,7 @@ var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, f
     return getDuplicateStreamInstance({
       otherStdioItems,
       type,
-      value,
+      value: value2,
       optionName,
       direction
     });
@@ -51508,7 +51526,7 @@ var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, f
     validateDuplicateTransform({
       otherStdioItems,
       type,
-      value,
+      value: value2,
       optionName
     });
   }
@@ -51517,19 +51535,19 @@ var getOtherStdioItems = (fileDescriptors, type) => fileDescriptors.flatMap(
   ({ direction, stdioItems }) => stdioItems.map((stdioItem) => ({ ...stdioItem, direction }))
 ).filter((stdioItem) => isSameDuplicateType(stdioItem.type, type));
 var isSameDuplicateType = (otherType, type) => otherType === type || isFileType(otherType) && isFileType(type);
-var validateDuplicateStreamSync = ({ otherStdioItems, type, value, optionName, direction }) => {
+var validateDuplicateStreamSync = ({ otherStdioItems, type, value: value2, optionName, direction }) => {
   if (SPECIAL_DUPLICATE_TYPES_SYNC.has(type)) {
     getDuplicateStreamInstance({
       otherStdioItems,
       type,
-      value,
+      value: value2,
       optionName,
       direction
     });
   }
 };
-var getDuplicateStreamInstance = ({ otherStdioItems, type, value, optionName, direction }) => {
-  const duplicateStdioItems = otherStdioItems.filter((stdioItem) => hasSameValue(stdioItem, type, value));
+var getDuplicateStreamInstance = ({ otherStdioItems, type, value: value2, optionName, direction }) => {
+  const duplicateStdioItems = otherStdioItems.filter((stdioItem) => hasSameValue(stdioItem, type, value2));
   if (duplicateStdioItems.length === 0) {
     return;
   }
@@ -51537,9 +51555,9 @@ var getDuplicateStreamInstance = ({ otherStdioItems, type, value, optionName, di
   throwOnDuplicateStream(differentStdioItem, optionName, type);
   return direction === "output" || type === "webStream" ? duplicateStdioItems[0].stream : void 0;
 };
-var hasSameValue = (otherStdioItem, type, value) => isFileType(otherStdioItem.type) ? getFileTarget(otherStdioItem) === getFileTarget({ type, value }) : otherStdioItem.value === value;
-var validateDuplicateTransform = ({ otherStdioItems, type, value, optionName }) => {
-  const duplicateStdioItem = otherStdioItems.find(({ value: { transform: transform2 } }) => transform2 === value.transform);
+var hasSameValue = (otherStdioItem, type, value2) => isFileType(otherStdioItem.type) ? getFileTarget(otherStdioItem) === getFileTarget({ type, value: value2 }) : otherStdioItem.value === value2;
+var validateDuplicateTransform = ({ otherStdioItems, type, value: value2, optionName }) => {
+  const duplicateStdioItem = otherStdioItems.find(({ value: { transform: transform2 } }) => transform2 === value2.transform);
   throwOnDuplicateStream(duplicateStdioItem, optionName, type);
 };
 var throwOnDuplicateStream = (stdioItem, optionName, type) => {
@@ -51596,7 +51614,7 @@ var initializeStdioItems = ({ stdioOption, fdNumber, options, optionName }) => {
   const values = Array.isArray(stdioOption) ? stdioOption : [stdioOption];
   const inputStdioItems = handleInputOptions(options, fdNumber);
   const initialStdioItems = [
-    ...omitInheritedStdin(values.map((value) => initializeStdioItem(value, optionName)), inputStdioItems),
+    ...omitInheritedStdin(values.map((value2) => initializeStdioItem(value2, optionName)), inputStdioItems),
     ...inputStdioItems
   ];
   const stdioItems = filterDuplicates(initialStdioItems);
@@ -51607,21 +51625,21 @@ var initializeStdioItems = ({ stdioOption, fdNumber, options, optionName }) => {
 };
 var omitInheritedStdin = (stdioItems, inputStdioItems) => inputStdioItems.length > 0 && isInheritedStdinOnly(stdioItems) ? [] : stdioItems;
 var isInheritedStdinOnly = (stdioItems) => stdioItems.length === 1 && stdioItems[0].type === "native" && stdioItems[0].value === "inherit";
-var initializeStdioItem = (value, optionName) => {
-  if (isStdioValueObject(value)) {
-    return initializeStdioValueObject(value, optionName);
+var initializeStdioItem = (value2, optionName) => {
+  if (isStdioValueObject(value2)) {
+    return initializeStdioValueObject(value2, optionName);
   }
   return {
-    type: getStdioItemType(value, optionName),
-    value,
+    type: getStdioItemType(value2, optionName),
+    value: value2,
     optionName
   };
 };
-var initializeStdioValueObject = ({ value, input: input2 }, optionName) => {
+var initializeStdioValueObject = ({ value: value2, input: input2 }, optionName) => {
   checkBooleanOption(input2, `${optionName}.input`);
   return {
-    type: getStdioItemType(value, optionName),
-    value,
+    type: getStdioItemType(value2, optionName),
+    value: value2,
     direction: input2 ? "input" : void 0,
     optionName
   };
@@ -51633,9 +51651,9 @@ var validateStdioArray = (stdioItems, isStdioArray, optionName) => {
   if (!isStdioArray) {
     return;
   }
-  for (const { value, optionName: optionName2 } of stdioItems) {
-    if (INVALID_STDIO_ARRAY_OPTIONS.has(value)) {
-      throw new Error(`The \`${optionName2}\` option must not include \`${value}\`.`);
+  for (const { value: value2, optionName: optionName2 } of stdioItems) {
+    if (INVALID_STDIO_ARRAY_OPTIONS.has(value2)) {
+      throw new Error(`The \`${optionName2}\` option must not include \`${value2}\`.`);
     }
   }
 };
@@ -51647,37 +51665,37 @@ var validateStreams = (stdioItems, isStdioArray) => {
     validateNativeStdio(stdioItem, isStdioArray);
   }
 };
-var validateFileDescriptorStdio = ({ type, value, optionName }) => {
+var validateFileDescriptorStdio = ({ type, value: value2, optionName }) => {
   if (type !== "native") {
     return;
   }
-  const fileDescriptor = typeof value === "number" ? value : value?.fd;
+  const fileDescriptor = typeof value2 === "number" ? value2 : value2?.fd;
   if (typeof fileDescriptor === "number" && (!Number.isInteger(fileDescriptor) || fileDescriptor < 0 || fileDescriptor > MAX_FILE_DESCRIPTOR)) {
     throw new TypeError(`The \`${optionName}\` option must be a non-negative 32-bit integer: got ${fileDescriptor}.`);
   }
 };
 var MAX_FILE_DESCRIPTOR = 2 ** 31 - 1;
-var validateNativeStdio = ({ type, value, optionName }, isStdioArray) => {
+var validateNativeStdio = ({ type, value: value2, optionName }, isStdioArray) => {
   if (type !== "native") {
     return;
   }
-  if (isFileHandle(value)) {
+  if (isFileHandle(value2)) {
     if (isStdioArray) {
       throw new TypeError(`The \`${optionName}\` option cannot combine file handles with other values.`);
     }
     return;
   }
-  if (typeof value !== "string" && typeof value !== "number" && !isStream(value, { checkOpen: false })) {
-    throw new TypeError(`The \`${optionName}\` option is invalid: ${String(value)} (${typeof value}).`);
+  if (typeof value2 !== "string" && typeof value2 !== "number" && !isStream(value2, { checkOpen: false })) {
+    throw new TypeError(`The \`${optionName}\` option is invalid: ${String(value2)} (${typeof value2}).`);
   }
 };
-var isFileHandle = (value) => typeof value?.fd === "number" && !isStream(value, { checkOpen: false });
-var validateFileStdio = ({ type, value, optionName }) => {
-  if (isRegularUrl(value)) {
+var isFileHandle = (value2) => typeof value2?.fd === "number" && !isStream(value2, { checkOpen: false });
+var validateFileStdio = ({ type, value: value2, optionName }) => {
+  if (isRegularUrl(value2)) {
     throw new TypeError(`The \`${optionName}: URL\` option must use the \`file:\` scheme.
 For example, you can use the \`pathToFileURL()\` method of the \`url\` core module.`);
   }
-  if (isUnknownStdioString(type, value)) {
+  if (isUnknownStdioString(type, value2)) {
     throw new TypeError(`The \`${optionName}: { file: '...' }\` option must be used instead of \`${optionName}: '...'\`.`);
   }
 };
@@ -51751,10 +51769,10 @@ var cleanupCustomStreams = (fileDescriptors) => {
 };
 var forwardStdio = (stdioItems) => {
   if (stdioItems.length > 1) {
-    return stdioItems.some(({ value: value2 }) => value2 === "overlapped") ? "overlapped" : "pipe";
+    return stdioItems.some(({ value: value3 }) => value3 === "overlapped") ? "overlapped" : "pipe";
   }
-  const [{ type, value }] = stdioItems;
-  return type === "native" ? value : "pipe";
+  const [{ type, value: value2 }] = stdioItems;
+  return type === "native" ? value2 : "pipe";
 };
 
 // node_modules/execa/lib/stdio/handle-sync.js
@@ -51762,15 +51780,15 @@ var handleStdioSync = (options, verboseInfo) => handleStdio(addPropertiesSync, o
 var forbiddenIfSync = ({ type, optionName }) => {
   throwInvalidSyncValue(optionName, TYPE_TO_MESSAGE[type]);
 };
-var forbiddenNativeIfSync = ({ optionName, value }) => {
-  if (value === "overlapped") {
-    throwInvalidSyncValue(optionName, `"${value}"`);
+var forbiddenNativeIfSync = ({ optionName, value: value2 }) => {
+  if (value2 === "overlapped") {
+    throwInvalidSyncValue(optionName, `"${value2}"`);
   }
   return {};
 };
 var forbiddenNativeInputIfSync = (stdioItem) => {
-  const { optionName, value } = stdioItem;
-  if (value === "pipe" && optionName !== "stdin") {
+  const { optionName, value: value2 } = stdioItem;
+  if (value2 === "pipe" && optionName !== "stdin") {
     throw new TypeError(`Only the \`stdin\` option, not \`${optionName}\`, can be an input pipe with synchronous methods.`);
   }
   return forbiddenNativeIfSync(stdioItem);
@@ -51780,8 +51798,8 @@ var forbiddenInputTransformIfSync = ({ optionName }) => {
     throw new TypeError(`Only the \`stdin\` option, not \`${optionName}\`, can be an input transform with synchronous methods.`);
   }
 };
-var throwInvalidSyncValue = (optionName, value) => {
-  throw new TypeError(`The \`${optionName}\` option cannot be ${value} with synchronous methods.`);
+var throwInvalidSyncValue = (optionName, value2) => {
+  throw new TypeError(`The \`${optionName}\` option cannot be ${value2} with synchronous methods.`);
 };
 var addProperties = {
   generator() {
@@ -51800,19 +51818,19 @@ var addPropertiesSync = {
     generator: forbiddenInputTransformIfSync,
     native: forbiddenNativeInputIfSync,
     // Files and iterables are read lazily, so that a file which cannot be read, or an iterable which throws, is reported like any other early error, instead of being thrown as a raw error
-    fileUrl: ({ value }) => ({ contents: () => [bufferToUint8Array(readFileSync3(value))] }),
+    fileUrl: ({ value: value2 }) => ({ contents: () => [bufferToUint8Array(readFileSync3(value2))] }),
     filePath: ({ value: { file: file2 } }) => ({ contents: () => [bufferToUint8Array(readFileSync3(file2))] }),
     fileNumber: forbiddenIfSync,
-    iterable: ({ value }) => ({ contents: () => [...value] }),
-    string: ({ value }) => ({ contents: [value] }),
+    iterable: ({ value: value2 }) => ({ contents: () => [...value2] }),
+    string: ({ value: value2 }) => ({ contents: [value2] }),
     // `contents` is already set when reading from a file descriptor
-    uint8Array: ({ value, contents = [value] }) => ({ contents })
+    uint8Array: ({ value: value2, contents = [value2] }) => ({ contents })
   },
   output: {
     ...addProperties,
-    fileUrl: ({ value }) => ({ path: value }),
+    fileUrl: ({ value: value2 }) => ({ path: value2 }),
     filePath: ({ value: { file: file2, append } }) => ({ path: file2, append }),
-    fileNumber: ({ value }) => ({ path: value }),
+    fileNumber: ({ value: value2 }) => ({ path: value2 }),
     iterable: forbiddenIfSync,
     string: forbiddenIfSync,
     uint8Array: forbiddenIfSync
@@ -51855,8 +51873,8 @@ Instead, \`yield\` should either be called with a value, or not be called at all
 // node_modules/execa/lib/transform/encoding-transform.js
 import { Buffer as Buffer5 } from "node:buffer";
 import { StringDecoder as StringDecoder2 } from "node:string_decoder";
-var getEncodingTransformGenerator = (binary, encoding, skipped2) => {
-  if (skipped2) {
+var getEncodingTransformGenerator = (binary, encoding, skipped) => {
+  if (skipped) {
     return;
   }
   if (binary) {
@@ -51886,7 +51904,7 @@ var encodingStringFinal = function* (stringDecoder) {
     yield lastChunk;
   }
 };
-var getStringToBytesGenerator = (binary, encoding, skipped2) => skipped2 || encoding === "utf8" ? void 0 : { transform: stringToBytesGenerator.bind(void 0, getStringEncoding(binary, encoding)) };
+var getStringToBytesGenerator = (binary, encoding, skipped) => skipped || encoding === "utf8" ? void 0 : { transform: stringToBytesGenerator.bind(void 0, getStringEncoding(binary, encoding)) };
 var stringToBytesGenerator = function* (stringEncoding, chunk) {
   yield typeof chunk === "string" ? bufferToUint8Array(Buffer5.from(chunk, stringEncoding)) : chunk;
 };
@@ -51993,7 +52011,7 @@ var identityGenerator2 = function* (chunk) {
 
 // node_modules/execa/lib/transform/generator.js
 var generatorToStream = ({
-  value,
+  value: value2,
   value: {
     transform: transform2,
     final,
@@ -52004,7 +52022,7 @@ var generatorToStream = ({
   optionName
 }, { encoding }) => {
   const state = {};
-  const generators = addInternalGenerators(value, encoding, optionName);
+  const generators = addInternalGenerators(value2, encoding, optionName);
   const transformAsync = isAsyncGenerator(transform2);
   const finalAsync = isAsyncGenerator(final);
   const transformMethod = transformAsync ? pushChunks.bind(void 0, transformChunk, state) : pushChunksSync.bind(void 0, transformChunkSync);
@@ -52030,12 +52048,12 @@ var generatorToStream = ({
 var runGeneratorsSync = (chunks, stdioItems, encoding, isInput) => {
   const generators = stdioItems.filter(({ type }) => type === "generator");
   const reversedGenerators = isInput ? generators.reverse() : generators;
-  for (const { value, optionName } of reversedGenerators) {
-    if (!value.writableObjectMode) {
-      const stringEncoding = getStringEncoding(value.binary, encoding);
+  for (const { value: value2, optionName } of reversedGenerators) {
+    if (!value2.writableObjectMode) {
+      const stringEncoding = getStringEncoding(value2.binary, encoding);
       chunks = chunks.map((chunk) => typeof chunk === "string" ? Buffer6.from(chunk, stringEncoding) : chunk);
     }
-    const generators2 = addInternalGenerators(value, encoding, optionName);
+    const generators2 = addInternalGenerators(value2, encoding, optionName);
     chunks = runTransformSync(generators2, chunks);
   }
   return chunks;
@@ -52100,7 +52118,7 @@ var throwOnSerializableInput = (optionName, invalidItem) => {
 import { writeFileSync, appendFileSync as appendFileSync2 } from "node:fs";
 
 // node_modules/execa/lib/verbose/output.js
-var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && isFdVerbose(fdNumber) && (stdioItems.some(({ type, value }) => type === "native" && PIPED_STDIO_VALUES.has(value)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
+var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && isFdVerbose(fdNumber) && (stdioItems.some(({ type, value: value2 }) => type === "native" && PIPED_STDIO_VALUES.has(value2)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
 var isFdVerbose = (fdNumber) => fdNumber === 1 || fdNumber === 2;
 var PIPED_STDIO_VALUES = /* @__PURE__ */ new Set(["pipe", "overlapped"]);
 var logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
@@ -52346,8 +52364,8 @@ var validateSyncOptions = ({ ipc, ipcInput, detached, cancelSignal, killDescenda
     throwInvalidSyncOption("cancelSignal");
   }
 };
-var throwInvalidSyncOption = (value) => {
-  throw new TypeError(`The "${value}" option cannot be used with synchronous methods.`);
+var throwInvalidSyncOption = (value2) => {
+  throw new TypeError(`The "${value2}" option cannot be used with synchronous methods.`);
 };
 var spawnSubprocessSync = ({ file: file2, commandArguments, options, command, escapedCommand, verboseInfo, fileDescriptors, startTime }) => {
   const syncResult = runSubprocessSync({
@@ -52762,7 +52780,7 @@ var addProperties2 = {
   fileNumber: forbiddenIfAsync,
   generator: generatorToStream,
   asyncGenerator: generatorToStream,
-  nodeStream: ({ value }) => ({ stream: value }),
+  nodeStream: ({ value: value2 }) => ({ stream: value2 }),
   // `Duplex.fromWeb()` uses the same `objectMode` for both sides
   webTransform: ({ value: { transform: transform2, writableObjectMode, readableObjectMode } }) => ({
     stream: Duplex2.from({
@@ -52775,20 +52793,20 @@ var addProperties2 = {
   }
 };
 var validateIterable = function* (iterable, optionName) {
-  for (const value of iterable) {
-    validateIterableValue(value, optionName);
-    yield value;
+  for (const value2 of iterable) {
+    validateIterableValue(value2, optionName);
+    yield value2;
   }
 };
 var validateAsyncIterable = async function* (iterable, optionName) {
-  for await (const value of iterable) {
-    validateIterableValue(value, optionName);
-    yield value;
+  for await (const value2 of iterable) {
+    validateIterableValue(value2, optionName);
+    yield value2;
   }
 };
-var validateIterableValue = (value, optionName) => {
-  if (!isSerializableInput(value)) {
-    throwOnSerializableInput(optionName, value);
+var validateIterableValue = (value2, optionName) => {
+  if (!isSerializableInput(value2)) {
+    throwOnSerializableInput(optionName, value2);
   }
 };
 var readableFromChunk = (chunk) => Readable2.from(chunk.length === 0 ? [] : [chunk]);
@@ -52798,20 +52816,20 @@ var addPropertiesAsync = {
     ...addProperties2,
     generator: generatorToInputStream,
     asyncGenerator: generatorToInputStream,
-    fileUrl: ({ value }) => ({ stream: createReadStream2(value) }),
+    fileUrl: ({ value: value2 }) => ({ stream: createReadStream2(value2) }),
     filePath: ({ value: { file: file2 } }) => ({ stream: createReadStream2(file2) }),
-    webStream: ({ value }, options, objectMode) => ({ stream: Readable2.fromWeb(value, { objectMode }) }),
-    iterable: ({ value, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value : validateIterable(value, optionName)) }),
-    asyncIterable: ({ value, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value : validateAsyncIterable(value, optionName)) }),
-    string: ({ value }) => ({ stream: readableFromChunk(value) }),
-    uint8Array: ({ value }) => ({ stream: readableFromChunk(Buffer7.from(value)) })
+    webStream: ({ value: value2 }, options, objectMode) => ({ stream: Readable2.fromWeb(value2, { objectMode }) }),
+    iterable: ({ value: value2, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value2 : validateIterable(value2, optionName)) }),
+    asyncIterable: ({ value: value2, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value2 : validateAsyncIterable(value2, optionName)) }),
+    string: ({ value: value2 }) => ({ stream: readableFromChunk(value2) }),
+    uint8Array: ({ value: value2 }) => ({ stream: readableFromChunk(Buffer7.from(value2)) })
   },
   output: {
     ...addProperties2,
-    fileUrl: ({ value }) => ({ stream: createWriteStream(value) }),
+    fileUrl: ({ value: value2 }) => ({ stream: createWriteStream(value2) }),
     filePath: ({ value: { file: file2, append } }) => ({ stream: createWriteStream(file2, append ? { flags: "a" } : {}) }),
     // Web writers accept arbitrary chunks, including when a shared writer receives both bytes and objects.
-    webStream: ({ value }) => ({ stream: Writable2.fromWeb(value, { objectMode: true }) }),
+    webStream: ({ value: value2 }) => ({ stream: Writable2.fromWeb(value2, { objectMode: true }) }),
     iterable: forbiddenIfAsync,
     asyncIterable: forbiddenIfAsync,
     string: forbiddenIfAsync,
@@ -53759,11 +53777,11 @@ var getReadableMethods = ({ subprocessStdout, subprocess, binary, encoding, pres
 };
 var onRead = async (readable, onStdoutData, onStdoutDataDone) => {
   try {
-    const { value, done } = await onStdoutData.next();
+    const { value: value2, done } = await onStdoutData.next();
     if (done) {
       onStdoutDataDone.resolve();
     } else {
-      readable.push(value);
+      readable.push(value2);
     }
   } catch {
   }
@@ -54003,11 +54021,11 @@ var addMergeSource = (mergedStream, sourceStream) => {
   addToSetMap(MERGE_SOURCES, mergedStream, sourceStream);
   addToSetMap(SOURCE_MERGES, sourceStream, mergedStream);
 };
-var addToSetMap = (map2, key, value) => {
+var addToSetMap = (map2, key, value2) => {
   if (!map2.has(key)) {
     map2.set(key, /* @__PURE__ */ new Set());
   }
-  map2.get(key).add(value);
+  map2.get(key).add(value2);
 };
 var unpipeSubprocessStream = async (mergedStream, sourceStream) => {
   MERGE_SOURCES.get(mergedStream)?.delete(sourceStream);
@@ -54114,9 +54132,9 @@ var forwardAll = (promise2, destination) => {
     configurable: true
   });
 };
-var setAllProperty = (promise2, value) => {
+var setAllProperty = (promise2, value2) => {
   Object.defineProperty(promise2, "all", {
-    value,
+    value: value2,
     writable: true,
     enumerable: true,
     configurable: true
@@ -54591,7 +54609,7 @@ var waitForSubprocessResult = async ({
   }
 };
 var waitForOriginalStreams = (originalStreams, subprocess, streamInfo) => originalStreams.map((stream, fdNumber) => stream === subprocess.stdio[fdNumber] ? void 0 : waitForStream(stream, fdNumber, streamInfo));
-var waitForCustomStreamsEnd = (fileDescriptors, streamInfo) => fileDescriptors.flatMap(({ stdioItems, direction }, fdNumber) => stdioItems.filter(({ value, stream = value }) => isStream(stream, { checkOpen: false }) && !isStandardStream(stream)).map(({ type, value, stream = value }) => waitForStream(stream, fdNumber, streamInfo, {
+var waitForCustomStreamsEnd = (fileDescriptors, streamInfo) => fileDescriptors.flatMap(({ stdioItems, direction }, fdNumber) => stdioItems.filter(({ value: value2, stream = value2 }) => isStream(stream, { checkOpen: false }) && !isStandardStream(stream)).map(({ type, value: value2, stream = value2 }) => waitForStream(stream, fdNumber, streamInfo, {
   isSameDirection: TRANSFORM_TYPES.has(type),
   stopOnExit: type === "native",
   // Output streams are destinations which are handed back to the user: waiting for their readable side would mean waiting for the user to consume them.
@@ -55127,16 +55145,16 @@ function hardwareLabel(runnerName, chip, memoryBytes, gpus = []) {
 function tidyChip(chip) {
   return chip.replace(/\((?:R|TM)\)/gi, "").replace(/\bCPU\b/g, "").replace(/\s+/g, " ").trim();
 }
-function gpuCoresFromIoreg(text) {
-  const match = text.match(/"gpu-core-count"\s*=\s*(\d+)/);
+function gpuCoresFromIoreg(text2) {
+  const match = text2.match(/"gpu-core-count"\s*=\s*(\d+)/);
   return match ? Number(match[1]) : void 0;
 }
-function gpuCoresFromDisplays(text) {
+function gpuCoresFromDisplays(text2) {
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch {
-    const match = text.match(/^\s*Total Number of Cores:\s*(\d+)\s*$/m);
+    const match = text2.match(/^\s*Total Number of Cores:\s*(\d+)\s*$/m);
     return match ? Number(match[1]) : void 0;
   }
   const items = json2.SPDisplaysDataType;
@@ -55215,18 +55233,18 @@ function macCoreLevels(sysctl) {
   }
   return result;
 }
-function hardwareOverview(text) {
+function hardwareOverview(text2) {
   let item;
   try {
-    const json2 = JSON.parse(text);
+    const json2 = JSON.parse(text2);
     item = json2.SPHardwareDataType?.[0];
   } catch {
     return {};
   }
   if (!item) return {};
   const str = (key) => {
-    const value = item[key];
-    return typeof value === "string" && value.trim() !== "" && value !== "Unknown" ? value.trim() : void 0;
+    const value2 = item[key];
+    return typeof value2 === "string" && value2.trim() !== "" && value2 !== "Unknown" ? value2.trim() : void 0;
   };
   const processors = item["number_processors"];
   const cpuCount = typeof processors === "number" ? processors : positiveInt(String(processors ?? "").match(/\d+/)?.[0]);
@@ -55293,9 +55311,9 @@ function armChip(implementer, part) {
   if (!implementer || !part) return void 0;
   return `ARM CPU (implementer ${implementer.trim()}, part ${part.trim()})`;
 }
-function parseNvidiaSmi(text) {
+function parseNvidiaSmi(text2) {
   const gpus = [];
-  for (const line of text.split("\n")) {
+  for (const line of text2.split("\n")) {
     const [name, memory] = line.split(",").map((s) => s.trim());
     if (!name) continue;
     const memoryBytes = parseSize(memory);
@@ -55304,8 +55322,8 @@ function parseNvidiaSmi(text) {
   return gpus;
 }
 async function readLinuxOs(readFile7) {
-  const text = await readFile7("/etc/os-release").catch(() => "");
-  const fields = keyValues(text, /^(\w+)=(.*)$/);
+  const text2 = await readFile7("/etc/os-release").catch(() => "");
+  const fields = keyValues(text2, /^(\w+)=(.*)$/);
   const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
   const version2 = unquote(fields.get("VERSION_ID"));
   return {
@@ -55330,25 +55348,25 @@ async function tryRun(run2, file2, args) {
     throw error63;
   }
 }
-function keyValues(text, line) {
+function keyValues(text2, line) {
   const map2 = /* @__PURE__ */ new Map();
-  for (const raw of text.split(/\r?\n/)) {
+  for (const raw of text2.split(/\r?\n/)) {
     const match = raw.trim().match(line);
     if (match?.[1] !== void 0 && !map2.has(match[1])) map2.set(match[1], (match[2] ?? "").trim());
   }
   return map2;
 }
-function nonEmpty(value) {
-  const trimmed = value?.trim();
+function nonEmpty(value2) {
+  const trimmed = value2?.trim();
   return trimmed ? trimmed : void 0;
 }
-function positiveInt(value) {
-  if (value === void 0 || !/^\s*\d+\s*$/.test(value)) return void 0;
-  const n2 = Number(value);
+function positiveInt(value2) {
+  if (value2 === void 0 || !/^\s*\d+\s*$/.test(value2)) return void 0;
+  const n2 = Number(value2);
   return Number.isSafeInteger(n2) && n2 > 0 ? n2 : void 0;
 }
-function parseSize(text) {
-  const match = text?.match(/^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i);
+function parseSize(text2) {
+  const match = text2?.match(/^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i);
   if (!match) return void 0;
   const power = "KMGT".indexOf(match[2].toUpperCase()) + 1;
   return Math.round(Number(match[1]) * 1024 ** power);
@@ -55759,15 +55777,15 @@ function afterProgress(segment) {
 }
 function bound(lines) {
   const kept = lines.slice(-MAX_EXCERPT_LINES).map((line) => clip(line.trimEnd(), MAX_LINE_CHARS));
-  let text = kept.join("\n");
-  while (text.length > MAX_EXCERPT_CHARS && kept.length > 1) {
+  let text2 = kept.join("\n");
+  while (text2.length > MAX_EXCERPT_CHARS && kept.length > 1) {
     kept.shift();
-    text = kept.join("\n");
+    text2 = kept.join("\n");
   }
-  return text.length > MAX_EXCERPT_CHARS ? text.slice(-MAX_EXCERPT_CHARS) : text;
+  return text2.length > MAX_EXCERPT_CHARS ? text2.slice(-MAX_EXCERPT_CHARS) : text2;
 }
-function clip(text, max = MAX_REASON_CHARS) {
-  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+function clip(text2, max = MAX_REASON_CHARS) {
+  return text2.length > max ? `${text2.slice(0, max - 1)}\u2026` : text2;
 }
 function seconds(ms2) {
   return Math.round(ms2 / 1e3);
@@ -55778,21 +55796,21 @@ var MAX_SUMMARY_BLOCK_CHARS = 64 * 1024;
 var KEY_VALUE = /^\s*([A-Za-z_][\w.-]*)\s*:\s*(.*?)\s*$/;
 var NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 var NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
-function parseSummary(text, protocol) {
-  const start = lastSummaryBlockStart(text);
+function parseSummary(text2, protocol) {
+  const start = lastSummaryBlockStart(text2);
   if (start === -1) {
     return { primary: null, primaryNonFinite: false, metrics: {}, raw: {}, found: false };
   }
-  const block = text.slice(start, start + MAX_SUMMARY_BLOCK_CHARS);
+  const block = text2.slice(start, start + MAX_SUMMARY_BLOCK_CHARS);
   const raw = readKeyValues(block);
   const metrics = {};
   for (const spec of [protocol.primary, ...protocol.secondary]) {
-    const value = matchSpec(spec, block);
-    if (value !== void 0) metrics[spec.name] = value;
+    const value2 = matchSpec(spec, block);
+    if (value2 !== void 0) metrics[spec.name] = value2;
   }
-  for (const [key, value] of Object.entries(raw)) {
+  for (const [key, value2] of Object.entries(raw)) {
     if (Object.hasOwn(metrics, key)) continue;
-    const number4 = parseNumber2(value);
+    const number4 = parseNumber2(value2);
     if (number4 !== void 0) metrics[key] = number4;
   }
   const primaryRaw = raw[protocol.primary.name];
@@ -55804,34 +55822,34 @@ function parseSummary(text, protocol) {
     found: true
   };
 }
-function lastSummaryBlockStart(text) {
-  let from = text.length;
+function lastSummaryBlockStart(text2) {
+  let from = text2.length;
   while (from >= 0) {
-    const at2 = text.lastIndexOf("---", from);
+    const at2 = text2.lastIndexOf("---", from);
     if (at2 === -1) return -1;
     const end = at2 + 3;
-    if (isLineStart(text, at2) && isLineEnd(text, end)) {
-      if (text[end] === "\r" && text[end + 1] === "\n") return end + 2;
-      return end < text.length ? end + 1 : end;
+    if (isLineStart(text2, at2) && isLineEnd(text2, end)) {
+      if (text2[end] === "\r" && text2[end + 1] === "\n") return end + 2;
+      return end < text2.length ? end + 1 : end;
     }
     from = at2 - 1;
   }
   return -1;
 }
-function parseNumber2(value) {
-  const trimmed = value.trim();
+function parseNumber2(value2) {
+  const trimmed = value2.trim();
   if (!NUMBER.test(trimmed)) return void 0;
   const number4 = Number(trimmed);
   return Number.isFinite(number4) ? number4 : void 0;
 }
-function isLineStart(text, index) {
+function isLineStart(text2, index) {
   if (index === 0) return true;
-  const before = text[index - 1];
+  const before = text2[index - 1];
   return before === "\n" || before === "\r";
 }
-function isLineEnd(text, index) {
-  if (index === text.length) return true;
-  const after = text[index];
+function isLineEnd(text2, index) {
+  if (index === text2.length) return true;
+  const after = text2[index];
   return after === "\n" || after === "\r";
 }
 function readKeyValues(block) {
@@ -55839,8 +55857,8 @@ function readKeyValues(block) {
   for (const line of block.split(/\r\n|\r|\n/)) {
     const match = KEY_VALUE.exec(line);
     if (!match) continue;
-    const [, key, value] = match;
-    if (key !== "__proto__" && !Object.hasOwn(raw, key)) raw[key] = value;
+    const [, key, value2] = match;
+    if (key !== "__proto__" && !Object.hasOwn(raw, key)) raw[key] = value2;
   }
   return raw;
 }
@@ -55966,9 +55984,9 @@ var OFFLINE_SETTINGS = {
 };
 function buildChildEnv(parent, opts) {
   const env = {};
-  for (const [key, value] of Object.entries(parent)) {
-    if (value === void 0) continue;
-    if (PASSED_THROUGH.includes(key) || /^LC_[A-Z_]+$/.test(key)) env[key] = value;
+  for (const [key, value2] of Object.entries(parent)) {
+    if (value2 === void 0) continue;
+    if (PASSED_THROUGH.includes(key) || /^LC_[A-Z_]+$/.test(key)) env[key] = value2;
   }
   if (opts.offline) Object.assign(env, OFFLINE_SETTINGS);
   env["PYTHONUNBUFFERED"] = "1";
@@ -55991,12 +56009,12 @@ function parseProgress(segment) {
     const colon = field.indexOf(":");
     if (colon < 0) continue;
     const key = field.slice(0, colon).trim();
-    const value = field.slice(colon + 1).trim();
+    const value2 = field.slice(colon + 1).trim();
     if (key === "loss") {
-      const loss = Number.parseFloat(value);
-      if (!Number.isNaN(loss) || /^nan$/i.test(value)) progress.loss = loss;
+      const loss = Number.parseFloat(value2);
+      if (!Number.isNaN(loss) || /^nan$/i.test(value2)) progress.loss = loss;
     } else if (key === "remaining") {
-      const seconds2 = /^(\d+(?:\.\d+)?)\s*s?$/.exec(value);
+      const seconds2 = /^(\d+(?:\.\d+)?)\s*s?$/.exec(value2);
       if (seconds2) progress.remainingSeconds = Number(seconds2[1]);
     }
   }
@@ -56063,9 +56081,9 @@ var OutputSink = class _OutputSink {
         } catch {
           return;
         }
-        const text = this.#progressText;
-        if (text === void 0 || text === this.#beatText) return;
-        this.#beatText = text;
+        const text2 = this.#progressText;
+        if (text2 === void 0 || text2 === this.#beatText) return;
+        this.#beatText = text2;
         const progress = this.lastProgress;
         if (progress) onHeartbeat(progress);
       }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
@@ -56078,9 +56096,9 @@ var OutputSink = class _OutputSink {
   }
   /** The latest complete progress segment seen. */
   get lastProgress() {
-    const text = this.#progressText;
-    if (text === void 0) return void 0;
-    if (this.#parsed?.text !== text) this.#parsed = { text, progress: parseProgress(text) };
+    const text2 = this.#progressText;
+    if (text2 === void 0) return void 0;
+    if (this.#parsed?.text !== text2) this.#parsed = { text: text2, progress: parseProgress(text2) };
     return this.#parsed.progress;
   }
   /** The last bytes of output (at most the tail size) as of the last read, decoded as UTF-8. */
@@ -56209,9 +56227,9 @@ var OutputSink = class _OutputSink {
   }
   /** Keeps the segment if it really is progress; says whether it was. */
   #remember(segment) {
-    const text = segment.toString("utf8");
-    if (!isProgressSegment(text)) return false;
-    this.#progressText = text;
+    const text2 = segment.toString("utf8");
+    if (!isProgressSegment(text2)) return false;
+    this.#progressText = text2;
     return true;
   }
 };
@@ -56377,11 +56395,11 @@ async function readState(file2) {
 var ZWSP = "\u200B";
 var ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/y;
 var ANSI_ALL = new RegExp(ANSI.source, "g");
-function stripAnsi(text) {
-  return text.replace(ANSI_ALL, "");
+function stripAnsi(text2) {
+  return text2.replace(ANSI_ALL, "");
 }
-function neutralizeWorkflowCommands(text) {
-  return text.replace(/[^\r\n]+/g, defuseLine);
+function neutralizeWorkflowCommands(text2) {
+  return text2.replace(/[^\r\n]+/g, defuseLine);
 }
 function defuseLine(line) {
   let i2 = 0;
@@ -56517,11 +56535,47 @@ var LEDGER_FILE = "ledger.jsonl";
 var HEADER = { schema: "autoresearch-ci/ledger", version: 1 };
 var STATUSES = ["keep", "discard", "crash", "rejected", "skipped"];
 var SCORED = /* @__PURE__ */ new Set(["keep", "discard"]);
+var VERDICTS = [
+  "improved",
+  "regressed",
+  "within-noise",
+  "crashed",
+  "not-comparable",
+  "no-baseline"
+];
+var text = external_exports.string();
 var recordSchema = external_exports.looseObject({
+  /** ISO time the run was judged. */
   at: external_exports.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO date" }),
+  /** Comparability key hash the run was measured under. */
   keyHash: external_exports.string().min(1, "must be a non-empty string"),
+  /** Git blob hash of train.py: identifies the experiment even after the commit is amended. */
   trainBlob: external_exports.string().min(1, "must be a non-empty string"),
-  status: external_exports.enum(STATUSES)
+  status: external_exports.enum(STATUSES),
+  commit: text.optional(),
+  subject: text.optional(),
+  branch: text.optional(),
+  ref: text.optional(),
+  mode: external_exports.enum(["experiment", "baseline"]).optional(),
+  /** The comparability components, by name (hardware, harness, data, budget, command, lock file). */
+  components: external_exports.record(external_exports.string(), external_exports.unknown()).optional(),
+  /** The primary metric (mean of the samples), null when the run produced none. */
+  value: external_exports.number().nullable().optional(),
+  /** The primary metric of each run. */
+  samples: external_exports.array(external_exports.number()).optional(),
+  /** The last run's finite summary metrics, by key. */
+  metrics: external_exports.record(external_exports.string(), external_exports.number()).optional(),
+  /** How each run ended. */
+  outcome: external_exports.array(external_exports.looseObject({ status: external_exports.enum(["ok", "crash"]), kind: text.optional(), reason: text.optional() })).optional(),
+  verdict: external_exports.enum(VERDICTS).optional(),
+  durations: external_exports.record(external_exports.string(), external_exports.number()).optional(),
+  runner: external_exports.looseObject({ name: text, label: text }).optional(),
+  triggeredBy: text.optional(),
+  runDirs: external_exports.array(text).optional(),
+  /** The noise σ the verdict used, where it came from, and its degrees of freedom (null: known). */
+  sigma: external_exports.number().optional(),
+  sigmaSource: external_exports.enum(["baseline", "pooled", "floor"]).optional(),
+  sigmaDf: external_exports.number().nullable().optional()
 });
 function ledgerPath(stateDir) {
   return path29.join(stateDir, LEDGER_FILE);
@@ -56563,31 +56617,31 @@ async function appendLedger(stateDir, record2) {
 }
 async function readLedger(stateDir, filter) {
   const file2 = ledgerPath(stateDir);
-  let text;
+  let text2;
   try {
-    text = await readFile6(file2, "utf8");
+    text2 = await readFile6(file2, "utf8");
   } catch (error63) {
     if (error63.code !== "ENOENT") throw error63;
     await assertNoCorruptCopy(file2);
     return { records: [], skipped: [] };
   }
-  const lines = text.split("\n");
+  const lines = text2.split("\n");
   await checkLedgerHeader(file2, lines[0] ?? "");
   const keep = toPredicate(filter);
   const records = [];
-  const skipped2 = [];
+  const skipped = [];
   for (let i2 = 1; i2 < lines.length; i2++) {
     const raw = lines[i2];
     if (raw.trim() === "") continue;
     const last = i2 === lines.length - 1;
     const parsed = parseLine(raw);
     if (typeof parsed === "string") {
-      skipped2.push({ line: i2 + 1, reason: last ? `incomplete last line (${parsed})` : parsed });
+      skipped.push({ line: i2 + 1, reason: last ? `incomplete last line (${parsed})` : parsed });
     } else if (keep(parsed)) {
       records.push(parsed);
     }
   }
-  return { records, skipped: skipped2 };
+  return { records, skipped };
 }
 async function findScored(stateDir, keyHash2, trainBlob) {
   const { records } = await readLedger(stateDir, (r2) => r2.keyHash === keyHash2 && r2.trainBlob === trainBlob);
@@ -56599,10 +56653,9 @@ async function bestKept(stateDir, keyHash2, branch, direction, metric2) {
   const { records } = await readLedger(stateDir, { keyHash: keyHash2, branch, status: "keep" });
   let best;
   for (const record2 of records) {
-    const value = metric2 === void 0 ? record2.value : record2.metrics?.[metric2];
-    if (typeof value !== "number" || !Number.isFinite(value)) continue;
-    const better = direction === "minimize" ? value < (best?.value ?? Infinity) : value > (best?.value ?? -Infinity);
-    if (better) best = { record: record2, value };
+    const value2 = metric2 === void 0 ? record2.value : record2.metrics?.[metric2];
+    if (typeof value2 !== "number" || !Number.isFinite(value2)) continue;
+    if (best === void 0 || isBetter(value2, best.value, direction)) best = { record: record2, value: value2 };
   }
   return best;
 }
@@ -56671,8 +56724,68 @@ function toPredicate(filter) {
   return (record2) => wanted.every(([k2, v2]) => record2[k2] === v2);
 }
 
+// src/verdict/report.ts
+function baseReport(protocol, subject) {
+  return {
+    ...subject,
+    primary: { name: protocol.primary.name, direction: protocol.primary.direction },
+    figures: {},
+    warnings: [],
+    history: [],
+    budgetSeconds: protocol.budgetSeconds
+  };
+}
+function skippedReport(base, reason) {
+  return { ...base, status: "skipped", headline: headline({ kind: "skipped", reason }), skipped: { reason } };
+}
+function rejectedReport(base, rejected, why = { kind: "rejected", reason: rejected.reason }) {
+  return { ...base, status: "rejected", headline: headline(why), rejected };
+}
+var VERDICT_WORD = {
+  improved: "Improved",
+  regressed: "Regressed",
+  "within-noise": "Within noise"
+};
+function headline(h4) {
+  switch (h4.kind) {
+    case "skipped":
+      return `Skipped: ${h4.reason}`;
+    case "rejected":
+      return `Rejected: ${h4.reason}. Nothing was run.`;
+    case "harness-changed":
+      return `Rejected: ${h4.explanation}; the immutable harness must be byte-identical to the baseline's. Restore ${h4.paths.join(", ")} or re-baseline on purpose.`;
+    case "duplicate-of-baseline":
+      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when(h4.at)} UTC: nothing changed, so it was not run again (set force: true to re-run it).`;
+    case "duplicate":
+      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) was already scored on this runner at ${when(h4.at)} UTC as commit ${h4.commit.slice(0, 7)}: ${h4.status}. Not run again; set force: true to re-run it.`;
+    case "crashed":
+      return `Crashed (${h4.crash.kind}): ${h4.crash.reason}`;
+    case "no-baseline":
+      return `${h4.metric} ${value(h4.value)}; this runner has no baseline yet. Run the workflow with workflow_dispatch to establish one.`;
+    case "not-comparable":
+      return `${h4.metric} ${value(h4.value)} is not comparable with this runner's baseline: ${h4.drift.join("; ")}. Re-baseline on this runner (workflow_dispatch) before comparing.`;
+    case "judged":
+      return `${VERDICT_WORD[h4.verdict]}: ${h4.reason}`;
+    case "baseline-crashed":
+      return `Baseline not established: run ${h4.run}/${h4.of} crashed (${h4.crash.kind}): ${h4.crash.reason}. ${h4.hadPrevious ? "The previous baseline stays in force." : "This runner still has no baseline."}`;
+    case "baseline-moved":
+      return `Baseline not established: the setup changed while the runs went on (${h4.drift.join("; ")}). Run the baseline again on a quiet machine.`;
+    case "baseline-established": {
+      const sigma = h4.n >= 2 ? `\u03C3 ${h4.sigma.toFixed(4)}` : "\u03C3 unknown from a single run";
+      const replacing = h4.previous ? `, replacing ${value(h4.previous.mean)} (n=${h4.previous.n})` : "";
+      return `Baseline established on ${h4.runner}: ${h4.metric} ${value(h4.mean)} (${sigma}, n=${h4.n})${replacing}.`;
+    }
+  }
+}
+function when(iso) {
+  return iso.slice(0, 16).replace("T", " ");
+}
+function value(v2) {
+  return v2 === null ? "n/a" : v2.toFixed(6);
+}
+
 // src/verdict/job.ts
-async function prepareJob(req) {
+async function prepareJob(req, mode) {
   const { settings, protocol } = req;
   await ensureStateDir(settings.stateDir);
   const identify = () => identifyRunner({
@@ -56690,20 +56803,22 @@ async function prepareJob(req) {
   if (settings.offline) req.log(`Network isolation: ${sandbox.info.kind} (${sandbox.info.detail})`);
   const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
   const now = req.now ?? (() => /* @__PURE__ */ new Date());
-  const runnerInfo = {
-    name: req.runnerName,
-    label: identity3.hardware.label,
-    keyHash: identity3.keyHash,
-    ramBytes: identity3.hardware.memoryBytes
-  };
   const started = now();
   return {
     settings,
     protocol,
     identity: identity3,
     trainBlob,
-    runnerInfo,
-    commitView: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob },
+    base: baseReport(protocol, {
+      mode,
+      runner: {
+        name: req.runnerName,
+        label: identity3.hardware.label,
+        keyHash: identity3.keyHash,
+        ramBytes: identity3.hardware.memoryBytes
+      },
+      commit: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob }
+    }),
     runSeries: (runs, stopAfter) => runSeries({
       protocol,
       command: req.command,
@@ -56713,14 +56828,14 @@ async function prepareJob(req) {
       timeoutSeconds,
       offline: settings.offline,
       runs,
-      ...stopAfter ? { stopAfter } : {},
+      stopAfter,
       holder: req.holder,
       parentEnv: req.parentEnv,
       sandbox,
       log: req.log,
-      ...req.signal ? { signal: req.signal } : {},
-      ...req.heartbeatMs ? { heartbeatMs: req.heartbeatMs } : {},
-      ...req.graceMs ? { graceMs: req.graceMs } : {}
+      signal: req.signal,
+      heartbeatMs: req.heartbeatMs,
+      graceMs: req.graceMs
     }),
     reidentify: identify,
     async history() {
@@ -56731,12 +56846,12 @@ async function prepareJob(req) {
       });
       return records.filter((r2) => r2.status !== "rejected" && r2.status !== "skipped").map((r2) => ({
         sha: r2.commit ?? "",
-        subject: typeof r2["subject"] === "string" ? r2["subject"] : "",
-        value: typeof r2.value === "number" ? r2.value : null,
+        subject: r2.subject ?? "",
+        value: r2.value ?? null,
         status: r2.status
       }));
     },
-    async record(report, runs, extra) {
+    async record(report, runs, sigma) {
       const record2 = {
         at: now().toISOString(),
         keyHash: identity3.keyHash,
@@ -56754,7 +56869,7 @@ async function prepareJob(req) {
           Object.entries(runs.at(-1)?.summary.metrics ?? {}).filter(([, v2]) => Number.isFinite(v2))
         ),
         outcome: runs.map((r2) => outcomeSummary(r2.outcome)),
-        ...report.verdict ? { verdict: report.verdict } : {},
+        verdict: report.verdict,
         durations: {
           totalMs: now().getTime() - started.getTime(),
           runsMs: runs.reduce((a2, r2) => a2 + r2.exit.durationMs, 0)
@@ -56762,7 +56877,7 @@ async function prepareJob(req) {
         runner: { name: req.runnerName, label: identity3.hardware.label },
         triggeredBy: req.triggeredBy,
         runDirs: runs.map((r2) => r2.runDir),
-        ...extra
+        ...sigma
       };
       await appendLedger(settings.stateDir, record2);
       return record2;
@@ -56777,7 +56892,7 @@ function crashSection2(outcome) {
     kind: outcome.kind,
     reason: outcome.reason,
     excerpt: outcome.excerpt,
-    ...outcome.hint ? { hint: outcome.hint } : {}
+    hint: outcome.hint
   };
 }
 function outcomeSummary(outcome) {
@@ -56934,7 +57049,7 @@ function requireDf(df, fn2) {
 
 // src/verdict/establish-baseline.ts
 async function establishBaseline(req) {
-  const job = await prepareJob(req);
+  const job = await prepareJob(req, "baseline");
   const { protocol, identity: identity3, settings } = job;
   const repeats = req.repeats ?? settings.baselineRepeats;
   const runs = await job.runSeries(repeats);
@@ -56945,16 +57060,12 @@ async function establishBaseline(req) {
   const after = await job.reidentify();
   const moved = after.keyHash === identity3.keyHash ? [] : diffComponents(identity3.components, after.components);
   const base = {
-    mode: "baseline",
-    runner: job.runnerInfo,
-    commit: job.commitView,
+    ...job.base,
     samples,
-    primary: { name: protocol.primary.name, direction: protocol.primary.direction },
     figures: figuresOf(metrics, identity3.hardware.memoryBytes),
-    warnings: runWarnings(runs),
-    history: [],
-    budgetSeconds: protocol.budgetSeconds
+    warnings: runWarnings(runs)
   };
+  const drift = moved.map((d2) => d2.explanation);
   let report;
   if (crashed && crashed.outcome.status === "crash") {
     report = {
@@ -56962,7 +57073,13 @@ async function establishBaseline(req) {
       status: "crash",
       verdict: "crashed",
       value: null,
-      headline: `Baseline not established: run ${runs.length}/${repeats} crashed (${crashed.outcome.kind}): ${crashed.outcome.reason}. ${previous ? "The previous baseline stays in force." : "This runner still has no baseline."}`,
+      headline: headline({
+        kind: "baseline-crashed",
+        run: runs.length,
+        of: repeats,
+        crash: crashed.outcome,
+        hadPrevious: previous !== void 0
+      }),
       crash: crashSection2(crashed.outcome)
     };
   } else if (moved.length > 0) {
@@ -56971,8 +57088,8 @@ async function establishBaseline(req) {
       status: "discard",
       verdict: "not-comparable",
       value: mean(samples),
-      headline: `Baseline not established: the setup changed while the runs went on (${moved.map((d2) => d2.explanation).join("; ")}). Run the baseline again on a quiet machine.`,
-      notComparable: { drift: moved.map((d2) => d2.explanation) }
+      headline: headline({ kind: "baseline-moved", drift }),
+      notComparable: { drift }
     };
   } else {
     const entry = {
@@ -56990,22 +57107,27 @@ async function establishBaseline(req) {
       os: identity3.hardware.os
     };
     await promoteBaseline(settings.stateDir, identity3.keyHash, { ...identity3.components }, entry);
-    const sigmaText = entry.n >= 2 ? `\u03C3 ${entry.sigma.toFixed(4)}` : "\u03C3 unknown from a single run";
     report = {
       ...base,
       status: "keep",
       value: entry.mean,
       baseline: { mean: entry.mean, sigma: entry.sigma, n: entry.n, commit: entry.commit, date: entry.date },
-      headline: `Baseline established on ${identity3.hardware.label}: ${protocol.primary.name} ${entry.mean.toFixed(6)} (${sigmaText}, n=${entry.n})${previous ? `, replacing ${previous.mean.toFixed(6)} (n=${previous.n})` : ""}.`,
-      ...entry.n < 2 ? {
-        warnings: [
-          ...base.warnings,
-          "A baseline from one run cannot estimate the noise; use baseline-repeats \u2265 3 so verdicts are not over-confident."
-        ]
-      } : {}
+      headline: headline({
+        kind: "baseline-established",
+        runner: identity3.hardware.label,
+        metric: protocol.primary.name,
+        mean: entry.mean,
+        sigma: entry.sigma,
+        n: entry.n,
+        previous
+      }),
+      warnings: entry.n < 2 ? [
+        ...base.warnings,
+        "A baseline from one run cannot estimate the noise; use baseline-repeats \u2265 3 so verdicts are not over-confident."
+      ] : base.warnings
     };
   }
-  const record2 = await job.record(report, runs, {});
+  const record2 = await job.record(report, runs);
   return { report, runs, record: record2 };
 }
 
@@ -57109,31 +57231,37 @@ function explain2(kind, input2, vsBaseline, vsReference, credible) {
   const describe4 = (c5, name) => c5.delta === 0 ? `equal to ${name} (0\u03C3)` : `${formatAmount(Math.abs(c5.delta))} ${c5.delta < 0 ? "lower" : "higher"} than ${name} (${formatAmount(
     Math.abs(c5.deltaSigma)
   )}\u03C3)`;
-  const refName = vsReference.against === "baseline" ? "baseline" : `best kept ${vsReference.referenceValue}`;
-  const better = `P(better)${formatProbability(vsReference.probabilityBetter)}`;
+  const refName = vsReference.against === "baseline" ? "baseline" : `best kept ${Number(vsReference.referenceValue.toFixed(6))}`;
+  const confidence = input2.confidence;
+  const pBetter = vsReference.probabilityBetter;
   let decision;
   if (kind === "improved") {
-    decision = `${better} \u2265 ${input2.confidence}`;
+    decision = `P(better)${formatProbability(pBetter, confidence)} \u2265 ${confidence}`;
   } else if (kind === "regressed") {
-    decision = `P(worse)${formatProbability(vsReference.probabilityWorse)} \u2265 ${input2.confidence}`;
+    decision = `P(worse)${formatProbability(vsReference.probabilityWorse, confidence)} \u2265 ${confidence}`;
   } else if (credible) {
-    decision = `${better}, but below min-improvement ${input2.minImprovement}`;
+    decision = `P(better)${formatProbability(pBetter)}, but below min-improvement ${input2.minImprovement}`;
   } else {
-    decision = `${better} < ${input2.confidence}: within noise`;
+    decision = `P(better)${formatProbability(pBetter, confidence)} < ${confidence}`;
   }
-  const headline = vsReference === vsBaseline ? "" : `; vs baseline: ${describe4(vsBaseline, "baseline")}, P(better)${formatProbability(vsBaseline.probabilityBetter)}`;
-  return `${describe4(vsReference, refName)}, ${decision}${headline}`;
+  const headline2 = vsReference === vsBaseline ? "" : `; vs baseline: ${describe4(vsBaseline, "baseline")}, P(better)${formatProbability(vsBaseline.probabilityBetter)}`;
+  return `${describe4(vsReference, refName)}, ${decision}${headline2}`;
 }
 function formatAmount(x3) {
   if (!Number.isFinite(x3)) return String(x3);
   if (x3 === 0) return "0";
   return String(Number(x3.toPrecision(2)));
 }
-function formatProbability(p2) {
-  if (p2 > 0.999) return ">0.999";
+function formatProbability(p2, threshold) {
+  if (p2 > 0.999 && !(threshold !== void 0 && threshold > 0.999)) return ">0.999";
   if (p2 < 1e-3) return "<0.001";
   const two = p2.toFixed(2);
-  return `=${two === "1.00" || two === "0.00" ? p2.toFixed(3) : two}`;
+  let digits = two === "1.00" || two === "0.00" ? 3 : 2;
+  if (threshold !== void 0) {
+    const above = p2 >= threshold;
+    while (digits < 8 && Number(p2.toFixed(digits)) >= threshold !== above) digits += 1;
+  }
+  return `=${p2.toFixed(digits)}`;
 }
 function checkInput(input2) {
   const fail = (field, problem) => {
@@ -57186,7 +57314,7 @@ function checkInput(input2) {
 
 // src/verdict/judge-experiment.ts
 async function judgeExperiment(req) {
-  const job = await prepareJob(req);
+  const job = await prepareJob(req, "experiment");
   const { identity: identity3, protocol, settings } = job;
   const stateDir = settings.stateDir;
   if (!settings.force) {
@@ -57200,7 +57328,7 @@ async function judgeExperiment(req) {
     if (other) {
       drift = diffComponents(other.components, identity3.components, {
         harnessPaths: protocol.immutablePaths,
-        ...protocol.dataSnapshot ? { dataRoot: protocol.dataSnapshot.root } : {}
+        dataRoot: protocol.dataSnapshot?.root
       });
       const harness = drift.find((d2) => d2.component === "harness");
       if (harness) return reportHarnessMismatch(job, harness);
@@ -57210,7 +57338,7 @@ async function judgeExperiment(req) {
   const reference = best && baseline && isBetter(best.value, baseline.mean, protocol.primary.direction) ? best : void 0;
   const context = baseline ? {
     baseline,
-    ...reference ? { reference: { value: reference.value, ...samplesOf(reference.record) } } : {},
+    reference: reference && { value: reference.value, samples: reference.record.samples },
     direction: protocol.primary.direction,
     confidence: settings.confidence,
     noiseHistory: await noiseHistory(stateDir, identity3.components, baseline, reference?.record)
@@ -57222,112 +57350,93 @@ async function judgeExperiment(req) {
   const crashed = runs.find((r2) => r2.outcome.status === "crash");
   const samples = runs.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
   const metrics = meanMetrics(runs.filter((r2) => r2.outcome.status === "ok"));
-  const value = samples.length > 0 && !crashed ? mean(samples) : null;
+  const value2 = samples.length > 0 && !crashed ? mean(samples) : null;
+  const metric2 = protocol.primary.name;
+  const driftText = drift.map((d2) => d2.explanation);
   let verdict;
   let decision;
-  let headline;
+  let why;
   if (crashed && crashed.outcome.status === "crash") {
     verdict = "crashed";
-    headline = `Crashed (${crashed.outcome.kind}): ${crashed.outcome.reason}`;
+    why = { kind: "crashed", crash: crashed.outcome };
   } else if (!context) {
     verdict = drift.length > 0 ? "not-comparable" : "no-baseline";
-    headline = verdict === "not-comparable" ? `${protocol.primary.name} ${fmt(value)} is not comparable with this runner's baseline: ${drift.map((d2) => d2.explanation).join("; ")}. Re-baseline on this runner (workflow_dispatch) before comparing.` : `${protocol.primary.name} ${fmt(value)}; this runner has no baseline yet. Run the workflow with workflow_dispatch to establish one.`;
+    why = verdict === "not-comparable" ? { kind: "not-comparable", metric: metric2, value: value2, drift: driftText } : { kind: "no-baseline", metric: metric2, value: value2 };
   } else {
     decision = decideVerdict({ ...context, candidate: samples, minImprovement: settings.minImprovement });
     verdict = decision.kind;
-    headline = `${verdictWord(verdict)}: ${decision.reason.replace(/: (improved|regressed|within noise)$/, "")}`;
+    why = { kind: "judged", verdict: decision.kind, reason: decision.reason };
   }
-  const status = crashed ? "crash" : verdict === "improved" ? "keep" : "discard";
   const warnings = [
     ...osWarning(baseline, identity3.hardware.os),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
     ...throughputWarnings(metrics, baseline?.metrics)
   ];
+  const ramBytes = job.identity.hardware.memoryBytes;
   const report = {
-    mode: "experiment",
-    status,
+    ...job.base,
+    status: statusOf(verdict),
     verdict,
-    headline,
-    runner: job.runnerInfo,
-    commit: {
-      sha: req.commit.sha,
-      subject: req.commit.subject,
-      branch: req.commit.branch,
-      trainBlob: job.trainBlob
-    },
-    value,
+    headline: headline(why),
+    value: value2,
     samples,
-    primary: { name: protocol.primary.name, direction: protocol.primary.direction },
-    ...baseline ? { baseline: baselineView(baseline) } : {},
-    ...decision ? {
-      vsBaseline: {
-        delta: decision.vsBaseline.delta,
-        deltaSigma: decision.vsBaseline.deltaSigma,
-        probabilityBetter: decision.vsBaseline.probabilityBetter,
-        sigma: decision.sigma.value
-      }
-    } : {},
-    ...decision && decision.vsReference.against === "reference" && reference ? {
-      vsBest: {
-        value: reference.value,
-        commit: reference.record.commit ?? "",
-        delta: decision.vsReference.delta
-      }
-    } : {},
-    figures: figuresOf(metrics, job.identity.hardware.memoryBytes),
-    ...baseline?.metrics ? { baselineFigures: figuresOf(baseline.metrics, job.identity.hardware.memoryBytes) } : {},
+    baseline: baseline && baselineView(baseline),
+    vsBaseline: decision && {
+      delta: decision.vsBaseline.delta,
+      deltaSigma: decision.vsBaseline.deltaSigma,
+      probabilityBetter: decision.vsBaseline.probabilityBetter,
+      sigma: decision.sigma.value
+    },
+    vsBest: decision && decision.vsReference.against === "reference" && reference ? { value: reference.value, commit: reference.record.commit ?? "", delta: decision.vsReference.delta } : void 0,
+    figures: figuresOf(metrics, ramBytes),
+    baselineFigures: baseline?.metrics && figuresOf(baseline.metrics, ramBytes),
     warnings,
-    ...crashed && crashed.outcome.status === "crash" ? { crash: crashSection2(crashed.outcome) } : {},
-    ...verdict === "not-comparable" ? { notComparable: { drift: drift.map((d2) => d2.explanation) } } : {},
-    history: await job.history(),
-    budgetSeconds: protocol.budgetSeconds
+    crash: crashed && crashed.outcome.status === "crash" ? crashSection2(crashed.outcome) : void 0,
+    notComparable: verdict === "not-comparable" ? { drift: driftText } : void 0,
+    history: await job.history()
   };
   const record2 = await job.record(
     report,
     runs,
-    decision ? { sigma: decision.sigma.value, sigmaSource: decision.sigma.source, sigmaDf: decision.sigma.df } : {}
+    decision && {
+      sigma: decision.sigma.value,
+      sigmaSource: decision.sigma.source,
+      // A known (floor) σ has infinite degrees of freedom, which JSON cannot hold.
+      sigmaDf: Number.isFinite(decision.sigma.df) ? decision.sigma.df : null
+    }
   );
   return { report, runs, record: record2 };
 }
 async function reportDuplicate(job, earlier) {
-  const when = earlier.at.slice(0, 16).replace("T", " ");
   const isBaseline = earlier.mode === "baseline";
   const report = {
-    mode: "experiment",
+    ...job.base,
     status: isBaseline ? "discard" : earlier.status,
-    ...isBaseline ? { verdict: "within-noise" } : earlier.verdict ? { verdict: earlier.verdict } : {},
-    headline: isBaseline ? `This train.py (blob ${job.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when} UTC: nothing changed, so it was not run again (set force: true to re-run it).` : `This train.py (blob ${job.trainBlob.slice(0, 12)}) was already scored on this runner at ${when} UTC as commit ${(earlier.commit ?? "").slice(0, 7)}: ${earlier.status}. Not run again; set force: true to re-run it.`,
-    runner: job.runnerInfo,
-    commit: { ...job.commitView },
-    value: typeof earlier.value === "number" ? earlier.value : null,
-    primary: { name: job.protocol.primary.name, direction: job.protocol.primary.direction },
+    verdict: isBaseline ? "within-noise" : earlier.verdict,
+    headline: headline(
+      isBaseline ? { kind: "duplicate-of-baseline", trainBlob: job.trainBlob, at: earlier.at } : {
+        kind: "duplicate",
+        trainBlob: job.trainBlob,
+        at: earlier.at,
+        commit: earlier.commit ?? "",
+        status: earlier.status
+      }
+    ),
+    value: earlier.value ?? null,
     figures: figuresOf(earlier.metrics ?? {}, job.identity.hardware.memoryBytes),
-    warnings: [],
-    history: await job.history(),
-    budgetSeconds: job.protocol.budgetSeconds
+    history: await job.history()
   };
   return { report, runs: [], record: earlier };
 }
 async function reportHarnessMismatch(job, harness) {
-  const paths = job.protocol.immutablePaths;
-  const report = {
-    mode: "experiment",
-    status: "rejected",
-    headline: `Rejected: ${harness.explanation}; the immutable harness must be byte-identical to the baseline's. Restore ${paths.join(", ")} or re-baseline on purpose.`,
-    rejected: {
-      reason: "the immutable harness differs from the one the baseline was measured with",
-      paths: [...paths]
-    },
-    runner: job.runnerInfo,
-    commit: { ...job.commitView },
-    primary: { name: job.protocol.primary.name, direction: job.protocol.primary.direction },
-    figures: {},
-    warnings: [],
-    history: [],
-    budgetSeconds: job.protocol.budgetSeconds
-  };
-  const record2 = await job.record(report, [], {});
+  const paths = [...job.protocol.immutablePaths];
+  const report = rejectedReport(
+    job.base,
+    { reason: "the immutable harness differs from the one the baseline was measured with", paths },
+    { kind: "harness-changed", explanation: harness.explanation, paths }
+  );
+  const record2 = await job.record(report, []);
   return { report, runs: [], record: record2 };
 }
 async function noiseHistory(stateDir, components, current, reference) {
@@ -57343,7 +57452,7 @@ async function noiseHistory(stateDir, components, current, reference) {
   const { records } = await readLedger(stateDir, (r2) => r2.mode === "experiment" && sameSetup(r2.components));
   for (const record2 of records) {
     if (reference && record2.at === reference.at && record2.commit === reference.commit) continue;
-    const samples = samplesOf(record2).samples;
+    const samples = record2.samples;
     if (samples && samples.length >= 2) spreads.push({ sd: sampleSd(samples), n: samples.length });
   }
   return spreads;
@@ -57355,99 +57464,121 @@ function osWarning(baseline, os6) {
     `${os6.name} changed from ${before.version ?? before.major} to ${os6.version ?? os6.major} since the baseline; if the results look shifted, re-baseline (workflow_dispatch)`
   ];
 }
-function samplesOf(record2) {
-  const s = record2["samples"];
-  return Array.isArray(s) && s.every((v2) => typeof v2 === "number") ? { samples: s } : {};
-}
 function baselineView(b3) {
   return { mean: b3.mean, sigma: b3.sigma, n: b3.n, commit: b3.commit, date: b3.date };
-}
-function isBetter(a2, b3, direction) {
-  return direction === "minimize" ? a2 < b3 : a2 > b3;
-}
-function fmt(v2) {
-  return v2 === null ? "n/a" : v2.toFixed(6);
-}
-function verdictWord(kind) {
-  return { improved: "Improved", regressed: "Regressed", "within-noise": "Within noise" }[kind] ?? kind;
 }
 
 // src/action-flow.ts
 async function runAction(deps) {
-  const { settings, ctx, protocol } = deps;
-  const plan = planJob(ctx, settings);
-  const marker = commentMarker(ctx.runnerName);
-  const earlierErrors = [];
-  if (plan.kind === "skip") return finish(deps, skipped(deps, plan.reason), void 0, earlierErrors);
-  if (plan.kind === "experiment") {
-    if (plan.fromPullRequest && !deps.api) {
-      return finish(
-        deps,
-        skipped(deps, "no github-token: the actor of a pull request cannot be checked, so nothing runs"),
-        void 0,
-        earlierErrors
+  const errors = [];
+  const gate = await gateJob(deps, errors);
+  if (gate.kind === "stop") return finish(deps, { report: gate.report, comment: gate.comment, errors });
+  const { job } = gate;
+  if (job.comment) await postProgress(deps, job, errors);
+  let report;
+  try {
+    const request2 = jobRequest(deps, job);
+    ({ report } = job.plan.kind === "baseline" ? await establishBaseline(request2) : await judgeExperiment(request2));
+  } catch (error63) {
+    if (job.comment) await replaceWithError(job.comment, error63.message);
+    throw error63;
+  }
+  const results = resultsTarget(deps.settings, deps.protocol, deps.ctx, job.plan.branch);
+  return finish(deps, { report, comment: job.comment, errors, results });
+}
+async function gateJob(deps, errors) {
+  const plan = planJob(deps.ctx, deps.settings);
+  if (plan.kind === "skip") return stop(skippedReport(notRun(deps), plan.reason));
+  return plan.kind === "baseline" ? gateBaseline(deps, plan) : gateExperiment(deps, plan, errors);
+}
+async function gateBaseline(deps, plan) {
+  const checkout = await describeCheckout(deps.settings.workingDirectory);
+  return { kind: "go", job: { plan, sha: checkout?.sha ?? plan.sha, subject: checkout?.subject ?? "" } };
+}
+async function gateExperiment(deps, plan, errors) {
+  const { settings, protocol, api } = deps;
+  if (!api) {
+    if (plan.fromPullRequest) {
+      return stop(
+        skippedReport(
+          notRun(deps),
+          "no github-token: the actor of a pull request cannot be checked, so nothing runs"
+        )
       );
     }
-    if (deps.api) {
-      const trust = await checkTrust(plan, ctx, settings, deps.api);
-      if (!trust.trusted) return finish(deps, skipped(deps, trust.reason, plan), void 0, earlierErrors);
-      deps.sinks.log(`Trusted: ${trust.note}`);
-    }
+  } else {
+    const trust = await checkTrust(plan, deps.ctx, settings, api);
+    if (!trust.trusted) return stop(skippedReport(notRun(deps, plan), trust.reason));
+    deps.sinks.log(`Trusted: ${trust.note}`);
   }
-  if (plan.kind === "experiment") await assertCheckoutIs(settings.workingDirectory, plan.sha);
-  else {
-    const checkout = await describeCheckout(settings.workingDirectory);
-    if (checkout) plan.sha = checkout.sha;
-  }
-  const issueNumber = plan.kind === "experiment" ? await findPullRequest(deps, plan, earlierErrors) : void 0;
-  const commentTarget = settings.comment && deps.api && issueNumber !== void 0 ? { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, earlierErrors) } : void 0;
-  if (plan.kind === "experiment") {
-    const base = plan.diffBase ?? plan.defaultBranch;
-    const guard = await guardCommit({
-      workingDirectory: settings.workingDirectory,
-      protocol,
-      ...deps.api ? { api: deps.api } : {},
-      base,
-      head: plan.sha,
-      ...settings.resultsBranch === "" ? { ignoredPath: resultsFilePath(settings, protocol, ctx.runnerName, plan.branch) } : {},
-      warning: deps.warning
-    });
-    if (guard.problems.length > 0)
-      return finish(deps, rejected(deps, plan, guard.problems), commentTarget, earlierErrors);
-    deps.sinks.log(
-      `Protocol guard: ${guard.changed} changed path(s) since ${base.slice(0, 12)}, all allowed.`
-    );
-  }
-  const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? "";
-  if (commentTarget) {
-    try {
-      await upsertStickyComment(
-        commentTarget.api,
-        commentTarget.issueNumber,
-        marker,
-        renderProgressComment({
-          marker,
-          runnerLabel: ctx.runnerName,
-          commit: { sha: plan.sha, subject },
-          startedAt: /* @__PURE__ */ new Date(),
-          budgetSeconds: protocol.budgetSeconds
-        }),
-        commentTarget.botLogin
-      );
-    } catch (error63) {
-      earlierErrors.push(`the "training\u2026" comment could not be written: ${error63.message}`);
-    }
-  }
-  const request2 = {
-    settings,
+  await assertCheckoutIs(settings.workingDirectory, plan.sha);
+  const comment = await commentTarget(deps, plan, errors);
+  const base = plan.diffBase ?? plan.defaultBranch;
+  const guard = await guardCommit({
+    workingDirectory: settings.workingDirectory,
     protocol,
-    command: settings.command ?? protocol.command,
+    api,
+    base,
+    head: plan.sha,
+    ignoredPath: settings.resultsBranch === "" ? resultsFilePath(settings, protocol, deps.ctx.runnerName, plan.branch) : void 0,
+    warning: deps.warning
+  });
+  if (guard.problems.length > 0) {
+    const reason = `the commit changes files the protocol does not allow (only ${protocol.allowedGlobs.join(", ")} may change)`;
+    return {
+      kind: "stop",
+      report: rejectedReport(notRun(deps, plan), { reason, paths: guard.problems }),
+      comment
+    };
+  }
+  deps.sinks.log(`Protocol guard: ${guard.changed} changed path(s) since ${base.slice(0, 12)}, all allowed.`);
+  const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? "";
+  return { kind: "go", job: { plan, sha: plan.sha, subject, comment } };
+}
+function stop(report) {
+  return { kind: "stop", report };
+}
+async function commentTarget(deps, plan, errors) {
+  const issueNumber = await findPullRequest(deps, plan, errors);
+  if (!deps.settings.comment || !deps.api || issueNumber === void 0) return void 0;
+  const marker = commentMarker(deps.ctx.runnerName);
+  return { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, errors) };
+}
+async function postProgress(deps, job, errors) {
+  const target = job.comment;
+  if (!target) return;
+  try {
+    await upsertStickyComment(
+      target.api,
+      target.issueNumber,
+      target.marker,
+      renderProgressComment({
+        marker: target.marker,
+        runnerLabel: deps.ctx.runnerName,
+        commit: { sha: job.sha, subject: job.subject },
+        startedAt: /* @__PURE__ */ new Date(),
+        budgetSeconds: deps.protocol.budgetSeconds
+      }),
+      target.botLogin
+    );
+  } catch (error63) {
+    errors.push(`the "training\u2026" comment could not be written: ${error63.message}`);
+  }
+}
+function jobRequest(deps, job) {
+  const { settings, ctx } = deps;
+  const { plan } = job;
+  return {
+    settings,
+    protocol: deps.protocol,
+    command: settings.command ?? deps.protocol.command,
     workdir: settings.workingDirectory,
     runsDir: path30.join(deps.workDir, "runs"),
     runnerName: ctx.runnerName,
-    commit: { sha: plan.sha, subject, branch: plan.branch, ref: `refs/heads/${plan.branch}` },
+    commit: { sha: job.sha, subject: job.subject, branch: plan.branch, ref: `refs/heads/${plan.branch}` },
     triggeredBy: ctx.actor,
-    ...plan.kind === "baseline" ? { reason: plan.reason, ...plan.repeats ? { repeats: plan.repeats } : {} } : {},
+    reason: plan.kind === "baseline" ? plan.reason : void 0,
+    repeats: plan.kind === "baseline" ? plan.repeats : void 0,
     holder: {
       repo: `${ctx.owner}/${ctx.repo}`,
       runId: `${ctx.runId}/${ctx.runAttempt}`,
@@ -57459,21 +57590,6 @@ async function runAction(deps) {
     signal: deps.signal,
     log: deps.sinks.log
   };
-  let report;
-  try {
-    ({ report } = plan.kind === "baseline" ? await establishBaseline(request2) : await judgeExperiment(request2));
-  } catch (error63) {
-    if (commentTarget) await replaceWithError(commentTarget, marker, error63.message);
-    throw error63;
-  }
-  const results = resultsTarget(settings, protocol, ctx, plan.branch);
-  return finish(
-    deps,
-    report,
-    commentTarget && { ...commentTarget, cancelled: report.crash?.kind === "cancelled" },
-    earlierErrors,
-    results
-  );
 }
 function shouldFail(report, failOn) {
   if (failOn === "never") return false;
@@ -57481,7 +57597,8 @@ function shouldFail(report, failOn) {
   if (broken.includes(report.status)) return true;
   return failOn === "regression" && report.verdict === "regressed";
 }
-async function finish(deps, report, comment, earlierErrors, results) {
+async function finish(deps, ending) {
+  const { report } = ending;
   if (report.status === "skipped")
     deps.notice(`autoresearch-ci skipped: ${report.skipped?.reason ?? report.headline}`);
   const published = await publishReport({
@@ -57489,46 +57606,29 @@ async function finish(deps, report, comment, earlierErrors, results) {
     protocol: deps.protocol,
     outDir: deps.workDir,
     sinks: deps.sinks,
-    ...comment ? { comment } : {},
-    ...results ? { results } : {},
-    earlierErrors
+    comment: ending.comment,
+    results: ending.results,
+    earlierErrors: ending.errors
   });
   for (const error63 of published.errors) deps.warning(error63);
   return { report, published };
 }
 function notRun(deps, plan) {
-  return {
+  return baseReport(deps.protocol, {
     mode: plan?.kind === "baseline" ? "baseline" : "experiment",
     runner: { name: deps.ctx.runnerName, label: deps.ctx.runnerName },
-    ...plan && plan.kind !== "skip" ? { commit: { sha: plan.sha, subject: "", branch: plan.branch } } : {},
-    primary: { name: deps.protocol.primary.name, direction: deps.protocol.primary.direction },
-    figures: {},
-    warnings: [],
-    history: [],
-    budgetSeconds: deps.protocol.budgetSeconds
-  };
+    commit: plan && { sha: plan.sha, subject: "", branch: plan.branch }
+  });
 }
-function rejected(deps, plan, problems) {
-  const reason = `the commit changes files the protocol does not allow (only ${deps.protocol.allowedGlobs.join(", ")} may change)`;
-  return {
-    ...notRun(deps, plan),
-    status: "rejected",
-    headline: `Rejected: ${reason}. Nothing was run.`,
-    rejected: { reason, paths: problems }
-  };
-}
-function skipped(deps, reason, plan) {
-  return { ...notRun(deps, plan), status: "skipped", headline: `Skipped: ${reason}`, skipped: { reason } };
-}
-async function replaceWithError(target, marker, message2) {
-  const body = `${marker}
-### \u26A0\uFE0F **Error** \u2014 no verdict
-
-${inlineText(message2, 2e3)}
-
-The job summary has the details.`;
+async function replaceWithError(target, message2) {
   try {
-    await upsertStickyComment(target.api, target.issueNumber, marker, body, target.botLogin);
+    await upsertStickyComment(
+      target.api,
+      target.issueNumber,
+      target.marker,
+      renderErrorComment({ marker: target.marker, message: message2 }),
+      target.botLogin
+    );
   } catch {
   }
 }
@@ -58090,13 +58190,13 @@ function lowercaseKeys(object2) {
     return newObj;
   }, {});
 }
-function isPlainObject3(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
+function isPlainObject3(value2) {
+  if (typeof value2 !== "object" || value2 === null) return false;
+  if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value2);
   if (proto === null) return true;
   const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
 }
 function mergeDeep(defaults, options) {
   const result = Object.assign({}, defaults);
@@ -58185,57 +58285,57 @@ function encodeUnreserved(str) {
     return "%" + c5.charCodeAt(0).toString(16).toUpperCase();
   });
 }
-function encodeValue(operator, value, key) {
-  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+function encodeValue(operator, value2, key) {
+  value2 = operator === "+" || operator === "#" ? encodeReserved(value2) : encodeUnreserved(value2);
   if (key) {
-    return encodeUnreserved(key) + "=" + value;
+    return encodeUnreserved(key) + "=" + value2;
   } else {
-    return value;
+    return value2;
   }
 }
-function isDefined(value) {
-  return value !== void 0 && value !== null;
+function isDefined(value2) {
+  return value2 !== void 0 && value2 !== null;
 }
 function isKeyOperator(operator) {
   return operator === ";" || operator === "&" || operator === "?";
 }
 function getValues(context, operator, key, modifier) {
-  var value = context[key], result = [];
-  if (isDefined(value) && value !== "") {
-    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-      value = value.toString();
+  var value2 = context[key], result = [];
+  if (isDefined(value2) && value2 !== "") {
+    if (typeof value2 === "string" || typeof value2 === "number" || typeof value2 === "bigint" || typeof value2 === "boolean") {
+      value2 = value2.toString();
       if (modifier && modifier !== "*") {
-        value = value.substring(0, parseInt(modifier, 10));
+        value2 = value2.substring(0, parseInt(modifier, 10));
       }
       result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+        encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
       );
     } else {
       if (modifier === "*") {
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
+        if (Array.isArray(value2)) {
+          value2.filter(isDefined).forEach(function(value22) {
             result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+              encodeValue(operator, value22, isKeyOperator(operator) ? key : "")
             );
           });
         } else {
-          Object.keys(value).forEach(function(k2) {
-            if (isDefined(value[k2])) {
-              result.push(encodeValue(operator, value[k2], k2));
+          Object.keys(value2).forEach(function(k2) {
+            if (isDefined(value2[k2])) {
+              result.push(encodeValue(operator, value2[k2], k2));
             }
           });
         }
       } else {
         const tmp = [];
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
-            tmp.push(encodeValue(operator, value2));
+        if (Array.isArray(value2)) {
+          value2.filter(isDefined).forEach(function(value22) {
+            tmp.push(encodeValue(operator, value22));
           });
         } else {
-          Object.keys(value).forEach(function(k2) {
-            if (isDefined(value[k2])) {
+          Object.keys(value2).forEach(function(k2) {
+            if (isDefined(value2[k2])) {
               tmp.push(encodeUnreserved(k2));
-              tmp.push(encodeValue(operator, value[k2].toString()));
+              tmp.push(encodeValue(operator, value2[k2].toString()));
             }
           });
         }
@@ -58248,12 +58348,12 @@ function getValues(context, operator, key, modifier) {
     }
   } else {
     if (operator === ";") {
-      if (isDefined(value)) {
+      if (isDefined(value2)) {
         result.push(encodeUnreserved(key));
       }
-    } else if (value === "" && (operator === "&" || operator === "?")) {
+    } else if (value2 === "" && (operator === "&" || operator === "?")) {
       result.push(encodeUnreserved(key) + "=");
-    } else if (value === "") {
+    } else if (value2 === "") {
       result.push("");
     }
   }
@@ -58431,12 +58531,12 @@ function parse4(header, options) {
   let index = valueStart;
   let typeFlags = 0;
   let whitespace = -1;
-  let stop = options?.parameters === false ? COMMA_FLAG : 0;
+  let stop2 = options?.parameters === false ? COMMA_FLAG : 0;
   while (index < len) {
     const code = header.charCodeAt(index);
     const flags = CHAR_MAP[code];
     if ((flags & stopFlags) !== 0) {
-      stop |= flags & COMMA_FLAG;
+      stop2 |= flags & COMMA_FLAG;
       break;
     }
     if ((flags & OWS) !== 0) {
@@ -58449,9 +58549,9 @@ function parse4(header, options) {
     index++;
   }
   const valueEnd = whitespace === -1 ? index : whitespace;
-  const value = header.slice(valueStart, valueEnd);
-  const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-  if (index === len || stop !== 0) {
+  const value2 = header.slice(valueStart, valueEnd);
+  const type = (typeFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
+  if (index === len || stop2 !== 0) {
     return { type, index, parameters: new NullObject() };
   }
   return parseParameters(header, type, index, len, stopFlags);
@@ -58476,8 +58576,8 @@ function parseParameters(header, type, index, len, stopFlags) {
       }
       if (code === EQ) {
         const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-        const value = header.slice(keyStart, keyEnd);
-        const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+        const value2 = header.slice(keyStart, keyEnd);
+        const key = (keyFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
         index++;
         while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
           index++;
@@ -58492,17 +58592,17 @@ function parseParameters(header, type, index, len, stopFlags) {
                 parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
               }
               index++;
-              let stop2 = 0;
+              let stop3 = 0;
               while (index < len) {
                 const code3 = header.charCodeAt(index);
                 const flags2 = CHAR_MAP[code3];
                 if ((flags2 & stopFlags) !== 0) {
-                  stop2 = flags2 & COMMA_FLAG;
+                  stop3 = flags2 & COMMA_FLAG;
                   break;
                 }
                 index++;
               }
-              if (stop2 !== 0)
+              if (stop3 !== 0)
                 break parameter;
               continue parameter;
             }
@@ -58516,13 +58616,13 @@ function parseParameters(header, type, index, len, stopFlags) {
           continue parameter;
         }
         const valueStart = index;
-        let stop = 0;
+        let stop2 = 0;
         let valueWhitespace = -1;
         while (index < len) {
           const code2 = header.charCodeAt(index);
           const flags2 = CHAR_MAP[code2];
           if ((flags2 & stopFlags) !== 0) {
-            stop = flags2 & COMMA_FLAG;
+            stop2 = flags2 & COMMA_FLAG;
             break;
           }
           if ((flags2 & OWS) !== 0) {
@@ -58537,7 +58637,7 @@ function parseParameters(header, type, index, len, stopFlags) {
           const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
           parameters[key] = header.slice(valueStart, valueEnd);
         }
-        if (stop !== 0)
+        if (stop2 !== 0)
           break parameter;
         continue parameter;
       }
@@ -58729,12 +58829,12 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   }
   return chunks.join("");
 };
-var JSONStringify = (value, replacer, space) => {
+var JSONStringify = (value2, replacer, space) => {
   try {
     const supportsRawJSON = "rawJSON" in JSON;
     if (supportsRawJSON) {
       return originalStringify(
-        value,
+        value2,
         (key, val) => {
           if (typeof val === "bigint") return JSON.rawJSON(val.toString());
           const hasFunctionReplacer = typeof replacer === "function";
@@ -58746,9 +58846,9 @@ var JSONStringify = (value, replacer, space) => {
         space
       );
     }
-    if (!value) return originalStringify(value, replacer, space);
+    if (!value2) return originalStringify(value2, replacer, space);
     const convertedToCustomJSON = originalStringify(
-      value,
+      value2,
       (key, val) => {
         const isNoise = typeof val === "string" && noiseValue.test(val);
         if (isNoise) return val.toString() + "n";
@@ -58769,7 +58869,7 @@ var JSONStringify = (value, replacer, space) => {
     return denoisedJSON;
   } catch (error63) {
     if (error63 instanceof RangeError) {
-      const convertedJSON = stringifyIteratively(value, replacer, space);
+      const convertedJSON = stringifyIteratively(value2, replacer, space);
       if (convertedJSON === void 0) return void 0;
       const supportsRawJSON = "rawJSON" in JSON;
       if (supportsRawJSON) return convertedJSON;
@@ -58797,26 +58897,26 @@ var isContextSourceSupported = () => {
     return false;
   }
 };
-var convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
-  const isCustomFormatBigInt = typeof value === "string" && customFormat.test(value);
-  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
-  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
-  if (isNoiseValue) return value.slice(0, -1);
+var convertMarkedBigIntsReviver = (key, value2, context, userReviver) => {
+  const isCustomFormatBigInt = typeof value2 === "string" && customFormat.test(value2);
+  if (isCustomFormatBigInt) return BigInt(value2.slice(0, -1));
+  const isNoiseValue = typeof value2 === "string" && noiseValue.test(value2);
+  if (isNoiseValue) return value2.slice(0, -1);
   const hasUserReviver = typeof userReviver === "function";
-  if (!hasUserReviver) return value;
-  return userReviver(key, value, context);
+  if (!hasUserReviver) return value2;
+  return userReviver(key, value2, context);
 };
-var JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context) => {
-    const isNumber = typeof value === "number";
-    const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+var JSONParseV2 = (text2, reviver) => {
+  return JSON.parse(text2, (key, value2, context) => {
+    const isNumber = typeof value2 === "number";
+    const isOutOfBounds = value2 > Number.MAX_SAFE_INTEGER || value2 < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
     const isInt = context && intRegex.test(context.source);
     const isBigInt = isBigNumber && isInt;
     if (isBigInt) return BigInt(context.source);
     const hasCustomReviver = typeof reviver === "function";
-    if (!hasCustomReviver) return value;
-    return reviver(key, value, context);
+    if (!hasCustomReviver) return value2;
+    return reviver(key, value2, context);
   });
 };
 var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
@@ -58830,43 +58930,43 @@ var applyReviverIteratively = (parsed, userReviver) => {
     const node2 = stack[stack.length - 1];
     if (!node2.visited) {
       node2.visited = true;
-      const value = node2.parent[node2.key];
-      const isComplexObject = value !== null && typeof value === "object";
+      const value2 = node2.parent[node2.key];
+      const isComplexObject = value2 !== null && typeof value2 === "object";
       if (isComplexObject) {
-        const keys = Object.keys(value);
+        const keys = Object.keys(value2);
         for (let i2 = keys.length - 1; i2 >= 0; i2--) {
-          stack.push({ parent: value, key: keys[i2], visited: false });
+          stack.push({ parent: value2, key: keys[i2], visited: false });
         }
       }
     } else {
       const { parent, key } = node2;
-      let value = parent[key];
-      if (typeof value === "string") {
-        const isCustomFormatBigInt = customFormat.test(value);
+      let value2 = parent[key];
+      if (typeof value2 === "string") {
+        const isCustomFormatBigInt = customFormat.test(value2);
         if (isCustomFormatBigInt) {
-          value = BigInt(value.slice(0, -1));
+          value2 = BigInt(value2.slice(0, -1));
         } else {
-          const isNoise = noiseValue.test(value);
-          if (isNoise) value = value.slice(0, -1);
+          const isNoise = noiseValue.test(value2);
+          if (isNoise) value2 = value2.slice(0, -1);
         }
       }
       const hasUserReviver = typeof userReviver === "function";
       if (hasUserReviver) {
-        value = userReviver.call(parent, key, value);
+        value2 = userReviver.call(parent, key, value2);
       }
-      const isDeleted = value === void 0;
+      const isDeleted = value2 === void 0;
       if (isDeleted) {
         delete parent[key];
       } else {
-        parent[key] = value;
+        parent[key] = value2;
       }
       stack.pop();
     }
   }
   return rootHolder[""];
 };
-var serializeBigInts = (text) => {
-  return text.replace(
+var serializeBigInts = (text2) => {
+  return text2.replace(
     stringsOrLargeNumbers,
     (match, digits, fractional, exponential) => {
       const isString = match[0] === '"';
@@ -58880,18 +58980,18 @@ var serializeBigInts = (text) => {
     }
   );
 };
-var JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
+var JSONParse = (text2, reviver) => {
+  if (!text2) return originalParse(text2, reviver);
   try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
-    const serializedData = serializeBigInts(text);
+    if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
+    const serializedData = serializeBigInts(text2);
     return originalParse(
       serializedData,
-      (key, value, context) => convertMarkedBigIntsReviver(key, value, context, reviver)
+      (key, value2, context) => convertMarkedBigIntsReviver(key, value2, context, reviver)
     );
   } catch (error63) {
     if (error63 instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
+      const serializedData = serializeBigInts(text2);
       const parsed = originalParse(serializedData);
       return applyReviverIteratively(parsed, reviver);
     }
@@ -58906,13 +59006,13 @@ var defaults_default = {
     "user-agent": `octokit-request.js/${VERSION4} ${getUserAgent()}`
   }
 };
-function isPlainObject4(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
+function isPlainObject4(value2) {
+  if (typeof value2 !== "object" || value2 === null) return false;
+  if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value2);
   if (proto === null) return true;
   const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
 }
 var noop4 = () => "";
 async function fetchWrapper(requestOptions) {
@@ -58926,9 +59026,9 @@ async function fetchWrapper(requestOptions) {
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
   const body = isPlainObject4(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
-    Object.entries(requestOptions.headers).map(([name, value]) => [
+    Object.entries(requestOptions.headers).map(([name, value2]) => [
       name,
-      String(value)
+      String(value2)
     ])
   );
   let fetchResponse;
@@ -58968,8 +59068,8 @@ async function fetchWrapper(requestOptions) {
   const status = fetchResponse.status;
   const url2 = fetchResponse.url;
   const responseHeaders = {};
-  for (const [key, value] of fetchResponse.headers) {
-    responseHeaders[key] = value;
+  for (const [key, value2] of fetchResponse.headers) {
+    responseHeaders[key] = value2;
   }
   const octokitResponse = {
     url: url2,
@@ -59020,12 +59120,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse4(contentType);
   if (isJSONResponse(mimetype)) {
-    let text = "";
+    let text2 = "";
     try {
-      text = await response.text();
-      return JSONParse(text);
+      text2 = await response.text();
+      return JSONParse(text2);
     } catch (err) {
-      return text;
+      return text2;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -61859,8 +61959,8 @@ var handler = {
   ownKeys({ scope }) {
     return [...endpointMethodsMap.get(scope).keys()];
   },
-  set(target, methodName, value) {
-    return target.cache[methodName] = value;
+  set(target, methodName, value2) {
+    return target.cache[methodName] = value2;
   },
   get({ octokit, scope, cache }, methodName) {
     if (cache[methodName]) {
@@ -62315,9 +62415,9 @@ var BUILTIN_PROTOCOL_SOURCE = "built-in (autoresearch-mlx)";
 var DEFAULT_RESULT_COLUMNS = ["commit", "val_bpb", "memory_gb", "status", "description"];
 var DEFAULT_CACHE_ROOT = "~/.cache/autoresearch";
 function loadProtocolFile(file2, cacheDir) {
-  let text;
+  let text2;
   try {
-    text = readFileSync5(file2, "utf8");
+    text2 = readFileSync5(file2, "utf8");
   } catch (error63) {
     throw new ProtocolError(
       `protocol file ${file2} cannot be read (${error63.code ?? String(error63)}); set the 'protocol' input to an existing JSON file`
@@ -62325,7 +62425,7 @@ function loadProtocolFile(file2, cacheDir) {
   }
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch (error63) {
     throw new ProtocolError(`protocol file ${file2} is not valid JSON: ${error63.message}`);
   }
@@ -62473,7 +62573,7 @@ async function run() {
       ...client ? { api: repositoryApi(client, ctx.owner, ctx.repo) } : {},
       commands: execaRunner(),
       sinks: {
-        setOutput: (name, value) => setOutput(name, value),
+        setOutput: (name, value2) => setOutput(name, value2),
         writeSummary: async (markdown) => {
           await summary.addRaw(markdown).write();
         },
