@@ -24,22 +24,21 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 interface Params {
   DEPTH: number;
   LEARNING_RATE: number;
-  WARMUP_STEPS: number;
-  BATCH_SIZE: number;
+  FINAL_LR_FRACTION: number;
 }
-const START: Params = { DEPTH: 4, LEARNING_RATE: 0.02, WARMUP_STEPS: 20, BATCH_SIZE: 16 };
+const START: Params = { DEPTH: 3, LEARNING_RATE: 0.02, FINAL_LR_FRACTION: 0.1 };
 
-// Each experiment changes one thing from the best so far, as an agent would; a learning rate of
-// 0 makes the example's quality formula raise (math domain error): a crash.
+// Hyperparameter changes as an agent tries them; a learning rate of 500 overflows the softmax
+// (math domain error): a crash.
 const EXPERIMENTS: Array<{ subject: string; params: Partial<Params> }> = [
-  { subject: 'depth 5', params: { DEPTH: 5 } },
-  { subject: 'learning rate 0.1', params: { DEPTH: 5, LEARNING_RATE: 0.1 } },
-  { subject: 'learning rate 0 (frozen weights check)', params: { DEPTH: 5, LEARNING_RATE: 0 } },
-  { subject: 'depth 6', params: { DEPTH: 6 } },
-  { subject: 'batch size 32', params: { DEPTH: 6, BATCH_SIZE: 32 } },
-  { subject: 'warmup 40 steps', params: { DEPTH: 6, WARMUP_STEPS: 40 } },
-  { subject: 'depth 8', params: { DEPTH: 8, WARMUP_STEPS: 40 } },
-  { subject: 'learning rate 0.04', params: { DEPTH: 6, WARMUP_STEPS: 40, LEARNING_RATE: 0.04 } },
+  { subject: 'learning rate 0.1', params: { LEARNING_RATE: 0.1 } },
+  { subject: 'depth 4', params: { LEARNING_RATE: 0.1, DEPTH: 4 } },
+  { subject: 'learning rate 500', params: { LEARNING_RATE: 500 } },
+  { subject: 'learning rate 0.5', params: { LEARNING_RATE: 0.5 } },
+  { subject: 'depth 2', params: { LEARNING_RATE: 0.5, DEPTH: 2 } },
+  { subject: 'final learning rate 30 %', params: { LEARNING_RATE: 0.5, FINAL_LR_FRACTION: 0.3 } },
+  { subject: 'depth 5', params: { LEARNING_RATE: 0.5, DEPTH: 5 } },
+  { subject: 'learning rate 1', params: { LEARNING_RATE: 1 } },
 ];
 
 const lab = await openExampleLab();

@@ -15,6 +15,15 @@ const root = path.resolve(import.meta.dirname, '../..');
 const OWNER = 'lab';
 const REPO = 'autoresearch-mini';
 const RUNNER = 'mac-studio-1';
+/** The files of example/ as committed (what a clone has). */
+const EXAMPLE_FILES = [
+  '.gitignore',
+  'README.md',
+  'persuasion.txt',
+  'prepare.py',
+  'protocol.json',
+  'train.py',
+];
 
 /** The lab; close it when done. */
 export interface ExampleLab {
@@ -43,7 +52,7 @@ export interface ExampleLab {
 export async function openExampleLab(): Promise<ExampleLab> {
   const example = path.join(root, 'example');
   const files: Record<string, string> = {};
-  for (const name of ['prepare.py', 'train.py', 'protocol.json', 'README.md']) {
+  for (const name of EXAMPLE_FILES) {
     files[name] = await readFile(path.join(example, name), 'utf8');
   }
   const home = await mkdtemp(path.join(tmpdir(), 'arci-lab-home-'));

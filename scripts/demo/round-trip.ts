@@ -8,8 +8,8 @@ import { openExampleLab, withParams } from './example-lab.js';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const BRANCH = 'autoresearch/demo';
 const EXPERIMENTS = [
-  { subject: 'experiment: depth 6, learning rate 0.04', params: { DEPTH: 6, LEARNING_RATE: 0.04 } },
-  { subject: 'experiment: learning rate 0.5', params: { DEPTH: 6, LEARNING_RATE: 0.5 } },
+  { subject: 'experiment: learning rate 0.5', params: { LEARNING_RATE: 0.5 } },
+  { subject: 'experiment: learning rate 8', params: { LEARNING_RATE: 8 } },
 ];
 
 const lab = await openExampleLab();
