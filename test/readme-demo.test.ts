@@ -38,6 +38,7 @@ function shape(text: string): string {
 }
 
 describe('README demo output', () => {
+  // Ten real trainings of the example (3 s budget each) plus the jobs around them.
   it('is what `npm run demo` prints now (regenerate with npm run readme-demo)', () => {
     const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
     const shown: string = readmeDemo(readme);
@@ -45,7 +46,7 @@ describe('README demo output', () => {
     expect(shape(shown)).toBe(shape(actual.trimEnd()));
     expect(actual).toContain('status=keep verdict=improved');
     expect(actual).toContain('status=discard verdict=regressed');
-  });
+  }, 300_000);
 
   it('fences the output so the comment inside cannot end the block', () => {
     const block: string = demoBlock('a\n```mermaid\nx\n```\nb');
