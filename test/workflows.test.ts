@@ -289,7 +289,12 @@ function checkActionManifest(text: string, repoRoot: string): string[] {
 describe('workflow files', () => {
   it('exist where expected', () => {
     expect(ownWorkflowFiles).toEqual(
-      expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/self-test.yml']),
+      expect.arrayContaining([
+        '.github/workflows/ci.yml',
+        '.github/workflows/release.yml',
+        '.github/workflows/self-test.yml',
+        '.github/workflows/try-it.yml',
+      ]),
     );
     expect(exampleFiles).toEqual(expect.arrayContaining(['examples/autoresearch.yml', 'examples/fleet.yml']));
   });
@@ -359,6 +364,72 @@ describe('ci.yml', () => {
     expect(testStep.env?.CHROMIUM_PATH).toBeUndefined();
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     expect(pkg.devDependencies).toHaveProperty('@sparticuz/chromium');
+  });
+});
+
+describe('release.yml', () => {
+  const wf = byFile('.github/workflows/release.yml');
+  const [[, job]] = jobsOf(wf) as [[string, Json]];
+  const steps = stepsOf(job);
+  const index = (test: (s: Json) => boolean): number => steps.findIndex(test);
+
+  it('runs only for a pushed version tag, with contents: write and nothing else', () => {
+    expect(wf.on).toEqual({ push: { tags: ['v[0-9]+.[0-9]+.[0-9]+'] } });
+    expect(wf.permissions).toEqual({ contents: 'write' });
+    expect(wf.concurrency['cancel-in-progress']).toBe(false);
+  });
+
+  it('checks the tag, dist and the tests before it creates the release, then moves the major tag', () => {
+    const checkout = steps.find((s) => String(s.uses).startsWith('actions/checkout@'))!;
+    expect(checkout.with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    const plan = index((s) => s.id === 'plan');
+    expect(steps[plan]!.run).toBe(
+      'node scripts/release.mjs plan "$GITHUB_REF_NAME" "$RUNNER_TEMP/release-notes.md"',
+    );
+    const run = (command: string) => index((s) => s.run === command);
+    const order = [
+      plan,
+      run('npm ci'),
+      run('npm run check-dist'),
+      run('npm run typecheck'),
+      run('npm run lint'),
+      run('npm test'),
+    ];
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const release = index((s) => /gh release create "\$GITHUB_REF_NAME" --verify-tag/.test(s.run ?? ''));
+    expect(release).toBeGreaterThan(Math.max(...order));
+    expect(steps[release]!.run).toContain('--notes-file "$RUNNER_TEMP/release-notes.md"');
+    const move = steps.at(-1)!;
+    expect(move.if).toBe("steps.plan.outputs.major != ''");
+    expect(move.env.MAJOR).toBe('${{ steps.plan.outputs.major }}');
+    expect(move.run).toContain('git/refs/tags/$MAJOR');
+    expect(existsSync(path.join(root, 'scripts/release.mjs'))).toBe(true);
+  });
+});
+
+describe('try-it.yml', () => {
+  const wf = byFile('.github/workflows/try-it.yml');
+  const [[, job]] = jobsOf(wf) as [[string, Json]];
+  const ours = stepsOf(job).filter((s) => s.uses === './');
+  const text = workflows.find((w) => w.file === '.github/workflows/try-it.yml')!.text;
+
+  it('is a labelled demonstration on a GitHub-hosted Linux runner, for same-repository pull requests', () => {
+    expect(wf.name).toMatch(/demonstration/);
+    expect(text).toMatch(/^# DEMONSTRATION ONLY/);
+    expect(text).toContain('Hosted runners are not comparable machines');
+    expect(job['runs-on']).toBe('ubuntu-latest');
+    expect(wf.on).toEqual({ pull_request: { paths: ['example/train.py'] } });
+    expect(job.if).toBe('github.event.pull_request.head.repo.full_name == github.repository');
+  });
+
+  it('measures the base branch and the change in the same job, on the bundled example', () => {
+    expect(ours.map((s) => s.with.mode)).toEqual(['baseline', 'experiment']);
+    expect(ours[0]!.with['working-directory']).toBe('${{ runner.temp }}/base/example');
+    expect(ours[1]!.with['working-directory']).toBe('example');
+    // A hosted runner gets a new name each job: the results path leaves it out.
+    for (const s of ours) expect(s.with['results-path']).not.toContain('{runner}');
+    expect(ours[1]!.with['fail-on']).toBe('never');
   });
 });
 
