@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import {
   hardwareLabel,
   readHardware,
 } from '../src/identity/hardware.js';
+import { thisPlatform } from './helpers/platform.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/macos');
 const GIB = 1024 ** 3;
@@ -375,46 +377,54 @@ describe('GPU core parsers', () => {
   });
 });
 
-describe('readHardware on Linux', () => {
+describe('readHardware on this machine and on Linux', () => {
   const readText = (p: string) => readFile(p, 'utf8');
 
-  it.runIf(process.platform === 'linux')('reads this machine with the real command runner', async () => {
-    const hw = await readHardware({
-      platform: 'linux',
-      run: execaRunner(),
-      readFile: readText,
-      runnerName: 'this-host',
-    });
+  it(`reads this machine (${process.platform}) with the real command runner`, async () => {
+    const platform = thisPlatform();
+    const read = (runnerName: string) =>
+      readHardware({ platform, run: execaRunner(), readFile: readText, runnerName });
+    const hw = await read('this-host');
     const cpus = os.cpus();
-    expect(hw.chip).toBe(cpus[0]!.model.trim());
+    expect(hw.platform).toBe(platform);
     expect(hw.cpuCount).toBe(cpus.length);
     expect(Math.abs(hw.memoryBytes - os.totalmem())).toBeLessThan(os.totalmem() * 0.01);
     expect(hw.label.startsWith('this-host · ')).toBe(true);
     expect(hw.hash).toMatch(/^[0-9a-f]{16}$/);
-    const again = await readHardware({
-      platform: 'linux',
-      run: execaRunner(),
-      readFile: readText,
-      runnerName: 'other',
-    });
-    expect(again.hash).toBe(hw.hash);
+    if (platform === 'darwin') {
+      // sysctl, run for real: the chip and model it reports, and the cores per performance level.
+      const sysctl = (name: string) => execFileSync('sysctl', ['-n', name], { encoding: 'utf8' }).trim();
+      expect(hw.chip).toBe(sysctl('machdep.cpu.brand_string'));
+      expect(hw.model).toBe(sysctl('hw.model'));
+      expect(hw.coreLevels.reduce((sum, level) => sum + level.cores, 0)).toBe(
+        Number(sysctl('hw.physicalcpu')),
+      );
+    } else {
+      expect(hw.chip).toBe(cpus[0]!.model.trim());
+    }
+    expect((await read('other')).hash).toBe(hw.hash);
   });
 
-  it.runIf(process.platform === 'linux')('adds NVIDIA GPUs from nvidia-smi', async () => {
+  it('adds NVIDIA GPUs from nvidia-smi', async () => {
+    const proc: Record<string, string> = {
+      '/proc/cpuinfo': 'processor\t: 0\nmodel name\t: AMD EPYC 9454 48-Core Processor\n',
+      '/proc/meminfo': 'MemTotal:       263886628 kB\n',
+    };
+    const readProc = async (p: string) => proc[p] ?? noFiles(p);
     const { run } = recorded({
       'nvidia-smi --query-gpu=name,memory.total --format=csv,noheader':
         'NVIDIA H100 80GB HBM3, 81559 MiB\nNVIDIA H100 80GB HBM3, 81559 MiB\n',
     });
-    const hw = await readHardware({ platform: 'linux', run, readFile: readText, runnerName: 'gpu-box' });
+    const hw = await readHardware({ platform: 'linux', run, readFile: readProc, runnerName: 'gpu-box' });
     expect(hw.gpus).toEqual([
       { name: 'NVIDIA H100 80GB HBM3', memoryBytes: 81559 * 1024 ** 2 },
       { name: 'NVIDIA H100 80GB HBM3', memoryBytes: 81559 * 1024 ** 2 },
     ]);
-    expect(hw.label.endsWith(' · 2× NVIDIA H100 80GB HBM3')).toBe(true);
+    expect(hw.label).toBe('gpu-box · AMD EPYC 9454 48-Core Processor · 252 GB · 2× NVIDIA H100 80GB HBM3');
     const without = await readHardware({
       platform: 'linux',
       run: recorded({}).run,
-      readFile: readText,
+      readFile: readProc,
       runnerName: 'gpu-box',
     });
     expect(without.gpus).toBeUndefined();

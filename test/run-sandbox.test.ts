@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChildEnv } from '../src/run/environment.js';
 import { execute } from '../src/run/execute.js';
 import { planSandbox, SANDBOX_EXEC, SEATBELT_PROFILE } from '../src/run/sandbox.js';
+import { externalIPv4, nativeSandboxKind, thisPlatform } from './helpers/platform.js';
 import { tempDirs, trainerArgv } from './helpers/trainers.js';
 
 const dirs = tempDirs();
@@ -17,7 +18,7 @@ beforeAll(async () => {
     accepted++;
     socket.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
   port = (server.address() as { port: number }).port;
 });
 afterAll(async () => {
@@ -38,10 +39,19 @@ async function tryConnect(argv: string[]) {
   return { exitCode: r.exit.exitCode, log: readFileSync(logPath, 'utf8') };
 }
 
-describe.runIf(process.platform === 'linux')('network sandbox on this Linux machine', () => {
-  it('lets an unsandboxed child connect to a local server', async () => {
+/**
+ * The real sandbox of this machine. unshare gives the training a network namespace of its own, so
+ * nothing on the host is reachable, not even its loopback; sandbox-exec's profile denies the
+ * network but allows localhost, so on macOS the blocked target is the machine's own non-loopback
+ * address.
+ */
+describe(`network sandbox on this machine (${process.platform})`, () => {
+  const platform = thisPlatform();
+  const blocked = platform === 'darwin' ? externalIPv4() : '127.0.0.1';
+
+  it('lets an unsandboxed child connect to a server on this machine', async () => {
     const before = accepted;
-    const r = await tryConnect(trainerArgv('connect', String(port)));
+    const r = await tryConnect(trainerArgv('connect', String(port), blocked));
     expect(r.log).toContain('connected');
     expect(r.exitCode).toBe(0);
     expect(accepted).toBe(before + 1);
@@ -49,12 +59,25 @@ describe.runIf(process.platform === 'linux')('network sandbox on this Linux mach
 
   it('keeps a sandboxed child from connecting to the same server', async () => {
     const plan = await planSandbox({ offline: true });
-    expect(plan.info.kind).toBe('unshare');
+    expect(plan.info.kind).toBe(nativeSandboxKind());
     const before = accepted;
-    const r = await tryConnect(plan.wrap(trainerArgv('connect', String(port))));
+    const r = await tryConnect(plan.wrap(trainerArgv('connect', String(port), blocked)));
     expect(r.log).toContain('no connection');
     expect(r.exitCode).toBe(3);
     expect(accepted).toBe(before);
+  });
+
+  it("reaches the host's loopback from the sandbox only on macOS, whose profile allows localhost", async () => {
+    const plan = await planSandbox({ offline: true });
+    const before = accepted;
+    const r = await tryConnect(plan.wrap(trainerArgv('connect', String(port), '127.0.0.1')));
+    if (platform === 'darwin') {
+      expect(r.log).toContain('connected');
+      expect(accepted).toBe(before + 1);
+    } else {
+      expect(r.log).toContain('no connection');
+      expect(accepted).toBe(before);
+    }
   });
 });
 

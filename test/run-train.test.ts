@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SpawnError } from '../src/run/execute.js';
 import { type RunTrainingOptions, runTraining } from '../src/run/train.js';
 import { builtinProtocol } from '../src/settings/protocol.js';
+import { nativeSandboxKind } from './helpers/platform.js';
 import { tempDirs, trainerCommand, waitUntilGone } from './helpers/trainers.js';
 
 const dirs = tempDirs();
@@ -36,7 +37,7 @@ describe('runTraining', () => {
     expect(run.outcome).toEqual({ status: 'ok' });
     expect(run.summary.primary).toBe(1.807902);
     expect(run.summary.metrics['peak_vram_mb']).toBe(21196.8);
-    expect(run.sandbox.kind).toBe('unshare');
+    expect(run.sandbox.kind).toBe(nativeSandboxKind());
     expect(run.warnings).toEqual([]);
     expect(run.tampered).toEqual([]);
     expect(run.lastProgress?.step).toBe(39);

@@ -367,6 +367,37 @@ describe('ci.yml', () => {
   });
 });
 
+describe('ci.yml on a Mac', () => {
+  const wf = byFile('.github/workflows/ci.yml');
+  const mac = wf.jobs.macos as Json;
+  const steps = stepsOf(mac);
+  const ours = steps.filter((s) => s.uses === './');
+
+  it('runs next to Linux on macos-latest (Apple silicon), with the whole test suite', () => {
+    expect(Object.keys(wf.jobs)).toEqual(['check', 'macos']);
+    expect(mac['runs-on']).toBe('macos-latest');
+    const commands = steps.map((s) => s.run).filter(Boolean);
+    expect(commands.slice(0, 2)).toEqual(['npm ci', 'npm test']);
+    expect(steps.find((s) => s.uses === 'actions/setup-node@v4')?.with?.['node-version-file']).toBe(
+      '.node-version',
+    );
+  });
+
+  it('runs the example through action.yml as committed, publishing nothing, and checks the Mac and its sandbox', () => {
+    expect(ours.map((s) => s.with.mode)).toEqual(['baseline', 'experiment']);
+    for (const step of ours) {
+      expect(step.with['working-directory']).toBe('example');
+      expect(step.with['github-token']).toBe('');
+      expect(step.with['state-dir']).toContain('${{ runner.temp }}');
+      expect(step.env.HOME).toContain('${{ runner.temp }}');
+    }
+    const check = steps.at(-1)!;
+    expect(check.run).toContain('*Apple*');
+    expect(check.run).toContain('/network isolation/');
+    expect(check.env.RESULT_JSON).toBe('${{ steps.baseline.outputs.result-json }}');
+  });
+});
+
 describe('release.yml', () => {
   const wf = byFile('.github/workflows/release.yml');
   const [[, job]] = jobsOf(wf) as [[string, Json]];
