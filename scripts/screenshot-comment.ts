@@ -13,7 +13,8 @@ import path from 'node:path';
 import { launchCommentBrowser } from '../test/support/browser.js';
 import { openExampleLab, withParams } from './demo/example-lab.js';
 
-const root = path.resolve(import.meta.dirname, '..');
+// run-bundled.mjs bundles this file into scripts/bundled/, two folders below the root.
+const root = path.resolve(import.meta.dirname, '../..');
 const outArg = process.argv.indexOf('--out');
 const outFile = path.resolve(
   outArg === -1 ? path.join(root, 'docs/comment-screenshot.png') : process.argv[outArg + 1]!,

@@ -391,10 +391,17 @@ describe('ci.yml on a Mac', () => {
       expect(step.with['state-dir']).toContain('${{ runner.temp }}');
       expect(step.env.HOME).toContain('${{ runner.temp }}');
     }
-    const check = steps.at(-1)!;
+    const check = steps.find((s) => s.name === 'Check the runs used this Mac, inside sandbox-exec')!;
     expect(check.run).toContain('*Apple*');
     expect(check.run).toContain('/network isolation/');
     expect(check.env.RESULT_JSON).toBe('${{ steps.baseline.outputs.result-json }}');
+    // The README's screenshot, rendered on the Mac, kept as an artifact.
+    const shot = steps.find((s) => String(s.run).startsWith('node scripts/screenshot-comment.mjs'))!;
+    expect(shot.run).toContain('--out "$RUNNER_TEMP/comment-screenshot.png"');
+    expect(steps.at(-1)!.with).toEqual({
+      name: 'comment-screenshot',
+      path: '${{ runner.temp }}/comment-screenshot.png',
+    });
   });
 });
 
