@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { readExampleFiles } from '../scripts/demo/example-lab.js';
 import { runActionProcess } from './e2e/run-action.js';
 import { type GitHubEmulator, startEmulator } from './emulator/server.js';
 import { pullRequestPayload } from './emulator/webhook-payloads.js';
@@ -18,14 +19,6 @@ import { pullRequestPayload } from './emulator/webhook-payloads.js';
 const root = path.resolve(import.meta.dirname, '..');
 const OWNER = 'someone';
 const REPO = 'autoresearch-ci';
-const EXAMPLE_FILES = [
-  '.gitignore',
-  'README.md',
-  'persuasion.txt',
-  'prepare.py',
-  'protocol.json',
-  'train.py',
-];
 
 type Step = { id?: string; name?: string; uses?: string; run?: string; with?: Record<string, string> };
 const workflow = YAML.parse(await readFile(path.join(root, '.github/workflows/try-it.yml'), 'utf8'));
@@ -51,9 +44,7 @@ describe('the try-it workflow on a pull request that changes example/train.py', 
 
   it('measures the base branch, judges the change and comments the verdict', async () => {
     const files: Record<string, string> = { 'README.md': '# a fork of autoresearch-ci\n' };
-    for (const name of EXAMPLE_FILES) {
-      files[`example/${name}`] = await readFile(path.join(root, 'example', name), 'utf8');
-    }
+    for (const [name, text] of Object.entries(await readExampleFiles())) files[`example/${name}`] = text;
     await gh.createRepo(OWNER, REPO, { files, defaultBranch: 'main' });
     gh.setPermission(OWNER, REPO, OWNER, 'admin');
     const trainPy = files['example/train.py']!.replace(/^LEARNING_RATE = .*$/m, 'LEARNING_RATE = 0.5');

@@ -25,6 +25,13 @@ const EXAMPLE_FILES = [
   'train.py',
 ];
 
+/** The contents of example/'s committed files, by name. */
+export async function readExampleFiles(): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of EXAMPLE_FILES) files[name] = await readFile(path.join(root, 'example', name), 'utf8');
+  return files;
+}
+
 /** The lab; close it when done. */
 export interface ExampleLab {
   gh: GitHubEmulator;
@@ -51,10 +58,7 @@ export interface ExampleLab {
 /** Starts the emulator, hosts example/ as lab/autoresearch-mini and prepares the runner's data. */
 export async function openExampleLab(): Promise<ExampleLab> {
   const example = path.join(root, 'example');
-  const files: Record<string, string> = {};
-  for (const name of EXAMPLE_FILES) {
-    files[name] = await readFile(path.join(example, name), 'utf8');
-  }
+  const files = await readExampleFiles();
   const home = await mkdtemp(path.join(tmpdir(), 'arci-lab-home-'));
   const gh = await startEmulator();
   await execa('python3', ['prepare.py'], { cwd: example, env: { ...process.env, HOME: home } });
