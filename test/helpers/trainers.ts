@@ -63,11 +63,20 @@ export function isProcessGone(pid: number): boolean {
   } catch {
     return true;
   }
+  const state = processState(pid);
+  return state === undefined || state === 'Z';
+}
+
+/** The state letter of a process (`R`, `S`, `Z`, …): /proc on Linux, `ps` on macOS; undefined when it is gone. */
+function processState(pid: number): string | undefined {
   try {
+    if (process.platform !== 'linux') {
+      return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim()[0];
+    }
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 3, after the parenthesised command name, is the state.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch {
-    return true;
+    return undefined;
   }
 }
