@@ -1,15 +1,19 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { builtinProtocol, loadProtocolFile, ProtocolError } from '../src/settings/protocol.js';
 
 const sharedProtocol = path.resolve(import.meta.dirname, 'fixtures/protocol/autoresearch-mlx.protocol.json');
 
+const scratch = mkdtempSync(path.join(tmpdir(), 'arci-protocol-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let written = 0;
+
 function writeProtocol(mutate: (doc: Record<string, any>) => void): string {
   const doc = JSON.parse(readFileSync(sharedProtocol, 'utf8'));
   mutate(doc);
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'proto-')), 'protocol.json');
+  const file = path.join(scratch, `protocol-${++written}.json`);
   writeFileSync(file, JSON.stringify(doc));
   return file;
 }
@@ -98,7 +102,7 @@ describe('protocol', () => {
   });
 
   it('rejects malformed JSON naming the file', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'proto-')), 'bad.json');
+    const file = path.join(scratch, 'bad.json');
     writeFileSync(file, '{ nope');
     expect(() => loadProtocolFile(file)).toThrow(new RegExp(`${file} is not valid JSON`));
   });

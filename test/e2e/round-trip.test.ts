@@ -145,12 +145,18 @@ describe('the GitHub round trip', () => {
       user: 'alice',
     });
     prNumber = pr.number;
+    let runLog = '';
     const { sha, run } = await pushExperiment(
       'autoresearch/exp',
       { 'train.py': trainPy({ value: 1.7 }) },
       'experiment: lower the learning rate',
       {
         env: { GITHUB_TOKEN: 'ghs_shouldNeverReachTraining000000000000' },
+        // The run log lives in the job's temporary folder, removed when the job ends.
+        beforeCleanup: async () => {
+          const runDir = JSON.parse((await ledgerLines()).at(-1)!).runDirs[0];
+          runLog = await readFile(path.join(runDir, 'run.log'), 'utf8');
+        },
       },
     );
     betterSha = sha;
@@ -163,8 +169,7 @@ describe('the GitHub round trip', () => {
     expect(Number(run.outputs.delta)).toBeLessThan(-0.05);
     expect(run.outputs['comment-url']).toMatch(/\/pull\/\d+#issuecomment-\d+$/);
     expect(run.outputs['results-commit']).toMatch(/^[0-9a-f]{40}$/);
-    const result = JSON.parse(await readFile(run.outputs['result-json']!, 'utf8'));
-    expect(result).toMatchObject({ status: 'keep', verdict: 'improved', commit: { sha } });
+    expect(run.resultJson).toMatchObject({ status: 'keep', verdict: 'improved', commit: { sha } });
     // The training's `::set-output` line never became a workflow command.
     expect(run.stdout).not.toMatch(/^::set-output/m);
     const comments = stickyComments(prNumber);
@@ -172,10 +177,6 @@ describe('the GitHub round trip', () => {
     expect(comments[0]!.body).toContain('Improved');
     expect(await resultsFile()).toMatch(
       new RegExp(`^${sha.slice(0, 7)}\\t1\\.[67]\\d{5}\\t2\\.0\\tkeep\\tlower the learning rate$`, 'm'),
-    );
-    const runLog = await readFile(
-      path.join(JSON.parse((await ledgerLines()).at(-1)!).runDirs[0], 'run.log'),
-      'utf8',
     );
     expect(runLog).toContain('val_bpb');
     expect(runLog).not.toContain('ghs_shouldNeverReachTraining');

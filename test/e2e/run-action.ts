@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
 import type { GitHubEmulator } from '../emulator/server.js';
-import { writeEventFile } from '../emulator/webhook-payloads.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const action = YAML.parse(await readFile(path.join(root, 'action.yml'), 'utf8')) as {
@@ -19,7 +18,8 @@ export interface ActionRun {
   stderr: string;
   outputs: Record<string, string>;
   summary: string;
-  workspace: string;
+  /** The file the `result-json` output named, parsed (read before the job's folder is removed). */
+  resultJson?: unknown;
 }
 
 /** Options of {@link runActionProcess}. */
@@ -41,6 +41,8 @@ export interface RunActionOptions {
   env?: Record<string, string>;
   /** Called with the action process and each chunk of its stdout (e.g. to cancel it mid-run). */
   onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void;
+  /** Called when the action has exited, before the job's folder is removed (to read its run logs). */
+  beforeCleanup?: () => Promise<void>;
 }
 
 /** Parses `$GITHUB_OUTPUT` as the runner does: `name<<DELIM` heredocs and `name=value` lines. */
@@ -66,10 +68,19 @@ export function parseOutputFile(text: string): Record<string, string> {
  * Runs `node dist/index.js` as the runner does: a workspace cloned over HTTP at the event's commit,
  * every input set (action.yml defaults plus overrides) as INPUT_*, the event file, file commands,
  * and GITHUB_API_URL / GITHUB_SERVER_URL pointing at the emulator. Spawned asynchronously so the
- * in-process emulator keeps serving.
+ * in-process emulator keeps serving. Like the runner, which empties RUNNER_TEMP when a job ends,
+ * it removes the job's folder (workspace, file commands, runner temp) before returning.
  */
 export async function runActionProcess(opts: RunActionOptions): Promise<ActionRun> {
   const dir = await mkdtemp(path.join(tmpdir(), 'arci-job-'));
+  try {
+    return await runJob(dir, opts);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runJob(dir: string, opts: RunActionOptions): Promise<ActionRun> {
   const workspace = path.join(dir, 'workspace');
   const auth = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${opts.gh.token}`).toString('base64')}`;
   const gitEnv = { GIT_TERMINAL_PROMPT: '0', HOME: opts.home };
@@ -84,7 +95,8 @@ export async function runActionProcess(opts: RunActionOptions): Promise<ActionRu
   });
   await execa('git', ['checkout', '-q', '--detach', opts.sha], { cwd: workspace, env: gitEnv });
 
-  const event = await writeEventFile(opts.payload);
+  const eventPath = path.join(dir, 'event.json');
+  await writeFile(eventPath, `${JSON.stringify(opts.payload, null, 2)}\n`);
   const outputFile = path.join(dir, 'output');
   const summaryFile = path.join(dir, 'summary.md');
   const runnerTemp = path.join(dir, 'runner-temp');
@@ -113,7 +125,7 @@ export async function runActionProcess(opts: RunActionOptions): Promise<ActionRu
     GITHUB_ACTIONS: 'true',
     CI: 'true',
     GITHUB_EVENT_NAME: opts.eventName,
-    GITHUB_EVENT_PATH: event.path,
+    GITHUB_EVENT_PATH: eventPath,
     GITHUB_REPOSITORY: `${opts.owner}/${opts.repo}`,
     GITHUB_REPOSITORY_OWNER: opts.owner,
     GITHUB_SHA: opts.sha,
@@ -151,13 +163,15 @@ export async function runActionProcess(opts: RunActionOptions): Promise<ActionRu
     stderr += d.toString();
   });
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  await event.remove();
+  await opts.beforeCleanup?.();
+  const outputs = parseOutputFile(await readFile(outputFile, 'utf8'));
+  const resultPath = outputs['result-json'];
   return {
     exitCode,
     stdout,
     stderr,
-    outputs: parseOutputFile(await readFile(outputFile, 'utf8')),
+    outputs,
     summary: await readFile(summaryFile, 'utf8'),
-    workspace,
+    ...(resultPath ? { resultJson: JSON.parse(await readFile(resultPath, 'utf8')) } : {}),
   };
 }
