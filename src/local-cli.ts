@@ -1,17 +1,27 @@
+import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { exitCodeFor, type SignalWatch, watchStopSignals } from './cli-signals.js';
+import { historyTable, reportTable } from './cli-tables.js';
 import { describeCheckout } from './event/checkout.js';
 import { execaRunner } from './identity/command-runner.js';
 import { identifyRunner } from './identity/runner-identity.js';
-import type { Report } from './model.js';
 import { neutralizeWorkflowCommands } from './run/neutralize.js';
-import { readSettings, withDefaults } from './settings/inputs.js';
+import { expandTilde } from './settings/home-path.js';
+import {
+  InputError,
+  type InputLabel,
+  type InputName,
+  readSettings,
+  type Settings,
+  withDefaults,
+} from './settings/inputs.js';
 import { resolveProtocol } from './settings/resolve-protocol.js';
 import { readLedger } from './state/ledger.js';
 import { establishBaseline } from './verdict/establish-baseline.js';
 import type { JobRequest } from './verdict/job.js';
-import { judgeExperiment } from './verdict/judge-experiment.js';
+import { type Judgement, judgeExperiment } from './verdict/judge-experiment.js';
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -43,9 +53,21 @@ Options:
   --json                 print the result as JSON
   -h, --help             this help`;
 
+/** CLI flag of each input the CLI sets, for messages (`--repeats`, not `input 'repeats'`). */
+const FLAG_OF: Partial<Record<InputName, string>> = {
+  'working-directory': '--cwd',
+  'baseline-repeats': '--repeats',
+  offline: '--online',
+};
+const cliInputLabel: InputLabel = (name) => FLAG_OF[name] ?? `--${name}`;
+
+/** A mistake in how the CLI was called: printed with the usage, exit 2. */
+class UsageError extends Error {}
+
 /**
  * The local command line: the same engine, state dir and verdict as the action, without GitHub,
- * so an agent on a laptop gets the same judgement. Returns the process exit code.
+ * so an agent on a laptop gets the same judgement. Returns the process exit code: 0, 1 for a
+ * crashed or rejected experiment or an error, 2 for bad usage, 128 + n when signal n stopped it.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -65,30 +87,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.err(`unknown command '${command}'\n\n${USAGE}\n`);
     return 2;
   }
-  const flags: Record<string, string> = {
-    'working-directory': values.cwd ?? '',
-    protocol: values.protocol ?? '',
-    command: values.command ?? '',
-    'state-dir': values['state-dir'] ?? '',
-    'cache-dir': values['cache-dir'] ?? '',
-    'timeout-seconds': values['timeout-seconds'] ?? '',
-    repeats: command === 'run' ? (values.repeats ?? '') : '',
-    'baseline-repeats': command === 'baseline' ? (values.repeats ?? '') : '',
-    confidence: values.confidence ?? '',
-    'min-improvement': values['min-improvement'] ?? '',
-    force: values.force ? 'true' : '',
-    offline: values.online ? 'false' : '',
-  };
+  let stop: SignalWatch | undefined;
   try {
-    const settings = readSettings(
-      withDefaults((name) => flags[name] ?? ''),
-      io.cwd,
-    );
+    const settings = cliSettings(command, values, io.cwd);
     const protocol = resolveProtocol(settings);
-    const checkout = await describeCheckout(settings.workingDirectory);
     const runnerName = io.env.RUNNER_NAME ?? hostname();
     const trainingCommand = settings.command ?? protocol.command;
     if (command === 'history') {
+      // Reading must not create the state directory (identifying the runner writes a cache there).
+      if (!existsSync(settings.stateDir)) {
+        if (values.json) io.out('[]\n');
+        else io.out(`No runs recorded: ${settings.stateDir} does not exist.\n`);
+        return 0;
+      }
       const identity = await identifyRunner({
         protocol,
         command: trainingCommand,
@@ -102,43 +113,95 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       else io.out(historyTable(records, protocol.primary.name));
       return 0;
     }
-    const request: JobRequest = {
-      settings,
-      protocol,
-      command: trainingCommand,
-      workdir: settings.workingDirectory,
-      runsDir: path.join(settings.stateDir, 'runs', `${command}-${Date.now()}`),
-      runnerName,
-      commit: {
-        sha: checkout?.sha ?? 'local',
-        subject: checkout
-          ? `${checkout.subject}${checkout.dirty ? ' (uncommitted changes)' : ''}`
-          : 'local run',
-        branch: checkout?.branch ?? 'local',
-        ref: checkout?.branch ? `refs/heads/${checkout.branch}` : 'local',
-      },
-      triggeredBy: io.env.USER ?? 'local',
-      ...(command === 'baseline' ? { reason: 'local baseline' } : {}),
-      holder: {
-        repo: path.basename(settings.workingDirectory),
-        runId: 'cli',
-        pid: process.pid,
-        runner: runnerName,
-      },
-      parentEnv: io.env,
-      commands: execaRunner(),
-      log: (line) => io.err(`${neutralizeWorkflowCommands(line)}\n`),
-    };
-    const { report, runs } =
-      command === 'baseline' ? await establishBaseline(request) : await judgeExperiment(request);
+    const checkout = await describeCheckout(settings.workingDirectory);
+    stop = watchStopSignals((line) => io.err(`${line}\n`));
+    let judgement: Judgement;
+    try {
+      const request: JobRequest = {
+        settings,
+        protocol,
+        command: trainingCommand,
+        workdir: settings.workingDirectory,
+        runsDir: path.join(settings.stateDir, 'runs', `${command}-${Date.now()}`),
+        runnerName,
+        commit: {
+          sha: checkout?.sha ?? 'local',
+          subject: checkout
+            ? `${checkout.subject}${checkout.dirty ? ' (uncommitted changes)' : ''}`
+            : 'local run',
+          branch: checkout?.branch ?? 'local',
+          ref: checkout?.branch ? `refs/heads/${checkout.branch}` : 'local',
+        },
+        triggeredBy: io.env.USER ?? 'local',
+        ...(command === 'baseline' ? { reason: 'local baseline' } : {}),
+        holder: {
+          repo: path.basename(settings.workingDirectory),
+          runId: 'cli',
+          pid: process.pid,
+          runner: runnerName,
+        },
+        parentEnv: io.env,
+        commands: execaRunner(),
+        signal: stop.signal,
+        log: (line) => io.err(`${neutralizeWorkflowCommands(line)}\n`),
+      };
+      judgement = command === 'baseline' ? await establishBaseline(request) : await judgeExperiment(request);
+    } finally {
+      stop.dispose();
+    }
+    const { report, runs } = judgement;
     const logs = runs.map((r) => r.logPath);
     if (values.json) io.out(`${JSON.stringify({ ...report, logs }, null, 2)}\n`);
     else io.out(reportTable(report, logs));
+    const signal = stop.received();
+    if (signal) return exitCodeFor(signal);
     return report.status === 'crash' || report.status === 'rejected' ? 1 : 0;
   } catch (error) {
+    const signal = stop?.received();
+    if (signal) {
+      // Stopped before any training ran (e.g. while waiting for the machine lock): nothing to record.
+      io.err(`autoresearch-ci: ${(error as Error).message}\n`);
+      return exitCodeFor(signal);
+    }
+    if (error instanceof UsageError || error instanceof InputError) {
+      io.err(`${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
     io.err(`autoresearch-ci: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+/**
+ * The settings from the flags, through the action's own validation. Paths given on the command
+ * line resolve against the shell's directory, as in any CLI; the experiment directory must exist.
+ */
+function cliSettings(command: string, values: ReturnType<typeof parse>['values'], cwd: string): Settings {
+  const fromShell = (p: string | undefined) => (p ? path.resolve(cwd, expandTilde(p)) : '');
+  const flags: Partial<Record<InputName, string>> = {
+    'working-directory': values.cwd ?? '',
+    protocol: fromShell(values.protocol),
+    command: values.command ?? '',
+    'state-dir': fromShell(values['state-dir']),
+    'cache-dir': fromShell(values['cache-dir']),
+    'timeout-seconds': values['timeout-seconds'] ?? '',
+    repeats: command === 'run' ? (values.repeats ?? '') : '',
+    'baseline-repeats': command === 'baseline' ? (values.repeats ?? '') : '',
+    confidence: values.confidence ?? '',
+    'min-improvement': values['min-improvement'] ?? '',
+    force: values.force ? 'true' : '',
+    offline: values.online ? 'false' : '',
+  };
+  const settings = readSettings(
+    withDefaults((name) => flags[name as InputName] ?? ''),
+    cwd,
+    cliInputLabel,
+  );
+  const dir = settings.workingDirectory;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(`--cwd ${values.cwd ?? dir}: no such directory`);
+  }
+  return settings;
 }
 
 function parse(argv: string[]) {
@@ -162,72 +225,4 @@ function parse(argv: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
-}
-
-/** A plain two-column table of the report for a terminal. */
-export function reportTable(report: Report, logs: readonly string[]): string {
-  const rows: Array<[string, string]> = [];
-  const f6 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(6));
-  rows.push(['status', report.status]);
-  if (report.verdict) rows.push(['verdict', report.verdict]);
-  rows.push([
-    report.primary.name,
-    `${f6(report.value)}${report.samples && report.samples.length > 1 ? ` (mean of ${report.samples.length})` : ''}`,
-  ]);
-  if (report.baseline) {
-    rows.push([
-      'baseline',
-      `${f6(report.baseline.mean)} (σ ${report.baseline.sigma.toFixed(4)}, n=${report.baseline.n})`,
-    ]);
-  }
-  if (report.vsBaseline) {
-    const d = report.vsBaseline;
-    const sigma =
-      d.deltaSigma === null ? '' : ` (${d.deltaSigma >= 0 ? '+' : ''}${d.deltaSigma.toFixed(1)}σ)`;
-    const p = d.probabilityBetter === undefined ? '' : `, P(better) ${d.probabilityBetter.toFixed(3)}`;
-    rows.push(['delta', `${d.delta >= 0 ? '+' : ''}${d.delta.toFixed(4)}${sigma}${p}`]);
-  }
-  const fig = report.figures;
-  if (fig.peakMemoryGb !== undefined) {
-    const share =
-      fig.memoryShareOfRam === undefined ? '' : ` (${Math.round(fig.memoryShareOfRam * 100)} % of RAM)`;
-    rows.push(['peak memory', `${fig.peakMemoryGb.toFixed(1)} GB${share}`]);
-  }
-  if (fig.trainingSeconds !== undefined)
-    rows.push(['training', `${fig.trainingSeconds.toFixed(1)} s of ${report.budgetSeconds} s budget`]);
-  if (fig.steps !== undefined) rows.push(['steps', String(Math.round(fig.steps))]);
-  if (fig.tokensM !== undefined) rows.push(['tokens', `${fig.tokensM.toFixed(1)}M`]);
-  if (fig.paramsM !== undefined) rows.push(['params', `${fig.paramsM.toFixed(1)}M`]);
-  if (report.crash) {
-    rows.push(['crash', `${report.crash.kind}: ${report.crash.reason}`]);
-    if (report.crash.hint) rows.push(['hint', report.crash.hint]);
-  }
-  rows.push(['runner', report.runner.label]);
-  for (const log of logs) rows.push(['log', log]);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-  const notes = [report.headline, ...report.warnings.map((w) => `warning: ${w}`)];
-  if (report.crash?.excerpt) notes.push('', report.crash.excerpt);
-  return `${lines.join('\n')}\n\n${notes.join('\n')}\n`;
-}
-
-function historyTable(
-  records: ReadonlyArray<{
-    at: string;
-    commit?: string;
-    value?: number | null;
-    status: string;
-    verdict?: string;
-    mode?: string;
-    [k: string]: unknown;
-  }>,
-  metric: string,
-): string {
-  if (records.length === 0) return 'No runs recorded under the current comparability key.\n';
-  const header = `${'when (UTC)'.padEnd(16)}  ${'mode'.padEnd(10)}  ${'commit'.padEnd(7)}  ${metric.padEnd(9)}  ${'status'.padEnd(8)}  verdict`;
-  const rows = records.map(
-    (r) =>
-      `${r.at.slice(0, 16).replace('T', ' ')}  ${(r.mode ?? '').padEnd(10)}  ${(r.commit ?? '').slice(0, 7).padEnd(7)}  ${(typeof r.value === 'number' ? r.value.toFixed(6) : 'n/a').padEnd(9)}  ${r.status.padEnd(8)}  ${r.verdict ?? ''}`,
-  );
-  return `${[header, ...rows].join('\n')}\n`;
 }

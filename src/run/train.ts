@@ -109,8 +109,14 @@ export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRun
 
   const tampered = await changedFileCommands(before);
   const summary = parseSummary(tail, protocol);
-  // Crash reasons quote the command; name the one that really ran.
-  const outcome = classifyOutcome({ exit, tail, summary, protocol: { ...protocol, command }, tampered });
+  // Crash reasons quote the command and the timeout; name the ones that really applied.
+  const outcome = classifyOutcome({
+    exit,
+    tail,
+    summary,
+    protocol: { ...protocol, command, hardTimeoutSeconds: opts.timeoutSeconds },
+    tampered,
+  });
   warnings.push(...budgetWarnings(summary, protocol));
   return {
     runDir: opts.runDir,

@@ -178,19 +178,29 @@ export function withDefaults(read: InputReader): InputReader {
   };
 }
 
+/** How an input is named in messages: `input 'repeats'` in the action, `--repeats` in the CLI. */
+export type InputLabel = (name: InputName) => string;
+
+const actionInputLabel: InputLabel = (name) => `input '${name}'`;
+
 /**
  * Reads and validates every input once.
  * @param read returns the raw input (core.getInput in the action, where the runner filled in defaults)
  * @param cwd resolves relative paths (the workspace in the action)
+ * @param label names an input in an error (the CLI names its flags)
  */
-export function readSettings(read: InputReader, cwd: string = process.cwd()): Settings {
+export function readSettings(
+  read: InputReader,
+  cwd: string = process.cwd(),
+  label: InputLabel = actionInputLabel,
+): Settings {
   const raw: Record<string, string> = {};
   for (const name of Object.keys(INPUT_DEFAULTS)) raw[name] = read(name);
   const parsed = inputSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0]);
-    throw new InputError(`input '${name}' has value '${raw[name]}': ${issue.message}.`);
+    const name = String(issue.path[0]) as InputName;
+    throw new InputError(`${label(name)} has value '${raw[name]}': ${issue.message}.`);
   }
   const v = parsed.data;
   const workingDirectory = path.resolve(cwd, expandTilde(v['working-directory']));
