@@ -106,12 +106,8 @@ async function gateExperiment(
   const { settings, protocol, api } = deps;
   if (!api) {
     if (plan.fromPullRequest) {
-      return stop(
-        skippedReport(
-          notRun(deps),
-          'no github-token: the actor of a pull request cannot be checked, so nothing runs',
-        ),
-      );
+      const reason = 'no github-token: the actor of a pull request cannot be checked, so nothing runs';
+      return stop(skippedReport(notRun(deps), reason));
     }
   } else {
     const trust = await checkTrust(plan, deps.ctx, settings, api);

@@ -3,6 +3,7 @@
  * ledger as a history table.
  */
 import type { Report } from './model.js';
+import { describeFigure } from './publish/format.js';
 import type { LedgerRecord } from './state/ledger.js';
 
 /** A plain two-column table of the report for a terminal. */
@@ -28,17 +29,9 @@ export function reportTable(report: Report, logs: readonly string[]): string {
     const p = d.probabilityBetter === undefined ? '' : `, P(better) ${d.probabilityBetter.toFixed(3)}`;
     rows.push(['delta', `${d.delta >= 0 ? '+' : ''}${d.delta.toFixed(4)}${sigma}${p}`]);
   }
-  const fig = report.figures;
-  if (fig.peakMemoryGb !== undefined) {
-    const share =
-      fig.memoryShareOfRam === undefined ? '' : ` (${Math.round(fig.memoryShareOfRam * 100)} % of RAM)`;
-    rows.push(['peak memory', `${fig.peakMemoryGb.toFixed(1)} GB${share}`]);
+  for (const figure of report.figures) {
+    rows.push([figure.label.toLowerCase(), describeFigure(figure, report.budgetSeconds)]);
   }
-  if (fig.trainingSeconds !== undefined)
-    rows.push(['training', `${fig.trainingSeconds.toFixed(1)} s of ${report.budgetSeconds} s budget`]);
-  if (fig.steps !== undefined) rows.push(['steps', String(Math.round(fig.steps))]);
-  if (fig.tokensM !== undefined) rows.push(['tokens', `${fig.tokensM.toFixed(1)}M`]);
-  if (fig.paramsM !== undefined) rows.push(['params', `${fig.paramsM.toFixed(1)}M`]);
   if (report.crash) {
     rows.push(['crash', `${report.crash.kind}: ${report.crash.reason}`]);
     if (report.crash.hint) rows.push(['hint', report.crash.hint]);

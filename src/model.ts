@@ -105,6 +105,24 @@ export type VerdictKind =
   | 'not-comparable'
   | 'no-baseline';
 
+/** One secondary figure of a report: a summary metric as the protocol says to show it. */
+export interface Figure {
+  /** The summary metric it comes from, e.g. `peak_vram_mb`. */
+  metric: string;
+  label: string;
+  /** The value in the shown unit (the metric times the protocol's scale). */
+  value: number;
+  /** The metric as printed, for results columns named after it. */
+  raw: number;
+  unit: string;
+  decimals: number;
+  role?: 'memory' | 'training-time';
+  /** The stored baseline's value (mean of its runs) in the shown unit. */
+  baseline?: number;
+  /** For memory: the share (0–1) of the runner's RAM. */
+  shareOfRam?: number;
+}
+
 /** The protocol status a run ends with (the `status` output). */
 export type Status = 'keep' | 'discard' | 'crash' | 'rejected' | 'skipped';
 
@@ -144,18 +162,8 @@ export interface Report {
   };
   /** Keep/discard reference when it is the best kept result of the branch. */
   vsBest?: { value: number; commit: string; delta: number };
-  /** Secondary figures (peak memory in GB, training seconds, steps, tokens, params). */
-  figures: {
-    peakMemoryGb?: number;
-    /** Fraction (0–1) of the machine's RAM. */
-    memoryShareOfRam?: number;
-    trainingSeconds?: number;
-    steps?: number;
-    tokensM?: number;
-    paramsM?: number;
-  };
-  /** The same figures for the stored baseline (means of its runs), to compare against. */
-  baselineFigures?: Report['figures'];
+  /** Secondary figures, in the protocol's order and units, each next to the baseline's. */
+  figures: Figure[];
   warnings: string[];
   crash?: { kind: CrashKind; reason: string; excerpt: string; hint?: string };
   rejected?: { reason: string; paths: string[] };

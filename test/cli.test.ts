@@ -48,7 +48,11 @@ describe('autoresearch-ci (local CLI)', () => {
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({ status: 'discard', verdict: 'no-baseline', primary: { name: 'val_bpb' } });
     expect(result.value).toBeCloseTo(1.8, 1);
-    expect(result.figures).toMatchObject({ peakMemoryGb: 2, trainingSeconds: 1, tokensM: 1.5 });
+    const figure = (metric: string) =>
+      result.figures.find((f: { metric: string }) => f.metric === metric)?.value;
+    expect([figure('peak_vram_mb'), figure('training_seconds'), figure('total_tokens_M')]).toEqual([
+      2, 1, 1.5,
+    ]);
     expect(result.logs).toHaveLength(1);
     expect(await readFile(result.logs[0], 'utf8')).toContain('val_bpb:');
     // Progress and notices go to stderr, neutralised: the trainer's ::set-output line is not echoed.

@@ -12,7 +12,8 @@ import {
   keyHash,
 } from '../src/identity/comparability.js';
 import { fingerprintSnapshot } from '../src/identity/data-snapshot.js';
-import { type HardwareFacts, hardwareHash } from '../src/identity/hardware.js';
+import { hardwareHash } from '../src/identity/hardware.js';
+import type { HardwareFacts } from '../src/identity/hardware-facts.js';
 import { builtinProtocol, type Protocol } from '../src/settings/protocol.js';
 
 let work: string;

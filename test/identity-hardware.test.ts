@@ -5,14 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommandError, type CommandRunner, execaRunner } from '../src/identity/command-runner.js';
-import {
-  gpuCoresFromDisplays,
-  gpuCoresFromIoreg,
-  type Hardware,
-  HardwareError,
-  hardwareLabel,
-  readHardware,
-} from '../src/identity/hardware.js';
+import { hardwareLabel, readHardware } from '../src/identity/hardware.js';
+import { type Hardware, HardwareError } from '../src/identity/hardware-facts.js';
+import { gpuCoresFromDisplays, gpuCoresFromIoreg } from '../src/identity/hardware-macos.js';
 import { thisPlatform } from './helpers/platform.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/macos');

@@ -56,10 +56,13 @@ describe('protocol', () => {
     });
   });
 
-  it('the built-in protocol equals the shared document', () => {
+  it('the built-in protocol is the shared document, stating the figures and OOM messages it defaults to', () => {
     const builtin = builtinProtocol();
     const shared = loadProtocolFile(sharedProtocol);
-    expect(builtin.document).toEqual(shared.document);
+    const { figures, ...measurement } = builtin.document.measurement;
+    expect({ ...builtin.document, measurement }).toEqual(shared.document);
+    expect(builtin.figures).toEqual(shared.figures);
+    expect(figures).toBeDefined();
     expect(builtin.source).toMatch(/built-in/);
   });
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../src/model.js';
+import { CHART_MAX_POINTS } from '../src/publish/progress-chart.js';
 import {
-  CHART_MAX_POINTS,
   renderCancelledComment,
   renderComment,
   renderProgressComment,
@@ -30,7 +30,7 @@ function crashReport(excerpt: string, overrides: Partial<Report> = {}): Report {
     samples: [],
     vsBaseline: undefined,
     vsBest: undefined,
-    figures: {},
+    figures: [],
     crash: {
       kind: 'oom',
       reason: 'Metal ran out of memory (kIOGPUCommandBufferCallbackErrorOutOfMemory)',
@@ -91,10 +91,14 @@ describe('renderComment: verdicts', () => {
   });
 
   it("puts the baseline's secondary figures next to the candidate's", () => {
-    const body = renderComment(
-      report({ baselineFigures: { peakMemoryGb: 18.25, steps: 1400, tokensM: 91.75, paramsM: 11.5 } }),
-      { marker: MARKER },
-    );
+    const baselines: Record<string, number> = {
+      peak_vram_mb: 18.25,
+      num_steps: 1400,
+      total_tokens_M: 91.75,
+      num_params_M: 11.5,
+    };
+    const figures = sampleReport().figures.map((f) => ({ ...f, baseline: baselines[f.metric] }));
+    const body = renderComment(report({ figures }), { marker: MARKER });
     const rows = tableRows(body);
     expect(rows.get('Peak memory')).toBe('20.7 GB (32% of RAM) · baseline 18.3 GB');
     expect(rows.get('Steps')).toBe('1,320 · baseline 1,400');
@@ -180,7 +184,7 @@ describe('renderComment: verdicts', () => {
         samples: undefined,
         vsBaseline: undefined,
         vsBest: undefined,
-        figures: {},
+        figures: [],
         rejected: { reason: 'Only train.py may change.', paths: ['prepare.py', 'results.tsv', 'a|b_<c>.py'] },
       }),
       { marker: MARKER },
@@ -202,7 +206,7 @@ describe('renderComment: verdicts', () => {
         value: undefined,
         vsBaseline: undefined,
         vsBest: undefined,
-        figures: {},
+        figures: [],
         skipped: { reason: 'train.py is unchanged since the last judged commit (same blob).' },
       }),
       { marker: MARKER },

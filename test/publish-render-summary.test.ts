@@ -14,7 +14,7 @@ function base(overrides: Partial<Report>): Report {
     runner: { name: 'mac-studio', label: 'mac-studio-m2' },
     commit: { sha: '0123456789abcdef0123', subject: 'Use RoPE base 50000' },
     primary: { name: 'val_bpb', direction: 'minimize' },
-    figures: {},
+    figures: [],
     warnings: [],
     history: [],
     budgetSeconds: 300,

@@ -85,7 +85,7 @@ function crashReport(): Report {
     samples: [],
     vsBaseline: undefined,
     vsBest: undefined,
-    figures: {},
+    figures: [],
     crash: {
       kind: 'exception',
       reason: `RuntimeError: ${HOSTILE_LINE}`,
@@ -109,7 +109,7 @@ function rejectedReport(): Report {
     runner: { name: 'mac-mini-m4', label: 'mac-mini-m4' },
     commit: { sha: '9c9c9c9ccccccccccccccccccccccccccccccccc', subject: '', branch: 'autoresearch/mar5' },
     primary: { name: 'val_bpb', direction: 'minimize' },
-    figures: {},
+    figures: [],
     warnings: [],
     history: [],
     budgetSeconds: 300,

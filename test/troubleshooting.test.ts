@@ -62,6 +62,7 @@ const MESSAGE_BUILDERS = new Set([
   'headline',
   'budgetWarnings',
   'osWarning',
+  'headline',
 ]);
 
 /**

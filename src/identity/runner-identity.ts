@@ -4,7 +4,8 @@ import type { Protocol } from '../settings/protocol.js';
 import type { CommandRunner } from './command-runner.js';
 import { type ComparabilityComponents, computeComponents, keyHash } from './comparability.js';
 import { fingerprintSnapshot, preflightSnapshot, protocolSetupCommands } from './data-snapshot.js';
-import { type Hardware, readHardware } from './hardware.js';
+import { readHardware } from './hardware.js';
+import type { Hardware } from './hardware-facts.js';
 
 /** Who is judging: the machine, its data snapshot, and the key results are compared under. */
 export interface RunnerIdentity {

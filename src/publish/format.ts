@@ -3,7 +3,7 @@
  * the same way. Every function returns plain ASCII/Unicode text with no markdown meaning.
  */
 
-import { type Direction, isBetter } from '../model.js';
+import { type Direction, type Figure, isBetter } from '../model.js';
 
 /** The typographic minus: easier to read than a hyphen next to digits and never a list marker. */
 const MINUS = '\u2212';
@@ -61,6 +61,33 @@ export function formatCount(count: number): string {
 export function formatMillions(millions: number): string {
   if (!Number.isFinite(millions)) return 'n/a';
   return `${groupThousands(signed(millions, 1, false))}M`;
+}
+
+/** A figure in its unit with its decimals: `20.7 GB`, `1,320`, `86.5M`, `4,210.5 tok/s`. */
+export function formatFigure(value: number, figure: Pick<Figure, 'unit' | 'decimals'>): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  const number = groupThousands(signed(value, figure.decimals, false));
+  if (figure.unit === '') return number;
+  // A multiplier or percent sign reads as part of the number; a word unit after a space.
+  return ['k', 'M', '%'].includes(figure.unit) ? `${number}${figure.unit}` : `${number} ${figure.unit}`;
+}
+
+/**
+ * A figure with its context: memory as a share of RAM, training time against the budget, and
+ * anything else next to the baseline's value.
+ */
+export function describeFigure(figure: Figure, budgetSeconds: number): string {
+  const text = formatFigure(figure.value, figure);
+  if (figure.role === 'training-time') return `${text} of ${formatSeconds(budgetSeconds)} budget`;
+  const share = figure.shareOfRam === undefined ? '' : ` (${formatPercent(figure.shareOfRam)} of RAM)`;
+  const baseline =
+    figure.baseline === undefined ? '' : ` · baseline ${formatFigure(figure.baseline, figure)}`;
+  return `${text}${share}${baseline}`;
+}
+
+/** The report's figure with a role (memory, training time), if the run printed it. */
+export function figureWithRole(figures: readonly Figure[], role: Figure['role']): Figure | undefined {
+  return figures.find((f) => f.role === role);
 }
 
 /** `lower is better` / `higher is better`. */

@@ -1,4 +1,5 @@
 import type { Report } from '../model.js';
+import { figureWithRole } from './format.js';
 
 /** Every output action.yml declares, in its order. */
 export const OUTPUT_NAMES = [
@@ -40,8 +41,8 @@ export function reportOutputs(report: Report, refs: PublishedRefs): Record<Outpu
     'baseline-val-bpb': num(report.baseline?.mean, 6),
     delta: num(report.vsBaseline?.delta, 6),
     sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
-    'peak-memory-gb': num(report.figures.peakMemoryGb, 1),
-    'training-seconds': num(report.figures.trainingSeconds, 1),
+    'peak-memory-gb': num(figureWithRole(report.figures, 'memory')?.value, 1),
+    'training-seconds': num(figureWithRole(report.figures, 'training-time')?.value, 1),
     runner: report.runner.label,
     'comment-url': refs.commentUrl ?? '',
     'results-commit': refs.resultsCommit ?? '',

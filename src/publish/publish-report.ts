@@ -7,6 +7,7 @@ import { type OutputName, type PublishedRefs, reportOutputs } from './outputs.js
 import { renderCancelledComment, renderComment } from './render-comment.js';
 import { renderJobSummary } from './render-summary.js';
 import { commitResultRow } from './results-commit.js';
+import { reportRow } from './results-row.js';
 import { upsertStickyComment } from './sticky-comment.js';
 
 /** Where the sticky comment of a job goes. */
@@ -109,15 +110,7 @@ export async function publishReport(req: PublishRequest): Promise<PublishOutcome
         branch: target.branch,
         filePath: target.filePath,
         columns: req.protocol.results.columns,
-        row: {
-          commit: report.commit.sha,
-          value: report.status === 'crash' ? null : (report.value ?? null),
-          memoryGb: report.status === 'crash' ? null : (report.figures.peakMemoryGb ?? null),
-          status: report.status === 'crash' ? req.protocol.crashStatus : report.status,
-          description: describeRow(report),
-          metricColumn: req.protocol.primary.name,
-          extra: { runner: target.runnerName },
-        },
+        row: reportRow(report, req.protocol, target.runnerName),
         identity: { commit: report.commit.sha, runnerOrKey: target.runnerName },
         message: `results: ${report.status} ${report.commit.sha.slice(0, 7)} on ${target.runnerName} [skip ci]`,
         orphan: target.orphan,
@@ -140,14 +133,6 @@ export async function publishReport(req: PublishRequest): Promise<PublishOutcome
     errors.push(`the job summary could not be written: ${message(error)}`);
   }
   return { ...refs, errors };
-}
-
-/** results.tsv description: the commit subject, or what a baseline was made of. */
-function describeRow(report: Report): string {
-  if (report.mode === 'baseline' && report.baseline) {
-    return `baseline (n=${report.baseline.n}, σ=${report.baseline.sigma.toFixed(4)})`;
-  }
-  return report.commit?.subject ?? '';
 }
 
 function message(error: unknown): string {

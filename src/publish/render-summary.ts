@@ -4,7 +4,7 @@
  * sees when the GitHub API failed.
  */
 import type { Report } from '../model.js';
-import { checkMaxChars, renderReportBody } from './render-comment.js';
+import { checkMaxChars, renderReportBody } from './report-body.js';
 import { inlineText } from './untrusted-text.js';
 
 /** GitHub accepts up to 1 MiB of step summary; stay a little below. */

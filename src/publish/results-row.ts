@@ -4,6 +4,10 @@
  * newline), so the upsert edits exactly one line and keeps every other byte as it was.
  */
 
+import type { Report } from '../model.js';
+import type { Protocol } from '../settings/protocol.js';
+import { figureWithRole } from './format.js';
+
 /** One judged run, as it goes into the results log. */
 export interface ResultRow {
   /** Commit sha of the experiment (short or full); written as its first 7 characters. */
@@ -20,6 +24,39 @@ export interface ResultRow {
   extra?: Record<string, string>;
   /** Name of the column that holds `value`; the protocol's primary metric, `val_bpb` by default. */
   metricColumn?: string;
+}
+
+/**
+ * The results.tsv row of a judged report: the primary metric, memory in GB, the protocol's status
+ * word, and every column named after a summary metric the protocol shows (its value as printed).
+ * A crash records no figures.
+ */
+export function reportRow(
+  report: Report,
+  protocol: Pick<Protocol, 'crashStatus' | 'primary'>,
+  runner: string,
+): ResultRow {
+  const crashed = report.status === 'crash';
+  return {
+    commit: report.commit?.sha ?? '',
+    value: crashed ? null : (report.value ?? null),
+    memoryGb: crashed ? null : (figureWithRole(report.figures, 'memory')?.value ?? null),
+    status: crashed ? protocol.crashStatus : report.status,
+    description: describeRow(report),
+    metricColumn: protocol.primary.name,
+    extra: {
+      ...Object.fromEntries(report.figures.map((f) => [f.metric, crashed ? '' : String(f.raw)])),
+      runner,
+    },
+  };
+}
+
+/** results.tsv description: the commit subject, or what a baseline was made of. */
+function describeRow(report: Report): string {
+  if (report.mode === 'baseline' && report.baseline) {
+    return `baseline (n=${report.baseline.n}, σ=${report.baseline.sigma.toFixed(4)})`;
+  }
+  return report.commit?.subject ?? '';
 }
 
 /** What identifies "the same run" when upserting: the commit, and the runner when the file records one. */

@@ -17,15 +17,8 @@ const MAX_REASON_CHARS = 300;
 const MAX_LINE_CHARS = 500;
 
 const TRACEBACK_HEADER = 'Traceback (most recent call last):';
-/** Metal prints these (as a Python error or a libc++abi abort); the last two cover other backends. */
-const OOM_PATTERNS = [
-  /\[metal::malloc\]/,
-  /kIOGPUCommandBufferCallbackErrorOutOfMemory/,
-  /Insufficient Memory/,
-  /\[METAL\] Command buffer execution failed/,
-  /\bMemoryError\b/,
-  /out of memory/i,
-];
+/** Any backend's out-of-memory words; the backend's own messages come from the protocol. */
+const GENERIC_OOM_PATTERNS = [/\bMemoryError\b/, /out of memory/i];
 /** train.py pads each `\r` progress segment with spaces, then prints FAIL on the same segment. */
 const PROGRESS_PREFIX = /^step \d+\b.*?\s{2,}(?=\S)/;
 
@@ -77,7 +70,7 @@ export function classifyOutcome(input: ClassifyInput): Outcome {
   if (cleanExit(exit) && summary.primary !== null) return { status: 'ok' };
 
   const segments = segmentsOf(log);
-  const oom = detectOom(log, segments, exit);
+  const oom = detectOom(log, segments, exit, [...protocol.oomPatterns, ...GENERIC_OOM_PATTERNS]);
   if (oom) return crash('oom', oom.reason, oom.excerpt, oomHint(protocol.oomPolicy));
 
   const fail = lastFailSegment(segments);
@@ -151,11 +144,12 @@ function detectOom(
   log: string,
   segments: string[],
   exit: ProcessExit,
+  patterns: readonly RegExp[],
 ): { reason: string; excerpt: string } | null {
   let index = -1;
   for (let i = segments.length - 1; i >= 0 && index === -1; i--) {
     const segment = segments[i]!;
-    if (OOM_PATTERNS.some((pattern) => pattern.test(segment))) index = i;
+    if (patterns.some((pattern) => pattern.test(segment))) index = i;
   }
   if (index !== -1) {
     const traceback = readTraceback(log);

@@ -14,11 +14,51 @@ const regexExtract = z.looseObject({
   pattern: z.string().min(1).refine(isValidRegex, { message: 'is not a valid regular expression' }),
 });
 
+const metricName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier such as val_bpb');
+
 const metric = z.looseObject({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier such as val_bpb'),
+  name: metricName,
   direction: z.enum(['minimize', 'maximize']),
   extract: regexExtract,
+  /** Unit the value is printed in, shown next to it (e.g. "MB", "tok/s"). */
+  unit: z.string().max(20).optional(),
 });
+
+/** How one summary metric is shown in the report and the results row. */
+const figure = z.looseObject({
+  metric: metricName,
+  label: z.string().min(1).max(40),
+  unit: z.string().max(20).default(''),
+  /** Multiplies the printed value into the shown unit (MB → GB: 1/1024). */
+  scale: z.number().positive().default(1),
+  decimals: z.number().int().min(0).max(6).default(2),
+  /** `memory`: also shown as a share of the runner's RAM and written to memory_gb; `training-time`: against the budget. */
+  role: z.enum(['memory', 'training-time']).optional(),
+});
+
+/**
+ * The figures autoresearch's train.py prints, for protocols that list none: a protocol only names
+ * its metrics, so these say how they read (train.py's MB are MiB: /1024 gives GB as results.tsv writes it).
+ */
+const DEFAULT_FIGURES: z.input<typeof figure>[] = [
+  { metric: 'peak_vram_mb', label: 'Peak memory', unit: 'GB', scale: 1 / 1024, decimals: 1, role: 'memory' },
+  { metric: 'training_seconds', label: 'Training time', unit: 's', decimals: 1, role: 'training-time' },
+  { metric: 'num_steps', label: 'Steps', decimals: 0 },
+  { metric: 'total_tokens_M', label: 'Tokens', unit: 'M', decimals: 1 },
+  { metric: 'num_params_M', label: 'Parameters', unit: 'M', decimals: 1 },
+];
+
+/**
+ * What MLX on Metal prints when memory runs out (as a Python error or a libc++abi abort), for
+ * protocols that name no patterns of their own; backend-neutral ones (MemoryError, "out of
+ * memory") are always recognised.
+ */
+const DEFAULT_OOM_PATTERNS = [
+  '\\[metal::malloc\\]',
+  'kIOGPUCommandBufferCallbackErrorOutOfMemory',
+  'Insufficient Memory',
+  '\\[METAL\\] Command buffer execution failed',
+];
 
 /** Unknown fields are kept (loose objects): the document belongs to the user, we only read what we need. */
 const protocolSchema = z.looseObject({
@@ -43,6 +83,8 @@ const protocolSchema = z.looseObject({
   measurement: z.looseObject({
     primaryMetric: metric,
     secondaryMetrics: z.array(metric).default([]),
+    /** How summary metrics are shown; absent: train.py's figures, then every other secondary metric. */
+    figures: z.array(figure).optional(),
   }),
   provenance: z
     .looseObject({
@@ -60,8 +102,12 @@ const protocolSchema = z.looseObject({
     .looseObject({
       oomPolicy: z.string().default('reduce_batch'),
       crashStatus: z.string().min(1).default('crash'),
+      /** Regular expressions of the backend's out-of-memory messages. */
+      oomPatterns: z
+        .array(z.string().min(1).refine(isValidRegex, { message: 'is not a valid regular expression' }))
+        .default(DEFAULT_OOM_PATTERNS),
     })
-    .default({ oomPolicy: 'reduce_batch', crashStatus: 'crash' }),
+    .default({ oomPolicy: 'reduce_batch', crashStatus: 'crash', oomPatterns: DEFAULT_OOM_PATTERNS }),
   archetypeExtensions: z
     .looseObject({
       ml_train: z
@@ -94,6 +140,9 @@ export interface MetricSpec {
   pattern: RegExp;
 }
 
+/** How one summary metric is shown (the protocol's `measurement.figures`, with defaults filled in). */
+export type FigureSpec = z.infer<typeof figure>;
+
 /** Where the runner's prepared data lives; every path absolute. */
 export interface DataSnapshot {
   /** Root of the cache, e.g. ~/.cache/autoresearch. */
@@ -120,10 +169,14 @@ export interface Protocol {
   immutablePaths: string[];
   primary: MetricSpec;
   secondary: MetricSpec[];
+  /** The summary metrics the report shows, in order, with labels and units. */
+  figures: FigureSpec[];
   results: { path: string; columns: string[] };
   branchPattern?: string;
   crashStatus: string;
   oomPolicy: string;
+  /** Out-of-memory messages of the protocol's backend (multiline). */
+  oomPatterns: RegExp[];
   /** Absent when the protocol does not describe a data snapshot. */
   dataSnapshot?: DataSnapshot;
 }
@@ -191,6 +244,7 @@ export function parseProtocol(json: unknown, source: string, cacheDir?: string):
     immutablePaths: doc.immutableHarness.paths,
     primary: toSpec(doc.measurement.primaryMetric),
     secondary: doc.measurement.secondaryMetrics.map(toSpec),
+    figures: figuresOf(doc.measurement.figures, doc.measurement.secondaryMetrics),
     results: {
       path: resultsLog?.path ?? 'results.tsv',
       columns: resultsLog?.columns ?? DEFAULT_RESULT_COLUMNS,
@@ -200,8 +254,20 @@ export function parseProtocol(json: unknown, source: string, cacheDir?: string):
       : {}),
     crashStatus: doc.safety.crashStatus,
     oomPolicy: doc.safety.oomPolicy,
+    oomPatterns: doc.safety.oomPatterns.map((p) => new RegExp(p, 'm')),
     ...(snapshot === undefined ? {} : { dataSnapshot: resolveSnapshot(snapshot, cacheDir) }),
   };
+}
+
+/** The declared figures, or train.py's followed by every other secondary metric in its own unit. */
+function figuresOf(declared: FigureSpec[] | undefined, secondary: z.infer<typeof metric>[]): FigureSpec[] {
+  if (declared) return declared;
+  const defaults = DEFAULT_FIGURES.map((f) => figure.parse(f));
+  const shown = new Set(defaults.map((f) => f.metric));
+  const others = secondary
+    .filter((m) => !shown.has(m.name))
+    .map((m) => figure.parse({ metric: m.name, label: m.name, unit: m.unit ?? '' }));
+  return [...defaults, ...others];
 }
 
 /**

@@ -31,7 +31,7 @@ export async function establishBaseline(req: JobRequest): Promise<Judgement> {
   const base = {
     ...job.base,
     samples,
-    figures: figuresOf(metrics, identity.hardware.memoryBytes),
+    figures: figuresOf(protocol.figures, metrics, undefined, identity.hardware.memoryBytes),
     warnings: runWarnings(runs),
   };
   const drift = moved.map((d) => d.explanation);

@@ -1,4 +1,5 @@
-import type { Report, TrainingRun } from '../model.js';
+import type { Figure, TrainingRun } from '../model.js';
+import type { FigureSpec } from '../settings/protocol.js';
 
 /** Throughput below the baseline's by more than this share flags the run as environment suspect. */
 const THROUGHPUT_TOLERANCE = 0.2;
@@ -17,18 +18,35 @@ export function meanMetrics(runs: readonly TrainingRun[]): Record<string, number
   return Object.fromEntries([...sums].map(([key, s]) => [key, s.total / s.n]));
 }
 
-/** The report's secondary figures from the summary metrics (train.py's MB are MiB: /1024 gives GB as results.tsv writes it). */
-export function figuresOf(metrics: Record<string, number>, ramBytes?: number): Report['figures'] {
-  const figures: Report['figures'] = {};
-  const vram = metrics['peak_vram_mb'];
-  if (vram !== undefined) {
-    figures.peakMemoryGb = vram / 1024;
-    if (ramBytes) figures.memoryShareOfRam = (vram * 1024 * 1024) / ramBytes;
+/**
+ * The report's secondary figures: every figure the protocol lists whose metric the run printed,
+ * scaled into its unit, next to the baseline's value. Memory is also a share of the runner's RAM.
+ */
+export function figuresOf(
+  specs: readonly FigureSpec[],
+  metrics: Record<string, number>,
+  baseline: Record<string, number> | undefined,
+  ramBytes: number | undefined,
+): Figure[] {
+  const figures: Figure[] = [];
+  for (const spec of specs) {
+    const raw = metrics[spec.metric];
+    if (raw === undefined || !Number.isFinite(raw)) continue;
+    const value = raw * spec.scale;
+    const before = baseline?.[spec.metric];
+    figures.push({
+      metric: spec.metric,
+      label: spec.label,
+      value,
+      raw,
+      unit: spec.unit,
+      decimals: spec.decimals,
+      role: spec.role,
+      baseline: before === undefined ? undefined : before * spec.scale,
+      // Memory figures are in GB (GiB, as train.py divides MiB by 1024).
+      shareOfRam: spec.role === 'memory' && ramBytes ? (value * 1024 ** 3) / ramBytes : undefined,
+    });
   }
-  if (metrics['training_seconds'] !== undefined) figures.trainingSeconds = metrics['training_seconds'];
-  if (metrics['num_steps'] !== undefined) figures.steps = metrics['num_steps'];
-  if (metrics['total_tokens_M'] !== undefined) figures.tokensM = metrics['total_tokens_M'];
-  if (metrics['num_params_M'] !== undefined) figures.paramsM = metrics['num_params_M'];
   return figures;
 }
 

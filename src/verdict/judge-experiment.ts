@@ -121,8 +121,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
       decision && decision.vsReference.against === 'reference' && reference
         ? { value: reference.value, commit: reference.record.commit ?? '', delta: decision.vsReference.delta }
         : undefined,
-    figures: figuresOf(metrics, ramBytes),
-    baselineFigures: baseline?.metrics && figuresOf(baseline.metrics, ramBytes),
+    figures: figuresOf(protocol.figures, metrics, baseline?.metrics, ramBytes),
     warnings,
     crash: crashed && crashed.outcome.status === 'crash' ? crashSection(crashed.outcome) : undefined,
     notComparable: verdict === 'not-comparable' ? { drift: driftText } : undefined,
@@ -160,7 +159,12 @@ async function reportDuplicate(job: PreparedJob, earlier: LedgerRecord): Promise
           },
     ),
     value: earlier.value ?? null,
-    figures: figuresOf(earlier.metrics ?? {}, job.identity.hardware.memoryBytes),
+    figures: figuresOf(
+      job.protocol.figures,
+      earlier.metrics ?? {},
+      undefined,
+      job.identity.hardware.memoryBytes,
+    ),
     history: await job.history(),
   };
   return { report, runs: [], record: earlier };

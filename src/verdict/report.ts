@@ -24,7 +24,7 @@ export function baseReport(
   return {
     ...subject,
     primary: { name: protocol.primary.name, direction: protocol.primary.direction },
-    figures: {},
+    figures: [],
     warnings: [],
     history: [],
     budgetSeconds: protocol.budgetSeconds,

@@ -1,4 +1,4 @@
-import type { Report } from '../../src/model.js';
+import type { Figure, Report } from '../../src/model.js';
 
 /** A kept, improved experiment on a 64 GiB Mac; other cases override what differs. */
 export function sampleReport(overrides: Partial<Report> = {}): Report {
@@ -31,7 +31,13 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
     },
     vsBaseline: { delta: -0.042098, deltaSigma: -1.4033, probabilityBetter: 0.917 },
     vsBest: { value: 1.8101, commit: '1234567abcdef1234567abcdef1234567abcdef1', delta: -0.002198 },
-    figures: { peakMemoryGb: 20.7, trainingSeconds: 302.4, steps: 1320, tokensM: 86.5, paramsM: 11.5 },
+    figures: [
+      figure('peak_vram_mb', 'Peak memory', 20.7, 'GB', 1, 'memory', { shareOfRam: 20.7 / 64 }),
+      figure('training_seconds', 'Training time', 302.4, 's', 1, 'training-time'),
+      figure('num_steps', 'Steps', 1320, '', 0),
+      figure('total_tokens_M', 'Tokens', 86.5, 'M', 1),
+      figure('num_params_M', 'Parameters', 11.5, 'M', 1),
+    ],
     warnings: [],
     history: [
       { sha: '1111111aaaaaaaaaaaaa', subject: 'baseline', value: 1.85, status: 'keep' },
@@ -41,4 +47,17 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
     budgetSeconds: 300,
     ...overrides,
   };
+}
+
+/** One secondary figure as the verdict stage builds it (raw = value: the scale is not under test here). */
+export function figure(
+  metric: string,
+  label: string,
+  value: number,
+  unit: string,
+  decimals: number,
+  role?: Figure['role'],
+  more: Partial<Figure> = {},
+): Figure {
+  return { metric, label, value, raw: value, unit, decimals, role, ...more };
 }
