@@ -75,7 +75,7 @@ const INTERNAL: ReadonlyArray<readonly [file: string, start: string]> = [
   ['src/verdict/decide.ts', 'verdict input '],
   ['src/verdict/decide.ts', 'is '],
   ['src/verdict/decide.ts', 'fail-fast stopConfidence'],
-  ['src/publish/render-comment.ts', 'maxChars'],
+  ['src/publish/report-body.ts', 'maxChars'],
   ['src/publish/render-comment.ts', '<…> is not a valid date'],
   ['src/publish/render-comment.ts', 'marker must be'],
   ['src/publish/sticky-comment.ts', 'a sticky comment body must start'],
