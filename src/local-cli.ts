@@ -7,6 +7,7 @@ import { historyTable, reportTable } from './cli-tables.js';
 import { describeCheckout } from './event/checkout.js';
 import { execaRunner } from './identity/command-runner.js';
 import { identifyRunner } from './identity/runner-identity.js';
+import { writeProgressReport } from './publish/progress-report.js';
 import { neutralizeWorkflowCommands } from './run/neutralize.js';
 import { expandTilde } from './settings/home-path.js';
 import {
@@ -37,6 +38,7 @@ Commands:
   run        judge the experiment in --cwd against this machine's baseline (one training, or --repeats)
   baseline   establish this machine's baseline from --repeats runs (default 8)
   history    list the judged experiments under the current comparability key
+  report     write the progress page (index.html) of the state dir into --out DIR
 
 Options:
   --cwd DIR              experiment checkout (default: current directory)
@@ -50,6 +52,7 @@ Options:
   --min-improvement X    smallest improvement that may be kept (default 0)
   --force                run even if this train.py was already scored
   --online               allow network access during training
+  --out DIR              where report writes index.html
   --json                 print the result as JSON
   -h, --help             this help`;
 
@@ -83,8 +86,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.out(`${USAGE}\n`);
     return command || values.help ? 0 : 2;
   }
-  if (!['run', 'baseline', 'history'].includes(command)) {
+  if (!['run', 'baseline', 'history', 'report'].includes(command)) {
     io.err(`unknown command '${command}'\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (command === 'report' && !values.out) {
+    io.err(`report needs --out DIR: the folder to write index.html into\n\n${USAGE}\n`);
     return 2;
   }
   let stop: SignalWatch | undefined;
@@ -93,6 +100,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const protocol = resolveProtocol(settings);
     const runnerName = io.env.RUNNER_NAME ?? hostname();
     const trainingCommand = settings.command ?? protocol.command;
+    if (command === 'report') {
+      io.out(
+        `${await writeProgressReport(settings.stateDir, path.resolve(io.cwd, values.out ?? '.'), protocol)}\n`,
+      );
+      return 0;
+    }
     if (command === 'history') {
       // Reading must not create the state directory (identifying the runner writes a cache there).
       if (!existsSync(settings.stateDir)) {
@@ -222,6 +235,7 @@ function parse(argv: string[]) {
       force: { type: 'boolean' },
       online: { type: 'boolean' },
       json: { type: 'boolean' },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -292,20 +292,29 @@ describe('renderComment: history and chart', () => {
     );
   });
 
-  it('draws an xychart-beta of the metric with the baseline as a flat second line', () => {
+  it('draws the experiments, the running best, and the baseline with its noise band', () => {
     const chart = mermaid(renderComment(report(), { marker: MARKER }));
-    // A theme directive first (the experiments in blue, the baseline in grey), then the chart.
-    expect(chart[0]).toMatch(/^%%\{init: .*"plotColorPalette": "#0969da, #8c959f".*\}%%$/);
+    // A theme directive first (experiments blue, best green, baseline dark grey, band light grey).
+    expect(chart[0]).toMatch(
+      /^%%\{init: .*"plotColorPalette": "#0969da, #1a7f37, #57606a, #afb8c1, #afb8c1".*\}%%$/,
+    );
     expect(chart[1]).toBe('xychart-beta');
-    expect(chart).toContain('title "val_bpb per experiment (lower is better)"');
-    // The crashed experiment has no value and no point.
-    expect(chart).toContain('x-axis ["1111111", "3333333", "c0ffee1"]');
+    expect(chart).toContain('title "val_bpb per experiment # (lower is better)"');
+    // The history table's numbers; the crashed #2 has no value and no point; kept ones starred.
+    expect(chart).toContain('x-axis ["★1", "★3", "★4"]');
     const yAxis = chart.find((l) => l.startsWith('y-axis'));
     const [, min, max] = yAxis?.match(/^y-axis "val_bpb" (\d+\.\d+) --> (\d+\.\d+)$/) ?? [];
     expect(Number(min)).toBeLessThan(1.807902);
     expect(Number(max)).toBeGreaterThan(1.85);
     const lines = chart.filter((l) => l.startsWith('line ['));
-    expect(lines).toEqual(['line [1.850000, 1.810100, 1.807902]', 'line [1.850000, 1.850000, 1.850000]']);
+    expect(lines).toEqual([
+      'line [1.850000, 1.810100, 1.807902]',
+      // The best kept so far only ever moves toward better, starting from the baseline.
+      'line [1.850000, 1.810100, 1.807902]',
+      'line [1.850000, 1.850000, 1.850000]',
+      'line [1.880000, 1.880000, 1.880000]',
+      'line [1.820000, 1.820000, 1.820000]',
+    ]);
   });
 
   it('keeps hostile commit ids and subjects from breaking the chart or the table', () => {
@@ -325,7 +334,8 @@ describe('renderComment: history and chart', () => {
       { marker: MARKER },
     );
     const xAxis = mermaid(body).find((l) => l.startsWith('x-axis'));
-    expect(xAxis).toBe('x-axis ["clickAcallal", "abcdef1", "abcdef1-2", "c0ffee1"]');
+    // Labels are the history table's numbers: nothing of the commit id reaches the chart.
+    expect(xAxis).toBe('x-axis ["1", "2", "3", "★4"]');
     const row = body.split('\n').find((l) => l.startsWith('| 1 |'));
     expect(row?.split(/(?<!\\)\|/).length).toBe(7);
     expect(row).not.toContain('<img');
@@ -403,8 +413,8 @@ describe('renderComment: size cap', () => {
         .find((l) => l.startsWith('x-axis'))
         ?.match(/"[^"]*"/g) ?? [];
     expect(labels).toHaveLength(CHART_MAX_POINTS);
-    expect(labels.at(-1)).toBe('"c0ffee1"');
-    expect(labels.at(-2)).toBe(`"${(5000).toString(16).padStart(7, '0')}"`);
+    expect(labels.at(-1)).toBe('"★5001"');
+    expect(labels.at(-2)).toMatch(/^"★?5000"$/);
     expectBalancedDetails(parseFences(body).outside);
   });
 

@@ -241,17 +241,21 @@ describe('a kept improvement with eight experiments of history', () => {
     expect(await svg.count()).toBe(1);
     expect(await svg.getAttribute('aria-roledescription')).toBe('xychart');
     expect(await rendered.page.locator('#comment-body').textContent()).not.toContain('Syntax error');
-    expect(await linePoints(rendered, 0)).toBe(plotted);
-    // The baseline: a second, flat line over the same points.
-    expect(await linePoints(rendered, 1)).toBe(plotted);
+    // Experiments, the running best, the baseline and the two edges of its noise band, each a
+    // line over every plotted experiment.
+    for (const index of [0, 1, 2, 3, 4]) expect(await linePoints(rendered, index)).toBe(plotted);
     const labels = await rendered.page.$$eval('pre.mermaid svg g.bottom-axis g.label text', (texts: any[]) =>
       texts.map((t) => t.textContent),
     );
-    expect(labels).toEqual(['1a1a1a1', '2b2b2b2', '4d4d4d4', '5e5e5e5', '6f6f6f6', '7a7a7a7', 'c0ffee1']);
+    // The history table's numbers (the crashed #3 has no point); kept ones starred.
+    const expected = [...HISTORY, { value: 1, status: 'keep' }].flatMap((h, i) =>
+      h.value === null ? [] : [`${h.status === 'keep' ? '★' : ''}${i + 1}`],
+    );
+    expect(labels).toEqual(expected);
     const title = await svg.locator('g.chart-title text').textContent();
-    expect(title).toBe('val_bpb per experiment (lower is better)');
-    expect(await rendered.page.locator('#comment-body sub').first().textContent()).toBe(
-      `Chart: val_bpb of the last ${plotted} experiments with a value; the flat line is the baseline.`,
+    expect(title).toBe('val_bpb per experiment # (lower is better)');
+    expect(await rendered.page.locator('#comment-body sub').first().textContent()).toMatch(
+      new RegExp(`^Chart: val_bpb of the last ${plotted} experiments with a value\\. blue: each experiment`),
     );
   });
 });

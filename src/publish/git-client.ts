@@ -55,6 +55,8 @@ export interface FileCommit {
   content: string;
   /** Git file mode; `100644` when not given. */
   mode?: string;
+  /** More files set by the same commit (mode 100644), e.g. the progress page. */
+  also?: Array<{ path: string; content: string }>;
   message: string;
 }
 
@@ -224,10 +226,21 @@ export class GitClient {
       '--cacheinfo',
       `${change.mode ?? '100644'},${blob},${change.path}`,
     ]);
+    for (const extra of change.also ?? []) {
+      await writeFile(scratch, extra.content);
+      const extraBlob = (await this.run(['hash-object', '-w', '--no-filters', scratch])).trim();
+      await this.run(['update-index', '--add', '--cacheinfo', `100644,${extraBlob},${extra.path}`]);
+    }
     const tree = (await this.run(['write-tree'])).trim();
     await writeFile(scratch, change.message);
     const parents = change.parent ? ['-p', change.parent] : [];
     return (await this.run(['commit-tree', tree, ...parents, '-F', scratch])).trim();
+  }
+
+  /** Paths of the files in `commit` whose name is `name`, anywhere in the tree. */
+  async filesNamed(commit: string, name: string): Promise<string[]> {
+    const listing = await this.run(['ls-tree', '-r', '-z', '--name-only', commit]);
+    return listing.split('\0').filter((p) => p === name || p.endsWith(`/${name}`));
   }
 
   /** Pushes `commit` to `branch` on origin; never forced, so a moved branch rejects it. */

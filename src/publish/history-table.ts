@@ -8,7 +8,10 @@ import { inlineText } from './untrusted-text.js';
 export interface HistoryEntry {
   row: string;
   label: string;
+  /** Its number in the history table's # column. */
+  number: number;
   value: number | null;
+  kept: boolean;
 }
 
 /** History oldest first, with this run appended unless the history already ends with it. */
@@ -32,11 +35,14 @@ export function historyEntries(report: Report): HistoryEntry[] {
     return {
       row: `| ${formatCount(i + 1)} | \`${label}\` | ${subject} | ${formatValue(item.value)} | ${status} |`,
       label,
+      number: i + 1,
       value,
+      kept: item.status === 'keep',
     };
   });
 }
 
+/** The collapsed table of the shown entries, saying how many of all there are. */
 export function historyTable(total: number, metricName: string, shown: HistoryEntry[]): string {
   if (total === 0) return '';
   const count =

@@ -4,6 +4,8 @@ import type { RepositoryApi } from '../github/repository-api.js';
 import type { Report } from '../model.js';
 import type { Protocol } from '../settings/protocol.js';
 import { type OutputName, type PublishedRefs, reportOutputs } from './outputs.js';
+import { type ResultsFile, seriesFromResultsFiles } from './progress-data.js';
+import { renderProgressPage } from './progress-page.js';
 import { renderCancelledComment, renderComment } from './render-comment.js';
 import { renderJobSummary } from './render-summary.js';
 import { commitResultRow } from './results-commit.js';
@@ -114,6 +116,8 @@ export async function publishReport(req: PublishRequest): Promise<PublishOutcome
         identity: { commit: report.commit.sha, runnerOrKey: target.runnerName },
         message: `results: ${report.status} ${report.commit.sha.slice(0, 7)} on ${target.runnerName} [skip ci]`,
         orphan: target.orphan,
+        // A dedicated results branch gets the progress page; an experiment branch only its row.
+        page: target.orphan ? (files) => progressPage(files, req.protocol, target.remoteUrl) : undefined,
         log: sinks.log,
       });
       refs.resultsCommit = commitSha;
@@ -133,6 +137,21 @@ export async function publishReport(req: PublishRequest): Promise<PublishOutcome
     errors.push(`the job summary could not be written: ${message(error)}`);
   }
   return { ...refs, errors };
+}
+
+function progressPage(files: ResultsFile[], protocol: Protocol, remoteUrl: string): string {
+  const title = remoteUrl
+    .replace(/\.git$/, '')
+    .split('/')
+    .slice(-2)
+    .join('/');
+  return renderProgressPage(
+    seriesFromResultsFiles(files, protocol.primary.name, protocol.primary.direction),
+    {
+      title,
+      generatedAt: new Date(),
+    },
+  );
 }
 
 function message(error: unknown): string {

@@ -90,6 +90,7 @@ interface Parts {
   middle: string[];
   history: HistoryEntry[];
   baselineValue?: number;
+  baselineSigma?: number;
   metric: string;
   direction: Report['primary']['direction'];
   provenance: string;
@@ -116,7 +117,10 @@ function prepare(report: Report): Parts {
     ].filter((block) => block !== ''),
     history: historyEntries(report),
     ...(report.baseline && Number.isFinite(report.baseline.mean)
-      ? { baselineValue: report.baseline.mean }
+      ? {
+          baselineValue: report.baseline.mean,
+          baselineSigma: report.vsBaseline?.sigma ?? report.baseline.sigma,
+        }
       : {}),
     metric: report.primary.name,
     direction: report.primary.direction,

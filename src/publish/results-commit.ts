@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GitClient, GitCommandError, redactSecrets } from './git-client.js';
+import type { ResultsFile } from './progress-data.js';
 import {
   type ResultRow,
   ResultsRowError,
@@ -35,6 +36,11 @@ export interface CommitResultOptions {
   message: string;
   /** Create the branch as an orphan holding only the results file when it does not exist. */
   orphan: boolean;
+  /**
+   * Renders the progress page from every results file of the branch (this one already updated);
+   * the page is committed as `index.html` at the branch root with the row.
+   */
+  page?: (files: ResultsFile[]) => string;
   /** Fetch-upsert-push attempts before giving up; default 5. */
   maxAttempts?: number;
   /** First retry delay in ms (doubled per attempt, jittered, capped at 15 s); default 1000. */
@@ -62,6 +68,8 @@ export class ResultsCommitError extends Error {
   override name = 'ResultsCommitError';
 }
 
+/** The progress page's name at the results branch root (what GitHub Pages serves first). */
+export const PAGE_FILE = 'index.html';
 const DEFAULT_ATTEMPTS = 5;
 const DEFAULT_BASE_DELAY_MS = 1000;
 const MAX_DELAY_MS = 15_000;
@@ -98,7 +106,10 @@ export async function commitResultRow(options: CommitResultOptions): Promise<Com
         parent: base,
         path: filePath,
         content: upsert.text,
-        ...(current ? { mode: current.mode } : {}),
+        mode: current?.mode,
+        also: options.page
+          ? [{ path: PAGE_FILE, content: await pageOn(git, base, options, upsert.text) }]
+          : [],
         message: options.message,
       });
       await options.beforePush?.(attempt);
@@ -138,6 +149,24 @@ async function fetchBase(
   throw new ResultsCommitError(
     `results: branch ${options.branch} does not exist on ${remote}; push the experiment branch before publishing, or use a separate results branch`,
   );
+}
+
+/** Every results file of the branch, with ours as it is about to be committed, into the page. */
+async function pageOn(
+  git: GitClient,
+  base: string | null,
+  options: CommitResultOptions,
+  ours: string,
+): Promise<string> {
+  const name = path.posix.basename(options.filePath);
+  const paths = base ? await git.filesNamed(base, name) : [];
+  const files: ResultsFile[] = [{ path: options.filePath, text: ours }];
+  for (const file of paths) {
+    if (file === options.filePath) continue;
+    const read = await git.readFile(base as string, file);
+    if (read) files.push({ path: file, text: read.text });
+  }
+  return (options.page as NonNullable<CommitResultOptions['page']>)(files);
 }
 
 /** Upserts the row, naming the file and branch when the row or the file cannot take it. */

@@ -197,6 +197,8 @@ export interface RenderedComment {
 /** A running Chromium that renders comments; {@link CommentBrowser.close} removes its profile. */
 export interface CommentBrowser {
   render(markdown: string, opts?: PageOptions): Promise<RenderedComment>;
+  /** Loads a whole HTML page as it is (no markdown, no mermaid), offline. */
+  open(html: string): Promise<Omit<RenderedComment, 'mermaid'>>;
   close(): Promise<void>;
 }
 
@@ -261,6 +263,27 @@ export async function launchCommentBrowser(): Promise<CommentBrowser> {
         }
       });
       return { page, mermaid, requests, dialogs, pageErrors };
+    },
+    async open(html) {
+      const page = await context.newPage();
+      const requests: string[] = [];
+      const dialogs: string[] = [];
+      const pageErrors: string[] = [];
+      const file = path.join(profile, `page-${++pages}.html`);
+      await page.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url === pathToFileURL(file).href) return route.continue();
+        requests.push(url);
+        return route.abort();
+      });
+      page.on('dialog', (dialog) => {
+        dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+        void dialog.dismiss();
+      });
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await writeFile(file, html);
+      await page.goto(pathToFileURL(file).href);
+      return { page, requests, dialogs, pageErrors };
     },
     async close() {
       try {
