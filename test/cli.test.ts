@@ -72,6 +72,15 @@ describe('autoresearch-ci (local CLI)', () => {
     const history = await cli('history');
     expect(history.stdout.trim().split('\n')).toHaveLength(4);
     expect(history.stdout).toMatch(/baseline .* keep/);
+    // The progress page of the same state dir: the two experiments of the branch and the baseline.
+    const report = await cli('report', '--out', 'progress');
+    expect(report.exitCode, report.stderr).toBe(0);
+    expect(report.stdout.trim()).toBe(path.join(project, 'progress', 'index.html'));
+    const page = await readFile(path.join(project, 'progress', 'index.html'), 'utf8');
+    expect(page).toContain('<svg');
+    expect(page).toMatch(/2 experiments · 1 kept · 0 crashed/);
+    expect(page).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    expect((await cli('report')).exitCode).toBe(2);
   });
 
   it('exits 1 on a crash and names the crash kind', async () => {

@@ -65,7 +65,10 @@ describe('the progress chart in the PR comment', () => {
       texts.map((t) => t.textContent as string),
     );
     // Kept ones are starred, by their number in the history table; this run (kept) comes last.
-    const kept = [...rows.flatMap((r, i) => (r.status === 'keep' ? [`★${i + 1}`] : [])), `★${rows.length + 1}`];
+    const kept = [
+      ...rows.flatMap((r, i) => (r.status === 'keep' ? [`★${i + 1}`] : [])),
+      `★${rows.length + 1}`,
+    ];
     expect(labels.filter((l) => l.startsWith('★'))).toEqual(kept);
     const box = await rendered.page.locator('pre.mermaid svg').boundingBox();
     // Readable at a comment's width: the chart fills the column instead of shrinking to a stamp.
@@ -111,17 +114,20 @@ describe('the progress page', () => {
     expect(opened.pageErrors).toEqual([]);
     expect(await page.locator('svg').count()).toBe(2);
     const first = page.locator('section').first();
-    // Kept experiments are circles; the band is a rect behind them.
+    // Every experiment a dot (kept ones green), the band a rect behind them, the best a step line.
     const keptCount = mac.filter((r) => r.status === 'keep').length;
-    expect(await first.locator('svg circle[r="5.5"]').count()).toBe(keptCount);
-    expect(await first.locator('svg rect[fill-opacity="0.18"]').count()).toBe(1);
-    const step = await first.locator('svg path[stroke="#1a7f37"]').getAttribute('d');
+    const dotsOf = async (kind: string) =>
+      ((await first.locator(`svg path.${kind}`).getAttribute('d')) ?? '').match(/h0/g)?.length;
+    expect(await dotsOf('kept')).toBe(keptCount);
+    expect(await dotsOf('discarded')).toBe(mac.filter((r) => r.status === 'discard').length);
+    expect(await first.locator('svg rect.band').count()).toBe(1);
+    const step = await first.locator('svg path.best').getAttribute('d');
+    // Down at each improvement, flat in between: one vertical per kept change that moved the best.
     expect(step).toMatch(/^M[\d.]+ [\d.]+(H[\d.]+V[\d.]+)*H[\d.]+$/);
-    const discards = await first.locator('svg path[stroke="#8c959f"]').getAttribute('d');
-    expect(discards!.match(/h0/g)).toHaveLength(mac.filter((r) => r.status === 'discard').length);
     // The kept table: one row per change that moved the best, each with Δ and σ.
     const keptRows = await first.locator('table').first().locator('tbody tr').allTextContents();
     expect(keptRows).toHaveLength(keptCount);
+    expect(step!.match(/V/g)).toHaveLength(keptCount);
     expect(keptRows[0]).toMatch(/−0\.\d{4}.*−\d+\.\dσ/);
     // Untrusted descriptions are text, not markup.
     expect(await page.locator('section b').count()).toBe(0);

@@ -157,6 +157,27 @@ describe('commitResultRow on a results branch', () => {
     expectCleanWorkDir();
   });
 
+  it('rewrites index.html at the root from every results file of the branch, this row included', async () => {
+    const remote = bareRemote();
+    const other = 'autoresearch/mar9/mac-mini/results.tsv';
+    await commitResultRow(options(remote.url, 1, { workDir, filePath: other }));
+    const seen: string[][] = [];
+    const page = (files: Array<{ path: string; text: string }>) => {
+      seen.push(files.map((f) => f.path));
+      return `<html>${files.map((f) => `${f.path}:${f.text.split('\n').length}`).join(' ')}</html>`;
+    };
+    await commitResultRow(options(remote.url, 2, { workDir, page }));
+    expect(seen).toEqual([[FILE, other]]);
+    expect(
+      git(remote.dir, 'ls-tree', '-r', '--name-only', 'autoresearch-results').trim().split('\n').sort(),
+    ).toEqual([other, FILE, 'index.html'].sort());
+    // Our file as committed (header, the new row, final newline) went into the page.
+    expect(fileOnBranch(remote.dir, 'autoresearch-results', 'index.html').toString()).toBe(
+      `<html>${FILE}:3 ${other}:3</html>`,
+    );
+    expectCleanWorkDir();
+  });
+
   it('commits as the bot, with the [skip ci] message', async () => {
     const remote = bareRemote();
     await commitResultRow(options(remote.url, 1, { workDir }));

@@ -7,7 +7,7 @@ import { type KeptChange, keptChanges, type ProgressSeries } from './progress-da
 import { escapeXml, progressSvg } from './progress-svg.js';
 
 /** Kept changes and baselines listed per series before "… and N earlier". */
-const MAX_TABLE_ROWS = 200;
+const MAX_TABLE_ROWS = 100;
 
 /** Options of {@link renderProgressPage}. */
 export interface ProgressPageOptions {

@@ -27,7 +27,7 @@ export function progressSvg(series: ProgressSeries): string {
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const x = (i: number) => PAD.left + (n <= 1 ? plotW / 2 : (i / (n - 1)) * plotW);
   const y = (v: number) => PAD.top + (1 - (v - lo) / (hi - lo)) * plotH;
-  const r = (v: number) => v.toFixed(1);
+  const r = (v: number) => String(Math.round(v * 10) / 10);
 
   const parts: string[] = [];
   // Grid and y ticks.
@@ -52,17 +52,24 @@ export function progressSvg(series: ProgressSeries): string {
     const top = y(baseline.value + baseline.sigma);
     const bottom = y(baseline.value - baseline.sigma);
     parts.push(
-      `<rect x="${PAD.left}" y="${r(top)}" width="${plotW}" height="${r(Math.max(bottom - top, 1))}" fill="#8c959f" fill-opacity="0.18"><title>baseline ± σ: ${fmt(baseline.value)} ± ${fmt(baseline.sigma)}</title></rect>`,
+      `<rect class="band" x="${PAD.left}" y="${r(top)}" width="${plotW}" height="${r(Math.max(bottom - top, 1))}" fill="#8c959f" fill-opacity="0.18"><title>baseline ± σ: ${fmt(baseline.value)} ± ${fmt(baseline.sigma)}</title></rect>`,
       `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r(y(baseline.value))}" y2="${r(y(baseline.value))}" stroke="#57606a" stroke-width="1.5" stroke-dasharray="6 4"/>`,
     );
   }
-  // Every discarded experiment as one path of round zero-length segments: small even for 10,000.
-  const discards = series.points
-    .map((p, i) => (p.value !== null && p.status !== 'keep' ? `M${r(x(i))} ${r(y(p.value))}h0` : ''))
-    .join('');
+  // Dots as round zero-length segments of one path per kind, on whole pixels and each pixel once:
+  // 10,000 experiments stay a few dozen KB and look the same.
+  const dots = (kept: boolean): string => {
+    const seen = new Set<string>();
+    for (const [i, p] of series.points.entries()) {
+      if (p.value === null || (p.status === 'keep') !== kept) continue;
+      seen.add(`M${Math.round(x(i))} ${Math.round(y(p.value))}h0`);
+    }
+    return [...seen].join('');
+  };
+  const discards = dots(false);
   if (discards) {
     parts.push(
-      `<path d="${discards}" stroke="#8c959f" stroke-width="6" stroke-linecap="round" stroke-opacity="0.75"/>`,
+      `<path class="discarded" d="${discards}" stroke="#8c959f" stroke-width="6" stroke-linecap="round" stroke-opacity="0.75"/>`,
     );
   }
   const crashes = series.points
@@ -76,16 +83,17 @@ export function progressSvg(series: ProgressSeries): string {
     if (v === undefined) return;
     const prev = best[i - 1];
     if (step === '' || prev === undefined) step += `M${r(x(i))} ${r(y(v))}`;
-    else step += `H${r(x(i))}V${r(y(v))}`;
+    else if (v !== prev) step += `H${r(x(i))}V${r(y(v))}`;
   });
   if (step !== '') {
     step += `H${r(x(Math.max(n - 1, 0)))}`;
-    parts.push(`<path d="${step}" fill="none" stroke="#1a7f37" stroke-width="2.5"/>`);
+    parts.push(`<path class="best" d="${step}" fill="none" stroke="#1a7f37" stroke-width="2.5"/>`);
   }
-  for (const [i, p] of series.points.entries()) {
-    if (p.status !== 'keep' || p.value === null) continue;
+  const kept = dots(true);
+  if (kept) {
     parts.push(
-      `<circle cx="${r(x(i))}" cy="${r(y(p.value))}" r="5.5" fill="#2da44e" stroke="#fff" stroke-width="1.5"><title>${escapeXml(`#${i + 1} ${p.commit.slice(0, 7)} ${fmt(p.value)} kept: ${p.description}`)}</title></circle>`,
+      `<path class="kept" d="${kept}" stroke="#2da44e" stroke-width="10" stroke-linecap="round"/>`,
+      `<path d="${kept}" stroke="#ffffff" stroke-width="3" stroke-linecap="round" stroke-opacity="0.6"/>`,
     );
   }
   const legend = [

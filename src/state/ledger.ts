@@ -8,7 +8,7 @@
  * stays correct on network file systems where O_APPEND is not atomic. It costs milliseconds per
  * five-minute run.
  */
-import { access, type FileHandle, open, readFile } from 'node:fs/promises';
+import { access, type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { type Direction, isBetter, type Status, type VerdictKind } from '../model.js';
@@ -158,28 +158,37 @@ export async function appendLedger(stateDir: string, record: LedgerRecord): Prom
 
 /**
  * Reads every record, oldest first, keeping those that pass `filter`. A corrupt line is skipped
- * and reported; a corrupt header means the whole file is not a ledger, so it is moved aside.
+ * and reported (only lines that could match are parsed, so a corrupt line that could not is not
+ * seen); a corrupt header means the whole file is not a ledger, so it is moved aside.
+ * @param mayHold a pattern every wanted line's text matches (a quick pre-check before parsing)
  * @throws StateFileError when the header is corrupt or from a newer version
  */
-export async function readLedger(stateDir: string, filter?: LedgerFilter): Promise<LedgerRead> {
+export async function readLedger(
+  stateDir: string,
+  filter?: LedgerFilter,
+  mayHold?: RegExp,
+): Promise<LedgerRead> {
   const file = ledgerPath(stateDir);
-  let text: string;
+  let lines: string[];
   try {
-    text = await readFile(file, 'utf8');
+    lines = await ledgerLines(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await assertNoCorruptCopy(file);
     return { records: [], skipped: [] };
   }
-  const lines = text.split('\n');
   await checkLedgerHeader(file, lines[0] ?? '');
   const keep = toPredicate(filter);
+  const mayMatch = rawPrefilter(filter, mayHold);
   const records: LedgerRecord[] = [];
   const skipped: SkippedLine[] = [];
   for (let i = 1; i < lines.length; i++) {
     const raw = lines[i]!;
     if (raw.trim() === '') continue;
     const last = i === lines.length - 1;
+    // Parsing and checking a line costs far more than looking into it: a line that cannot hold
+    // the wanted values is passed over unparsed (a year of history is 100,000 lines).
+    if (!mayMatch(raw) && !last) continue;
     const parsed = parseLine(raw);
     if (typeof parsed === 'string') {
       // The final line without its newline is a write cut short (or still in progress).
@@ -200,7 +209,7 @@ export async function findScored(
   keyHash: string,
   trainBlob: string,
 ): Promise<LedgerRecord | undefined> {
-  const { records } = await readLedger(stateDir, (r) => r.keyHash === keyHash && r.trainBlob === trainBlob);
+  const { records } = await readLedger(stateDir, { keyHash, trainBlob });
   // A result with nothing to compare against was measured, not judged: judge it once a baseline exists.
   return records.findLast(
     (r) => SCORED.has(r.status) && r.verdict !== 'no-baseline' && r.verdict !== 'not-comparable',
@@ -288,6 +297,36 @@ function parseLine(raw: string): LedgerRecord | string {
     return checked.error.issues.map((i) => `${i.path.join('.') || '(line)'}: ${i.message}`).join('; ');
   }
   return checked.data;
+}
+
+/** The last file read, by identity, size and mtime: a job asks several questions of one ledger. */
+let lastRead: { file: string; stamp: string; lines: string[] } | undefined;
+
+/**
+ * The ledger's lines, read again only when the file changed (appends grow it, a move gives it a new
+ * inode), so the questions of one job cost one read of a year's ledger, not four.
+ */
+async function ledgerLines(file: string): Promise<string[]> {
+  const info = await stat(file);
+  const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+  if (lastRead?.file === file && lastRead.stamp === stamp) return lastRead.lines;
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  lastRead = { file, stamp, lines };
+  return lines;
+}
+
+/** A cheap check on a line's text: every wanted string value must appear in it, quoted as JSON. */
+function rawPrefilter(
+  filter: LedgerFilter | undefined,
+  mayHold: RegExp | undefined,
+): (raw: string) => boolean {
+  const needles =
+    filter === undefined || typeof filter === 'function'
+      ? []
+      : Object.values(filter)
+          .filter((v): v is string => typeof v === 'string')
+          .map((v) => JSON.stringify(v));
+  return (raw) => needles.every((n) => raw.includes(n)) && (mayHold === undefined || mayHold.test(raw));
 }
 
 function toPredicate(filter: LedgerFilter | undefined): (record: LedgerRecord) => boolean {

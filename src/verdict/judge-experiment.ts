@@ -204,7 +204,12 @@ async function noiseHistory(
       if (!isCurrent && entry.n >= 2) spreads.push({ sd: entry.sigma, n: entry.n });
     }
   }
-  const { records } = await readLedger(stateDir, (r) => r.mode === 'experiment' && sameSetup(r.components));
+  // Only experiments run more than once tell about the noise: their samples hold a comma.
+  const { records } = await readLedger(
+    stateDir,
+    (r) => r.mode === 'experiment' && sameSetup(r.components),
+    /"samples":\[[^\]]*,/,
+  );
   for (const record of records) {
     // The reference's own repeats are pooled by the decision itself.
     if (reference && record.at === reference.at && record.commit === reference.commit) continue;
