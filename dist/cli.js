@@ -86,6 +86,67 @@ var init_cli_signals = __esm({
   }
 });
 
+// src/model.ts
+function isBetter(a2, b3, direction) {
+  return direction === "minimize" ? a2 < b3 : a2 > b3;
+}
+function statusOf(verdict) {
+  if (verdict === "improved") return "keep";
+  if (verdict === "crashed") return "crash";
+  return "discard";
+}
+var init_model = __esm({
+  "src/model.ts"() {
+    "use strict";
+  }
+});
+
+// src/publish/format.ts
+function formatPercent(share) {
+  if (!Number.isFinite(share)) return "n/a";
+  return `${signed(share * 100, 0, false)}%`;
+}
+function formatSeconds(seconds2) {
+  if (!Number.isFinite(seconds2)) return "n/a";
+  return `${signed(seconds2, Number.isInteger(seconds2) ? 0 : 1, false)} s`;
+}
+function formatFigure(value2, figure2) {
+  if (!Number.isFinite(value2)) return "n/a";
+  const number4 = groupThousands(signed(value2, figure2.decimals, false));
+  if (figure2.unit === "") return number4;
+  return ["k", "M", "%"].includes(figure2.unit) ? `${number4}${figure2.unit}` : `${number4} ${figure2.unit}`;
+}
+function describeFigure(figure2, budgetSeconds) {
+  const text2 = formatFigure(figure2.value, figure2);
+  if (figure2.role === "training-time") return `${text2} of ${formatSeconds(budgetSeconds)} budget`;
+  const share = figure2.shareOfRam === void 0 ? "" : ` (${formatPercent(figure2.shareOfRam)} of RAM)`;
+  const baseline = figure2.baseline === void 0 ? "" : ` \xB7 baseline ${formatFigure(figure2.baseline, figure2)}`;
+  return `${text2}${share}${baseline}`;
+}
+function directionNote(direction) {
+  return direction === "minimize" ? "lower is better" : "higher is better";
+}
+function signed(value2, decimals, explicit) {
+  if (!Number.isFinite(value2)) return "n/a";
+  const fixed = Math.abs(value2).toFixed(decimals);
+  if (Number(fixed) === 0) return explicit ? `\xB1${fixed}` : fixed;
+  if (value2 < 0) return `${MINUS}${fixed}`;
+  return explicit ? `+${fixed}` : fixed;
+}
+function groupThousands(text2) {
+  const [whole, fraction] = text2.split(".");
+  const grouped = (whole ?? "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return fraction === void 0 ? grouped : `${grouped}.${fraction}`;
+}
+var MINUS;
+var init_format = __esm({
+  "src/publish/format.ts"() {
+    "use strict";
+    init_model();
+    MINUS = "\u2212";
+  }
+});
+
 // src/cli-tables.ts
 function reportTable(report, logs) {
   const rows = [];
@@ -108,16 +169,9 @@ function reportTable(report, logs) {
     const p2 = d2.probabilityBetter === void 0 ? "" : `, P(better) ${d2.probabilityBetter.toFixed(3)}`;
     rows.push(["delta", `${d2.delta >= 0 ? "+" : ""}${d2.delta.toFixed(4)}${sigma}${p2}`]);
   }
-  const fig = report.figures;
-  if (fig.peakMemoryGb !== void 0) {
-    const share = fig.memoryShareOfRam === void 0 ? "" : ` (${Math.round(fig.memoryShareOfRam * 100)} % of RAM)`;
-    rows.push(["peak memory", `${fig.peakMemoryGb.toFixed(1)} GB${share}`]);
+  for (const figure2 of report.figures) {
+    rows.push([figure2.label.toLowerCase(), describeFigure(figure2, report.budgetSeconds)]);
   }
-  if (fig.trainingSeconds !== void 0)
-    rows.push(["training", `${fig.trainingSeconds.toFixed(1)} s of ${report.budgetSeconds} s budget`]);
-  if (fig.steps !== void 0) rows.push(["steps", String(Math.round(fig.steps))]);
-  if (fig.tokensM !== void 0) rows.push(["tokens", `${fig.tokensM.toFixed(1)}M`]);
-  if (fig.paramsM !== void 0) rows.push(["params", `${fig.paramsM.toFixed(1)}M`]);
   if (report.crash) {
     rows.push(["crash", `${report.crash.kind}: ${report.crash.reason}`]);
     if (report.crash.hint) rows.push(["hint", report.crash.hint]);
@@ -153,6 +207,7 @@ function historyTable(records, metric2) {
 var init_cli_tables = __esm({
   "src/cli-tables.ts"() {
     "use strict";
+    init_format();
   }
 });
 
@@ -833,15 +888,15 @@ var require_src2 = __commonJS({
     var fs_1 = __require("fs");
     var debug_1 = __importDefault(require_src());
     var log = debug_1.default("@kwsites/file-exists");
-    function check2(path27, isFile, isDirectory) {
-      log(`checking %s`, path27);
+    function check2(path28, isFile, isDirectory) {
+      log(`checking %s`, path28);
       try {
-        const stat5 = fs_1.statSync(path27);
-        if (stat5.isFile() && isFile) {
+        const stat6 = fs_1.statSync(path28);
+        if (stat6.isFile() && isFile) {
           log(`[OK] path represents a file`);
           return true;
         }
-        if (stat5.isDirectory() && isDirectory) {
+        if (stat6.isDirectory() && isDirectory) {
           log(`[OK] path represents a directory`);
           return true;
         }
@@ -856,8 +911,8 @@ var require_src2 = __commonJS({
         throw e;
       }
     }
-    function exists(path27, type = exports.READABLE) {
-      return check2(path27, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
+    function exists(path28, type = exports.READABLE) {
+      return check2(path28, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
     }
     exports.exists = exists;
     exports.FILE = 1;
@@ -9995,17 +10050,17 @@ var init_output_sync = __esm({
       const writtenPaths = /* @__PURE__ */ new Set();
       for (const stdioItem of fileItems) {
         const { type, append } = stdioItem;
-        const path27 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
-        if (writtenPaths.has(path27)) {
+        const path28 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
+        if (writtenPaths.has(path28)) {
           continue;
         }
-        writtenPaths.add(path27);
-        if (append || outputFiles.has(path27)) {
-          appendFileSync(path27, contents);
+        writtenPaths.add(path28);
+        if (append || outputFiles.has(path28)) {
+          appendFileSync(path28, contents);
         } else {
-          writeFileSync(path27, contents);
+          writeFileSync(path28, contents);
         }
-        outputFiles.add(path27);
+        outputFiles.add(path28);
       }
     };
   }
@@ -13522,52 +13577,127 @@ var init_comparability = __esm({
   }
 });
 
-// src/identity/hardware.ts
-import { createHash as createHash3 } from "node:crypto";
-async function readHardware(opts) {
-  let facts;
-  let os2;
-  if (opts.platform === "darwin") {
-    [facts, os2] = await Promise.all([readMac(opts.run), readMacOs(opts.run)]);
-  } else if (opts.platform === "linux") {
-    [facts, os2] = await Promise.all([readLinux(opts.run, opts.readFile), readLinuxOs(opts.readFile)]);
-  } else {
+// src/identity/hardware-facts.ts
+async function tryRun(run, file2, args) {
+  try {
+    return await run(file2, args);
+  } catch (error62) {
+    if (error62 instanceof CommandError) return "";
+    throw error62;
+  }
+}
+function keyValues(text2, line) {
+  const map2 = /* @__PURE__ */ new Map();
+  for (const raw of text2.split(/\r?\n/)) {
+    const match = raw.trim().match(line);
+    if (match?.[1] !== void 0 && !map2.has(match[1])) map2.set(match[1], (match[2] ?? "").trim());
+  }
+  return map2;
+}
+function nonEmpty(value2) {
+  const trimmed = value2?.trim();
+  return trimmed ? trimmed : void 0;
+}
+function positiveInt(value2) {
+  if (value2 === void 0 || !/^\s*\d+\s*$/.test(value2)) return void 0;
+  const n2 = Number(value2);
+  return Number.isSafeInteger(n2) && n2 > 0 ? n2 : void 0;
+}
+function parseSize(text2) {
+  const match = text2?.match(/^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i);
+  if (!match) return void 0;
+  const power = "KMGT".indexOf(match[2].toUpperCase()) + 1;
+  return Math.round(Number(match[1]) * 1024 ** power);
+}
+var HardwareError, GIB;
+var init_hardware_facts = __esm({
+  "src/identity/hardware-facts.ts"() {
+    "use strict";
+    init_command_runner();
+    HardwareError = class extends Error {
+      name = "HardwareError";
+    };
+    GIB = 1024 ** 3;
+  }
+});
+
+// src/identity/hardware-linux.ts
+async function readLinux(run, readFile7) {
+  const [cpuinfo, meminfo] = await Promise.all([
+    readRequired(readFile7, "/proc/cpuinfo"),
+    readRequired(readFile7, "/proc/meminfo")
+  ]);
+  const processors = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
+  const first = keyValues(processors[0] ?? cpuinfo, /^([^:]+?)\s*:\s*(.*)$/);
+  const chip = nonEmpty(first.get("model name")) ?? nonEmpty(first.get("Hardware")) ?? armChip(first.get("CPU implementer"), first.get("CPU part"));
+  if (chip === void 0) {
     throw new HardwareError(
-      `hardware identification supports macOS and Linux runners, not '${opts.platform}'; run the action on a macOS (or Linux) self-hosted runner`
+      '/proc/cpuinfo names no CPU model (no "model name", "Hardware" or "CPU part" line); this runner cannot be fingerprinted'
     );
   }
+  const memKb = positiveInt(meminfo.match(/^MemTotal:\s*(\d+)\s*kB/m)?.[1]);
+  if (memKb === void 0) {
+    throw new HardwareError(
+      '/proc/meminfo has no "MemTotal: N kB" line; this runner cannot be fingerprinted'
+    );
+  }
+  const cpuCount = Math.max(processors.length, 1);
+  const model = nonEmpty((await readFile7("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
+  const gpus = parseNvidiaSmi(
+    await tryRun(run, "nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"])
+  );
   return {
-    runnerName: opts.runnerName,
-    ...facts,
-    os: os2,
-    label: hardwareLabel(opts.runnerName, facts.chip, facts.memoryBytes, facts.gpus),
-    hash: hardwareHash(facts)
+    platform: "linux",
+    chip,
+    virtual: /\bhypervisor\b/.test(first.get("flags") ?? ""),
+    ...model === void 0 ? {} : { model },
+    memoryBytes: memKb * 1024,
+    cpuCount,
+    coreLevels: [{ name: "Standard", cores: cpuCount }],
+    ...gpus.length === 0 ? {} : { gpus }
   };
 }
-function hardwareHash(facts) {
-  const canonical = JSON.stringify({
-    v: 1,
-    platform: facts.platform,
-    chip: facts.chip,
-    virtual: facts.virtual,
-    model: facts.model ?? null,
-    memoryGiB: Math.round(facts.memoryBytes / GIB),
-    cpuCount: facts.cpuCount,
-    coreLevels: facts.coreLevels.map((level) => level.cores),
-    gpuCores: facts.gpuCores ?? null,
-    gpus: (facts.gpus ?? []).map((gpu) => [gpu.name, Math.round((gpu.memoryBytes ?? 0) / GIB)])
-  });
-  return createHash3("sha256").update(canonical).digest("hex").slice(0, 16);
+function armChip(implementer, part) {
+  if (!implementer || !part) return void 0;
+  return `ARM CPU (implementer ${implementer.trim()}, part ${part.trim()})`;
 }
-function hardwareLabel(runnerName, chip, memoryBytes, gpus = []) {
-  const parts = [runnerName.trim(), tidyChip(chip), `${Math.round(memoryBytes / GIB)} GB`];
-  const first = gpus[0];
-  if (first) parts.push(gpus.length > 1 ? `${gpus.length}\xD7 ${first.name}` : first.name);
-  return parts.filter((p2) => p2 !== "").join(" \xB7 ");
+function parseNvidiaSmi(text2) {
+  const gpus = [];
+  for (const line of text2.split("\n")) {
+    const [name, memory] = line.split(",").map((s) => s.trim());
+    if (!name) continue;
+    const memoryBytes = parseSize(memory);
+    gpus.push({ name, ...memoryBytes === void 0 ? {} : { memoryBytes } });
+  }
+  return gpus;
 }
-function tidyChip(chip) {
-  return chip.replace(/\((?:R|TM)\)/gi, "").replace(/\bCPU\b/g, "").replace(/\s+/g, " ").trim();
+async function readLinuxOs(readFile7) {
+  const text2 = await readFile7("/etc/os-release").catch(() => "");
+  const fields = keyValues(text2, /^(\w+)=(.*)$/);
+  const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
+  const version2 = unquote(fields.get("VERSION_ID"));
+  return {
+    name: unquote(fields.get("NAME")) ?? "Linux",
+    ...version2 === void 0 ? {} : { version: version2, major: version2.split(".")[0] ?? version2 }
+  };
 }
+async function readRequired(readFile7, file2) {
+  try {
+    return await readFile7(file2);
+  } catch (error62) {
+    throw new HardwareError(
+      `cannot read ${file2} (${error62.code ?? String(error62)}); the hardware fingerprint needs it`
+    );
+  }
+}
+var init_hardware_linux = __esm({
+  "src/identity/hardware-linux.ts"() {
+    "use strict";
+    init_hardware_facts();
+  }
+});
+
+// src/identity/hardware-macos.ts
 function gpuCoresFromIoreg(text2) {
   const match = text2.match(/"gpu-core-count"\s*=\s*(\d+)/);
   return match ? Number(match[1]) : void 0;
@@ -13694,115 +13824,67 @@ function majorVersion(version2) {
   const parts = version2.split(".");
   return parts[0] === "10" && parts[1] !== void 0 ? `10.${parts[1]}` : parts[0] ?? version2;
 }
-async function readLinux(run, readFile7) {
-  const [cpuinfo, meminfo] = await Promise.all([
-    readRequired(readFile7, "/proc/cpuinfo"),
-    readRequired(readFile7, "/proc/meminfo")
-  ]);
-  const processors = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
-  const first = keyValues(processors[0] ?? cpuinfo, /^([^:]+?)\s*:\s*(.*)$/);
-  const chip = nonEmpty(first.get("model name")) ?? nonEmpty(first.get("Hardware")) ?? armChip(first.get("CPU implementer"), first.get("CPU part"));
-  if (chip === void 0) {
+var SYSCTL_ARGS;
+var init_hardware_macos = __esm({
+  "src/identity/hardware-macos.ts"() {
+    "use strict";
+    init_hardware_facts();
+    SYSCTL_ARGS = ["hw", "machdep.cpu", "hw.model"];
+  }
+});
+
+// src/identity/hardware.ts
+import { createHash as createHash3 } from "node:crypto";
+async function readHardware(opts) {
+  let facts;
+  let os2;
+  if (opts.platform === "darwin") {
+    [facts, os2] = await Promise.all([readMac(opts.run), readMacOs(opts.run)]);
+  } else if (opts.platform === "linux") {
+    [facts, os2] = await Promise.all([readLinux(opts.run, opts.readFile), readLinuxOs(opts.readFile)]);
+  } else {
     throw new HardwareError(
-      '/proc/cpuinfo names no CPU model (no "model name", "Hardware" or "CPU part" line); this runner cannot be fingerprinted'
+      `hardware identification supports macOS and Linux runners, not '${opts.platform}'; run the action on a macOS (or Linux) self-hosted runner`
     );
   }
-  const memKb = positiveInt(meminfo.match(/^MemTotal:\s*(\d+)\s*kB/m)?.[1]);
-  if (memKb === void 0) {
-    throw new HardwareError(
-      '/proc/meminfo has no "MemTotal: N kB" line; this runner cannot be fingerprinted'
-    );
-  }
-  const cpuCount = Math.max(processors.length, 1);
-  const model = nonEmpty((await readFile7("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
-  const gpus = parseNvidiaSmi(
-    await tryRun(run, "nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"])
-  );
   return {
-    platform: "linux",
-    chip,
-    virtual: /\bhypervisor\b/.test(first.get("flags") ?? ""),
-    ...model === void 0 ? {} : { model },
-    memoryBytes: memKb * 1024,
-    cpuCount,
-    coreLevels: [{ name: "Standard", cores: cpuCount }],
-    ...gpus.length === 0 ? {} : { gpus }
+    runnerName: opts.runnerName,
+    ...facts,
+    os: os2,
+    label: hardwareLabel(opts.runnerName, facts.chip, facts.memoryBytes, facts.gpus),
+    hash: hardwareHash(facts)
   };
 }
-function armChip(implementer, part) {
-  if (!implementer || !part) return void 0;
-  return `ARM CPU (implementer ${implementer.trim()}, part ${part.trim()})`;
+function hardwareHash(facts) {
+  const canonical = JSON.stringify({
+    v: 1,
+    platform: facts.platform,
+    chip: facts.chip,
+    virtual: facts.virtual,
+    model: facts.model ?? null,
+    memoryGiB: Math.round(facts.memoryBytes / GIB),
+    cpuCount: facts.cpuCount,
+    coreLevels: facts.coreLevels.map((level) => level.cores),
+    gpuCores: facts.gpuCores ?? null,
+    gpus: (facts.gpus ?? []).map((gpu) => [gpu.name, Math.round((gpu.memoryBytes ?? 0) / GIB)])
+  });
+  return createHash3("sha256").update(canonical).digest("hex").slice(0, 16);
 }
-function parseNvidiaSmi(text2) {
-  const gpus = [];
-  for (const line of text2.split("\n")) {
-    const [name, memory] = line.split(",").map((s) => s.trim());
-    if (!name) continue;
-    const memoryBytes = parseSize(memory);
-    gpus.push({ name, ...memoryBytes === void 0 ? {} : { memoryBytes } });
-  }
-  return gpus;
+function hardwareLabel(runnerName, chip, memoryBytes, gpus = []) {
+  const parts = [runnerName.trim(), tidyChip(chip), `${Math.round(memoryBytes / GIB)} GB`];
+  const first = gpus[0];
+  if (first) parts.push(gpus.length > 1 ? `${gpus.length}\xD7 ${first.name}` : first.name);
+  return parts.filter((p2) => p2 !== "").join(" \xB7 ");
 }
-async function readLinuxOs(readFile7) {
-  const text2 = await readFile7("/etc/os-release").catch(() => "");
-  const fields = keyValues(text2, /^(\w+)=(.*)$/);
-  const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
-  const version2 = unquote(fields.get("VERSION_ID"));
-  return {
-    name: unquote(fields.get("NAME")) ?? "Linux",
-    ...version2 === void 0 ? {} : { version: version2, major: version2.split(".")[0] ?? version2 }
-  };
+function tidyChip(chip) {
+  return chip.replace(/\((?:R|TM)\)/gi, "").replace(/\bCPU\b/g, "").replace(/\s+/g, " ").trim();
 }
-async function readRequired(readFile7, file2) {
-  try {
-    return await readFile7(file2);
-  } catch (error62) {
-    throw new HardwareError(
-      `cannot read ${file2} (${error62.code ?? String(error62)}); the hardware fingerprint needs it`
-    );
-  }
-}
-async function tryRun(run, file2, args) {
-  try {
-    return await run(file2, args);
-  } catch (error62) {
-    if (error62 instanceof CommandError) return "";
-    throw error62;
-  }
-}
-function keyValues(text2, line) {
-  const map2 = /* @__PURE__ */ new Map();
-  for (const raw of text2.split(/\r?\n/)) {
-    const match = raw.trim().match(line);
-    if (match?.[1] !== void 0 && !map2.has(match[1])) map2.set(match[1], (match[2] ?? "").trim());
-  }
-  return map2;
-}
-function nonEmpty(value2) {
-  const trimmed = value2?.trim();
-  return trimmed ? trimmed : void 0;
-}
-function positiveInt(value2) {
-  if (value2 === void 0 || !/^\s*\d+\s*$/.test(value2)) return void 0;
-  const n2 = Number(value2);
-  return Number.isSafeInteger(n2) && n2 > 0 ? n2 : void 0;
-}
-function parseSize(text2) {
-  const match = text2?.match(/^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i);
-  if (!match) return void 0;
-  const power = "KMGT".indexOf(match[2].toUpperCase()) + 1;
-  return Math.round(Number(match[1]) * 1024 ** power);
-}
-var HardwareError, GIB, SYSCTL_ARGS;
 var init_hardware = __esm({
   "src/identity/hardware.ts"() {
     "use strict";
-    init_command_runner();
-    HardwareError = class extends Error {
-      name = "HardwareError";
-    };
-    GIB = 1024 ** 3;
-    SYSCTL_ARGS = ["hw", "machdep.cpu", "hw.model"];
+    init_hardware_facts();
+    init_hardware_linux();
+    init_hardware_macos();
   }
 });
 
@@ -13833,56 +13915,6 @@ var init_runner_identity = __esm({
     init_comparability();
     init_data_snapshot();
     init_hardware();
-  }
-});
-
-// src/run/neutralize.ts
-function stripAnsi(text2) {
-  return text2.replace(ANSI_ALL, "");
-}
-function neutralizeWorkflowCommands(text2) {
-  return text2.replace(/[^\r\n]+/g, defuseLine);
-}
-function defuseLine(line) {
-  let i2 = 0;
-  for (; ; ) {
-    if (i2 < line.length && /\s/.test(line[i2])) {
-      i2++;
-      continue;
-    }
-    ANSI.lastIndex = i2;
-    if (ANSI.test(line)) {
-      i2 = ANSI.lastIndex;
-      continue;
-    }
-    break;
-  }
-  const content = stripAnsi(line.slice(i2));
-  if (content.startsWith("::") || content.startsWith("##[")) {
-    return line.slice(0, i2 + 1) + ZWSP + line.slice(i2 + 1);
-  }
-  return line;
-}
-var ZWSP, ANSI, ANSI_ALL;
-var init_neutralize = __esm({
-  "src/run/neutralize.ts"() {
-    "use strict";
-    ZWSP = "\u200B";
-    ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/y;
-    ANSI_ALL = new RegExp(ANSI.source, "g");
-  }
-});
-
-// src/settings/home-path.ts
-import { homedir as homedir2 } from "node:os";
-import path13 from "node:path";
-function expandTilde(p2) {
-  if (p2 === "~") return homedir2();
-  return p2.startsWith("~/") ? path13.join(homedir2(), p2.slice(2)) : p2;
-}
-var init_home_path = __esm({
-  "src/settings/home-path.ts"() {
-    "use strict";
   }
 });
 
@@ -14108,10 +14140,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path27) {
-  if (!path27)
+function getElementAtPath(obj, path28) {
+  if (!path28)
     return obj;
-  return path27.reduce((acc, key) => acc?.[key], obj);
+  return path28.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -14370,11 +14402,11 @@ function explicitlyAborted(x3, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path27, issues) {
+function prefixIssues(path28, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path27);
+    iss.path.unshift(path28);
     return iss;
   });
 }
@@ -14907,16 +14939,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path27 = []) => {
+  const processError = (error63, path28 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path28, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
       } else {
-        const fullpath = [...path27, ...issue2.path];
+        const fullpath = [...path28, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -14955,17 +14987,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path27 = []) => {
+  const processError = (error63, path28 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path28, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
       } else {
-        const fullpath = [...path27, ...issue2.path];
+        const fullpath = [...path28, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -15004,8 +15036,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path27 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path27) {
+  const path28 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path28) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -21325,8 +21357,8 @@ var init_he = __esm({
           case "invalid_union":
             return "\u05E7\u05DC\u05D8 \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF";
           case "invalid_element": {
-            const place = withDefinite(issue2.origin ?? "array");
-            return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF \u05D1${place}`;
+            const place2 = withDefinite(issue2.origin ?? "array");
+            return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF \u05D1${place2}`;
           }
           default:
             return `\u05E7\u05DC\u05D8 \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF`;
@@ -27175,45 +27207,45 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
   throw new ZodCompileUnsupportedError("custom check without a predicate or check function");
 }
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt = def.format;
-  if (fmt === "base64") {
+  const fmt3 = def.format;
+  if (fmt3 === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "base64url") {
+  if (fmt3 === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "jwt") {
+  if (fmt3 === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "ipv6") {
+  if (fmt3 === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "cidrv6") {
+  if (fmt3 === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "credit_card") {
+  if (fmt3 === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "iban") {
+  if (fmt3 === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt === "url" || fmt === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt3 === "url" || fmt3 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -27239,12 +27271,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt3}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt3) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -33037,13 +33069,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path27 = ref.slice(1).split("/").filter(Boolean);
-  if (path27.length === 0) {
+  const path28 = ref.slice(1).split("/").filter(Boolean);
+  if (path28.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path27[0] === defsKey) {
-    const key = path27[1] === void 0 ? void 0 : decodeJSONPointerSegment(path27[1]);
+  if (path28[0] === defsKey) {
+    const key = path28[1] === void 0 ? void 0 : decodeJSONPointerSegment(path28[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -34294,8 +34326,1165 @@ var init_zod = __esm({
   }
 });
 
-// src/settings/inputs.ts
+// src/state/file-lock.ts
+import { randomBytes } from "node:crypto";
+import { readFileSync as readFileSync3 } from "node:fs";
+import { mkdir as mkdir2, open as open2, readFile as readFile4, stat as stat2, unlink } from "node:fs/promises";
+import { hostname as hostname3 } from "node:os";
+import path13 from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+function isProcessAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error62) {
+    return error62.code === "EPERM";
+  }
+  try {
+    const stat6 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    const state = stat6.slice(stat6.lastIndexOf(")") + 2, stat6.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true;
+  }
+}
+function describeOwner(owner) {
+  if (!owner) return "an unidentified process (the lock file is empty or unreadable)";
+  return `pid ${owner.pid} on host ${owner.hostname} since ${owner.startedAt}`;
+}
+async function tryLock(lockPath, extra = {}) {
+  await mkdir2(path13.dirname(lockPath), { recursive: true, mode: 448 });
+  for (let round2 = 0; round2 < 3; round2++) {
+    const owner = newOwner(extra);
+    if (await createExclusive(lockPath, owner)) return { acquired: true, lock: heldLock(lockPath, owner) };
+    const seen = await readLock(lockPath);
+    if (seen.kind === "missing") continue;
+    if (!isStale(seen)) return { acquired: false, holder: seen.owner };
+    if (!await removeStale(lockPath, seen.raw)) return { acquired: false, holder: seen.owner };
+  }
+  return { acquired: false, holder: void 0 };
+}
+async function acquireFileLock(lockPath, options = {}) {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (; ; ) {
+    const attempt = await tryLock(lockPath, options.extra);
+    if (attempt.acquired) return attempt.lock;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const holder = attempt.holder;
+      const remedy = holder && holder.hostname !== hostname3() ? `it was taken on another host, so its process cannot be checked from here; if that process is gone, delete ${lockPath}` : `if that process is stuck, stop it; if it no longer exists, delete ${lockPath}`;
+      throw new LockTimeoutError(
+        `timed out after ${timeoutMs} ms waiting for the lock ${lockPath}, held by ${describeOwner(holder)}; ${remedy}`,
+        lockPath,
+        holder
+      );
+    }
+    await sleep(Math.min(left, delay * (0.5 + Math.random())));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+async function withFileLock(lockPath, fn2, options = {}) {
+  const lock = await acquireFileLock(lockPath, options);
+  try {
+    return await fn2();
+  } finally {
+    await lock.release();
+  }
+}
+function newOwner(extra) {
+  return {
+    ...extra,
+    pid: typeof extra["pid"] === "number" ? extra["pid"] : process.pid,
+    hostname: hostname3(),
+    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    token: randomBytes(8).toString("hex")
+  };
+}
+async function createExclusive(file2, owner) {
+  let handle;
+  try {
+    handle = await open2(file2, "wx", 384);
+  } catch (error62) {
+    if (error62.code === "EEXIST") return false;
+    throw error62;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+  } catch (error62) {
+    await handle.close();
+    await unlink(file2).catch(() => {
+    });
+    throw error62;
+  }
+  await handle.close();
+  return true;
+}
+async function readLock(file2) {
+  let raw;
+  let mtimeMs;
+  try {
+    raw = await readFile4(file2, "utf8");
+    mtimeMs = (await stat2(file2)).mtimeMs;
+  } catch (error62) {
+    if (error62.code === "ENOENT") return { kind: "missing" };
+    throw error62;
+  }
+  try {
+    const parsed = JSON.parse(raw);
+    if (typeof parsed.pid === "number" && typeof parsed.hostname === "string" && typeof parsed.startedAt === "string" && typeof parsed.token === "string") {
+      return { kind: "owner", owner: parsed, raw, mtimeMs };
+    }
+  } catch {
+  }
+  return { kind: "unreadable", owner: void 0, raw, mtimeMs };
+}
+function isStale(seen) {
+  if (seen.kind === "unreadable") return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
+  return seen.owner.hostname === hostname3() && !isProcessAlive(seen.owner.pid);
+}
+async function removeStale(lockPath, staleRaw) {
+  const guard = `${lockPath}.takeover`;
+  if (!await createExclusive(guard, newOwner({}))) {
+    const other = await readLock(guard);
+    if (other.kind !== "missing" && isStale(other)) await unlinkIfExists(guard);
+    return false;
+  }
+  try {
+    const again = await readLock(lockPath);
+    if (again.kind !== "missing" && again.raw === staleRaw) await unlinkIfExists(lockPath);
+    return true;
+  } finally {
+    await unlinkIfExists(guard);
+  }
+}
+function heldLock(lockPath, owner) {
+  let released = false;
+  return {
+    path: lockPath,
+    owner,
+    async release() {
+      if (released) return;
+      released = true;
+      const seen = await readLock(lockPath);
+      if (seen.kind === "owner" && seen.owner.token === owner.token) await unlinkIfExists(lockPath);
+    }
+  };
+}
+async function unlinkIfExists(file2) {
+  try {
+    await unlink(file2);
+  } catch (error62) {
+    if (error62.code !== "ENOENT") throw error62;
+  }
+}
+var LockTimeoutError, UNREADABLE_GRACE_MS, DEFAULT_TIMEOUT_MS;
+var init_file_lock = __esm({
+  "src/state/file-lock.ts"() {
+    "use strict";
+    LockTimeoutError = class extends Error {
+      constructor(message, lockPath, holder) {
+        super(message);
+        this.lockPath = lockPath;
+        this.holder = holder;
+      }
+      lockPath;
+      holder;
+      name = "LockTimeoutError";
+    };
+    UNREADABLE_GRACE_MS = 1e4;
+    DEFAULT_TIMEOUT_MS = 3e4;
+  }
+});
+
+// src/state/atomic-file.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { mkdir as mkdir3, open as open3, readdir as readdir2, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 import path14 from "node:path";
+async function ensureStateDir(dir) {
+  await mkdir3(dir, { recursive: true, mode: 448 });
+}
+async function stageFile(file2, data) {
+  const dir = path14.dirname(file2);
+  await ensureStateDir(dir);
+  const tempPath = path14.join(
+    dir,
+    `.${path14.basename(file2)}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`
+  );
+  const handle = await open3(tempPath, "wx", 384);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error62) {
+    await handle.close();
+    await unlink2(tempPath).catch(() => {
+    });
+    throw error62;
+  }
+  await handle.close();
+  return {
+    tempPath,
+    async commit() {
+      try {
+        await rename2(tempPath, file2);
+      } catch (error62) {
+        await unlink2(tempPath).catch(() => {
+        });
+        throw error62;
+      }
+      await syncDirectory(dir);
+    },
+    async discard() {
+      await unlink2(tempPath).catch(() => {
+      });
+    }
+  };
+}
+async function writeFileAtomic(file2, data) {
+  await (await stageFile(file2, data)).commit();
+}
+async function readStateFile(file2, format2) {
+  for (let round2 = 0; round2 < 3; round2++) {
+    let text2;
+    let ino;
+    try {
+      const handle = await open3(file2, "r");
+      try {
+        ino = (await handle.stat()).ino;
+        text2 = await handle.readFile("utf8");
+      } finally {
+        await handle.close();
+      }
+    } catch (error62) {
+      if (error62.code !== "ENOENT") throw error62;
+      await assertNoCorruptCopy(file2);
+      return void 0;
+    }
+    const checked = checkDocument(text2, format2);
+    if (checked.ok) return checked.value;
+    if (checked.newer) {
+      throw new StateFileError(
+        `${file2} was written by a newer autoresearch-ci (${format2.schema} version ${checked.newer}; this version reads ${format2.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
+        file2
+      );
+    }
+    const kept = await quarantine(file2, ino);
+    if (kept) throw corruptError(file2, kept, checked.problem);
+  }
+  throw new StateFileError(`${file2} kept changing while being read; retry`, file2);
+}
+async function updateStateFile(file2, format2, update, options = {}) {
+  await ensureStateDir(path14.dirname(file2));
+  const lock = await acquireFileLock(`${file2}.lock`, {
+    ...options.lockTimeoutMs === void 0 ? {} : { timeoutMs: options.lockTimeoutMs }
+  });
+  try {
+    await removeOrphanTemps(file2);
+    const next = await update(await readStateFile(file2, format2));
+    const document2 = { ...next, schema: format2.schema, version: format2.version };
+    const checked = format2.body.safeParse(document2);
+    if (!checked.success) {
+      throw new StateFileError(
+        `refusing to write ${file2}: the new content does not match ${format2.schema} version ${format2.version}: ${describeIssues(checked.error)}`,
+        file2
+      );
+    }
+    await writeFileAtomic(file2, `${JSON.stringify(document2, null, 2)}
+`);
+    return next;
+  } finally {
+    await lock.release();
+  }
+}
+async function quarantine(file2, expectedIno) {
+  try {
+    if (expectedIno !== void 0 && (await stat3(file2)).ino !== expectedIno) return void 0;
+    const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
+    const kept = `${file2}.corrupt-${stamp}-${randomBytes2(2).toString("hex")}`;
+    await rename2(file2, kept);
+    await syncDirectory(path14.dirname(file2));
+    return kept;
+  } catch (error62) {
+    if (error62.code === "ENOENT") return void 0;
+    throw error62;
+  }
+}
+function corruptError(file2, kept, problem2) {
+  return new StateFileError(
+    `${file2} is corrupt (${problem2}); it was moved to ${kept} and nothing was overwritten. Repair it and move it back to ${file2}, or delete ${kept} to start ${path14.basename(file2)} afresh`,
+    file2,
+    kept
+  );
+}
+async function assertNoCorruptCopy(file2) {
+  const prefix = `${path14.basename(file2)}.corrupt-`;
+  let names;
+  try {
+    names = await readdir2(path14.dirname(file2));
+  } catch (error62) {
+    if (error62.code === "ENOENT") return;
+    throw error62;
+  }
+  const copies = names.filter((name) => name.startsWith(prefix)).sort();
+  const latest2 = copies.at(-1);
+  if (latest2 === void 0) return;
+  const kept = path14.join(path14.dirname(file2), latest2);
+  throw new StateFileError(
+    `${file2} is missing and a corrupt copy was set aside at ${kept}; repair it and move it back to ${file2}, or delete ${copies.length > 1 ? `the ${copies.length} ${prefix}* files` : kept} to start ${path14.basename(file2)} afresh`,
+    file2,
+    kept
+  );
+}
+async function removeOrphanTemps(file2) {
+  const dir = path14.dirname(file2);
+  const base = path14.basename(file2);
+  const removed = [];
+  for (const name of await readdir2(dir)) {
+    const pid = tempFileWriter(name, base);
+    if (pid === void 0 || isProcessAlive(pid)) continue;
+    await unlink2(path14.join(dir, name)).catch(() => {
+    });
+    removed.push(name);
+  }
+  return removed;
+}
+function tempFileWriter(name, base) {
+  const prefix = `.${base}.`;
+  if (!name.startsWith(prefix) || !name.endsWith(".tmp")) return void 0;
+  const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -".tmp".length));
+  return match ? Number(match[1]) : void 0;
+}
+function checkDocument(text2, format2) {
+  let json2;
+  try {
+    json2 = JSON.parse(text2);
+  } catch (error62) {
+    return { ok: false, problem: `not valid JSON: ${error62.message}` };
+  }
+  const header = checkHeader(json2, format2);
+  if (!header.ok) return header;
+  const parsed = format2.body.safeParse(json2);
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
+  return { ok: true, value: parsed.data };
+}
+function checkHeader(json2, format2) {
+  if (typeof json2 !== "object" || json2 === null || Array.isArray(json2)) {
+    return { ok: false, problem: "not a JSON object" };
+  }
+  const { schema, version: version2 } = json2;
+  if (schema !== format2.schema) {
+    return { ok: false, problem: `field "schema" is ${JSON.stringify(schema)}, expected "${format2.schema}"` };
+  }
+  if (typeof version2 === "number" && Number.isInteger(version2) && version2 > format2.version) {
+    return { ok: false, problem: `version ${version2} is newer than ${format2.version}`, newer: version2 };
+  }
+  if (version2 !== format2.version) {
+    return {
+      ok: false,
+      problem: `field "version" is ${JSON.stringify(version2)}, expected ${format2.version}`
+    };
+  }
+  return { ok: true };
+}
+function describeIssues(error62) {
+  return error62.issues.slice(0, 5).map((issue2) => `${issue2.path.length ? issue2.path.join(".") : "(top level)"}: ${issue2.message}`).join("; ");
+}
+async function syncDirectory(dir) {
+  let handle;
+  try {
+    handle = await open3(dir, "r");
+    await handle.sync();
+  } catch (error62) {
+    const code = error62.code;
+    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM" && code !== "EBADF") throw error62;
+  } finally {
+    await handle?.close();
+  }
+}
+var StateFileError;
+var init_atomic_file = __esm({
+  "src/state/atomic-file.ts"() {
+    "use strict";
+    init_file_lock();
+    StateFileError = class extends Error {
+      constructor(message, file2, keptAt) {
+        super(message);
+        this.file = file2;
+        this.keptAt = keptAt;
+      }
+      file;
+      keptAt;
+      name = "StateFileError";
+    };
+  }
+});
+
+// src/state/ledger.ts
+import { access, open as open4, readFile as readFile5, stat as stat4 } from "node:fs/promises";
+import path15 from "node:path";
+function ledgerPath(stateDir) {
+  return path15.join(stateDir, LEDGER_FILE);
+}
+async function appendLedger(stateDir, record2) {
+  const file2 = ledgerPath(stateDir);
+  const checked = recordSchema.safeParse(record2);
+  if (!checked.success) {
+    const problems = checked.error.issues.map((i2) => `record.${i2.path.join(".")}: ${i2.message}`).join("; ");
+    throw new StateFileError(`cannot append to ${file2}: ${problems}`, file2);
+  }
+  let line;
+  try {
+    line = JSON.stringify(record2);
+  } catch (error62) {
+    throw new StateFileError(
+      `cannot append to ${file2}: the record is not JSON (${error62.message})`,
+      file2
+    );
+  }
+  await ensureStateDir(stateDir);
+  await withFileLock(`${file2}.lock`, async () => {
+    const handle = await openForAppend(file2);
+    try {
+      const size = (await handle.stat()).size;
+      let torn = false;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, size - 1);
+        torn = last[0] !== 10;
+      }
+      await handle.write(`${torn ? "\n" : ""}${line}
+`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
+}
+async function readLedger(stateDir, filter, mayHold) {
+  const file2 = ledgerPath(stateDir);
+  let lines;
+  try {
+    lines = await ledgerLines(file2);
+  } catch (error62) {
+    if (error62.code !== "ENOENT") throw error62;
+    await assertNoCorruptCopy(file2);
+    return { records: [], skipped: [] };
+  }
+  await checkLedgerHeader(file2, lines[0] ?? "");
+  const keep = toPredicate(filter);
+  const mayMatch = rawPrefilter(filter, mayHold);
+  const records = [];
+  const skipped = [];
+  for (let i2 = 1; i2 < lines.length; i2++) {
+    const raw = lines[i2];
+    if (raw.trim() === "") continue;
+    const last = i2 === lines.length - 1;
+    if (!mayMatch(raw) && !last) continue;
+    const parsed = parseLine(raw);
+    if (typeof parsed === "string") {
+      skipped.push({ line: i2 + 1, reason: last ? `incomplete last line (${parsed})` : parsed });
+    } else if (keep(parsed)) {
+      records.push(parsed);
+    }
+  }
+  return { records, skipped };
+}
+async function findScored(stateDir, keyHash2, trainBlob) {
+  const { records } = await readLedger(stateDir, { keyHash: keyHash2, trainBlob });
+  return records.findLast(
+    (r2) => SCORED.has(r2.status) && r2.verdict !== "no-baseline" && r2.verdict !== "not-comparable"
+  );
+}
+async function bestKept(stateDir, keyHash2, branch, direction, metric2) {
+  const { records } = await readLedger(stateDir, { keyHash: keyHash2, branch, status: "keep" });
+  let best;
+  for (const record2 of records) {
+    const value2 = metric2 === void 0 ? record2.value : record2.metrics?.[metric2];
+    if (typeof value2 !== "number" || !Number.isFinite(value2)) continue;
+    if (best === void 0 || isBetter(value2, best.value, direction)) best = { record: record2, value: value2 };
+  }
+  return best;
+}
+async function openForAppend(file2) {
+  try {
+    await access(file2);
+  } catch {
+    await assertNoCorruptCopy(file2);
+    await writeFileAtomic(file2, `${JSON.stringify({ ...HEADER, createdAt: (/* @__PURE__ */ new Date()).toISOString() })}
+`);
+  }
+  const handle = await open4(file2, "a+");
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    await checkLedgerHeader(file2, head.subarray(0, bytesRead).toString("utf8").split("\n")[0] ?? "");
+  } catch (error62) {
+    await handle.close();
+    throw error62;
+  }
+  return handle;
+}
+async function checkLedgerHeader(file2, firstLine) {
+  let json2;
+  let problem2;
+  try {
+    json2 = JSON.parse(firstLine);
+  } catch (error62) {
+    problem2 = `its first line is not a JSON header: ${error62.message}`;
+  }
+  if (problem2 === void 0) {
+    const header = checkHeader(json2, HEADER);
+    if (header.ok) return;
+    if (header.newer !== void 0) {
+      throw new StateFileError(
+        `${file2} was written by a newer autoresearch-ci (${HEADER.schema} version ${header.newer}; this version reads ${HEADER.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
+        file2
+      );
+    }
+    problem2 = `header: ${header.problem}`;
+  }
+  const kept = await quarantine(file2);
+  if (kept) throw corruptError(file2, kept, problem2);
+  throw new StateFileError(
+    `${file2} has a corrupt header (${problem2}) and was just moved aside by another process`,
+    file2
+  );
+}
+function parseLine(raw) {
+  let json2;
+  try {
+    json2 = JSON.parse(raw);
+  } catch (error62) {
+    return `not valid JSON: ${error62.message}`;
+  }
+  const checked = recordSchema.safeParse(json2);
+  if (!checked.success) {
+    return checked.error.issues.map((i2) => `${i2.path.join(".") || "(line)"}: ${i2.message}`).join("; ");
+  }
+  return checked.data;
+}
+async function ledgerLines(file2) {
+  const info = await stat4(file2);
+  const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+  if (lastRead?.file === file2 && lastRead.stamp === stamp) return lastRead.lines;
+  const lines = (await readFile5(file2, "utf8")).split("\n");
+  lastRead = { file: file2, stamp, lines };
+  return lines;
+}
+function rawPrefilter(filter, mayHold) {
+  const needles = filter === void 0 || typeof filter === "function" ? [] : Object.values(filter).filter((v2) => typeof v2 === "string").map((v2) => JSON.stringify(v2));
+  return (raw) => needles.every((n2) => raw.includes(n2)) && (mayHold === void 0 || mayHold.test(raw));
+}
+function toPredicate(filter) {
+  if (filter === void 0) return () => true;
+  if (typeof filter === "function") return filter;
+  const wanted = Object.entries(filter).filter(([, v2]) => v2 !== void 0);
+  return (record2) => wanted.every(([k2, v2]) => record2[k2] === v2);
+}
+var LEDGER_FILE, HEADER, STATUSES, SCORED, VERDICTS, text, recordSchema, lastRead;
+var init_ledger = __esm({
+  "src/state/ledger.ts"() {
+    "use strict";
+    init_zod();
+    init_model();
+    init_atomic_file();
+    init_file_lock();
+    LEDGER_FILE = "ledger.jsonl";
+    HEADER = { schema: "autoresearch-ci/ledger", version: 1 };
+    STATUSES = ["keep", "discard", "crash", "rejected", "skipped"];
+    SCORED = /* @__PURE__ */ new Set(["keep", "discard"]);
+    VERDICTS = [
+      "improved",
+      "regressed",
+      "within-noise",
+      "crashed",
+      "not-comparable",
+      "no-baseline"
+    ];
+    text = external_exports.string();
+    recordSchema = external_exports.looseObject({
+      /** ISO time the run was judged. */
+      at: external_exports.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO date" }),
+      /** Comparability key hash the run was measured under. */
+      keyHash: external_exports.string().min(1, "must be a non-empty string"),
+      /** Git blob hash of train.py: identifies the experiment even after the commit is amended. */
+      trainBlob: external_exports.string().min(1, "must be a non-empty string"),
+      status: external_exports.enum(STATUSES),
+      commit: text.optional(),
+      subject: text.optional(),
+      branch: text.optional(),
+      ref: text.optional(),
+      mode: external_exports.enum(["experiment", "baseline"]).optional(),
+      /** The comparability components, by name (hardware, harness, data, budget, command, lock file). */
+      components: external_exports.record(external_exports.string(), external_exports.unknown()).optional(),
+      /** The primary metric (mean of the samples), null when the run produced none. */
+      value: external_exports.number().nullable().optional(),
+      /** The primary metric of each run. */
+      samples: external_exports.array(external_exports.number()).optional(),
+      /** The last run's finite summary metrics, by key. */
+      metrics: external_exports.record(external_exports.string(), external_exports.number()).optional(),
+      /** How each run ended. */
+      outcome: external_exports.array(external_exports.looseObject({ status: external_exports.enum(["ok", "crash"]), kind: text.optional(), reason: text.optional() })).optional(),
+      verdict: external_exports.enum(VERDICTS).optional(),
+      durations: external_exports.record(external_exports.string(), external_exports.number()).optional(),
+      runner: external_exports.looseObject({ name: text, label: text }).optional(),
+      triggeredBy: text.optional(),
+      runDirs: external_exports.array(text).optional(),
+      /** The noise σ the verdict used, where it came from, and its degrees of freedom (null: known). */
+      sigma: external_exports.number().optional(),
+      sigmaSource: external_exports.enum(["baseline", "pooled", "floor"]).optional(),
+      sigmaDf: external_exports.number().nullable().optional()
+    });
+  }
+});
+
+// src/verdict/statistics.ts
+function mean(values) {
+  requireFinite(values, "mean", 1);
+  let sum = 0;
+  for (const v2 of values) sum += v2;
+  return sum / values.length;
+}
+function sampleSd(values) {
+  requireFinite(values, "sampleSd", 2);
+  const m2 = mean(values);
+  let squares = 0;
+  for (const v2 of values) squares += (v2 - m2) ** 2;
+  return Math.sqrt(squares / (values.length - 1));
+}
+function pooledSd(groups) {
+  let weighted = 0;
+  let df = 0;
+  for (const [i2, g2] of groups.entries()) {
+    if (!Number.isInteger(g2.n) || g2.n < 0) {
+      throw new StatisticsError(`pooledSd: group ${i2} has n = ${g2.n}; n must be a whole number \u2265 0`);
+    }
+    if (g2.n < 2) continue;
+    if (!Number.isFinite(g2.sd) || g2.sd < 0) {
+      throw new StatisticsError(`pooledSd: group ${i2} has sd = ${g2.sd}; sd must be finite and \u2265 0`);
+    }
+    weighted += (g2.n - 1) * g2.sd * g2.sd;
+    df += g2.n - 1;
+  }
+  return { sd: df === 0 ? Number.NaN : Math.sqrt(weighted / df), df };
+}
+function normalCdf(x3) {
+  if (Number.isNaN(x3)) return Number.NaN;
+  const z4 = Math.abs(x3);
+  let tail;
+  if (z4 > 37) {
+    tail = 0;
+  } else {
+    const e = Math.exp(-z4 * z4 / 2);
+    if (z4 < 7.07106781186547) {
+      let num = 0.0352624965998911 * z4 + 0.700383064443688;
+      num = num * z4 + 6.37396220353165;
+      num = num * z4 + 33.912866078383;
+      num = num * z4 + 112.079291497871;
+      num = num * z4 + 221.213596169931;
+      num = num * z4 + 220.206867912376;
+      let den = 0.0883883476483184 * z4 + 1.75566716318264;
+      den = den * z4 + 16.064177579207;
+      den = den * z4 + 86.7807322029461;
+      den = den * z4 + 296.564248779674;
+      den = den * z4 + 637.333633378831;
+      den = den * z4 + 793.826512519948;
+      den = den * z4 + 440.413735824752;
+      tail = e * num / den;
+    } else {
+      let cf = z4 + 0.65;
+      cf = z4 + 4 / cf;
+      cf = z4 + 3 / cf;
+      cf = z4 + 2 / cf;
+      cf = z4 + 1 / cf;
+      tail = e / cf / 2.506628274631;
+    }
+  }
+  return x3 > 0 ? 1 - tail : tail;
+}
+function logGamma(x3) {
+  if (!(x3 > 0) || !Number.isFinite(x3)) {
+    throw new StatisticsError(`logGamma: x = ${x3}; x must be a finite number > 0`);
+  }
+  if (x3 < 0.5) {
+    return Math.log(Math.PI / Math.sin(Math.PI * x3)) - logGamma(1 - x3);
+  }
+  const z4 = x3 - 1;
+  let sum = LANCZOS[0];
+  for (let i2 = 1; i2 < LANCZOS.length; i2++) sum += LANCZOS[i2] / (z4 + i2);
+  const t2 = z4 + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z4 + 0.5) * Math.log(t2) - t2 + Math.log(sum);
+}
+function incompleteBeta(x3, a2, b3) {
+  if (!(a2 > 0) || !(b3 > 0)) throw new StatisticsError(`incompleteBeta: a = ${a2}, b = ${b3}; both must be > 0`);
+  if (!(x3 >= 0 && x3 <= 1)) throw new StatisticsError(`incompleteBeta: x = ${x3}; x must be within [0, 1]`);
+  if (x3 === 0 || x3 === 1) return x3;
+  const front = Math.exp(logGamma(a2 + b3) - logGamma(a2) - logGamma(b3) + a2 * Math.log(x3) + b3 * Math.log1p(-x3));
+  if (x3 < (a2 + 1) / (a2 + b3 + 2)) return front * betaContinuedFraction(x3, a2, b3) / a2;
+  return 1 - front * betaContinuedFraction(1 - x3, b3, a2) / b3;
+}
+function betaContinuedFraction(x3, a2, b3) {
+  const tiny = 1e-300;
+  let c5 = 1;
+  let d2 = 1 - (a2 + b3) * x3 / (a2 + 1);
+  if (Math.abs(d2) < tiny) d2 = tiny;
+  d2 = 1 / d2;
+  let h4 = d2;
+  for (let m2 = 1; m2 <= 1e4; m2++) {
+    const m22 = 2 * m2;
+    let aa = m2 * (b3 - m2) * x3 / ((a2 + m22 - 1) * (a2 + m22));
+    d2 = 1 + aa * d2;
+    if (Math.abs(d2) < tiny) d2 = tiny;
+    c5 = 1 + aa / c5;
+    if (Math.abs(c5) < tiny) c5 = tiny;
+    d2 = 1 / d2;
+    h4 *= d2 * c5;
+    aa = -(a2 + m2) * (a2 + b3 + m2) * x3 / ((a2 + m22) * (a2 + m22 + 1));
+    d2 = 1 + aa * d2;
+    if (Math.abs(d2) < tiny) d2 = tiny;
+    c5 = 1 + aa / c5;
+    if (Math.abs(c5) < tiny) c5 = tiny;
+    d2 = 1 / d2;
+    const step = d2 * c5;
+    h4 *= step;
+    if (Math.abs(step - 1) < 1e-15) return h4;
+  }
+  return h4;
+}
+function studentTCdf(t2, df) {
+  requireDf(df, "studentTCdf");
+  if (Number.isNaN(t2)) return Number.NaN;
+  if (df === Number.POSITIVE_INFINITY) return normalCdf(t2);
+  if (t2 === Number.POSITIVE_INFINITY) return 1;
+  if (t2 === Number.NEGATIVE_INFINITY) return 0;
+  const tail = 0.5 * incompleteBeta(df / (df + t2 * t2), df / 2, 0.5);
+  return t2 > 0 ? 1 - tail : tail;
+}
+function requireFinite(values, fn2, atLeast) {
+  if (values.length < atLeast) {
+    throw new StatisticsError(`${fn2}: needs at least ${atLeast} value(s), got ${values.length}`);
+  }
+  const bad = values.findIndex((v2) => !Number.isFinite(v2));
+  if (bad >= 0)
+    throw new StatisticsError(`${fn2}: value ${bad} is ${values[bad]}; every value must be finite`);
+}
+function requireDf(df, fn2) {
+  if (!(df > 0)) throw new StatisticsError(`${fn2}: df = ${df}; degrees of freedom must be > 0`);
+}
+var StatisticsError, LANCZOS;
+var init_statistics = __esm({
+  "src/verdict/statistics.ts"() {
+    "use strict";
+    StatisticsError = class extends RangeError {
+      name = "StatisticsError";
+    };
+    LANCZOS = [
+      0.9999999999998099,
+      676.5203681218851,
+      -1259.1392167224028,
+      771.3234287776531,
+      -176.6150291621406,
+      12.507343278686905,
+      -0.13857109526572012,
+      9984369578019572e-21,
+      15056327351493116e-23
+    ];
+  }
+});
+
+// src/publish/progress-data.ts
+function runningBest(series, start) {
+  let best = start;
+  return series.points.map((p2) => {
+    if (p2.status === "keep" && p2.value !== null && (best === void 0 || isBetter(p2.value, best, series.direction)))
+      best = p2.value;
+    return best;
+  });
+}
+function keptChanges(series) {
+  const baseline = series.baselines.at(-1);
+  let best = baseline?.value;
+  const changes = [];
+  series.points.forEach((point, index) => {
+    if (point.status !== "keep" || point.value === null) return;
+    if (best !== void 0 && !isBetter(point.value, best, series.direction)) return;
+    const delta = best === void 0 ? 0 : point.value - best;
+    const sigma = baseline?.sigma;
+    changes.push({
+      index,
+      point: { ...point, value: point.value },
+      delta,
+      deltaSigma: sigma ? delta / sigma : void 0
+    });
+    best = point.value;
+  });
+  return changes;
+}
+function seriesFromLedger(records, metric2, direction) {
+  const byKey = /* @__PURE__ */ new Map();
+  const baselines = /* @__PURE__ */ new Map();
+  for (const r2 of records) {
+    const runner = r2.runner?.name ?? "local";
+    if (r2.mode === "baseline") {
+      if (r2.status !== "keep" || typeof r2.value !== "number") continue;
+      const samples = r2.samples ?? [];
+      const list = baselines.get(runner) ?? [];
+      list.push({
+        commit: r2.commit ?? "",
+        value: r2.value,
+        sigma: samples.length >= 2 ? sampleSd(samples) : 0,
+        n: samples.length
+      });
+      baselines.set(runner, list);
+      continue;
+    }
+    if (r2.status === "rejected" || r2.status === "skipped") continue;
+    const branch = r2.branch ?? "";
+    const key = `${branch}\0${runner}`;
+    const series = byKey.get(key) ?? { branch, runner, metric: metric2, direction, points: [], baselines: [] };
+    series.points.push({
+      commit: r2.commit ?? "",
+      value: r2.status === "crash" ? null : r2.value ?? null,
+      status: r2.status,
+      description: r2.subject ?? ""
+    });
+    byKey.set(key, series);
+  }
+  const all = [...byKey.values()];
+  for (const s of all) s.baselines = baselines.get(s.runner) ?? [];
+  return all;
+}
+var init_progress_data = __esm({
+  "src/publish/progress-data.ts"() {
+    "use strict";
+    init_model();
+    init_statistics();
+  }
+});
+
+// src/publish/progress-svg.ts
+function progressSvg(series) {
+  const baseline = series.baselines.at(-1);
+  const values = series.points.map((p2) => p2.value).filter((v2) => v2 !== null);
+  const span = [...values];
+  if (baseline) span.push(baseline.value - baseline.sigma, baseline.value + baseline.sigma);
+  if (span.length === 0) return "";
+  let lo = Math.min(...span);
+  let hi = Math.max(...span);
+  const pad = hi > lo ? (hi - lo) * 0.08 : Math.max(Math.abs(hi) * 0.01, 1e-6);
+  lo -= pad;
+  hi += pad;
+  const n2 = series.points.length;
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const x3 = (i2) => PAD.left + (n2 <= 1 ? plotW / 2 : i2 / (n2 - 1) * plotW);
+  const y2 = (v2) => PAD.top + (1 - (v2 - lo) / (hi - lo)) * plotH;
+  const r2 = (v2) => String(Math.round(v2 * 10) / 10);
+  const parts = [];
+  for (let t2 = 0; t2 <= 4; t2++) {
+    const v2 = lo + (hi - lo) * t2 / 4;
+    parts.push(
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(v2))}" y2="${r2(y2(v2))}" stroke="#d0d7de" stroke-width="1"/>`,
+      `<text x="${PAD.left - 6}" y="${r2(y2(v2) + 4)}" text-anchor="end" class="tick">${tickLabel(v2, hi - lo)}</text>`
+    );
+  }
+  for (const i2 of xTicks(n2)) {
+    parts.push(
+      `<text x="${r2(x3(i2))}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle" class="tick">${i2 + 1}</text>`
+    );
+  }
+  parts.push(
+    `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">experiment # (${n2} in order)</text>`,
+    `<text x="14" y="${PAD.top + plotH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${PAD.top + plotH / 2})">${escapeXml(series.metric)} (${directionNote(series.direction)})</text>`
+  );
+  if (baseline) {
+    const top = y2(baseline.value + baseline.sigma);
+    const bottom = y2(baseline.value - baseline.sigma);
+    parts.push(
+      `<rect class="band" x="${PAD.left}" y="${r2(top)}" width="${plotW}" height="${r2(Math.max(bottom - top, 1))}" fill="#8c959f" fill-opacity="0.18"><title>baseline \xB1 \u03C3: ${fmt(baseline.value)} \xB1 ${fmt(baseline.sigma)}</title></rect>`,
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(baseline.value))}" y2="${r2(y2(baseline.value))}" stroke="#57606a" stroke-width="1.5" stroke-dasharray="6 4"/>`
+    );
+  }
+  const dots = (kept2) => {
+    const seen = /* @__PURE__ */ new Set();
+    for (const [i2, p2] of series.points.entries()) {
+      if (p2.value === null || p2.status === "keep" !== kept2) continue;
+      seen.add(`M${Math.round(x3(i2))} ${Math.round(y2(p2.value))}h0`);
+    }
+    return [...seen].join("");
+  };
+  const discards = dots(false);
+  if (discards) {
+    parts.push(
+      `<path class="discarded" d="${discards}" stroke="#8c959f" stroke-width="6" stroke-linecap="round" stroke-opacity="0.75"/>`
+    );
+  }
+  const crashes = series.points.map((p2, i2) => p2.value === null ? `M${r2(x3(i2) - 3)} ${r2(PAD.top + plotH - 3)}l6 6m0 -6l-6 6` : "").join("");
+  if (crashes) parts.push(`<path d="${crashes}" stroke="#cf222e" stroke-width="1.5"/>`);
+  const best = runningBest(series, baseline?.value);
+  let step = "";
+  best.forEach((v2, i2) => {
+    if (v2 === void 0) return;
+    const prev = best[i2 - 1];
+    if (step === "" || prev === void 0) step += `M${r2(x3(i2))} ${r2(y2(v2))}`;
+    else if (v2 !== prev) step += `H${r2(x3(i2))}V${r2(y2(v2))}`;
+  });
+  if (step !== "") {
+    step += `H${r2(x3(Math.max(n2 - 1, 0)))}`;
+    parts.push(`<path class="best" d="${step}" fill="none" stroke="#1a7f37" stroke-width="2.5"/>`);
+  }
+  const kept = dots(true);
+  if (kept) {
+    parts.push(
+      `<path class="kept" d="${kept}" stroke="#2da44e" stroke-width="10" stroke-linecap="round"/>`,
+      `<path d="${kept}" stroke="#ffffff" stroke-width="3" stroke-linecap="round" stroke-opacity="0.6"/>`
+    );
+  }
+  const legend = [
+    ["#8c959f", "circle", "discarded"],
+    ["#2da44e", "circle", "kept"],
+    ["#1a7f37", "line", "running best"],
+    ...baseline ? [["#8c959f", "band", `baseline ${fmt(baseline.value)} \xB1 \u03C3 ${fmt(baseline.sigma)}`]] : [],
+    ...crashes ? [["#cf222e", "cross", "crash"]] : []
+  ];
+  let lx = PAD.left;
+  for (const [color, shape, text2] of legend) {
+    const mark = shape === "circle" ? `<circle cx="${lx + 5}" cy="14" r="5" fill="${color}"/>` : shape === "line" ? `<line x1="${lx}" x2="${lx + 14}" y1="14" y2="14" stroke="${color}" stroke-width="2.5"/>` : shape === "band" ? `<rect x="${lx}" y="8" width="14" height="12" fill="${color}" fill-opacity="0.3"/>` : `<path d="M${lx + 2} 10l8 8m0 -8l-8 8" stroke="${color}" stroke-width="1.5"/>`;
+    parts.push(mark, `<text x="${lx + 19}" y="18" class="legend">${escapeXml(text2)}</text>`);
+    lx += 30 + text2.length * 6.6;
+  }
+  const title = `${series.metric} per experiment on ${series.branch || "(no branch)"}, runner ${series.runner || "(unknown)"}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${escapeXml(title)}">`,
+    "<style>.tick{font:11px sans-serif;fill:#57606a}.axis{font:12px sans-serif;fill:#24292f}.legend{font:12px sans-serif;fill:#24292f}</style>",
+    ...parts,
+    "</svg>"
+  ].join("\n");
+}
+function escapeXml(text2) {
+  return text2.replace(/[&<>"']/g, (c5) => `&#${c5.charCodeAt(0)};`);
+}
+function xTicks(n2) {
+  if (n2 <= 1) return [0];
+  const step = Math.max(1, Math.ceil((n2 - 1) / 8));
+  const ticks = [];
+  for (let i2 = 0; i2 < n2 - 1; i2 += step) ticks.push(i2);
+  ticks.push(n2 - 1);
+  return ticks;
+}
+function tickLabel(v2, range) {
+  const decimals = Math.min(6, Math.max(0, 2 - Math.floor(Math.log10(range || 1))));
+  return v2.toFixed(decimals);
+}
+function fmt(v2) {
+  return String(Number(v2.toFixed(6)));
+}
+var WIDTH, HEIGHT, PAD;
+var init_progress_svg = __esm({
+  "src/publish/progress-svg.ts"() {
+    "use strict";
+    init_format();
+    init_progress_data();
+    WIDTH = 880;
+    HEIGHT = 340;
+    PAD = { left: 72, right: 16, top: 28, bottom: 44 };
+  }
+});
+
+// src/publish/progress-page.ts
+function renderProgressPage(series, opts) {
+  const title = escapeXml(opts.title);
+  const sections = series.map(section);
+  const toc = series.length > 1 ? `<nav><ul>${series.map((s, i2) => `<li><a href="#s${i2}">${escapeXml(place(s))}</a> (${s.points.length})</li>`).join("")}</ul></nav>` : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} \xB7 research progress</title>
+<style>
+body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#24292f;background:#fff;max-width:960px;margin:0 auto;padding:16px}
+h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 4px;border-bottom:1px solid #d0d7de;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left}th{background:#f6f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}code{font-size:12px}.muted{color:#57606a}
+</style>
+</head>
+<body>
+<h1>${title}: research progress</h1>
+<p class="muted">Every experiment judged by autoresearch-ci, per experiment branch and runner. Written ${escapeXml(opts.generatedAt.toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
+${toc}
+${sections.length > 0 ? sections.join("\n") : "<p>No experiments recorded yet.</p>"}
+</body>
+</html>
+`;
+}
+function section(series, index) {
+  const kept = keptChanges(series);
+  const crashes = series.points.filter((p2) => p2.value === null).length;
+  const baseline = series.baselines.at(-1);
+  const summary = [
+    `${series.points.length} experiments`,
+    `${series.points.filter((p2) => p2.status === "keep").length} kept`,
+    `${crashes} crashed`,
+    ...kept.length > 0 && baseline ? [`best ${fmt2(kept.at(-1).point.value)} vs baseline ${fmt2(baseline.value)}`] : []
+  ].join(" \xB7 ");
+  return `<section id="s${index}">
+<h2>${escapeXml(place(series))}</h2>
+<p class="muted">${escapeXml(summary)}</p>
+${progressSvg(series)}
+<h3>Kept changes</h3>
+${keptTable(series, kept)}
+<h3>Baselines of runner ${escapeXml(series.runner || "(unknown)")}</h3>
+${baselineTable(series)}
+</section>`;
+}
+function keptTable(series, kept) {
+  if (kept.length === 0) return "<p>None kept yet.</p>";
+  const shown = kept.slice(-MAX_TABLE_ROWS);
+  const rows = shown.map(
+    (k2) => `<tr><td class="num">${k2.index + 1}</td><td><code>${escapeXml(k2.point.commit.slice(0, 7))}</code></td><td>${escapeXml(k2.point.description)}</td><td class="num">${fmt2(k2.point.value)}</td><td class="num">${signed2(k2.delta, 4)}</td><td class="num">${k2.deltaSigma === void 0 ? "\u2014" : `${signed2(k2.deltaSigma, 1)}\u03C3`}</td></tr>`
+  );
+  const more = kept.length - shown.length;
+  return `<table><thead><tr><th>#</th><th>commit</th><th>change</th><th>${escapeXml(series.metric)}</th><th>\u0394 vs best before</th><th>\u0394 in \u03C3</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>${more > 0 ? `<p class="muted">\u2026 and ${more} earlier kept changes.</p>` : ""}`;
+}
+function baselineTable(series) {
+  if (series.baselines.length === 0) return "<p>No baseline recorded for this runner.</p>";
+  const shown = series.baselines.slice(-MAX_TABLE_ROWS);
+  const rows = shown.map(
+    (b3, i2) => `<tr><td class="num">${series.baselines.length - shown.length + i2 + 1}</td><td><code>${escapeXml(b3.commit.slice(0, 7))}</code></td><td class="num">${fmt2(b3.value)}</td><td class="num">${b3.sigma.toFixed(4)}</td><td class="num">${b3.n}</td></tr>`
+  );
+  return `<table><thead><tr><th>#</th><th>commit</th><th>${escapeXml(series.metric)}</th><th>\u03C3</th><th>runs</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>`;
+}
+function place(series) {
+  return `${series.branch || "(no branch)"} on ${series.runner || "(unknown runner)"}`;
+}
+function fmt2(v2) {
+  return v2.toFixed(6);
+}
+function signed2(v2, decimals) {
+  const text2 = Math.abs(v2).toFixed(decimals);
+  if (Number(text2) === 0) return `\xB1${text2}`;
+  return `${v2 < 0 ? "\u2212" : "+"}${text2}`;
+}
+var MAX_TABLE_ROWS;
+var init_progress_page = __esm({
+  "src/publish/progress-page.ts"() {
+    "use strict";
+    init_progress_data();
+    init_progress_svg();
+    MAX_TABLE_ROWS = 100;
+  }
+});
+
+// src/publish/git-client.ts
+var init_git_client = __esm({
+  "src/publish/git-client.ts"() {
+    "use strict";
+    init_dist3();
+  }
+});
+
+// src/publish/results-row.ts
+var init_results_row = __esm({
+  "src/publish/results-row.ts"() {
+    "use strict";
+    init_format();
+  }
+});
+
+// src/publish/results-commit.ts
+var PAGE_FILE;
+var init_results_commit = __esm({
+  "src/publish/results-commit.ts"() {
+    "use strict";
+    init_git_client();
+    init_results_row();
+    PAGE_FILE = "index.html";
+  }
+});
+
+// src/publish/progress-report.ts
+import { mkdir as mkdir4, writeFile as writeFile2 } from "node:fs/promises";
+import path16 from "node:path";
+async function writeProgressReport(stateDir, outDir, protocol, now = /* @__PURE__ */ new Date()) {
+  const { records } = await readLedger(stateDir);
+  const series = seriesFromLedger(records, protocol.primary.name, protocol.primary.direction);
+  const html = renderProgressPage(series, {
+    title: `autoresearch-ci \xB7 ${path16.basename(stateDir)}`,
+    generatedAt: now
+  });
+  await mkdir4(outDir, { recursive: true });
+  const file2 = path16.join(outDir, PAGE_FILE);
+  await writeFile2(file2, html);
+  return file2;
+}
+var init_progress_report = __esm({
+  "src/publish/progress-report.ts"() {
+    "use strict";
+    init_ledger();
+    init_progress_data();
+    init_progress_page();
+    init_results_commit();
+  }
+});
+
+// src/run/neutralize.ts
+function stripAnsi(text2) {
+  return text2.replace(ANSI_ALL, "");
+}
+function neutralizeWorkflowCommands(text2) {
+  return text2.replace(/[^\r\n]+/g, defuseLine);
+}
+function defuseLine(line) {
+  let i2 = 0;
+  for (; ; ) {
+    if (i2 < line.length && /\s/.test(line[i2])) {
+      i2++;
+      continue;
+    }
+    ANSI.lastIndex = i2;
+    if (ANSI.test(line)) {
+      i2 = ANSI.lastIndex;
+      continue;
+    }
+    break;
+  }
+  const content = stripAnsi(line.slice(i2));
+  if (content.startsWith("::") || content.startsWith("##[")) {
+    return line.slice(0, i2 + 1) + ZWSP + line.slice(i2 + 1);
+  }
+  return line;
+}
+var ZWSP, ANSI, ANSI_ALL;
+var init_neutralize = __esm({
+  "src/run/neutralize.ts"() {
+    "use strict";
+    ZWSP = "\u200B";
+    ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/y;
+    ANSI_ALL = new RegExp(ANSI.source, "g");
+  }
+});
+
+// src/settings/home-path.ts
+import { homedir as homedir2 } from "node:os";
+import path17 from "node:path";
+function expandTilde(p2) {
+  if (p2 === "~") return homedir2();
+  return p2.startsWith("~/") ? path17.join(homedir2(), p2.slice(2)) : p2;
+}
+var init_home_path = __esm({
+  "src/settings/home-path.ts"() {
+    "use strict";
+  }
+});
+
+// src/settings/inputs.ts
+import path18 from "node:path";
 function withDefaults(read) {
   return (name) => {
     const value2 = read(name);
@@ -34312,14 +35501,14 @@ function readSettings(read, cwd = process.cwd(), label = actionInputLabel) {
     throw new InputError(`${label(name)} has value '${raw[name]}': ${issue2.message}.`);
   }
   const v2 = parsed.data;
-  const workingDirectory = path14.resolve(cwd, expandTilde(v2["working-directory"]));
+  const workingDirectory = path18.resolve(cwd, expandTilde(v2["working-directory"]));
   return {
     mode: v2.mode,
-    ...v2.protocol ? { protocolPath: path14.resolve(workingDirectory, expandTilde(v2.protocol)) } : {},
+    ...v2.protocol ? { protocolPath: path18.resolve(workingDirectory, expandTilde(v2.protocol)) } : {},
     ...v2.command ? { command: v2.command } : {},
     workingDirectory,
-    cacheDir: path14.resolve(cwd, expandTilde(v2["cache-dir"])),
-    stateDir: path14.resolve(cwd, expandTilde(v2["state-dir"])),
+    cacheDir: path18.resolve(cwd, expandTilde(v2["cache-dir"])),
+    stateDir: path18.resolve(cwd, expandTilde(v2["state-dir"])),
     ...v2["timeout-seconds"] === void 0 ? {} : { timeoutSeconds: v2["timeout-seconds"] },
     offline: v2.offline,
     repeats: v2.repeats,
@@ -34533,7 +35722,41 @@ var init_autoresearch_mlx_protocol = __esm({
           establishOnHardware: true,
           sameDataSnapshot: true,
           baselineNotes: "Do not reuse baseline values from other machines. Establish a fresh local baseline on the same Apple Silicon hardware and with the same ~/.cache/autoresearch data/tokenizer snapshot."
-        }
+        },
+        figures: [
+          {
+            metric: "peak_vram_mb",
+            label: "Peak memory",
+            unit: "GB",
+            scale: 9765625e-10,
+            decimals: 1,
+            role: "memory"
+          },
+          {
+            metric: "training_seconds",
+            label: "Training time",
+            unit: "s",
+            decimals: 1,
+            role: "training-time"
+          },
+          {
+            metric: "num_steps",
+            label: "Steps",
+            decimals: 0
+          },
+          {
+            metric: "total_tokens_M",
+            label: "Tokens",
+            unit: "M",
+            decimals: 1
+          },
+          {
+            metric: "num_params_M",
+            label: "Parameters",
+            unit: "M",
+            decimals: 1
+          }
+        ]
       },
       provenance: {
         resultsLog: {
@@ -34555,7 +35778,13 @@ var init_autoresearch_mlx_protocol = __esm({
       },
       safety: {
         oomPolicy: "reduce_batch",
-        crashStatus: "crash"
+        crashStatus: "crash",
+        oomPatterns: [
+          "\\[metal::malloc\\]",
+          "kIOGPUCommandBufferCallbackErrorOutOfMemory",
+          "Insufficient Memory",
+          "\\[METAL\\] Command buffer execution failed"
+        ]
       },
       agentRules: {
         simplicityCriterion: true,
@@ -34577,12 +35806,12 @@ var init_autoresearch_mlx_protocol = __esm({
 });
 
 // src/settings/protocol.ts
-import { readFileSync as readFileSync3 } from "node:fs";
-import path15 from "node:path";
+import { readFileSync as readFileSync4 } from "node:fs";
+import path19 from "node:path";
 function loadProtocolFile(file2, cacheDir) {
   let text2;
   try {
-    text2 = readFileSync3(file2, "utf8");
+    text2 = readFileSync4(file2, "utf8");
   } catch (error62) {
     throw new ProtocolError(
       `protocol file ${file2} cannot be read (${error62.code ?? String(error62)}); set the 'protocol' input to an existing JSON file`
@@ -34629,6 +35858,7 @@ Fix the field(s) above or point the 'protocol' input at a valid document.`
     immutablePaths: doc.immutableHarness.paths,
     primary: toSpec(doc.measurement.primaryMetric),
     secondary: doc.measurement.secondaryMetrics.map(toSpec),
+    figures: figuresOf(doc.measurement.figures, doc.measurement.secondaryMetrics),
     results: {
       path: resultsLog?.path ?? "results.tsv",
       columns: resultsLog?.columns ?? DEFAULT_RESULT_COLUMNS
@@ -34636,8 +35866,16 @@ Fix the field(s) above or point the 'protocol' input at a valid document.`
     ...doc.provenance.gitWorkflow?.branchPattern ? { branchPattern: doc.provenance.gitWorkflow.branchPattern } : {},
     crashStatus: doc.safety.crashStatus,
     oomPolicy: doc.safety.oomPolicy,
+    oomPatterns: doc.safety.oomPatterns.map((p2) => new RegExp(p2, "m")),
     ...snapshot === void 0 ? {} : { dataSnapshot: resolveSnapshot(snapshot, cacheDir) }
   };
+}
+function figuresOf(declared, secondary) {
+  if (declared) return declared;
+  const defaults = DEFAULT_FIGURES.map((f3) => figure.parse(f3));
+  const shown = new Set(defaults.map((f3) => f3.metric));
+  const others = secondary.filter((m2) => !shown.has(m2.name)).map((m2) => figure.parse({ metric: m2.name, label: m2.name, unit: m2.unit ?? "" }));
+  return [...defaults, ...others];
 }
 function resolveSnapshot(snapshot, cacheDir) {
   let dataDir;
@@ -34659,30 +35897,30 @@ function resolveSnapshot(snapshot, cacheDir) {
   const rebase = (p2) => {
     const abs = expandHome(p2);
     if (!cacheDir) return abs;
-    const rel = path15.relative(expandHome(protocolRoot), abs);
-    return rel.startsWith("..") || path15.isAbsolute(rel) ? abs : path15.join(expandHome(cacheDir), rel);
+    const rel = path19.relative(expandHome(protocolRoot), abs);
+    return rel.startsWith("..") || path19.isAbsolute(rel) ? abs : path19.join(expandHome(cacheDir), rel);
   };
   const absData = rebase(dataDir);
   return {
     root: cacheDir ? expandHome(cacheDir) : expandHome(protocolRoot),
     dataDir: absData,
     pinnedFiles: pinned.map(
-      (f3) => path15.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path15.join(absData, f3)
+      (f3) => path19.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path19.join(absData, f3)
     ),
     ...tokenizer ? { tokenizerDir: rebase(tokenizer) } : {}
   };
 }
 function expandHome(p2) {
-  return path15.resolve(expandTilde(p2));
+  return path19.resolve(expandTilde(p2));
 }
 function commonRoot(a2, b3) {
-  if (!b3) return path15.dirname(a2);
+  if (!b3) return path19.dirname(a2);
   const pa = a2.split("/");
   const pb = b3.split("/");
   let i2 = 0;
   while (i2 < pa.length && i2 < pb.length && pa[i2] === pb[i2]) i2++;
   const root = pa.slice(0, i2).join("/");
-  return root === "" || root === "~" ? path15.dirname(a2) : root;
+  return root === "" || root === "~" ? path19.dirname(a2) : root;
 }
 function jsonPath(segments) {
   return "$" + segments.map((s) => typeof s === "number" ? `[${s}]` : `.${String(s)}`).join("");
@@ -34695,7 +35933,7 @@ function isValidRegex(pattern) {
     return false;
   }
 }
-var ProtocolError, regexExtract, metric, protocolSchema, BUILTIN_PROTOCOL_SOURCE, DEFAULT_RESULT_COLUMNS, DEFAULT_CACHE_ROOT;
+var ProtocolError, regexExtract, metricName, metric, figure, DEFAULT_FIGURES, DEFAULT_OOM_PATTERNS, protocolSchema, BUILTIN_PROTOCOL_SOURCE, DEFAULT_RESULT_COLUMNS, DEFAULT_CACHE_ROOT;
 var init_protocol = __esm({
   "src/settings/protocol.ts"() {
     "use strict";
@@ -34709,11 +35947,37 @@ var init_protocol = __esm({
       kind: external_exports.literal("regex"),
       pattern: external_exports.string().min(1).refine(isValidRegex, { message: "is not a valid regular expression" })
     });
+    metricName = external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an identifier such as val_bpb");
     metric = external_exports.looseObject({
-      name: external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an identifier such as val_bpb"),
+      name: metricName,
       direction: external_exports.enum(["minimize", "maximize"]),
-      extract: regexExtract
+      extract: regexExtract,
+      /** Unit the value is printed in, shown next to it (e.g. "MB", "tok/s"). */
+      unit: external_exports.string().max(20).optional()
     });
+    figure = external_exports.looseObject({
+      metric: metricName,
+      label: external_exports.string().min(1).max(40),
+      unit: external_exports.string().max(20).default(""),
+      /** Multiplies the printed value into the shown unit (MB → GB: 1/1024). */
+      scale: external_exports.number().positive().default(1),
+      decimals: external_exports.number().int().min(0).max(6).default(2),
+      /** `memory`: also shown as a share of the runner's RAM and written to memory_gb; `training-time`: against the budget. */
+      role: external_exports.enum(["memory", "training-time"]).optional()
+    });
+    DEFAULT_FIGURES = [
+      { metric: "peak_vram_mb", label: "Peak memory", unit: "GB", scale: 1 / 1024, decimals: 1, role: "memory" },
+      { metric: "training_seconds", label: "Training time", unit: "s", decimals: 1, role: "training-time" },
+      { metric: "num_steps", label: "Steps", decimals: 0 },
+      { metric: "total_tokens_M", label: "Tokens", unit: "M", decimals: 1 },
+      { metric: "num_params_M", label: "Parameters", unit: "M", decimals: 1 }
+    ];
+    DEFAULT_OOM_PATTERNS = [
+      "\\[metal::malloc\\]",
+      "kIOGPUCommandBufferCallbackErrorOutOfMemory",
+      "Insufficient Memory",
+      "\\[METAL\\] Command buffer execution failed"
+    ];
     protocolSchema = external_exports.looseObject({
       schemaKind: external_exports.literal("protocol"),
       protocolVersion: external_exports.string().regex(/^1\.\d+$/, 'must be a 1.x version such as "1.0"'),
@@ -34735,7 +35999,9 @@ var init_protocol = __esm({
       }),
       measurement: external_exports.looseObject({
         primaryMetric: metric,
-        secondaryMetrics: external_exports.array(metric).default([])
+        secondaryMetrics: external_exports.array(metric).default([]),
+        /** How summary metrics are shown; absent: train.py's figures, then every other secondary metric. */
+        figures: external_exports.array(figure).optional()
       }),
       provenance: external_exports.looseObject({
         resultsLog: external_exports.looseObject({
@@ -34747,8 +36013,10 @@ var init_protocol = __esm({
       }).default({}),
       safety: external_exports.looseObject({
         oomPolicy: external_exports.string().default("reduce_batch"),
-        crashStatus: external_exports.string().min(1).default("crash")
-      }).default({ oomPolicy: "reduce_batch", crashStatus: "crash" }),
+        crashStatus: external_exports.string().min(1).default("crash"),
+        /** Regular expressions of the backend's out-of-memory messages. */
+        oomPatterns: external_exports.array(external_exports.string().min(1).refine(isValidRegex, { message: "is not a valid regular expression" })).default(DEFAULT_OOM_PATTERNS)
+      }).default({ oomPolicy: "reduce_batch", crashStatus: "crash", oomPatterns: DEFAULT_OOM_PATTERNS }),
       archetypeExtensions: external_exports.looseObject({
         ml_train: external_exports.looseObject({
           dataSnapshot: external_exports.union([
@@ -34771,10 +36039,10 @@ var init_protocol = __esm({
 
 // src/settings/resolve-protocol.ts
 import { existsSync } from "node:fs";
-import path16 from "node:path";
+import path20 from "node:path";
 function resolveProtocol(opts) {
   if (opts.protocolPath) return loadProtocolFile(opts.protocolPath, opts.cacheDir);
-  const local = path16.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
+  const local = path20.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
   if (existsSync(local)) return loadProtocolFile(local, opts.cacheDir);
   return builtinProtocol(opts.cacheDir);
 }
@@ -34787,625 +36055,10 @@ var init_resolve_protocol = __esm({
   }
 });
 
-// src/model.ts
-function isBetter(a2, b3, direction) {
-  return direction === "minimize" ? a2 < b3 : a2 > b3;
-}
-function statusOf(verdict) {
-  if (verdict === "improved") return "keep";
-  if (verdict === "crashed") return "crash";
-  return "discard";
-}
-var init_model = __esm({
-  "src/model.ts"() {
-    "use strict";
-  }
-});
-
-// src/state/file-lock.ts
-import { randomBytes } from "node:crypto";
-import { readFileSync as readFileSync4 } from "node:fs";
-import { mkdir as mkdir2, open as open2, readFile as readFile4, stat as stat2, unlink } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
-import path17 from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-function isProcessAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error62) {
-    return error62.code === "EPERM";
-  }
-  try {
-    const stat5 = readFileSync4(`/proc/${pid}/stat`, "utf8");
-    const state = stat5.slice(stat5.lastIndexOf(")") + 2, stat5.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return true;
-  }
-}
-function describeOwner(owner) {
-  if (!owner) return "an unidentified process (the lock file is empty or unreadable)";
-  return `pid ${owner.pid} on host ${owner.hostname} since ${owner.startedAt}`;
-}
-async function tryLock(lockPath, extra = {}) {
-  await mkdir2(path17.dirname(lockPath), { recursive: true, mode: 448 });
-  for (let round2 = 0; round2 < 3; round2++) {
-    const owner = newOwner(extra);
-    if (await createExclusive(lockPath, owner)) return { acquired: true, lock: heldLock(lockPath, owner) };
-    const seen = await readLock(lockPath);
-    if (seen.kind === "missing") continue;
-    if (!isStale(seen)) return { acquired: false, holder: seen.owner };
-    if (!await removeStale(lockPath, seen.raw)) return { acquired: false, holder: seen.owner };
-  }
-  return { acquired: false, holder: void 0 };
-}
-async function acquireFileLock(lockPath, options = {}) {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  for (; ; ) {
-    const attempt = await tryLock(lockPath, options.extra);
-    if (attempt.acquired) return attempt.lock;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      const holder = attempt.holder;
-      const remedy = holder && holder.hostname !== hostname3() ? `it was taken on another host, so its process cannot be checked from here; if that process is gone, delete ${lockPath}` : `if that process is stuck, stop it; if it no longer exists, delete ${lockPath}`;
-      throw new LockTimeoutError(
-        `timed out after ${timeoutMs} ms waiting for the lock ${lockPath}, held by ${describeOwner(holder)}; ${remedy}`,
-        lockPath,
-        holder
-      );
-    }
-    await sleep(Math.min(left, delay * (0.5 + Math.random())));
-    delay = Math.min(delay * 2, 100);
-  }
-}
-async function withFileLock(lockPath, fn2, options = {}) {
-  const lock = await acquireFileLock(lockPath, options);
-  try {
-    return await fn2();
-  } finally {
-    await lock.release();
-  }
-}
-function newOwner(extra) {
-  return {
-    ...extra,
-    pid: typeof extra["pid"] === "number" ? extra["pid"] : process.pid,
-    hostname: hostname3(),
-    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    token: randomBytes(8).toString("hex")
-  };
-}
-async function createExclusive(file2, owner) {
-  let handle;
-  try {
-    handle = await open2(file2, "wx", 384);
-  } catch (error62) {
-    if (error62.code === "EEXIST") return false;
-    throw error62;
-  }
-  try {
-    await handle.writeFile(JSON.stringify(owner));
-  } catch (error62) {
-    await handle.close();
-    await unlink(file2).catch(() => {
-    });
-    throw error62;
-  }
-  await handle.close();
-  return true;
-}
-async function readLock(file2) {
-  let raw;
-  let mtimeMs;
-  try {
-    raw = await readFile4(file2, "utf8");
-    mtimeMs = (await stat2(file2)).mtimeMs;
-  } catch (error62) {
-    if (error62.code === "ENOENT") return { kind: "missing" };
-    throw error62;
-  }
-  try {
-    const parsed = JSON.parse(raw);
-    if (typeof parsed.pid === "number" && typeof parsed.hostname === "string" && typeof parsed.startedAt === "string" && typeof parsed.token === "string") {
-      return { kind: "owner", owner: parsed, raw, mtimeMs };
-    }
-  } catch {
-  }
-  return { kind: "unreadable", owner: void 0, raw, mtimeMs };
-}
-function isStale(seen) {
-  if (seen.kind === "unreadable") return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
-  return seen.owner.hostname === hostname3() && !isProcessAlive(seen.owner.pid);
-}
-async function removeStale(lockPath, staleRaw) {
-  const guard = `${lockPath}.takeover`;
-  if (!await createExclusive(guard, newOwner({}))) {
-    const other = await readLock(guard);
-    if (other.kind !== "missing" && isStale(other)) await unlinkIfExists(guard);
-    return false;
-  }
-  try {
-    const again = await readLock(lockPath);
-    if (again.kind !== "missing" && again.raw === staleRaw) await unlinkIfExists(lockPath);
-    return true;
-  } finally {
-    await unlinkIfExists(guard);
-  }
-}
-function heldLock(lockPath, owner) {
-  let released = false;
-  return {
-    path: lockPath,
-    owner,
-    async release() {
-      if (released) return;
-      released = true;
-      const seen = await readLock(lockPath);
-      if (seen.kind === "owner" && seen.owner.token === owner.token) await unlinkIfExists(lockPath);
-    }
-  };
-}
-async function unlinkIfExists(file2) {
-  try {
-    await unlink(file2);
-  } catch (error62) {
-    if (error62.code !== "ENOENT") throw error62;
-  }
-}
-var LockTimeoutError, UNREADABLE_GRACE_MS, DEFAULT_TIMEOUT_MS;
-var init_file_lock = __esm({
-  "src/state/file-lock.ts"() {
-    "use strict";
-    LockTimeoutError = class extends Error {
-      constructor(message, lockPath, holder) {
-        super(message);
-        this.lockPath = lockPath;
-        this.holder = holder;
-      }
-      lockPath;
-      holder;
-      name = "LockTimeoutError";
-    };
-    UNREADABLE_GRACE_MS = 1e4;
-    DEFAULT_TIMEOUT_MS = 3e4;
-  }
-});
-
-// src/state/atomic-file.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { mkdir as mkdir3, open as open3, readdir as readdir2, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
-import path18 from "node:path";
-async function ensureStateDir(dir) {
-  await mkdir3(dir, { recursive: true, mode: 448 });
-}
-async function stageFile(file2, data) {
-  const dir = path18.dirname(file2);
-  await ensureStateDir(dir);
-  const tempPath = path18.join(
-    dir,
-    `.${path18.basename(file2)}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`
-  );
-  const handle = await open3(tempPath, "wx", 384);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (error62) {
-    await handle.close();
-    await unlink2(tempPath).catch(() => {
-    });
-    throw error62;
-  }
-  await handle.close();
-  return {
-    tempPath,
-    async commit() {
-      try {
-        await rename2(tempPath, file2);
-      } catch (error62) {
-        await unlink2(tempPath).catch(() => {
-        });
-        throw error62;
-      }
-      await syncDirectory(dir);
-    },
-    async discard() {
-      await unlink2(tempPath).catch(() => {
-      });
-    }
-  };
-}
-async function writeFileAtomic(file2, data) {
-  await (await stageFile(file2, data)).commit();
-}
-async function readStateFile(file2, format2) {
-  for (let round2 = 0; round2 < 3; round2++) {
-    let text2;
-    let ino;
-    try {
-      const handle = await open3(file2, "r");
-      try {
-        ino = (await handle.stat()).ino;
-        text2 = await handle.readFile("utf8");
-      } finally {
-        await handle.close();
-      }
-    } catch (error62) {
-      if (error62.code !== "ENOENT") throw error62;
-      await assertNoCorruptCopy(file2);
-      return void 0;
-    }
-    const checked = checkDocument(text2, format2);
-    if (checked.ok) return checked.value;
-    if (checked.newer) {
-      throw new StateFileError(
-        `${file2} was written by a newer autoresearch-ci (${format2.schema} version ${checked.newer}; this version reads ${format2.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
-        file2
-      );
-    }
-    const kept = await quarantine(file2, ino);
-    if (kept) throw corruptError(file2, kept, checked.problem);
-  }
-  throw new StateFileError(`${file2} kept changing while being read; retry`, file2);
-}
-async function updateStateFile(file2, format2, update, options = {}) {
-  await ensureStateDir(path18.dirname(file2));
-  const lock = await acquireFileLock(`${file2}.lock`, {
-    ...options.lockTimeoutMs === void 0 ? {} : { timeoutMs: options.lockTimeoutMs }
-  });
-  try {
-    await removeOrphanTemps(file2);
-    const next = await update(await readStateFile(file2, format2));
-    const document2 = { ...next, schema: format2.schema, version: format2.version };
-    const checked = format2.body.safeParse(document2);
-    if (!checked.success) {
-      throw new StateFileError(
-        `refusing to write ${file2}: the new content does not match ${format2.schema} version ${format2.version}: ${describeIssues(checked.error)}`,
-        file2
-      );
-    }
-    await writeFileAtomic(file2, `${JSON.stringify(document2, null, 2)}
-`);
-    return next;
-  } finally {
-    await lock.release();
-  }
-}
-async function quarantine(file2, expectedIno) {
-  try {
-    if (expectedIno !== void 0 && (await stat3(file2)).ino !== expectedIno) return void 0;
-    const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
-    const kept = `${file2}.corrupt-${stamp}-${randomBytes2(2).toString("hex")}`;
-    await rename2(file2, kept);
-    await syncDirectory(path18.dirname(file2));
-    return kept;
-  } catch (error62) {
-    if (error62.code === "ENOENT") return void 0;
-    throw error62;
-  }
-}
-function corruptError(file2, kept, problem2) {
-  return new StateFileError(
-    `${file2} is corrupt (${problem2}); it was moved to ${kept} and nothing was overwritten. Repair it and move it back to ${file2}, or delete ${kept} to start ${path18.basename(file2)} afresh`,
-    file2,
-    kept
-  );
-}
-async function assertNoCorruptCopy(file2) {
-  const prefix = `${path18.basename(file2)}.corrupt-`;
-  let names;
-  try {
-    names = await readdir2(path18.dirname(file2));
-  } catch (error62) {
-    if (error62.code === "ENOENT") return;
-    throw error62;
-  }
-  const copies = names.filter((name) => name.startsWith(prefix)).sort();
-  const latest2 = copies.at(-1);
-  if (latest2 === void 0) return;
-  const kept = path18.join(path18.dirname(file2), latest2);
-  throw new StateFileError(
-    `${file2} is missing and a corrupt copy was set aside at ${kept}; repair it and move it back to ${file2}, or delete ${copies.length > 1 ? `the ${copies.length} ${prefix}* files` : kept} to start ${path18.basename(file2)} afresh`,
-    file2,
-    kept
-  );
-}
-async function removeOrphanTemps(file2) {
-  const dir = path18.dirname(file2);
-  const base = path18.basename(file2);
-  const removed = [];
-  for (const name of await readdir2(dir)) {
-    const pid = tempFileWriter(name, base);
-    if (pid === void 0 || isProcessAlive(pid)) continue;
-    await unlink2(path18.join(dir, name)).catch(() => {
-    });
-    removed.push(name);
-  }
-  return removed;
-}
-function tempFileWriter(name, base) {
-  const prefix = `.${base}.`;
-  if (!name.startsWith(prefix) || !name.endsWith(".tmp")) return void 0;
-  const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -".tmp".length));
-  return match ? Number(match[1]) : void 0;
-}
-function checkDocument(text2, format2) {
-  let json2;
-  try {
-    json2 = JSON.parse(text2);
-  } catch (error62) {
-    return { ok: false, problem: `not valid JSON: ${error62.message}` };
-  }
-  const header = checkHeader(json2, format2);
-  if (!header.ok) return header;
-  const parsed = format2.body.safeParse(json2);
-  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
-  return { ok: true, value: parsed.data };
-}
-function checkHeader(json2, format2) {
-  if (typeof json2 !== "object" || json2 === null || Array.isArray(json2)) {
-    return { ok: false, problem: "not a JSON object" };
-  }
-  const { schema, version: version2 } = json2;
-  if (schema !== format2.schema) {
-    return { ok: false, problem: `field "schema" is ${JSON.stringify(schema)}, expected "${format2.schema}"` };
-  }
-  if (typeof version2 === "number" && Number.isInteger(version2) && version2 > format2.version) {
-    return { ok: false, problem: `version ${version2} is newer than ${format2.version}`, newer: version2 };
-  }
-  if (version2 !== format2.version) {
-    return {
-      ok: false,
-      problem: `field "version" is ${JSON.stringify(version2)}, expected ${format2.version}`
-    };
-  }
-  return { ok: true };
-}
-function describeIssues(error62) {
-  return error62.issues.slice(0, 5).map((issue2) => `${issue2.path.length ? issue2.path.join(".") : "(top level)"}: ${issue2.message}`).join("; ");
-}
-async function syncDirectory(dir) {
-  let handle;
-  try {
-    handle = await open3(dir, "r");
-    await handle.sync();
-  } catch (error62) {
-    const code = error62.code;
-    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM" && code !== "EBADF") throw error62;
-  } finally {
-    await handle?.close();
-  }
-}
-var StateFileError;
-var init_atomic_file = __esm({
-  "src/state/atomic-file.ts"() {
-    "use strict";
-    init_file_lock();
-    StateFileError = class extends Error {
-      constructor(message, file2, keptAt) {
-        super(message);
-        this.file = file2;
-        this.keptAt = keptAt;
-      }
-      file;
-      keptAt;
-      name = "StateFileError";
-    };
-  }
-});
-
-// src/state/ledger.ts
-import { access, open as open4, readFile as readFile5 } from "node:fs/promises";
-import path19 from "node:path";
-function ledgerPath(stateDir) {
-  return path19.join(stateDir, LEDGER_FILE);
-}
-async function appendLedger(stateDir, record2) {
-  const file2 = ledgerPath(stateDir);
-  const checked = recordSchema.safeParse(record2);
-  if (!checked.success) {
-    const problems = checked.error.issues.map((i2) => `record.${i2.path.join(".")}: ${i2.message}`).join("; ");
-    throw new StateFileError(`cannot append to ${file2}: ${problems}`, file2);
-  }
-  let line;
-  try {
-    line = JSON.stringify(record2);
-  } catch (error62) {
-    throw new StateFileError(
-      `cannot append to ${file2}: the record is not JSON (${error62.message})`,
-      file2
-    );
-  }
-  await ensureStateDir(stateDir);
-  await withFileLock(`${file2}.lock`, async () => {
-    const handle = await openForAppend(file2);
-    try {
-      const size = (await handle.stat()).size;
-      let torn = false;
-      if (size > 0) {
-        const last = Buffer.alloc(1);
-        await handle.read(last, 0, 1, size - 1);
-        torn = last[0] !== 10;
-      }
-      await handle.write(`${torn ? "\n" : ""}${line}
-`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  });
-}
-async function readLedger(stateDir, filter) {
-  const file2 = ledgerPath(stateDir);
-  let text2;
-  try {
-    text2 = await readFile5(file2, "utf8");
-  } catch (error62) {
-    if (error62.code !== "ENOENT") throw error62;
-    await assertNoCorruptCopy(file2);
-    return { records: [], skipped: [] };
-  }
-  const lines = text2.split("\n");
-  await checkLedgerHeader(file2, lines[0] ?? "");
-  const keep = toPredicate(filter);
-  const records = [];
-  const skipped = [];
-  for (let i2 = 1; i2 < lines.length; i2++) {
-    const raw = lines[i2];
-    if (raw.trim() === "") continue;
-    const last = i2 === lines.length - 1;
-    const parsed = parseLine(raw);
-    if (typeof parsed === "string") {
-      skipped.push({ line: i2 + 1, reason: last ? `incomplete last line (${parsed})` : parsed });
-    } else if (keep(parsed)) {
-      records.push(parsed);
-    }
-  }
-  return { records, skipped };
-}
-async function findScored(stateDir, keyHash2, trainBlob) {
-  const { records } = await readLedger(stateDir, (r2) => r2.keyHash === keyHash2 && r2.trainBlob === trainBlob);
-  return records.findLast(
-    (r2) => SCORED.has(r2.status) && r2.verdict !== "no-baseline" && r2.verdict !== "not-comparable"
-  );
-}
-async function bestKept(stateDir, keyHash2, branch, direction, metric2) {
-  const { records } = await readLedger(stateDir, { keyHash: keyHash2, branch, status: "keep" });
-  let best;
-  for (const record2 of records) {
-    const value2 = metric2 === void 0 ? record2.value : record2.metrics?.[metric2];
-    if (typeof value2 !== "number" || !Number.isFinite(value2)) continue;
-    if (best === void 0 || isBetter(value2, best.value, direction)) best = { record: record2, value: value2 };
-  }
-  return best;
-}
-async function openForAppend(file2) {
-  try {
-    await access(file2);
-  } catch {
-    await assertNoCorruptCopy(file2);
-    await writeFileAtomic(file2, `${JSON.stringify({ ...HEADER, createdAt: (/* @__PURE__ */ new Date()).toISOString() })}
-`);
-  }
-  const handle = await open4(file2, "a+");
-  try {
-    const head = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    await checkLedgerHeader(file2, head.subarray(0, bytesRead).toString("utf8").split("\n")[0] ?? "");
-  } catch (error62) {
-    await handle.close();
-    throw error62;
-  }
-  return handle;
-}
-async function checkLedgerHeader(file2, firstLine) {
-  let json2;
-  let problem2;
-  try {
-    json2 = JSON.parse(firstLine);
-  } catch (error62) {
-    problem2 = `its first line is not a JSON header: ${error62.message}`;
-  }
-  if (problem2 === void 0) {
-    const header = checkHeader(json2, HEADER);
-    if (header.ok) return;
-    if (header.newer !== void 0) {
-      throw new StateFileError(
-        `${file2} was written by a newer autoresearch-ci (${HEADER.schema} version ${header.newer}; this version reads ${HEADER.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
-        file2
-      );
-    }
-    problem2 = `header: ${header.problem}`;
-  }
-  const kept = await quarantine(file2);
-  if (kept) throw corruptError(file2, kept, problem2);
-  throw new StateFileError(
-    `${file2} has a corrupt header (${problem2}) and was just moved aside by another process`,
-    file2
-  );
-}
-function parseLine(raw) {
-  let json2;
-  try {
-    json2 = JSON.parse(raw);
-  } catch (error62) {
-    return `not valid JSON: ${error62.message}`;
-  }
-  const checked = recordSchema.safeParse(json2);
-  if (!checked.success) {
-    return checked.error.issues.map((i2) => `${i2.path.join(".") || "(line)"}: ${i2.message}`).join("; ");
-  }
-  return checked.data;
-}
-function toPredicate(filter) {
-  if (filter === void 0) return () => true;
-  if (typeof filter === "function") return filter;
-  const wanted = Object.entries(filter).filter(([, v2]) => v2 !== void 0);
-  return (record2) => wanted.every(([k2, v2]) => record2[k2] === v2);
-}
-var LEDGER_FILE, HEADER, STATUSES, SCORED, VERDICTS, text, recordSchema;
-var init_ledger = __esm({
-  "src/state/ledger.ts"() {
-    "use strict";
-    init_zod();
-    init_model();
-    init_atomic_file();
-    init_file_lock();
-    LEDGER_FILE = "ledger.jsonl";
-    HEADER = { schema: "autoresearch-ci/ledger", version: 1 };
-    STATUSES = ["keep", "discard", "crash", "rejected", "skipped"];
-    SCORED = /* @__PURE__ */ new Set(["keep", "discard"]);
-    VERDICTS = [
-      "improved",
-      "regressed",
-      "within-noise",
-      "crashed",
-      "not-comparable",
-      "no-baseline"
-    ];
-    text = external_exports.string();
-    recordSchema = external_exports.looseObject({
-      /** ISO time the run was judged. */
-      at: external_exports.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO date" }),
-      /** Comparability key hash the run was measured under. */
-      keyHash: external_exports.string().min(1, "must be a non-empty string"),
-      /** Git blob hash of train.py: identifies the experiment even after the commit is amended. */
-      trainBlob: external_exports.string().min(1, "must be a non-empty string"),
-      status: external_exports.enum(STATUSES),
-      commit: text.optional(),
-      subject: text.optional(),
-      branch: text.optional(),
-      ref: text.optional(),
-      mode: external_exports.enum(["experiment", "baseline"]).optional(),
-      /** The comparability components, by name (hardware, harness, data, budget, command, lock file). */
-      components: external_exports.record(external_exports.string(), external_exports.unknown()).optional(),
-      /** The primary metric (mean of the samples), null when the run produced none. */
-      value: external_exports.number().nullable().optional(),
-      /** The primary metric of each run. */
-      samples: external_exports.array(external_exports.number()).optional(),
-      /** The last run's finite summary metrics, by key. */
-      metrics: external_exports.record(external_exports.string(), external_exports.number()).optional(),
-      /** How each run ended. */
-      outcome: external_exports.array(external_exports.looseObject({ status: external_exports.enum(["ok", "crash"]), kind: text.optional(), reason: text.optional() })).optional(),
-      verdict: external_exports.enum(VERDICTS).optional(),
-      durations: external_exports.record(external_exports.string(), external_exports.number()).optional(),
-      runner: external_exports.looseObject({ name: text, label: text }).optional(),
-      triggeredBy: text.optional(),
-      runDirs: external_exports.array(text).optional(),
-      /** The noise σ the verdict used, where it came from, and its degrees of freedom (null: known). */
-      sigma: external_exports.number().optional(),
-      sigmaSource: external_exports.enum(["baseline", "pooled", "floor"]).optional(),
-      sigmaDf: external_exports.number().nullable().optional()
-    });
-  }
-});
-
 // src/state/baselines.ts
-import path20 from "node:path";
+import path21 from "node:path";
 function baselinesPath(stateDir) {
-  return path20.join(stateDir, BASELINES_FILE);
+  return path21.join(stateDir, BASELINES_FILE);
 }
 async function readBaselines(stateDir) {
   return await readStateFile(baselinesPath(stateDir), baselinesFormat) ?? { keys: {} };
@@ -35508,17 +36161,26 @@ function meanMetrics(runs) {
   }
   return Object.fromEntries([...sums].map(([key, s]) => [key, s.total / s.n]));
 }
-function figuresOf(metrics, ramBytes) {
-  const figures2 = {};
-  const vram = metrics["peak_vram_mb"];
-  if (vram !== void 0) {
-    figures2.peakMemoryGb = vram / 1024;
-    if (ramBytes) figures2.memoryShareOfRam = vram * 1024 * 1024 / ramBytes;
+function figuresOf2(specs, metrics, baseline, ramBytes) {
+  const figures2 = [];
+  for (const spec of specs) {
+    const raw = metrics[spec.metric];
+    if (raw === void 0 || !Number.isFinite(raw)) continue;
+    const value2 = raw * spec.scale;
+    const before = baseline?.[spec.metric];
+    figures2.push({
+      metric: spec.metric,
+      label: spec.label,
+      value: value2,
+      raw,
+      unit: spec.unit,
+      decimals: spec.decimals,
+      role: spec.role,
+      baseline: before === void 0 ? void 0 : before * spec.scale,
+      // Memory figures are in GB (GiB, as train.py divides MiB by 1024).
+      shareOfRam: spec.role === "memory" && ramBytes ? value2 * 1024 ** 3 / ramBytes : void 0
+    });
   }
-  if (metrics["training_seconds"] !== void 0) figures2.trainingSeconds = metrics["training_seconds"];
-  if (metrics["num_steps"] !== void 0) figures2.steps = metrics["num_steps"];
-  if (metrics["total_tokens_M"] !== void 0) figures2.tokensM = metrics["total_tokens_M"];
-  if (metrics["num_params_M"] !== void 0) figures2.paramsM = metrics["num_params_M"];
   return figures2;
 }
 function throughputWarnings(candidate, baseline) {
@@ -35551,7 +36213,7 @@ var init_figures2 = __esm({
 // src/identity/experiment-blob.ts
 import { createHash as createHash4 } from "node:crypto";
 import { readFile as readFile6 } from "node:fs/promises";
-import path21 from "node:path";
+import path22 from "node:path";
 function gitBlobHash(contents) {
   return createHash4("sha1").update(`blob ${contents.length}\0`).update(contents).digest("hex");
 }
@@ -35560,7 +36222,7 @@ async function experimentBlob(workdir, allowedGlobs) {
   const blobs = [];
   for (const file2 of literal2) {
     try {
-      blobs.push(`${file2}:${gitBlobHash(await readFile6(path21.join(workdir, file2)))}`);
+      blobs.push(`${file2}:${gitBlobHash(await readFile6(path22.join(workdir, file2)))}`);
     } catch (error62) {
       if (error62.code !== "ENOENT") throw error62;
     }
@@ -35646,14 +36308,14 @@ var init_sandbox = __esm({
 
 // src/state/machine-lock.ts
 import { watch } from "node:fs";
-import path22 from "node:path";
+import path23 from "node:path";
 async function acquireMachineLock(options) {
   const { dir, holder, timeoutMs, onWait, signal } = options;
   const noticeIntervalMs = options.noticeIntervalMs ?? 6e4;
   checkHolder(holder);
   signal?.throwIfAborted();
   await ensureStateDir(dir);
-  const lockPath = path22.join(dir, MACHINE_LOCK_FILE);
+  const lockPath = path23.join(dir, MACHINE_LOCK_FILE);
   const facts = { pid: holder.pid, repo: holder.repo, runId: holder.runId, runner: holder.runner };
   const waker = new Waker(dir, options.fallbackPollMs ?? 5e3);
   try {
@@ -35839,7 +36501,7 @@ function classifyOutcome(input2) {
   }
   if (cleanExit(exit) && summary.primary !== null) return { status: "ok" };
   const segments = segmentsOf(log);
-  const oom = detectOom(log, segments, exit);
+  const oom = detectOom(log, segments, exit, [...protocol.oomPatterns, ...GENERIC_OOM_PATTERNS]);
   if (oom) return crash("oom", oom.reason, oom.excerpt, oomHint(protocol.oomPolicy));
   const fail = lastFailSegment(segments);
   if (fail !== -1 || summary.primaryNonFinite) {
@@ -35896,11 +36558,11 @@ function describeExit(exit, protocol) {
   const signal = signalOf(exit);
   return `${command} exited with code ${exit.exitCode}${signal ? ` (${signal})` : ""}`;
 }
-function detectOom(log, segments, exit) {
+function detectOom(log, segments, exit, patterns) {
   let index = -1;
   for (let i2 = segments.length - 1; i2 >= 0 && index === -1; i2--) {
     const segment = segments[i2];
-    if (OOM_PATTERNS.some((pattern) => pattern.test(segment))) index = i2;
+    if (patterns.some((pattern) => pattern.test(segment))) index = i2;
   }
   if (index !== -1) {
     const traceback = readTraceback(log);
@@ -35976,7 +36638,7 @@ function clip(text2, max = MAX_REASON_CHARS) {
 function seconds(ms2) {
   return Math.round(ms2 / 1e3);
 }
-var TAIL_SCAN_CHARS, MAX_EXCERPT_LINES, MAX_EXCERPT_CHARS, MAX_REASON_CHARS, MAX_LINE_CHARS, TRACEBACK_HEADER, OOM_PATTERNS, PROGRESS_PREFIX;
+var TAIL_SCAN_CHARS, MAX_EXCERPT_LINES, MAX_EXCERPT_CHARS, MAX_REASON_CHARS, MAX_LINE_CHARS, TRACEBACK_HEADER, GENERIC_OOM_PATTERNS, PROGRESS_PREFIX;
 var init_classify = __esm({
   "src/result/classify.ts"() {
     "use strict";
@@ -35986,14 +36648,7 @@ var init_classify = __esm({
     MAX_REASON_CHARS = 300;
     MAX_LINE_CHARS = 500;
     TRACEBACK_HEADER = "Traceback (most recent call last):";
-    OOM_PATTERNS = [
-      /\[metal::malloc\]/,
-      /kIOGPUCommandBufferCallbackErrorOutOfMemory/,
-      /Insufficient Memory/,
-      /\[METAL\] Command buffer execution failed/,
-      /\bMemoryError\b/,
-      /out of memory/i
-    ];
+    GENERIC_OOM_PATTERNS = [/\bMemoryError\b/, /out of memory/i];
     PROGRESS_PREFIX = /^step \d+\b.*?\s{2,}(?=\S)/;
   }
 });
@@ -36088,7 +36743,7 @@ var init_summary = __esm({
 
 // src/run/command-line.ts
 import { accessSync, constants as constants6, statSync as statSync2 } from "node:fs";
-import path23 from "node:path";
+import path24 from "node:path";
 function parseCommand(command) {
   const viaShell = { argv: ["/bin/sh", "-c", command], viaShell: true };
   const words = [];
@@ -36142,7 +36797,7 @@ function parseCommand(command) {
   return { argv: words, viaShell: false };
 }
 function findProgram(program, env, cwd) {
-  const candidates = program.includes("/") ? [path23.resolve(cwd, program)] : (env["PATH"] ?? "").split(path23.delimiter).filter((dir) => dir !== "").map((dir) => path23.resolve(cwd, dir, program));
+  const candidates = program.includes("/") ? [path24.resolve(cwd, program)] : (env["PATH"] ?? "").split(path24.delimiter).filter((dir) => dir !== "").map((dir) => path24.resolve(cwd, dir, program));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants6.X_OK);
@@ -36592,7 +37247,7 @@ var init_execute = __esm({
 // src/run/file-commands.ts
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
-import { stat as stat4 } from "node:fs/promises";
+import { stat as stat5 } from "node:fs/promises";
 async function snapshotFileCommands(env) {
   const states = [];
   for (const variable of FILE_COMMAND_VARIABLES) {
@@ -36616,7 +37271,7 @@ function sameContent(a2, b3) {
 }
 async function readState(file2) {
   try {
-    const { size } = await stat4(file2);
+    const { size } = await stat5(file2);
     const hash2 = createHash5("sha256");
     for await (const chunk of createReadStream3(file2)) hash2.update(chunk);
     return { size, sha256: hash2.digest("hex") };
@@ -36642,8 +37297,8 @@ var init_file_commands = __esm({
 });
 
 // src/run/train.ts
-import { mkdir as mkdir4 } from "node:fs/promises";
-import path24 from "node:path";
+import { mkdir as mkdir5 } from "node:fs/promises";
+import path25 from "node:path";
 async function runTraining(opts) {
   const { protocol } = opts;
   const say = (line) => opts.log?.(neutralizeWorkflowCommands(line));
@@ -36658,11 +37313,11 @@ async function runTraining(opts) {
     if (!opts.sandbox) say(`warning: ${warning}`);
   }
   try {
-    await mkdir4(opts.runDir, { recursive: true });
+    await mkdir5(opts.runDir, { recursive: true });
   } catch (error62) {
     throw new Error(`cannot create the run directory ${opts.runDir}: ${error62.message}`);
   }
-  const logPath = path24.join(opts.runDir, "run.log");
+  const logPath = path25.join(opts.runDir, "run.log");
   const env = buildChildEnv(parentEnv, { offline: opts.offline });
   if (!findProgram(argv[0], env, opts.cwd)) {
     throw new SpawnError(
@@ -36729,7 +37384,7 @@ var init_train = __esm({
 });
 
 // src/run/training-series.ts
-import path25 from "node:path";
+import path26 from "node:path";
 async function runSeries(opts) {
   const lock = await acquireMachineLock({
     dir: opts.stateDir,
@@ -36746,8 +37401,8 @@ async function runSeries(opts) {
       const run = await runTraining({
         protocol: opts.protocol,
         command: opts.command,
-        cwd: path25.resolve(opts.workdir, opts.protocol.cwd),
-        runDir: path25.join(opts.runsDir, `run-${i2}`),
+        cwd: path26.resolve(opts.workdir, opts.protocol.cwd),
+        runDir: path26.join(opts.runsDir, `run-${i2}`),
         timeoutSeconds: opts.timeoutSeconds,
         offline: opts.offline,
         parentEnv: opts.parentEnv,
@@ -36783,7 +37438,7 @@ function baseReport(protocol, subject) {
   return {
     ...subject,
     primary: { name: protocol.primary.name, direction: protocol.primary.direction },
-    figures: {},
+    figures: [],
     warnings: [],
     history: [],
     budgetSeconds: protocol.budgetSeconds
@@ -36968,160 +37623,6 @@ var init_job = __esm({
   }
 });
 
-// src/verdict/statistics.ts
-function mean(values) {
-  requireFinite(values, "mean", 1);
-  let sum = 0;
-  for (const v2 of values) sum += v2;
-  return sum / values.length;
-}
-function sampleSd(values) {
-  requireFinite(values, "sampleSd", 2);
-  const m2 = mean(values);
-  let squares = 0;
-  for (const v2 of values) squares += (v2 - m2) ** 2;
-  return Math.sqrt(squares / (values.length - 1));
-}
-function pooledSd(groups) {
-  let weighted = 0;
-  let df = 0;
-  for (const [i2, g2] of groups.entries()) {
-    if (!Number.isInteger(g2.n) || g2.n < 0) {
-      throw new StatisticsError(`pooledSd: group ${i2} has n = ${g2.n}; n must be a whole number \u2265 0`);
-    }
-    if (g2.n < 2) continue;
-    if (!Number.isFinite(g2.sd) || g2.sd < 0) {
-      throw new StatisticsError(`pooledSd: group ${i2} has sd = ${g2.sd}; sd must be finite and \u2265 0`);
-    }
-    weighted += (g2.n - 1) * g2.sd * g2.sd;
-    df += g2.n - 1;
-  }
-  return { sd: df === 0 ? Number.NaN : Math.sqrt(weighted / df), df };
-}
-function normalCdf(x3) {
-  if (Number.isNaN(x3)) return Number.NaN;
-  const z4 = Math.abs(x3);
-  let tail;
-  if (z4 > 37) {
-    tail = 0;
-  } else {
-    const e = Math.exp(-z4 * z4 / 2);
-    if (z4 < 7.07106781186547) {
-      let num = 0.0352624965998911 * z4 + 0.700383064443688;
-      num = num * z4 + 6.37396220353165;
-      num = num * z4 + 33.912866078383;
-      num = num * z4 + 112.079291497871;
-      num = num * z4 + 221.213596169931;
-      num = num * z4 + 220.206867912376;
-      let den = 0.0883883476483184 * z4 + 1.75566716318264;
-      den = den * z4 + 16.064177579207;
-      den = den * z4 + 86.7807322029461;
-      den = den * z4 + 296.564248779674;
-      den = den * z4 + 637.333633378831;
-      den = den * z4 + 793.826512519948;
-      den = den * z4 + 440.413735824752;
-      tail = e * num / den;
-    } else {
-      let cf = z4 + 0.65;
-      cf = z4 + 4 / cf;
-      cf = z4 + 3 / cf;
-      cf = z4 + 2 / cf;
-      cf = z4 + 1 / cf;
-      tail = e / cf / 2.506628274631;
-    }
-  }
-  return x3 > 0 ? 1 - tail : tail;
-}
-function logGamma(x3) {
-  if (!(x3 > 0) || !Number.isFinite(x3)) {
-    throw new StatisticsError(`logGamma: x = ${x3}; x must be a finite number > 0`);
-  }
-  if (x3 < 0.5) {
-    return Math.log(Math.PI / Math.sin(Math.PI * x3)) - logGamma(1 - x3);
-  }
-  const z4 = x3 - 1;
-  let sum = LANCZOS[0];
-  for (let i2 = 1; i2 < LANCZOS.length; i2++) sum += LANCZOS[i2] / (z4 + i2);
-  const t2 = z4 + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z4 + 0.5) * Math.log(t2) - t2 + Math.log(sum);
-}
-function incompleteBeta(x3, a2, b3) {
-  if (!(a2 > 0) || !(b3 > 0)) throw new StatisticsError(`incompleteBeta: a = ${a2}, b = ${b3}; both must be > 0`);
-  if (!(x3 >= 0 && x3 <= 1)) throw new StatisticsError(`incompleteBeta: x = ${x3}; x must be within [0, 1]`);
-  if (x3 === 0 || x3 === 1) return x3;
-  const front = Math.exp(logGamma(a2 + b3) - logGamma(a2) - logGamma(b3) + a2 * Math.log(x3) + b3 * Math.log1p(-x3));
-  if (x3 < (a2 + 1) / (a2 + b3 + 2)) return front * betaContinuedFraction(x3, a2, b3) / a2;
-  return 1 - front * betaContinuedFraction(1 - x3, b3, a2) / b3;
-}
-function betaContinuedFraction(x3, a2, b3) {
-  const tiny = 1e-300;
-  let c5 = 1;
-  let d2 = 1 - (a2 + b3) * x3 / (a2 + 1);
-  if (Math.abs(d2) < tiny) d2 = tiny;
-  d2 = 1 / d2;
-  let h4 = d2;
-  for (let m2 = 1; m2 <= 1e4; m2++) {
-    const m22 = 2 * m2;
-    let aa = m2 * (b3 - m2) * x3 / ((a2 + m22 - 1) * (a2 + m22));
-    d2 = 1 + aa * d2;
-    if (Math.abs(d2) < tiny) d2 = tiny;
-    c5 = 1 + aa / c5;
-    if (Math.abs(c5) < tiny) c5 = tiny;
-    d2 = 1 / d2;
-    h4 *= d2 * c5;
-    aa = -(a2 + m2) * (a2 + b3 + m2) * x3 / ((a2 + m22) * (a2 + m22 + 1));
-    d2 = 1 + aa * d2;
-    if (Math.abs(d2) < tiny) d2 = tiny;
-    c5 = 1 + aa / c5;
-    if (Math.abs(c5) < tiny) c5 = tiny;
-    d2 = 1 / d2;
-    const step = d2 * c5;
-    h4 *= step;
-    if (Math.abs(step - 1) < 1e-15) return h4;
-  }
-  return h4;
-}
-function studentTCdf(t2, df) {
-  requireDf(df, "studentTCdf");
-  if (Number.isNaN(t2)) return Number.NaN;
-  if (df === Number.POSITIVE_INFINITY) return normalCdf(t2);
-  if (t2 === Number.POSITIVE_INFINITY) return 1;
-  if (t2 === Number.NEGATIVE_INFINITY) return 0;
-  const tail = 0.5 * incompleteBeta(df / (df + t2 * t2), df / 2, 0.5);
-  return t2 > 0 ? 1 - tail : tail;
-}
-function requireFinite(values, fn2, atLeast) {
-  if (values.length < atLeast) {
-    throw new StatisticsError(`${fn2}: needs at least ${atLeast} value(s), got ${values.length}`);
-  }
-  const bad = values.findIndex((v2) => !Number.isFinite(v2));
-  if (bad >= 0)
-    throw new StatisticsError(`${fn2}: value ${bad} is ${values[bad]}; every value must be finite`);
-}
-function requireDf(df, fn2) {
-  if (!(df > 0)) throw new StatisticsError(`${fn2}: df = ${df}; degrees of freedom must be > 0`);
-}
-var StatisticsError, LANCZOS;
-var init_statistics = __esm({
-  "src/verdict/statistics.ts"() {
-    "use strict";
-    StatisticsError = class extends RangeError {
-      name = "StatisticsError";
-    };
-    LANCZOS = [
-      0.9999999999998099,
-      676.5203681218851,
-      -1259.1392167224028,
-      771.3234287776531,
-      -176.6150291621406,
-      12.507343278686905,
-      -0.13857109526572012,
-      9984369578019572e-21,
-      15056327351493116e-23
-    ];
-  }
-});
-
 // src/verdict/establish-baseline.ts
 async function establishBaseline(req) {
   const job = await prepareJob(req, "baseline");
@@ -37137,7 +37638,7 @@ async function establishBaseline(req) {
   const base = {
     ...job.base,
     samples,
-    figures: figuresOf(metrics, identity3.hardware.memoryBytes),
+    figures: figuresOf2(protocol.figures, metrics, void 0, identity3.hardware.memoryBytes),
     warnings: runWarnings(runs)
   };
   const drift = moved.map((d2) => d2.explanation);
@@ -37482,8 +37983,7 @@ async function judgeExperiment(req) {
       sigma: decision.sigma.value
     },
     vsBest: decision && decision.vsReference.against === "reference" && reference ? { value: reference.value, commit: reference.record.commit ?? "", delta: decision.vsReference.delta } : void 0,
-    figures: figuresOf(metrics, ramBytes),
-    baselineFigures: baseline?.metrics && figuresOf(baseline.metrics, ramBytes),
+    figures: figuresOf2(protocol.figures, metrics, baseline?.metrics, ramBytes),
     warnings,
     crash: crashed && crashed.outcome.status === "crash" ? crashSection(crashed.outcome) : void 0,
     notComparable: verdict === "not-comparable" ? { drift: driftText } : void 0,
@@ -37517,7 +38017,12 @@ async function reportDuplicate(job, earlier) {
       }
     ),
     value: earlier.value ?? null,
-    figures: figuresOf(earlier.metrics ?? {}, job.identity.hardware.memoryBytes),
+    figures: figuresOf2(
+      job.protocol.figures,
+      earlier.metrics ?? {},
+      void 0,
+      job.identity.hardware.memoryBytes
+    ),
     history: await job.history()
   };
   return { report, runs: [], record: earlier };
@@ -37542,7 +38047,11 @@ async function noiseHistory(stateDir, components, current, reference) {
       if (!isCurrent && entry.n >= 2) spreads.push({ sd: entry.sigma, n: entry.n });
     }
   }
-  const { records } = await readLedger(stateDir, (r2) => r2.mode === "experiment" && sameSetup(r2.components));
+  const { records } = await readLedger(
+    stateDir,
+    (r2) => r2.mode === "experiment" && sameSetup(r2.components),
+    /"samples":\[[^\]]*,/
+  );
   for (const record2 of records) {
     if (reference && record2.at === reference.at && record2.commit === reference.commit) continue;
     const samples = record2.samples;
@@ -37582,7 +38091,7 @@ __export(local_cli_exports, {
 });
 import { existsSync as existsSync2, statSync as statSync3 } from "node:fs";
 import { hostname as hostname4 } from "node:os";
-import path26 from "node:path";
+import path27 from "node:path";
 import { parseArgs } from "node:util";
 async function runCli(argv, io2) {
   let parsed;
@@ -37602,8 +38111,15 @@ ${USAGE}
 `);
     return command || values.help ? 0 : 2;
   }
-  if (!["run", "baseline", "history"].includes(command)) {
+  if (!["run", "baseline", "history", "report"].includes(command)) {
     io2.err(`unknown command '${command}'
+
+${USAGE}
+`);
+    return 2;
+  }
+  if (command === "report" && !values.out) {
+    io2.err(`report needs --out DIR: the folder to write index.html into
 
 ${USAGE}
 `);
@@ -37615,6 +38131,13 @@ ${USAGE}
     const protocol = resolveProtocol(settings);
     const runnerName = io2.env.RUNNER_NAME ?? hostname4();
     const trainingCommand = settings.command ?? protocol.command;
+    if (command === "report") {
+      io2.out(
+        `${await writeProgressReport(settings.stateDir, path27.resolve(io2.cwd, values.out ?? "."), protocol)}
+`
+      );
+      return 0;
+    }
     if (command === "history") {
       if (!existsSync2(settings.stateDir)) {
         if (values.json) io2.out("[]\n");
@@ -37646,7 +38169,7 @@ ${USAGE}
         protocol,
         command: trainingCommand,
         workdir: settings.workingDirectory,
-        runsDir: path26.join(settings.stateDir, "runs", `${command}-${Date.now()}`),
+        runsDir: path27.join(settings.stateDir, "runs", `${command}-${Date.now()}`),
         runnerName,
         commit: {
           sha: checkout?.sha ?? "local",
@@ -37657,7 +38180,7 @@ ${USAGE}
         triggeredBy: io2.env.USER ?? "local",
         ...command === "baseline" ? { reason: "local baseline" } : {},
         holder: {
-          repo: path26.basename(settings.workingDirectory),
+          repo: path27.basename(settings.workingDirectory),
           runId: "cli",
           pid: process.pid,
           runner: runnerName
@@ -37700,7 +38223,7 @@ ${USAGE}
   }
 }
 function cliSettings(command, values, cwd) {
-  const fromShell = (p2) => p2 ? path26.resolve(cwd, expandTilde(p2)) : "";
+  const fromShell = (p2) => p2 ? path27.resolve(cwd, expandTilde(p2)) : "";
   const flags = {
     "working-directory": values.cwd ?? "",
     protocol: fromShell(values.protocol),
@@ -37744,6 +38267,7 @@ function parse3(argv) {
       force: { type: "boolean" },
       online: { type: "boolean" },
       json: { type: "boolean" },
+      out: { type: "string" },
       help: { type: "boolean", short: "h" }
     }
   });
@@ -37757,6 +38281,7 @@ var init_local_cli = __esm({
     init_checkout();
     init_command_runner();
     init_runner_identity();
+    init_progress_report();
     init_neutralize();
     init_home_path();
     init_inputs();
@@ -37770,6 +38295,7 @@ Commands:
   run        judge the experiment in --cwd against this machine's baseline (one training, or --repeats)
   baseline   establish this machine's baseline from --repeats runs (default 8)
   history    list the judged experiments under the current comparability key
+  report     write the progress page (index.html) of the state dir into --out DIR
 
 Options:
   --cwd DIR              experiment checkout (default: current directory)
@@ -37783,6 +38309,7 @@ Options:
   --min-improvement X    smallest improvement that may be kept (default 0)
   --force                run even if this train.py was already scored
   --online               allow network access during training
+  --out DIR              where report writes index.html
   --json                 print the result as JSON
   -h, --help             this help`;
     FLAG_OF = {

@@ -20431,12 +20431,12 @@ var require_src2 = __commonJS({
     function check2(path34, isFile, isDirectory2) {
       log(`checking %s`, path34);
       try {
-        const stat6 = fs_1.statSync(path34);
-        if (stat6.isFile() && isFile) {
+        const stat7 = fs_1.statSync(path34);
+        if (stat7.isFile() && isFile) {
           log(`[OK] path represents a file`);
           return true;
         }
-        if (stat6.isDirectory() && isDirectory2) {
+        if (stat7.isDirectory() && isDirectory2) {
           log(`[OK] path represents a directory`);
           return true;
         }
@@ -24233,30 +24233,6 @@ var init_trust = __esm({
   }
 });
 
-// src/publish/outputs.ts
-function reportOutputs(report, refs) {
-  const num = (v2, digits) => v2 === void 0 || v2 === null || !Number.isFinite(v2) ? "" : v2.toFixed(digits);
-  return {
-    status: report.status,
-    verdict: report.verdict ?? "",
-    "val-bpb": num(report.value, 6),
-    "baseline-val-bpb": num(report.baseline?.mean, 6),
-    delta: num(report.vsBaseline?.delta, 6),
-    sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
-    "peak-memory-gb": num(report.figures.peakMemoryGb, 1),
-    "training-seconds": num(report.figures.trainingSeconds, 1),
-    runner: report.runner.label,
-    "comment-url": refs.commentUrl ?? "",
-    "results-commit": refs.resultsCommit ?? "",
-    "result-json": refs.resultJson ?? ""
-  };
-}
-var init_outputs = __esm({
-  "src/publish/outputs.ts"() {
-    "use strict";
-  }
-});
-
 // src/model.ts
 function isBetter(a2, b3, direction) {
   return direction === "minimize" ? a2 < b3 : a2 > b3;
@@ -24291,10 +24267,6 @@ function formatPercent(share) {
   if (!Number.isFinite(share)) return "n/a";
   return `${signed(share * 100, 0, false)}%`;
 }
-function formatGb(gb) {
-  if (!Number.isFinite(gb)) return "n/a";
-  return `${signed(gb, 1, false)} GB`;
-}
 function formatSeconds(seconds2) {
   if (!Number.isFinite(seconds2)) return "n/a";
   return `${signed(seconds2, Number.isInteger(seconds2) ? 0 : 1, false)} s`;
@@ -24303,9 +24275,21 @@ function formatCount(count2) {
   if (!Number.isFinite(count2)) return "n/a";
   return groupThousands(signed(Math.round(count2), 0, false));
 }
-function formatMillions(millions) {
-  if (!Number.isFinite(millions)) return "n/a";
-  return `${groupThousands(signed(millions, 1, false))}M`;
+function formatFigure(value2, figure2) {
+  if (!Number.isFinite(value2)) return "n/a";
+  const number4 = groupThousands(signed(value2, figure2.decimals, false));
+  if (figure2.unit === "") return number4;
+  return ["k", "M", "%"].includes(figure2.unit) ? `${number4}${figure2.unit}` : `${number4} ${figure2.unit}`;
+}
+function describeFigure(figure2, budgetSeconds) {
+  const text2 = formatFigure(figure2.value, figure2);
+  if (figure2.role === "training-time") return `${text2} of ${formatSeconds(budgetSeconds)} budget`;
+  const share = figure2.shareOfRam === void 0 ? "" : ` (${formatPercent(figure2.shareOfRam)} of RAM)`;
+  const baseline = figure2.baseline === void 0 ? "" : ` \xB7 baseline ${formatFigure(figure2.baseline, figure2)}`;
+  return `${text2}${share}${baseline}`;
+}
+function figureWithRole(figures2, role) {
+  return figures2.find((f3) => f3.role === role);
 }
 function directionNote(direction) {
   return direction === "minimize" ? "lower is better" : "higher is better";
@@ -24343,6 +24327,498 @@ var init_format = __esm({
     init_model();
     MINUS = "\u2212";
     MISSING = "\u2014";
+  }
+});
+
+// src/publish/outputs.ts
+function reportOutputs(report, refs) {
+  const num = (v2, digits) => v2 === void 0 || v2 === null || !Number.isFinite(v2) ? "" : v2.toFixed(digits);
+  return {
+    status: report.status,
+    verdict: report.verdict ?? "",
+    "val-bpb": num(report.value, 6),
+    "baseline-val-bpb": num(report.baseline?.mean, 6),
+    delta: num(report.vsBaseline?.delta, 6),
+    sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
+    "peak-memory-gb": num(figureWithRole(report.figures, "memory")?.value, 1),
+    "training-seconds": num(figureWithRole(report.figures, "training-time")?.value, 1),
+    runner: report.runner.label,
+    "comment-url": refs.commentUrl ?? "",
+    "results-commit": refs.resultsCommit ?? "",
+    "result-json": refs.resultJson ?? ""
+  };
+}
+var init_outputs = __esm({
+  "src/publish/outputs.ts"() {
+    "use strict";
+    init_format();
+  }
+});
+
+// src/verdict/statistics.ts
+function mean(values) {
+  requireFinite(values, "mean", 1);
+  let sum = 0;
+  for (const v2 of values) sum += v2;
+  return sum / values.length;
+}
+function sampleSd(values) {
+  requireFinite(values, "sampleSd", 2);
+  const m2 = mean(values);
+  let squares = 0;
+  for (const v2 of values) squares += (v2 - m2) ** 2;
+  return Math.sqrt(squares / (values.length - 1));
+}
+function pooledSd(groups2) {
+  let weighted = 0;
+  let df = 0;
+  for (const [i2, g2] of groups2.entries()) {
+    if (!Number.isInteger(g2.n) || g2.n < 0) {
+      throw new StatisticsError(`pooledSd: group ${i2} has n = ${g2.n}; n must be a whole number \u2265 0`);
+    }
+    if (g2.n < 2) continue;
+    if (!Number.isFinite(g2.sd) || g2.sd < 0) {
+      throw new StatisticsError(`pooledSd: group ${i2} has sd = ${g2.sd}; sd must be finite and \u2265 0`);
+    }
+    weighted += (g2.n - 1) * g2.sd * g2.sd;
+    df += g2.n - 1;
+  }
+  return { sd: df === 0 ? Number.NaN : Math.sqrt(weighted / df), df };
+}
+function normalCdf(x3) {
+  if (Number.isNaN(x3)) return Number.NaN;
+  const z4 = Math.abs(x3);
+  let tail;
+  if (z4 > 37) {
+    tail = 0;
+  } else {
+    const e = Math.exp(-z4 * z4 / 2);
+    if (z4 < 7.07106781186547) {
+      let num = 0.0352624965998911 * z4 + 0.700383064443688;
+      num = num * z4 + 6.37396220353165;
+      num = num * z4 + 33.912866078383;
+      num = num * z4 + 112.079291497871;
+      num = num * z4 + 221.213596169931;
+      num = num * z4 + 220.206867912376;
+      let den = 0.0883883476483184 * z4 + 1.75566716318264;
+      den = den * z4 + 16.064177579207;
+      den = den * z4 + 86.7807322029461;
+      den = den * z4 + 296.564248779674;
+      den = den * z4 + 637.333633378831;
+      den = den * z4 + 793.826512519948;
+      den = den * z4 + 440.413735824752;
+      tail = e * num / den;
+    } else {
+      let cf = z4 + 0.65;
+      cf = z4 + 4 / cf;
+      cf = z4 + 3 / cf;
+      cf = z4 + 2 / cf;
+      cf = z4 + 1 / cf;
+      tail = e / cf / 2.506628274631;
+    }
+  }
+  return x3 > 0 ? 1 - tail : tail;
+}
+function logGamma(x3) {
+  if (!(x3 > 0) || !Number.isFinite(x3)) {
+    throw new StatisticsError(`logGamma: x = ${x3}; x must be a finite number > 0`);
+  }
+  if (x3 < 0.5) {
+    return Math.log(Math.PI / Math.sin(Math.PI * x3)) - logGamma(1 - x3);
+  }
+  const z4 = x3 - 1;
+  let sum = LANCZOS[0];
+  for (let i2 = 1; i2 < LANCZOS.length; i2++) sum += LANCZOS[i2] / (z4 + i2);
+  const t2 = z4 + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z4 + 0.5) * Math.log(t2) - t2 + Math.log(sum);
+}
+function incompleteBeta(x3, a2, b3) {
+  if (!(a2 > 0) || !(b3 > 0)) throw new StatisticsError(`incompleteBeta: a = ${a2}, b = ${b3}; both must be > 0`);
+  if (!(x3 >= 0 && x3 <= 1)) throw new StatisticsError(`incompleteBeta: x = ${x3}; x must be within [0, 1]`);
+  if (x3 === 0 || x3 === 1) return x3;
+  const front = Math.exp(logGamma(a2 + b3) - logGamma(a2) - logGamma(b3) + a2 * Math.log(x3) + b3 * Math.log1p(-x3));
+  if (x3 < (a2 + 1) / (a2 + b3 + 2)) return front * betaContinuedFraction(x3, a2, b3) / a2;
+  return 1 - front * betaContinuedFraction(1 - x3, b3, a2) / b3;
+}
+function betaContinuedFraction(x3, a2, b3) {
+  const tiny = 1e-300;
+  let c5 = 1;
+  let d2 = 1 - (a2 + b3) * x3 / (a2 + 1);
+  if (Math.abs(d2) < tiny) d2 = tiny;
+  d2 = 1 / d2;
+  let h4 = d2;
+  for (let m2 = 1; m2 <= 1e4; m2++) {
+    const m22 = 2 * m2;
+    let aa = m2 * (b3 - m2) * x3 / ((a2 + m22 - 1) * (a2 + m22));
+    d2 = 1 + aa * d2;
+    if (Math.abs(d2) < tiny) d2 = tiny;
+    c5 = 1 + aa / c5;
+    if (Math.abs(c5) < tiny) c5 = tiny;
+    d2 = 1 / d2;
+    h4 *= d2 * c5;
+    aa = -(a2 + m2) * (a2 + b3 + m2) * x3 / ((a2 + m22) * (a2 + m22 + 1));
+    d2 = 1 + aa * d2;
+    if (Math.abs(d2) < tiny) d2 = tiny;
+    c5 = 1 + aa / c5;
+    if (Math.abs(c5) < tiny) c5 = tiny;
+    d2 = 1 / d2;
+    const step = d2 * c5;
+    h4 *= step;
+    if (Math.abs(step - 1) < 1e-15) return h4;
+  }
+  return h4;
+}
+function studentTCdf(t2, df) {
+  requireDf(df, "studentTCdf");
+  if (Number.isNaN(t2)) return Number.NaN;
+  if (df === Number.POSITIVE_INFINITY) return normalCdf(t2);
+  if (t2 === Number.POSITIVE_INFINITY) return 1;
+  if (t2 === Number.NEGATIVE_INFINITY) return 0;
+  const tail = 0.5 * incompleteBeta(df / (df + t2 * t2), df / 2, 0.5);
+  return t2 > 0 ? 1 - tail : tail;
+}
+function requireFinite(values, fn2, atLeast) {
+  if (values.length < atLeast) {
+    throw new StatisticsError(`${fn2}: needs at least ${atLeast} value(s), got ${values.length}`);
+  }
+  const bad = values.findIndex((v2) => !Number.isFinite(v2));
+  if (bad >= 0)
+    throw new StatisticsError(`${fn2}: value ${bad} is ${values[bad]}; every value must be finite`);
+}
+function requireDf(df, fn2) {
+  if (!(df > 0)) throw new StatisticsError(`${fn2}: df = ${df}; degrees of freedom must be > 0`);
+}
+var StatisticsError, LANCZOS;
+var init_statistics = __esm({
+  "src/verdict/statistics.ts"() {
+    "use strict";
+    StatisticsError = class extends RangeError {
+      name = "StatisticsError";
+    };
+    LANCZOS = [
+      0.9999999999998099,
+      676.5203681218851,
+      -1259.1392167224028,
+      771.3234287776531,
+      -176.6150291621406,
+      12.507343278686905,
+      -0.13857109526572012,
+      9984369578019572e-21,
+      15056327351493116e-23
+    ];
+  }
+});
+
+// src/publish/progress-data.ts
+function runningBest(series, start) {
+  let best = start;
+  return series.points.map((p2) => {
+    if (p2.status === "keep" && p2.value !== null && (best === void 0 || isBetter(p2.value, best, series.direction)))
+      best = p2.value;
+    return best;
+  });
+}
+function keptChanges(series) {
+  const baseline = series.baselines.at(-1);
+  let best = baseline?.value;
+  const changes = [];
+  series.points.forEach((point, index) => {
+    if (point.status !== "keep" || point.value === null) return;
+    if (best !== void 0 && !isBetter(point.value, best, series.direction)) return;
+    const delta = best === void 0 ? 0 : point.value - best;
+    const sigma = baseline?.sigma;
+    changes.push({
+      index,
+      point: { ...point, value: point.value },
+      delta,
+      deltaSigma: sigma ? delta / sigma : void 0
+    });
+    best = point.value;
+  });
+  return changes;
+}
+function seriesFromResultsFiles(files, metric2, direction) {
+  const parsed = files.map((file2) => ({ file: file2, rows: parseResults(file2.text, metric2) }));
+  const baselinesByRunner = /* @__PURE__ */ new Map();
+  const series = [];
+  for (const { file: file2, rows } of parsed) {
+    const where = placeOf(file2.path);
+    const points = [];
+    for (const row of rows) {
+      const runner = row.runner || where.runner;
+      const base = BASELINE_ROW.exec(row.description);
+      if (base && row.value !== null) {
+        const list = baselinesByRunner.get(runner) ?? [];
+        list.push({ commit: row.commit, value: row.value, n: Number(base[1]), sigma: Number(base[2]) });
+        baselinesByRunner.set(runner, list);
+      } else {
+        points.push(row);
+      }
+    }
+    if (points.length > 0) series.push({ ...where, metric: metric2, direction, points, baselines: [] });
+  }
+  for (const s of series) s.baselines = baselinesByRunner.get(s.runner) ?? [];
+  return series.sort((a2, b3) => a2.branch.localeCompare(b3.branch) || a2.runner.localeCompare(b3.runner));
+}
+function parseResults(text2, metric2) {
+  const lines = text2.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const header = (lines[0] ?? "").split("	").map((c5) => c5.trim());
+  const col = (name) => header.indexOf(name);
+  const [commitAt, valueAt, statusAt, descriptionAt, runnerAt] = [
+    col("commit"),
+    col(metric2),
+    col("status"),
+    col("description"),
+    col("runner")
+  ];
+  if (commitAt < 0 || valueAt < 0) return [];
+  const rows = [];
+  for (const line of lines.slice(1)) {
+    if (line.trim() === "") continue;
+    const cells = line.split("	");
+    const status = (cells[statusAt] ?? "").trim();
+    const value2 = Number(cells[valueAt]);
+    rows.push({
+      commit: (cells[commitAt] ?? "").trim(),
+      // A crash is written as 0.000000: it has no value.
+      value: status === "keep" || status === "discard" ? Number.isFinite(value2) ? value2 : null : null,
+      status,
+      description: (cells[descriptionAt] ?? "").trim(),
+      runner: runnerAt < 0 ? "" : (cells[runnerAt] ?? "").trim()
+    });
+  }
+  return rows;
+}
+function placeOf(file2) {
+  const parts = file2.split("/").slice(0, -1);
+  if (parts.length >= 2) return { branch: parts.slice(0, -1).join("/"), runner: parts.at(-1) ?? "" };
+  return { branch: parts[0] ?? "", runner: "" };
+}
+var BASELINE_ROW;
+var init_progress_data = __esm({
+  "src/publish/progress-data.ts"() {
+    "use strict";
+    init_model();
+    init_statistics();
+    BASELINE_ROW = /^baseline \(n=(\d+), σ=([0-9.]+)\)/;
+  }
+});
+
+// src/publish/progress-svg.ts
+function progressSvg(series) {
+  const baseline = series.baselines.at(-1);
+  const values = series.points.map((p2) => p2.value).filter((v2) => v2 !== null);
+  const span = [...values];
+  if (baseline) span.push(baseline.value - baseline.sigma, baseline.value + baseline.sigma);
+  if (span.length === 0) return "";
+  let lo = Math.min(...span);
+  let hi = Math.max(...span);
+  const pad = hi > lo ? (hi - lo) * 0.08 : Math.max(Math.abs(hi) * 0.01, 1e-6);
+  lo -= pad;
+  hi += pad;
+  const n2 = series.points.length;
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const x3 = (i2) => PAD.left + (n2 <= 1 ? plotW / 2 : i2 / (n2 - 1) * plotW);
+  const y2 = (v2) => PAD.top + (1 - (v2 - lo) / (hi - lo)) * plotH;
+  const r2 = (v2) => String(Math.round(v2 * 10) / 10);
+  const parts = [];
+  for (let t2 = 0; t2 <= 4; t2++) {
+    const v2 = lo + (hi - lo) * t2 / 4;
+    parts.push(
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(v2))}" y2="${r2(y2(v2))}" stroke="#d0d7de" stroke-width="1"/>`,
+      `<text x="${PAD.left - 6}" y="${r2(y2(v2) + 4)}" text-anchor="end" class="tick">${tickLabel(v2, hi - lo)}</text>`
+    );
+  }
+  for (const i2 of xTicks(n2)) {
+    parts.push(
+      `<text x="${r2(x3(i2))}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle" class="tick">${i2 + 1}</text>`
+    );
+  }
+  parts.push(
+    `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">experiment # (${n2} in order)</text>`,
+    `<text x="14" y="${PAD.top + plotH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${PAD.top + plotH / 2})">${escapeXml(series.metric)} (${directionNote(series.direction)})</text>`
+  );
+  if (baseline) {
+    const top = y2(baseline.value + baseline.sigma);
+    const bottom = y2(baseline.value - baseline.sigma);
+    parts.push(
+      `<rect class="band" x="${PAD.left}" y="${r2(top)}" width="${plotW}" height="${r2(Math.max(bottom - top, 1))}" fill="#8c959f" fill-opacity="0.18"><title>baseline \xB1 \u03C3: ${fmt(baseline.value)} \xB1 ${fmt(baseline.sigma)}</title></rect>`,
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(baseline.value))}" y2="${r2(y2(baseline.value))}" stroke="#57606a" stroke-width="1.5" stroke-dasharray="6 4"/>`
+    );
+  }
+  const dots = (kept2) => {
+    const seen = /* @__PURE__ */ new Set();
+    for (const [i2, p2] of series.points.entries()) {
+      if (p2.value === null || p2.status === "keep" !== kept2) continue;
+      seen.add(`M${Math.round(x3(i2))} ${Math.round(y2(p2.value))}h0`);
+    }
+    return [...seen].join("");
+  };
+  const discards = dots(false);
+  if (discards) {
+    parts.push(
+      `<path class="discarded" d="${discards}" stroke="#8c959f" stroke-width="6" stroke-linecap="round" stroke-opacity="0.75"/>`
+    );
+  }
+  const crashes = series.points.map((p2, i2) => p2.value === null ? `M${r2(x3(i2) - 3)} ${r2(PAD.top + plotH - 3)}l6 6m0 -6l-6 6` : "").join("");
+  if (crashes) parts.push(`<path d="${crashes}" stroke="#cf222e" stroke-width="1.5"/>`);
+  const best = runningBest(series, baseline?.value);
+  let step = "";
+  best.forEach((v2, i2) => {
+    if (v2 === void 0) return;
+    const prev = best[i2 - 1];
+    if (step === "" || prev === void 0) step += `M${r2(x3(i2))} ${r2(y2(v2))}`;
+    else if (v2 !== prev) step += `H${r2(x3(i2))}V${r2(y2(v2))}`;
+  });
+  if (step !== "") {
+    step += `H${r2(x3(Math.max(n2 - 1, 0)))}`;
+    parts.push(`<path class="best" d="${step}" fill="none" stroke="#1a7f37" stroke-width="2.5"/>`);
+  }
+  const kept = dots(true);
+  if (kept) {
+    parts.push(
+      `<path class="kept" d="${kept}" stroke="#2da44e" stroke-width="10" stroke-linecap="round"/>`,
+      `<path d="${kept}" stroke="#ffffff" stroke-width="3" stroke-linecap="round" stroke-opacity="0.6"/>`
+    );
+  }
+  const legend = [
+    ["#8c959f", "circle", "discarded"],
+    ["#2da44e", "circle", "kept"],
+    ["#1a7f37", "line", "running best"],
+    ...baseline ? [["#8c959f", "band", `baseline ${fmt(baseline.value)} \xB1 \u03C3 ${fmt(baseline.sigma)}`]] : [],
+    ...crashes ? [["#cf222e", "cross", "crash"]] : []
+  ];
+  let lx = PAD.left;
+  for (const [color, shape, text2] of legend) {
+    const mark = shape === "circle" ? `<circle cx="${lx + 5}" cy="14" r="5" fill="${color}"/>` : shape === "line" ? `<line x1="${lx}" x2="${lx + 14}" y1="14" y2="14" stroke="${color}" stroke-width="2.5"/>` : shape === "band" ? `<rect x="${lx}" y="8" width="14" height="12" fill="${color}" fill-opacity="0.3"/>` : `<path d="M${lx + 2} 10l8 8m0 -8l-8 8" stroke="${color}" stroke-width="1.5"/>`;
+    parts.push(mark, `<text x="${lx + 19}" y="18" class="legend">${escapeXml(text2)}</text>`);
+    lx += 30 + text2.length * 6.6;
+  }
+  const title = `${series.metric} per experiment on ${series.branch || "(no branch)"}, runner ${series.runner || "(unknown)"}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${escapeXml(title)}">`,
+    "<style>.tick{font:11px sans-serif;fill:#57606a}.axis{font:12px sans-serif;fill:#24292f}.legend{font:12px sans-serif;fill:#24292f}</style>",
+    ...parts,
+    "</svg>"
+  ].join("\n");
+}
+function escapeXml(text2) {
+  return text2.replace(/[&<>"']/g, (c5) => `&#${c5.charCodeAt(0)};`);
+}
+function xTicks(n2) {
+  if (n2 <= 1) return [0];
+  const step = Math.max(1, Math.ceil((n2 - 1) / 8));
+  const ticks = [];
+  for (let i2 = 0; i2 < n2 - 1; i2 += step) ticks.push(i2);
+  ticks.push(n2 - 1);
+  return ticks;
+}
+function tickLabel(v2, range) {
+  const decimals = Math.min(6, Math.max(0, 2 - Math.floor(Math.log10(range || 1))));
+  return v2.toFixed(decimals);
+}
+function fmt(v2) {
+  return String(Number(v2.toFixed(6)));
+}
+var WIDTH, HEIGHT, PAD;
+var init_progress_svg = __esm({
+  "src/publish/progress-svg.ts"() {
+    "use strict";
+    init_format();
+    init_progress_data();
+    WIDTH = 880;
+    HEIGHT = 340;
+    PAD = { left: 72, right: 16, top: 28, bottom: 44 };
+  }
+});
+
+// src/publish/progress-page.ts
+function renderProgressPage(series, opts) {
+  const title = escapeXml(opts.title);
+  const sections = series.map(section);
+  const toc = series.length > 1 ? `<nav><ul>${series.map((s, i2) => `<li><a href="#s${i2}">${escapeXml(place(s))}</a> (${s.points.length})</li>`).join("")}</ul></nav>` : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} \xB7 research progress</title>
+<style>
+body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#24292f;background:#fff;max-width:960px;margin:0 auto;padding:16px}
+h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 4px;border-bottom:1px solid #d0d7de;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left}th{background:#f6f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}code{font-size:12px}.muted{color:#57606a}
+</style>
+</head>
+<body>
+<h1>${title}: research progress</h1>
+<p class="muted">Every experiment judged by autoresearch-ci, per experiment branch and runner. Written ${escapeXml(opts.generatedAt.toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
+${toc}
+${sections.length > 0 ? sections.join("\n") : "<p>No experiments recorded yet.</p>"}
+</body>
+</html>
+`;
+}
+function section(series, index) {
+  const kept = keptChanges(series);
+  const crashes = series.points.filter((p2) => p2.value === null).length;
+  const baseline = series.baselines.at(-1);
+  const summary2 = [
+    `${series.points.length} experiments`,
+    `${series.points.filter((p2) => p2.status === "keep").length} kept`,
+    `${crashes} crashed`,
+    ...kept.length > 0 && baseline ? [`best ${fmt2(kept.at(-1).point.value)} vs baseline ${fmt2(baseline.value)}`] : []
+  ].join(" \xB7 ");
+  return `<section id="s${index}">
+<h2>${escapeXml(place(series))}</h2>
+<p class="muted">${escapeXml(summary2)}</p>
+${progressSvg(series)}
+<h3>Kept changes</h3>
+${keptTable(series, kept)}
+<h3>Baselines of runner ${escapeXml(series.runner || "(unknown)")}</h3>
+${baselineTable(series)}
+</section>`;
+}
+function keptTable(series, kept) {
+  if (kept.length === 0) return "<p>None kept yet.</p>";
+  const shown = kept.slice(-MAX_TABLE_ROWS);
+  const rows = shown.map(
+    (k2) => `<tr><td class="num">${k2.index + 1}</td><td><code>${escapeXml(k2.point.commit.slice(0, 7))}</code></td><td>${escapeXml(k2.point.description)}</td><td class="num">${fmt2(k2.point.value)}</td><td class="num">${signed2(k2.delta, 4)}</td><td class="num">${k2.deltaSigma === void 0 ? "\u2014" : `${signed2(k2.deltaSigma, 1)}\u03C3`}</td></tr>`
+  );
+  const more = kept.length - shown.length;
+  return `<table><thead><tr><th>#</th><th>commit</th><th>change</th><th>${escapeXml(series.metric)}</th><th>\u0394 vs best before</th><th>\u0394 in \u03C3</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>${more > 0 ? `<p class="muted">\u2026 and ${more} earlier kept changes.</p>` : ""}`;
+}
+function baselineTable(series) {
+  if (series.baselines.length === 0) return "<p>No baseline recorded for this runner.</p>";
+  const shown = series.baselines.slice(-MAX_TABLE_ROWS);
+  const rows = shown.map(
+    (b3, i2) => `<tr><td class="num">${series.baselines.length - shown.length + i2 + 1}</td><td><code>${escapeXml(b3.commit.slice(0, 7))}</code></td><td class="num">${fmt2(b3.value)}</td><td class="num">${b3.sigma.toFixed(4)}</td><td class="num">${b3.n}</td></tr>`
+  );
+  return `<table><thead><tr><th>#</th><th>commit</th><th>${escapeXml(series.metric)}</th><th>\u03C3</th><th>runs</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>`;
+}
+function place(series) {
+  return `${series.branch || "(no branch)"} on ${series.runner || "(unknown runner)"}`;
+}
+function fmt2(v2) {
+  return v2.toFixed(6);
+}
+function signed2(v2, decimals) {
+  const text2 = Math.abs(v2).toFixed(decimals);
+  if (Number(text2) === 0) return `\xB1${text2}`;
+  return `${v2 < 0 ? "\u2212" : "+"}${text2}`;
+}
+var MAX_TABLE_ROWS;
+var init_progress_page = __esm({
+  "src/publish/progress-page.ts"() {
+    "use strict";
+    init_progress_data();
+    init_progress_svg();
+    MAX_TABLE_ROWS = 100;
   }
 });
 
@@ -24451,138 +24927,7 @@ var init_untrusted_text = __esm({
   }
 });
 
-// src/publish/render-comment.ts
-function renderComment(report, opts) {
-  const marker = checkMarker(opts.marker);
-  const maxChars = checkMaxChars(opts.maxChars ?? DEFAULT_MAX_CHARS);
-  return `${marker}
-${renderReportBody(report, maxChars - marker.length - 1)}`;
-}
-function renderProgressComment(opts) {
-  const marker = checkMarker(opts.marker);
-  const runner = inlineText(opts.runnerLabel, 100);
-  const eta = opts.budgetSeconds === void 0 ? "" : ` Training takes about ${formatSeconds(opts.budgetSeconds)} plus start-up and evaluation.`;
-  return [
-    marker,
-    `### \u23F3 Training on ${runner}\u2026`,
-    "",
-    `${commitLine(opts.commit)} \xB7 started ${formatTime(opts.startedAt, "startedAt")}.${eta}`,
-    "",
-    "This comment is replaced by the verdict when the run ends."
-  ].join("\n");
-}
-function renderCancelledComment(opts) {
-  const marker = checkMarker(opts.marker);
-  const runner = inlineText(opts.runnerLabel, 100);
-  const when2 = opts.cancelledAt === void 0 ? "" : ` at ${formatTime(opts.cancelledAt, "cancelledAt")}`;
-  const why = opts.reason === void 0 ? "" : ` Reason: ${inlineText(opts.reason, 300)}.`;
-  return [
-    marker,
-    "### \u{1F6D1} **Cancelled** \u2014 no verdict",
-    "",
-    `${commitLine(opts.commit)} \xB7 training on ${runner} was cancelled${when2} before it finished, so nothing was compared or recorded.${why}`,
-    "",
-    "Re-run the job to judge this commit."
-  ].join("\n");
-}
-function renderErrorComment(opts) {
-  const marker = checkMarker(opts.marker);
-  return `${marker}
-### \u26A0\uFE0F **Error** \u2014 no verdict
-
-${inlineText(opts.message, 2e3)}
-
-The job summary has the details.`;
-}
-function renderReportBody(report, maxChars) {
-  if (!Number.isInteger(maxChars) || maxChars < MIN_BODY_CHARS) {
-    throw new RangeError(
-      `maxChars left for the report body must be an integer of at least ${MIN_BODY_CHARS}, got ${String(maxChars)}; raise maxChars`
-    );
-  }
-  const parts = prepare(report);
-  const fits = (limits) => {
-    const text2 = assemble(parts, limits);
-    return text2.length <= maxChars ? text2 : void 0;
-  };
-  const excerptChars = parts.excerpt?.length ?? 0;
-  const full = fits({ historyRows: parts.history.length, excerptChars });
-  if (full !== void 0) return full;
-  const rows = largestFitting(parts.history.length, (k2) => fits({ historyRows: k2, excerptChars }));
-  if (rows !== void 0) return rows;
-  const cut = largestFitting(excerptChars, (c5) => fits({ historyRows: 0, excerptChars: c5 }));
-  if (cut !== void 0) return cut;
-  return minimal(parts, maxChars);
-}
-function largestFitting(max, render) {
-  let best = render(0);
-  if (best === void 0) return void 0;
-  let lo = 1;
-  let hi = max;
-  while (lo <= hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const text2 = render(mid);
-    if (text2 === void 0) {
-      hi = mid - 1;
-    } else {
-      best = text2;
-      lo = mid + 1;
-    }
-  }
-  return best;
-}
-function prepare(report) {
-  const crash2 = report.crash;
-  const excerpt = crash2 ? cleanUntrusted(crash2.excerpt).replace(/^\n+|\s+$/g, "") : void 0;
-  return {
-    heading: headingLine(report),
-    headline: report.headline,
-    top: [
-      inlineText(report.headline, 500),
-      ...report.commit ? [commitLine(report.commit)] : [],
-      figuresTable(report),
-      ...crash2 ? [crashSection(crash2)] : []
-    ].filter((block) => block !== ""),
-    ...excerpt ? { excerpt } : {},
-    middle: [
-      rejectedSection(report),
-      skippedSection(report),
-      comparabilitySection(report),
-      warningsList(report)
-    ].filter((block) => block !== ""),
-    history: historyEntries(report),
-    ...report.baseline && Number.isFinite(report.baseline.mean) ? { baselineValue: report.baseline.mean } : {},
-    metric: report.primary.name,
-    direction: report.primary.direction,
-    provenance: provenanceLine(report)
-  };
-}
-function assemble(parts, limits) {
-  const shown = parts.history.slice(parts.history.length - limits.historyRows);
-  const blocks = [
-    parts.heading,
-    ...parts.top,
-    excerptBlock(parts.excerpt, limits.excerptChars),
-    ...parts.middle,
-    chart(parts, shown),
-    historyTable(parts, shown),
-    parts.provenance
-  ];
-  return blocks.filter((block) => block !== "").join("\n\n");
-}
-function minimal(parts, maxChars) {
-  const note = "_The full report is too long for this space; see the job summary and log of this run._";
-  const room = maxChars - parts.heading.length - note.length - 4;
-  let cut = room;
-  let headline2 = "";
-  while (cut > 0) {
-    headline2 = inlineText(parts.headline, cut);
-    if (headline2.length <= room) break;
-    cut = Math.floor(cut * 0.8);
-    headline2 = "";
-  }
-  return [parts.heading, headline2, note].filter((block) => block !== "").join("\n\n");
-}
+// src/publish/report-sections.ts
 function badgeEmoji(report) {
   if (report.status === "crash" || report.status === "rejected" || report.status === "skipped") {
     return STATUS_EMOJI[report.status];
@@ -24639,31 +24984,12 @@ function figuresTable(report) {
       `${formatDelta(best.delta)} \xB7 ${deltaWord(best.delta, direction)} than ${formatValue(best.value)} at \`${shortSha(best.commit)}\``
     ]);
   }
-  const f3 = report.figures;
-  const b3 = report.baselineFigures ?? {};
-  const vsBase = (value2, format2) => value2 === void 0 ? "" : ` \xB7 baseline ${format2(value2)}`;
-  if (f3.peakMemoryGb !== void 0) {
-    const share = f3.memoryShareOfRam ?? ramShare(f3.peakMemoryGb, report.runner.ramBytes);
-    const ofRam = share === void 0 ? "" : ` (${formatPercent(share)} of RAM)`;
-    rows.push(["Peak memory", `${formatGb(f3.peakMemoryGb)}${ofRam}${vsBase(b3.peakMemoryGb, formatGb)}`]);
+  for (const figure2 of report.figures) {
+    const unit = inlineText(figure2.unit, 20);
+    rows.push([inlineText(figure2.label, 40), describeFigure({ ...figure2, unit }, report.budgetSeconds)]);
   }
-  if (f3.trainingSeconds !== void 0) {
-    rows.push([
-      "Training time",
-      `${formatSeconds(f3.trainingSeconds)} of ${formatSeconds(report.budgetSeconds)} budget`
-    ]);
-  }
-  if (f3.steps !== void 0) rows.push(["Steps", `${formatCount(f3.steps)}${vsBase(b3.steps, formatCount)}`]);
-  if (f3.tokensM !== void 0)
-    rows.push(["Tokens", `${formatMillions(f3.tokensM)}${vsBase(b3.tokensM, formatMillions)}`]);
-  if (f3.paramsM !== void 0)
-    rows.push(["Parameters", `${formatMillions(f3.paramsM)}${vsBase(b3.paramsM, formatMillions)}`]);
   if (rows.length === 0) return "";
   return ["| Figure | Value |", "| --- | --- |", ...rows.map(([k2, v2]) => `| ${k2} | ${v2} |`)].join("\n");
-}
-function ramShare(peakGb, ramBytes) {
-  if (ramBytes === void 0 || !(ramBytes > 0)) return void 0;
-  return peakGb * 1024 ** 3 / ramBytes;
 }
 function crashSection(crash2) {
   const lines = [`**Crash (${CRASH_KIND[crash2.kind]}):** ${inlineText(crash2.reason, 500)}`];
@@ -24728,82 +25054,6 @@ function bulletList(items, maxEach) {
   const rest = items.length - MAX_LIST_ITEMS;
   return rest > 0 ? [...shown, `- \u2026 and ${rest} more`] : shown;
 }
-function historyEntries(report) {
-  const items = [...report.history];
-  const current = report.commit;
-  if (current && items.at(-1)?.sha !== current.sha && report.mode === "experiment") {
-    items.push({
-      sha: current.sha,
-      subject: current.subject,
-      value: report.value ?? null,
-      status: report.status,
-      current: true
-    });
-  }
-  return items.map((item, i2) => {
-    const label = shortSha(item.sha);
-    const subject = `${item.current ? "**(this run)** " : ""}${inlineText(item.subject, 100)}`;
-    const value2 = item.value !== null && Number.isFinite(item.value) ? item.value : null;
-    const status = `${STATUS_EMOJI[item.status] ?? ""} ${inlineText(item.status, 20)}`.trim();
-    return {
-      row: `| ${formatCount(i2 + 1)} | \`${label}\` | ${subject} | ${formatValue(item.value)} | ${status} |`,
-      label,
-      value: value2
-    };
-  });
-}
-function historyTable(parts, shown) {
-  const total = parts.history.length;
-  if (total === 0) return "";
-  const count2 = shown.length === total ? `${formatCount(total)} experiment${total === 1 ? "" : "s"}` : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
-  const metric2 = inlineText(parts.metric, 40);
-  if (shown.length === 0)
-    return `_History on this runner: ${formatCount(total)} experiments, left out for space._`;
-  return [
-    `<details><summary>History on this runner (${count2})</summary>`,
-    "",
-    `| # | Commit | Subject | ${metric2} | Status |`,
-    "| --- | --- | --- | --- | --- |",
-    ...shown.map((entry) => entry.row),
-    "",
-    "</details>"
-  ].join("\n");
-}
-function chart(parts, shown) {
-  const points = shown.filter((entry) => entry.value !== null).slice(-CHART_MAX_POINTS);
-  if (points.length < 2) return "";
-  const values = points.map((p2) => p2.value);
-  const all = parts.baselineValue === void 0 ? values : [...values, parts.baselineValue];
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
-  const pad = hi > lo ? (hi - lo) * 0.1 : Math.max(Math.abs(hi) * 1e-3, 1e-6);
-  const seen = /* @__PURE__ */ new Map();
-  const labels = points.map((p2) => {
-    const n2 = (seen.get(p2.label) ?? 0) + 1;
-    seen.set(p2.label, n2);
-    return `"${n2 === 1 ? p2.label : `${p2.label}-${n2}`}"`;
-  });
-  const name = parts.metric.replace(/[^A-Za-z0-9_]/g, "") || "metric";
-  const num = (v2) => v2.toFixed(6);
-  const lines = [
-    "```mermaid",
-    // Mermaid's default first line colour is nearly white on GitHub's light theme.
-    '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#0969da, #8c959f"}}}}%%',
-    "xychart-beta",
-    `  title "${name} per experiment (${directionNote(parts.direction)})"`,
-    `  x-axis [${labels.join(", ")}]`,
-    `  y-axis "${name}" ${num(Math.floor((lo - pad) * 1e6) / 1e6)} --> ${num(Math.ceil((hi + pad) * 1e6) / 1e6)}`,
-    `  line [${values.map(num).join(", ")}]`
-  ];
-  if (parts.baselineValue !== void 0) {
-    lines.push(`  line [${points.map(() => num(parts.baselineValue)).join(", ")}]`);
-  }
-  lines.push("```");
-  const legend = parts.baselineValue === void 0 ? "" : "; the flat line is the baseline";
-  return `${lines.join("\n")}
-
-<sub>Chart: ${name} of the last ${points.length} experiments with a value${legend}.</sub>`;
-}
 function provenanceLine(report) {
   const pieces = [];
   const b3 = report.baseline;
@@ -24819,41 +25069,12 @@ function provenanceLine(report) {
   if (report.commit?.trainBlob) pieces.push(`train.py blob \`${shortSha(report.commit.trainBlob)}\``);
   return `<sub>${pieces.join(" \xB7 ")}</sub>`;
 }
-function formatTime(value2, field) {
-  const date5 = value2 instanceof Date ? value2 : new Date(value2);
-  if (Number.isNaN(date5.getTime())) {
-    throw new TypeError(
-      `${field} is not a valid date: ${JSON.stringify(String(value2))}; pass a Date or an ISO 8601 string`
-    );
-  }
-  return `${date5.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-function checkMarker(marker) {
-  const valid = /^<!--[^\n]*-->$/.test(marker) && marker.indexOf("-->") === marker.length - 3;
-  if (!valid || marker.length > MAX_MARKER_CHARS) {
-    throw new TypeError(
-      `marker must be a single-line HTML comment of at most ${MAX_MARKER_CHARS} characters such as "<!-- autoresearch-ci:runner=mac1 -->", got ${JSON.stringify(marker.slice(0, 300))}`
-    );
-  }
-  return marker;
-}
-function checkMaxChars(maxChars) {
-  if (!Number.isInteger(maxChars) || maxChars < MIN_MAX_CHARS) {
-    throw new RangeError(`maxChars must be an integer of at least ${MIN_MAX_CHARS}, got ${String(maxChars)}`);
-  }
-  return maxChars;
-}
-var DEFAULT_MAX_CHARS, MIN_MAX_CHARS, CHART_MAX_POINTS, MIN_BODY_CHARS, MAX_MARKER_CHARS, MAX_LIST_ITEMS, STATUS_WORD, STATUS_EMOJI, VERDICT_WORDS, CRASH_KIND;
-var init_render_comment = __esm({
-  "src/publish/render-comment.ts"() {
+var MAX_LIST_ITEMS, STATUS_WORD, STATUS_EMOJI, VERDICT_WORDS, CRASH_KIND;
+var init_report_sections = __esm({
+  "src/publish/report-sections.ts"() {
     "use strict";
     init_format();
     init_untrusted_text();
-    DEFAULT_MAX_CHARS = 6e4;
-    MIN_MAX_CHARS = 1e3;
-    CHART_MAX_POINTS = 50;
-    MIN_BODY_CHARS = 300;
-    MAX_MARKER_CHARS = 200;
     MAX_LIST_ITEMS = 50;
     STATUS_WORD = {
       keep: "Keep",
@@ -24886,6 +25107,306 @@ var init_render_comment = __esm({
       tampering: "runner files modified",
       cancelled: "cancelled"
     };
+  }
+});
+
+// src/publish/history-table.ts
+function historyEntries(report) {
+  const items = [...report.history];
+  const current = report.commit;
+  if (current && items.at(-1)?.sha !== current.sha && report.mode === "experiment") {
+    items.push({
+      sha: current.sha,
+      subject: current.subject,
+      value: report.value ?? null,
+      status: report.status,
+      current: true
+    });
+  }
+  return items.map((item, i2) => {
+    const label = shortSha(item.sha);
+    const subject = `${item.current ? "**(this run)** " : ""}${inlineText(item.subject, 100)}`;
+    const value2 = item.value !== null && Number.isFinite(item.value) ? item.value : null;
+    const status = `${STATUS_EMOJI[item.status] ?? ""} ${inlineText(item.status, 20)}`.trim();
+    return {
+      row: `| ${formatCount(i2 + 1)} | \`${label}\` | ${subject} | ${formatValue(item.value)} | ${status} |`,
+      label,
+      number: i2 + 1,
+      value: value2,
+      kept: item.status === "keep"
+    };
+  });
+}
+function historyTable(total, metricName2, shown) {
+  if (total === 0) return "";
+  const count2 = shown.length === total ? `${formatCount(total)} experiment${total === 1 ? "" : "s"}` : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
+  const metric2 = inlineText(metricName2, 40);
+  if (shown.length === 0)
+    return `_History on this runner: ${formatCount(total)} experiments, left out for space._`;
+  return [
+    `<details><summary>History on this runner (${count2})</summary>`,
+    "",
+    `| # | Commit | Subject | ${metric2} | Status |`,
+    "| --- | --- | --- | --- | --- |",
+    ...shown.map((entry) => entry.row),
+    "",
+    "</details>"
+  ].join("\n");
+}
+var init_history_table = __esm({
+  "src/publish/history-table.ts"() {
+    "use strict";
+    init_format();
+    init_report_sections();
+    init_untrusted_text();
+  }
+});
+
+// src/publish/progress-chart.ts
+function progressChart(ctx, shown) {
+  const points = shown.filter((entry) => entry.value !== null).slice(-CHART_MAX_POINTS);
+  if (points.length < 2) return "";
+  const values = points.map((p2) => p2.value);
+  const best = runningBest2(points, ctx);
+  const base = ctx.baselineValue;
+  const sigma = base !== void 0 && ctx.baselineSigma && ctx.baselineSigma > 0 ? ctx.baselineSigma : void 0;
+  const all = [...values];
+  if (base !== void 0) all.push(base);
+  if (base !== void 0 && sigma !== void 0) all.push(base - sigma, base + sigma);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const pad = hi > lo ? (hi - lo) * 0.1 : Math.max(Math.abs(hi) * 1e-3, 1e-6);
+  const labels = points.map((p2) => `"${p2.kept ? "\u2605" : ""}${p2.number}"`);
+  const name = ctx.metric.replace(/[^A-Za-z0-9_]/g, "") || "metric";
+  const num = (v2) => v2.toFixed(6);
+  const flat = (v2) => `  line [${points.map(() => num(v2)).join(", ")}]`;
+  const series = [`  line [${values.map(num).join(", ")}]`, `  line [${best.map(num).join(", ")}]`];
+  if (base !== void 0) series.push(flat(base));
+  if (base !== void 0 && sigma !== void 0) series.push(flat(base + sigma), flat(base - sigma));
+  const lines = [
+    "```mermaid",
+    // Mermaid's default first line colour is nearly white on GitHub's light theme; a fixed white
+    // background keeps the colours readable in the dark theme too.
+    `%%{init: {"xyChart": {"width": 760, "height": 420, "xAxis": {"labelFontSize": 11}}, "themeVariables": {"xyChart": {"backgroundColor": "#ffffff", "plotColorPalette": "${PALETTE.slice(0, series.length).join(", ")}"}}}}%%`,
+    "xychart-beta",
+    `  title "${name} per experiment # (${directionNote(ctx.direction)})"`,
+    `  x-axis [${labels.join(", ")}]`,
+    `  y-axis "${name}" ${num(Math.floor((lo - pad) * 1e6) / 1e6)} --> ${num(Math.ceil((hi + pad) * 1e6) / 1e6)}`,
+    ...series,
+    "```"
+  ];
+  const legend = [
+    "blue: each experiment",
+    "green: best kept so far",
+    ...base !== void 0 ? ["dark grey: the baseline"] : [],
+    ...sigma !== void 0 ? ["light grey: its \xB1\u03C3 noise band"] : [],
+    "\u2605 kept; the numbers are those of the history table"
+  ].join(" \xB7 ");
+  return `${lines.join("\n")}
+
+<sub>Chart: ${name} of the last ${points.length} experiments with a value. ${legend}.</sub>`;
+}
+function runningBest2(points, ctx) {
+  let best = ctx.baselineValue ?? points[0]?.value;
+  return points.map((p2) => {
+    if (p2.kept && p2.value !== null && isBetter(p2.value, best, ctx.direction)) best = p2.value;
+    return best;
+  });
+}
+var CHART_MAX_POINTS, PALETTE;
+var init_progress_chart = __esm({
+  "src/publish/progress-chart.ts"() {
+    "use strict";
+    init_model();
+    init_format();
+    CHART_MAX_POINTS = 40;
+    PALETTE = ["#0969da", "#1a7f37", "#57606a", "#afb8c1", "#afb8c1"];
+  }
+});
+
+// src/publish/report-body.ts
+function renderReportBody(report, maxChars) {
+  if (!Number.isInteger(maxChars) || maxChars < MIN_BODY_CHARS) {
+    throw new RangeError(
+      `maxChars left for the report body must be an integer of at least ${MIN_BODY_CHARS}, got ${String(maxChars)}; raise maxChars`
+    );
+  }
+  const parts = prepare(report);
+  const fits = (limits) => {
+    const text2 = assemble(parts, limits);
+    return text2.length <= maxChars ? text2 : void 0;
+  };
+  const excerptChars = parts.excerpt?.length ?? 0;
+  const full = fits({ historyRows: parts.history.length, excerptChars });
+  if (full !== void 0) return full;
+  const rows = largestFitting(parts.history.length, (k2) => fits({ historyRows: k2, excerptChars }));
+  if (rows !== void 0) return rows;
+  const cut = largestFitting(excerptChars, (c5) => fits({ historyRows: 0, excerptChars: c5 }));
+  if (cut !== void 0) return cut;
+  return minimal(parts, maxChars);
+}
+function largestFitting(max, render) {
+  let best = render(0);
+  if (best === void 0) return void 0;
+  let lo = 1;
+  let hi = max;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const text2 = render(mid);
+    if (text2 === void 0) {
+      hi = mid - 1;
+    } else {
+      best = text2;
+      lo = mid + 1;
+    }
+  }
+  return best;
+}
+function prepare(report) {
+  const crash2 = report.crash;
+  const excerpt = crash2 ? cleanUntrusted(crash2.excerpt).replace(/^\n+|\s+$/g, "") : void 0;
+  return {
+    heading: headingLine(report),
+    headline: report.headline,
+    top: [
+      inlineText(report.headline, 500),
+      ...report.commit ? [commitLine(report.commit)] : [],
+      figuresTable(report),
+      ...crash2 ? [crashSection(crash2)] : []
+    ].filter((block) => block !== ""),
+    ...excerpt ? { excerpt } : {},
+    middle: [
+      rejectedSection(report),
+      skippedSection(report),
+      comparabilitySection(report),
+      warningsList(report)
+    ].filter((block) => block !== ""),
+    history: historyEntries(report),
+    ...report.baseline && Number.isFinite(report.baseline.mean) ? {
+      baselineValue: report.baseline.mean,
+      baselineSigma: report.vsBaseline?.sigma ?? report.baseline.sigma
+    } : {},
+    metric: report.primary.name,
+    direction: report.primary.direction,
+    provenance: provenanceLine(report)
+  };
+}
+function assemble(parts, limits) {
+  const shown = parts.history.slice(parts.history.length - limits.historyRows);
+  const blocks = [
+    parts.heading,
+    ...parts.top,
+    excerptBlock(parts.excerpt, limits.excerptChars),
+    ...parts.middle,
+    progressChart(parts, shown),
+    historyTable(parts.history.length, parts.metric, shown),
+    parts.provenance
+  ];
+  return blocks.filter((block) => block !== "").join("\n\n");
+}
+function minimal(parts, maxChars) {
+  const note = "_The full report is too long for this space; see the job summary and log of this run._";
+  const room = maxChars - parts.heading.length - note.length - 4;
+  let cut = room;
+  let headline2 = "";
+  while (cut > 0) {
+    headline2 = inlineText(parts.headline, cut);
+    if (headline2.length <= room) break;
+    cut = Math.floor(cut * 0.8);
+    headline2 = "";
+  }
+  return [parts.heading, headline2, note].filter((block) => block !== "").join("\n\n");
+}
+function checkMaxChars(maxChars) {
+  if (!Number.isInteger(maxChars) || maxChars < MIN_MAX_CHARS) {
+    throw new RangeError(`maxChars must be an integer of at least ${MIN_MAX_CHARS}, got ${String(maxChars)}`);
+  }
+  return maxChars;
+}
+var DEFAULT_MAX_CHARS, MIN_MAX_CHARS, MIN_BODY_CHARS;
+var init_report_body = __esm({
+  "src/publish/report-body.ts"() {
+    "use strict";
+    init_history_table();
+    init_progress_chart();
+    init_report_sections();
+    init_untrusted_text();
+    DEFAULT_MAX_CHARS = 6e4;
+    MIN_MAX_CHARS = 1e3;
+    MIN_BODY_CHARS = 300;
+  }
+});
+
+// src/publish/render-comment.ts
+function renderComment(report, opts) {
+  const marker = checkMarker(opts.marker);
+  const maxChars = checkMaxChars(opts.maxChars ?? DEFAULT_MAX_CHARS);
+  return `${marker}
+${renderReportBody(report, maxChars - marker.length - 1)}`;
+}
+function renderProgressComment(opts) {
+  const marker = checkMarker(opts.marker);
+  const runner = inlineText(opts.runnerLabel, 100);
+  const eta = opts.budgetSeconds === void 0 ? "" : ` Training takes about ${formatSeconds(opts.budgetSeconds)} plus start-up and evaluation.`;
+  return [
+    marker,
+    `### \u23F3 Training on ${runner}\u2026`,
+    "",
+    `${commitLine(opts.commit)} \xB7 started ${formatTime(opts.startedAt, "startedAt")}.${eta}`,
+    "",
+    "This comment is replaced by the verdict when the run ends."
+  ].join("\n");
+}
+function renderCancelledComment(opts) {
+  const marker = checkMarker(opts.marker);
+  const runner = inlineText(opts.runnerLabel, 100);
+  const when2 = opts.cancelledAt === void 0 ? "" : ` at ${formatTime(opts.cancelledAt, "cancelledAt")}`;
+  const why = opts.reason === void 0 ? "" : ` Reason: ${inlineText(opts.reason, 300)}.`;
+  return [
+    marker,
+    "### \u{1F6D1} **Cancelled** \u2014 no verdict",
+    "",
+    `${commitLine(opts.commit)} \xB7 training on ${runner} was cancelled${when2} before it finished, so nothing was compared or recorded.${why}`,
+    "",
+    "Re-run the job to judge this commit."
+  ].join("\n");
+}
+function renderErrorComment(opts) {
+  const marker = checkMarker(opts.marker);
+  return `${marker}
+### \u26A0\uFE0F **Error** \u2014 no verdict
+
+${inlineText(opts.message, 2e3)}
+
+The job summary has the details.`;
+}
+function formatTime(value2, field) {
+  const date5 = value2 instanceof Date ? value2 : new Date(value2);
+  if (Number.isNaN(date5.getTime())) {
+    throw new TypeError(
+      `${field} is not a valid date: ${JSON.stringify(String(value2))}; pass a Date or an ISO 8601 string`
+    );
+  }
+  return `${date5.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+function checkMarker(marker) {
+  const valid = /^<!--[^\n]*-->$/.test(marker) && marker.indexOf("-->") === marker.length - 3;
+  if (!valid || marker.length > MAX_MARKER_CHARS) {
+    throw new TypeError(
+      `marker must be a single-line HTML comment of at most ${MAX_MARKER_CHARS} characters such as "<!-- autoresearch-ci:runner=mac1 -->", got ${JSON.stringify(marker.slice(0, 300))}`
+    );
+  }
+  return marker;
+}
+var MAX_MARKER_CHARS;
+var init_render_comment = __esm({
+  "src/publish/render-comment.ts"() {
+    "use strict";
+    init_format();
+    init_report_body();
+    init_report_sections();
+    init_untrusted_text();
+    MAX_MARKER_CHARS = 200;
   }
 });
 
@@ -24925,7 +25446,7 @@ var SUMMARY_MAX_CHARS;
 var init_render_summary = __esm({
   "src/publish/render-summary.ts"() {
     "use strict";
-    init_render_comment();
+    init_report_body();
     init_untrusted_text();
     SUMMARY_MAX_CHARS = 1e6;
   }
@@ -25100,10 +25621,20 @@ var init_git_client = __esm({
           "--cacheinfo",
           `${change.mode ?? "100644"},${blob},${change.path}`
         ]);
+        for (const extra of change.also ?? []) {
+          await writeFile2(scratch, extra.content);
+          const extraBlob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
+          await this.run(["update-index", "--add", "--cacheinfo", `100644,${extraBlob},${extra.path}`]);
+        }
         const tree = (await this.run(["write-tree"])).trim();
         await writeFile2(scratch, change.message);
         const parents = change.parent ? ["-p", change.parent] : [];
         return (await this.run(["commit-tree", tree, ...parents, "-F", scratch])).trim();
+      }
+      /** Paths of the files in `commit` whose name is `name`, anywhere in the tree. */
+      async filesNamed(commit, name) {
+        const listing = await this.run(["ls-tree", "-r", "-z", "--name-only", commit]);
+        return listing.split("\0").filter((p2) => p2 === name || p2.endsWith(`/${name}`));
       }
       /** Pushes `commit` to `branch` on origin; never forced, so a moved branch rejects it. */
       async push(commit, branch) {
@@ -25125,6 +25656,27 @@ var init_git_client = __esm({
 });
 
 // src/publish/results-row.ts
+function reportRow(report, protocol, runner) {
+  const crashed = report.status === "crash";
+  return {
+    commit: report.commit?.sha ?? "",
+    value: crashed ? null : report.value ?? null,
+    memoryGb: crashed ? null : figureWithRole(report.figures, "memory")?.value ?? null,
+    status: crashed ? protocol.crashStatus : report.status,
+    description: describeRow(report),
+    metricColumn: protocol.primary.name,
+    extra: {
+      ...Object.fromEntries(report.figures.map((f3) => [f3.metric, crashed ? "" : String(f3.raw)])),
+      runner
+    }
+  };
+}
+function describeRow(report) {
+  if (report.mode === "baseline" && report.baseline) {
+    return `baseline (n=${report.baseline.n}, \u03C3=${report.baseline.sigma.toFixed(4)})`;
+  }
+  return report.commit?.subject ?? "";
+}
 function formatRow(columns, row) {
   const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
   const commit = row.commit.trim();
@@ -25219,6 +25771,7 @@ var ResultsRowError, DEFAULT_METRIC_COLUMN, SHORT_SHA_LENGTH, SHA_PATTERN;
 var init_results_row = __esm({
   "src/publish/results-row.ts"() {
     "use strict";
+    init_format();
     ResultsRowError = class extends Error {
       name = "ResultsRowError";
     };
@@ -25261,7 +25814,8 @@ async function commitResultRow(options) {
         parent: base,
         path: filePath,
         content: upsert.text,
-        ...current ? { mode: current.mode } : {},
+        mode: current?.mode,
+        also: options.page ? [{ path: PAGE_FILE, content: await pageOn(git, base, options, upsert.text) }] : [],
         message: options.message
       });
       await options.beforePush?.(attempt);
@@ -25295,6 +25849,17 @@ async function fetchBase(git, options, remote) {
   throw new ResultsCommitError(
     `results: branch ${options.branch} does not exist on ${remote}; push the experiment branch before publishing, or use a separate results branch`
   );
+}
+async function pageOn(git, base, options, ours) {
+  const name = path5.posix.basename(options.filePath);
+  const paths = base ? await git.filesNamed(base, name) : [];
+  const files = [{ path: options.filePath, text: ours }];
+  for (const file2 of paths) {
+    if (file2 === options.filePath) continue;
+    const read = await git.readFile(base, file2);
+    if (read) files.push({ path: file2, text: read.text });
+  }
+  return options.page(files);
 }
 function upsertIn(text2, options) {
   try {
@@ -25341,7 +25906,7 @@ function validate(options) {
   if (!Number.isInteger(attempts) || attempts < 1)
     fail(`maxAttempts must be a positive integer, got ${attempts}`);
 }
-var ResultsCommitError, DEFAULT_ATTEMPTS, DEFAULT_BASE_DELAY_MS, MAX_DELAY_MS, RACE_PATTERN;
+var ResultsCommitError, PAGE_FILE, DEFAULT_ATTEMPTS, DEFAULT_BASE_DELAY_MS, MAX_DELAY_MS, RACE_PATTERN;
 var init_results_commit = __esm({
   "src/publish/results-commit.ts"() {
     "use strict";
@@ -25350,6 +25915,7 @@ var init_results_commit = __esm({
     ResultsCommitError = class extends Error {
       name = "ResultsCommitError";
     };
+    PAGE_FILE = "index.html";
     DEFAULT_ATTEMPTS = 5;
     DEFAULT_BASE_DELAY_MS = 1e3;
     MAX_DELAY_MS = 15e3;
@@ -25422,18 +25988,12 @@ async function publishReport(req) {
         branch: target.branch,
         filePath: target.filePath,
         columns: req.protocol.results.columns,
-        row: {
-          commit: report.commit.sha,
-          value: report.status === "crash" ? null : report.value ?? null,
-          memoryGb: report.status === "crash" ? null : report.figures.peakMemoryGb ?? null,
-          status: report.status === "crash" ? req.protocol.crashStatus : report.status,
-          description: describeRow(report),
-          metricColumn: req.protocol.primary.name,
-          extra: { runner: target.runnerName }
-        },
+        row: reportRow(report, req.protocol, target.runnerName),
         identity: { commit: report.commit.sha, runnerOrKey: target.runnerName },
         message: `results: ${report.status} ${report.commit.sha.slice(0, 7)} on ${target.runnerName} [skip ci]`,
         orphan: target.orphan,
+        // A dedicated results branch gets the progress page; an experiment branch only its row.
+        page: target.orphan ? (files) => progressPage(files, req.protocol, target.remoteUrl) : void 0,
         log: sinks.log
       });
       refs.resultsCommit = commitSha;
@@ -25453,11 +26013,15 @@ async function publishReport(req) {
   }
   return { ...refs, errors };
 }
-function describeRow(report) {
-  if (report.mode === "baseline" && report.baseline) {
-    return `baseline (n=${report.baseline.n}, \u03C3=${report.baseline.sigma.toFixed(4)})`;
-  }
-  return report.commit?.subject ?? "";
+function progressPage(files, protocol, remoteUrl) {
+  const title = remoteUrl.replace(/\.git$/, "").split("/").slice(-2).join("/");
+  return renderProgressPage(
+    seriesFromResultsFiles(files, protocol.primary.name, protocol.primary.direction),
+    {
+      title,
+      generatedAt: /* @__PURE__ */ new Date()
+    }
+  );
 }
 function message(error63) {
   return error63 instanceof Error ? error63.message : String(error63);
@@ -25466,9 +26030,12 @@ var init_publish_report = __esm({
   "src/publish/publish-report.ts"() {
     "use strict";
     init_outputs();
+    init_progress_data();
+    init_progress_page();
     init_render_comment();
     init_render_summary();
     init_results_commit();
+    init_results_row();
     init_sticky_comment();
   }
 });
@@ -32912,8 +33479,8 @@ var init_he = __esm({
           case "invalid_union":
             return "\u05E7\u05DC\u05D8 \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF";
           case "invalid_element": {
-            const place = withDefinite(issue3.origin ?? "array");
-            return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF \u05D1${place}`;
+            const place2 = withDefinite(issue3.origin ?? "array");
+            return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF \u05D1${place2}`;
           }
           default:
             return `\u05E7\u05DC\u05D8 \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF`;
@@ -38762,45 +39329,45 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
   throw new ZodCompileUnsupportedError("custom check without a predicate or check function");
 }
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt = def.format;
-  if (fmt === "base64") {
+  const fmt3 = def.format;
+  if (fmt3 === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "base64url") {
+  if (fmt3 === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "jwt") {
+  if (fmt3 === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "ipv6") {
+  if (fmt3 === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "cidrv6") {
+  if (fmt3 === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "credit_card") {
+  if (fmt3 === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "iban") {
+  if (fmt3 === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt === "url" || fmt === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt3 === "url" || fmt3 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -38826,12 +39393,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt3}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt3) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -46334,8 +46901,8 @@ function isProcessAlive(pid) {
     return error63.code === "EPERM";
   }
   try {
-    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat6.slice(stat6.lastIndexOf(")") + 2, stat6.lastIndexOf(")") + 3);
+    const stat7 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat7.slice(stat7.lastIndexOf(")") + 2, stat7.lastIndexOf(")") + 3);
     return state !== "Z" && state !== "X";
   } catch {
     return true;
@@ -46819,17 +47386,26 @@ function meanMetrics(runs) {
   }
   return Object.fromEntries([...sums].map(([key, s]) => [key, s.total / s.n]));
 }
-function figuresOf(metrics, ramBytes) {
-  const figures2 = {};
-  const vram = metrics["peak_vram_mb"];
-  if (vram !== void 0) {
-    figures2.peakMemoryGb = vram / 1024;
-    if (ramBytes) figures2.memoryShareOfRam = vram * 1024 * 1024 / ramBytes;
+function figuresOf(specs, metrics, baseline, ramBytes) {
+  const figures2 = [];
+  for (const spec of specs) {
+    const raw = metrics[spec.metric];
+    if (raw === void 0 || !Number.isFinite(raw)) continue;
+    const value2 = raw * spec.scale;
+    const before = baseline?.[spec.metric];
+    figures2.push({
+      metric: spec.metric,
+      label: spec.label,
+      value: value2,
+      raw,
+      unit: spec.unit,
+      decimals: spec.decimals,
+      role: spec.role,
+      baseline: before === void 0 ? void 0 : before * spec.scale,
+      // Memory figures are in GB (GiB, as train.py divides MiB by 1024).
+      shareOfRam: spec.role === "memory" && ramBytes ? value2 * 1024 ** 3 / ramBytes : void 0
+    });
   }
-  if (metrics["training_seconds"] !== void 0) figures2.trainingSeconds = metrics["training_seconds"];
-  if (metrics["num_steps"] !== void 0) figures2.steps = metrics["num_steps"];
-  if (metrics["total_tokens_M"] !== void 0) figures2.tokensM = metrics["total_tokens_M"];
-  if (metrics["num_params_M"] !== void 0) figures2.paramsM = metrics["num_params_M"];
   return figures2;
 }
 function throughputWarnings(candidate, baseline) {
@@ -55752,52 +56328,127 @@ var init_command_runner = __esm({
   }
 });
 
-// src/identity/hardware.ts
-import { createHash as createHash4 } from "node:crypto";
-async function readHardware(opts) {
-  let facts;
-  let os6;
-  if (opts.platform === "darwin") {
-    [facts, os6] = await Promise.all([readMac(opts.run), readMacOs(opts.run)]);
-  } else if (opts.platform === "linux") {
-    [facts, os6] = await Promise.all([readLinux(opts.run, opts.readFile), readLinuxOs(opts.readFile)]);
-  } else {
+// src/identity/hardware-facts.ts
+async function tryRun(run2, file2, args) {
+  try {
+    return await run2(file2, args);
+  } catch (error63) {
+    if (error63 instanceof CommandError) return "";
+    throw error63;
+  }
+}
+function keyValues(text2, line) {
+  const map2 = /* @__PURE__ */ new Map();
+  for (const raw of text2.split(/\r?\n/)) {
+    const match = raw.trim().match(line);
+    if (match?.[1] !== void 0 && !map2.has(match[1])) map2.set(match[1], (match[2] ?? "").trim());
+  }
+  return map2;
+}
+function nonEmpty(value2) {
+  const trimmed = value2?.trim();
+  return trimmed ? trimmed : void 0;
+}
+function positiveInt(value2) {
+  if (value2 === void 0 || !/^\s*\d+\s*$/.test(value2)) return void 0;
+  const n2 = Number(value2);
+  return Number.isSafeInteger(n2) && n2 > 0 ? n2 : void 0;
+}
+function parseSize(text2) {
+  const match = text2?.match(/^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i);
+  if (!match) return void 0;
+  const power = "KMGT".indexOf(match[2].toUpperCase()) + 1;
+  return Math.round(Number(match[1]) * 1024 ** power);
+}
+var HardwareError, GIB;
+var init_hardware_facts = __esm({
+  "src/identity/hardware-facts.ts"() {
+    "use strict";
+    init_command_runner();
+    HardwareError = class extends Error {
+      name = "HardwareError";
+    };
+    GIB = 1024 ** 3;
+  }
+});
+
+// src/identity/hardware-linux.ts
+async function readLinux(run2, readFile7) {
+  const [cpuinfo, meminfo] = await Promise.all([
+    readRequired(readFile7, "/proc/cpuinfo"),
+    readRequired(readFile7, "/proc/meminfo")
+  ]);
+  const processors = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
+  const first = keyValues(processors[0] ?? cpuinfo, /^([^:]+?)\s*:\s*(.*)$/);
+  const chip = nonEmpty(first.get("model name")) ?? nonEmpty(first.get("Hardware")) ?? armChip(first.get("CPU implementer"), first.get("CPU part"));
+  if (chip === void 0) {
     throw new HardwareError(
-      `hardware identification supports macOS and Linux runners, not '${opts.platform}'; run the action on a macOS (or Linux) self-hosted runner`
+      '/proc/cpuinfo names no CPU model (no "model name", "Hardware" or "CPU part" line); this runner cannot be fingerprinted'
     );
   }
+  const memKb = positiveInt(meminfo.match(/^MemTotal:\s*(\d+)\s*kB/m)?.[1]);
+  if (memKb === void 0) {
+    throw new HardwareError(
+      '/proc/meminfo has no "MemTotal: N kB" line; this runner cannot be fingerprinted'
+    );
+  }
+  const cpuCount = Math.max(processors.length, 1);
+  const model = nonEmpty((await readFile7("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
+  const gpus = parseNvidiaSmi(
+    await tryRun(run2, "nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"])
+  );
   return {
-    runnerName: opts.runnerName,
-    ...facts,
-    os: os6,
-    label: hardwareLabel(opts.runnerName, facts.chip, facts.memoryBytes, facts.gpus),
-    hash: hardwareHash(facts)
+    platform: "linux",
+    chip,
+    virtual: /\bhypervisor\b/.test(first.get("flags") ?? ""),
+    ...model === void 0 ? {} : { model },
+    memoryBytes: memKb * 1024,
+    cpuCount,
+    coreLevels: [{ name: "Standard", cores: cpuCount }],
+    ...gpus.length === 0 ? {} : { gpus }
   };
 }
-function hardwareHash(facts) {
-  const canonical = JSON.stringify({
-    v: 1,
-    platform: facts.platform,
-    chip: facts.chip,
-    virtual: facts.virtual,
-    model: facts.model ?? null,
-    memoryGiB: Math.round(facts.memoryBytes / GIB),
-    cpuCount: facts.cpuCount,
-    coreLevels: facts.coreLevels.map((level) => level.cores),
-    gpuCores: facts.gpuCores ?? null,
-    gpus: (facts.gpus ?? []).map((gpu) => [gpu.name, Math.round((gpu.memoryBytes ?? 0) / GIB)])
-  });
-  return createHash4("sha256").update(canonical).digest("hex").slice(0, 16);
+function armChip(implementer, part) {
+  if (!implementer || !part) return void 0;
+  return `ARM CPU (implementer ${implementer.trim()}, part ${part.trim()})`;
 }
-function hardwareLabel(runnerName, chip, memoryBytes, gpus = []) {
-  const parts = [runnerName.trim(), tidyChip(chip), `${Math.round(memoryBytes / GIB)} GB`];
-  const first = gpus[0];
-  if (first) parts.push(gpus.length > 1 ? `${gpus.length}\xD7 ${first.name}` : first.name);
-  return parts.filter((p2) => p2 !== "").join(" \xB7 ");
+function parseNvidiaSmi(text2) {
+  const gpus = [];
+  for (const line of text2.split("\n")) {
+    const [name, memory] = line.split(",").map((s) => s.trim());
+    if (!name) continue;
+    const memoryBytes = parseSize(memory);
+    gpus.push({ name, ...memoryBytes === void 0 ? {} : { memoryBytes } });
+  }
+  return gpus;
 }
-function tidyChip(chip) {
-  return chip.replace(/\((?:R|TM)\)/gi, "").replace(/\bCPU\b/g, "").replace(/\s+/g, " ").trim();
+async function readLinuxOs(readFile7) {
+  const text2 = await readFile7("/etc/os-release").catch(() => "");
+  const fields = keyValues(text2, /^(\w+)=(.*)$/);
+  const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
+  const version2 = unquote(fields.get("VERSION_ID"));
+  return {
+    name: unquote(fields.get("NAME")) ?? "Linux",
+    ...version2 === void 0 ? {} : { version: version2, major: version2.split(".")[0] ?? version2 }
+  };
 }
+async function readRequired(readFile7, file2) {
+  try {
+    return await readFile7(file2);
+  } catch (error63) {
+    throw new HardwareError(
+      `cannot read ${file2} (${error63.code ?? String(error63)}); the hardware fingerprint needs it`
+    );
+  }
+}
+var init_hardware_linux = __esm({
+  "src/identity/hardware-linux.ts"() {
+    "use strict";
+    init_hardware_facts();
+  }
+});
+
+// src/identity/hardware-macos.ts
 function gpuCoresFromIoreg(text2) {
   const match = text2.match(/"gpu-core-count"\s*=\s*(\d+)/);
   return match ? Number(match[1]) : void 0;
@@ -55924,115 +56575,67 @@ function majorVersion(version2) {
   const parts = version2.split(".");
   return parts[0] === "10" && parts[1] !== void 0 ? `10.${parts[1]}` : parts[0] ?? version2;
 }
-async function readLinux(run2, readFile7) {
-  const [cpuinfo, meminfo] = await Promise.all([
-    readRequired(readFile7, "/proc/cpuinfo"),
-    readRequired(readFile7, "/proc/meminfo")
-  ]);
-  const processors = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
-  const first = keyValues(processors[0] ?? cpuinfo, /^([^:]+?)\s*:\s*(.*)$/);
-  const chip = nonEmpty(first.get("model name")) ?? nonEmpty(first.get("Hardware")) ?? armChip(first.get("CPU implementer"), first.get("CPU part"));
-  if (chip === void 0) {
+var SYSCTL_ARGS;
+var init_hardware_macos = __esm({
+  "src/identity/hardware-macos.ts"() {
+    "use strict";
+    init_hardware_facts();
+    SYSCTL_ARGS = ["hw", "machdep.cpu", "hw.model"];
+  }
+});
+
+// src/identity/hardware.ts
+import { createHash as createHash4 } from "node:crypto";
+async function readHardware(opts) {
+  let facts;
+  let os6;
+  if (opts.platform === "darwin") {
+    [facts, os6] = await Promise.all([readMac(opts.run), readMacOs(opts.run)]);
+  } else if (opts.platform === "linux") {
+    [facts, os6] = await Promise.all([readLinux(opts.run, opts.readFile), readLinuxOs(opts.readFile)]);
+  } else {
     throw new HardwareError(
-      '/proc/cpuinfo names no CPU model (no "model name", "Hardware" or "CPU part" line); this runner cannot be fingerprinted'
+      `hardware identification supports macOS and Linux runners, not '${opts.platform}'; run the action on a macOS (or Linux) self-hosted runner`
     );
   }
-  const memKb = positiveInt(meminfo.match(/^MemTotal:\s*(\d+)\s*kB/m)?.[1]);
-  if (memKb === void 0) {
-    throw new HardwareError(
-      '/proc/meminfo has no "MemTotal: N kB" line; this runner cannot be fingerprinted'
-    );
-  }
-  const cpuCount = Math.max(processors.length, 1);
-  const model = nonEmpty((await readFile7("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
-  const gpus = parseNvidiaSmi(
-    await tryRun(run2, "nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"])
-  );
   return {
-    platform: "linux",
-    chip,
-    virtual: /\bhypervisor\b/.test(first.get("flags") ?? ""),
-    ...model === void 0 ? {} : { model },
-    memoryBytes: memKb * 1024,
-    cpuCount,
-    coreLevels: [{ name: "Standard", cores: cpuCount }],
-    ...gpus.length === 0 ? {} : { gpus }
+    runnerName: opts.runnerName,
+    ...facts,
+    os: os6,
+    label: hardwareLabel(opts.runnerName, facts.chip, facts.memoryBytes, facts.gpus),
+    hash: hardwareHash(facts)
   };
 }
-function armChip(implementer, part) {
-  if (!implementer || !part) return void 0;
-  return `ARM CPU (implementer ${implementer.trim()}, part ${part.trim()})`;
+function hardwareHash(facts) {
+  const canonical = JSON.stringify({
+    v: 1,
+    platform: facts.platform,
+    chip: facts.chip,
+    virtual: facts.virtual,
+    model: facts.model ?? null,
+    memoryGiB: Math.round(facts.memoryBytes / GIB),
+    cpuCount: facts.cpuCount,
+    coreLevels: facts.coreLevels.map((level) => level.cores),
+    gpuCores: facts.gpuCores ?? null,
+    gpus: (facts.gpus ?? []).map((gpu) => [gpu.name, Math.round((gpu.memoryBytes ?? 0) / GIB)])
+  });
+  return createHash4("sha256").update(canonical).digest("hex").slice(0, 16);
 }
-function parseNvidiaSmi(text2) {
-  const gpus = [];
-  for (const line of text2.split("\n")) {
-    const [name, memory] = line.split(",").map((s) => s.trim());
-    if (!name) continue;
-    const memoryBytes = parseSize(memory);
-    gpus.push({ name, ...memoryBytes === void 0 ? {} : { memoryBytes } });
-  }
-  return gpus;
+function hardwareLabel(runnerName, chip, memoryBytes, gpus = []) {
+  const parts = [runnerName.trim(), tidyChip(chip), `${Math.round(memoryBytes / GIB)} GB`];
+  const first = gpus[0];
+  if (first) parts.push(gpus.length > 1 ? `${gpus.length}\xD7 ${first.name}` : first.name);
+  return parts.filter((p2) => p2 !== "").join(" \xB7 ");
 }
-async function readLinuxOs(readFile7) {
-  const text2 = await readFile7("/etc/os-release").catch(() => "");
-  const fields = keyValues(text2, /^(\w+)=(.*)$/);
-  const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
-  const version2 = unquote(fields.get("VERSION_ID"));
-  return {
-    name: unquote(fields.get("NAME")) ?? "Linux",
-    ...version2 === void 0 ? {} : { version: version2, major: version2.split(".")[0] ?? version2 }
-  };
+function tidyChip(chip) {
+  return chip.replace(/\((?:R|TM)\)/gi, "").replace(/\bCPU\b/g, "").replace(/\s+/g, " ").trim();
 }
-async function readRequired(readFile7, file2) {
-  try {
-    return await readFile7(file2);
-  } catch (error63) {
-    throw new HardwareError(
-      `cannot read ${file2} (${error63.code ?? String(error63)}); the hardware fingerprint needs it`
-    );
-  }
-}
-async function tryRun(run2, file2, args) {
-  try {
-    return await run2(file2, args);
-  } catch (error63) {
-    if (error63 instanceof CommandError) return "";
-    throw error63;
-  }
-}
-function keyValues(text2, line) {
-  const map2 = /* @__PURE__ */ new Map();
-  for (const raw of text2.split(/\r?\n/)) {
-    const match = raw.trim().match(line);
-    if (match?.[1] !== void 0 && !map2.has(match[1])) map2.set(match[1], (match[2] ?? "").trim());
-  }
-  return map2;
-}
-function nonEmpty(value2) {
-  const trimmed = value2?.trim();
-  return trimmed ? trimmed : void 0;
-}
-function positiveInt(value2) {
-  if (value2 === void 0 || !/^\s*\d+\s*$/.test(value2)) return void 0;
-  const n2 = Number(value2);
-  return Number.isSafeInteger(n2) && n2 > 0 ? n2 : void 0;
-}
-function parseSize(text2) {
-  const match = text2?.match(/^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i);
-  if (!match) return void 0;
-  const power = "KMGT".indexOf(match[2].toUpperCase()) + 1;
-  return Math.round(Number(match[1]) * 1024 ** power);
-}
-var HardwareError, GIB, SYSCTL_ARGS;
 var init_hardware = __esm({
   "src/identity/hardware.ts"() {
     "use strict";
-    init_command_runner();
-    HardwareError = class extends Error {
-      name = "HardwareError";
-    };
-    GIB = 1024 ** 3;
-    SYSCTL_ARGS = ["hw", "machdep.cpu", "hw.model"];
+    init_hardware_facts();
+    init_hardware_linux();
+    init_hardware_macos();
   }
 });
 
@@ -56326,7 +56929,7 @@ function classifyOutcome(input2) {
   }
   if (cleanExit(exit) && summary2.primary !== null) return { status: "ok" };
   const segments = segmentsOf(log);
-  const oom = detectOom(log, segments, exit);
+  const oom = detectOom(log, segments, exit, [...protocol.oomPatterns, ...GENERIC_OOM_PATTERNS]);
   if (oom) return crash("oom", oom.reason, oom.excerpt, oomHint(protocol.oomPolicy));
   const fail = lastFailSegment(segments);
   if (fail !== -1 || summary2.primaryNonFinite) {
@@ -56383,11 +56986,11 @@ function describeExit(exit, protocol) {
   const signal = signalOf(exit);
   return `${command} exited with code ${exit.exitCode}${signal ? ` (${signal})` : ""}`;
 }
-function detectOom(log, segments, exit) {
+function detectOom(log, segments, exit, patterns) {
   let index = -1;
   for (let i2 = segments.length - 1; i2 >= 0 && index === -1; i2--) {
     const segment = segments[i2];
-    if (OOM_PATTERNS.some((pattern) => pattern.test(segment))) index = i2;
+    if (patterns.some((pattern) => pattern.test(segment))) index = i2;
   }
   if (index !== -1) {
     const traceback = readTraceback(log);
@@ -56463,7 +57066,7 @@ function clip(text2, max = MAX_REASON_CHARS) {
 function seconds(ms2) {
   return Math.round(ms2 / 1e3);
 }
-var TAIL_SCAN_CHARS, MAX_EXCERPT_LINES, MAX_EXCERPT_CHARS, MAX_REASON_CHARS, MAX_LINE_CHARS, TRACEBACK_HEADER, OOM_PATTERNS, PROGRESS_PREFIX;
+var TAIL_SCAN_CHARS, MAX_EXCERPT_LINES, MAX_EXCERPT_CHARS, MAX_REASON_CHARS, MAX_LINE_CHARS, TRACEBACK_HEADER, GENERIC_OOM_PATTERNS, PROGRESS_PREFIX;
 var init_classify = __esm({
   "src/result/classify.ts"() {
     "use strict";
@@ -56473,14 +57076,7 @@ var init_classify = __esm({
     MAX_REASON_CHARS = 300;
     MAX_LINE_CHARS = 500;
     TRACEBACK_HEADER = "Traceback (most recent call last):";
-    OOM_PATTERNS = [
-      /\[metal::malloc\]/,
-      /kIOGPUCommandBufferCallbackErrorOutOfMemory/,
-      /Insufficient Memory/,
-      /\[METAL\] Command buffer execution failed/,
-      /\bMemoryError\b/,
-      /out of memory/i
-    ];
+    GENERIC_OOM_PATTERNS = [/\bMemoryError\b/, /out of memory/i];
     PROGRESS_PREFIX = /^step \d+\b.*?\s{2,}(?=\S)/;
   }
 });
@@ -57303,7 +57899,7 @@ var init_training_series = __esm({
 });
 
 // src/state/ledger.ts
-import { access as access2, open as open5, readFile as readFile6 } from "node:fs/promises";
+import { access as access2, open as open5, readFile as readFile6, stat as stat6 } from "node:fs/promises";
 import path29 from "node:path";
 function ledgerPath(stateDir) {
   return path29.join(stateDir, LEDGER_FILE);
@@ -57343,25 +57939,26 @@ async function appendLedger(stateDir, record2) {
     }
   });
 }
-async function readLedger(stateDir, filter) {
+async function readLedger(stateDir, filter, mayHold) {
   const file2 = ledgerPath(stateDir);
-  let text2;
+  let lines;
   try {
-    text2 = await readFile6(file2, "utf8");
+    lines = await ledgerLines(file2);
   } catch (error63) {
     if (error63.code !== "ENOENT") throw error63;
     await assertNoCorruptCopy(file2);
     return { records: [], skipped: [] };
   }
-  const lines = text2.split("\n");
   await checkLedgerHeader(file2, lines[0] ?? "");
   const keep = toPredicate(filter);
+  const mayMatch = rawPrefilter(filter, mayHold);
   const records = [];
   const skipped = [];
   for (let i2 = 1; i2 < lines.length; i2++) {
     const raw = lines[i2];
     if (raw.trim() === "") continue;
     const last = i2 === lines.length - 1;
+    if (!mayMatch(raw) && !last) continue;
     const parsed = parseLine(raw);
     if (typeof parsed === "string") {
       skipped.push({ line: i2 + 1, reason: last ? `incomplete last line (${parsed})` : parsed });
@@ -57372,7 +57969,7 @@ async function readLedger(stateDir, filter) {
   return { records, skipped };
 }
 async function findScored(stateDir, keyHash2, trainBlob) {
-  const { records } = await readLedger(stateDir, (r2) => r2.keyHash === keyHash2 && r2.trainBlob === trainBlob);
+  const { records } = await readLedger(stateDir, { keyHash: keyHash2, trainBlob });
   return records.findLast(
     (r2) => SCORED.has(r2.status) && r2.verdict !== "no-baseline" && r2.verdict !== "not-comparable"
   );
@@ -57445,13 +58042,25 @@ function parseLine(raw) {
   }
   return checked.data;
 }
+async function ledgerLines(file2) {
+  const info2 = await stat6(file2);
+  const stamp = `${info2.dev}:${info2.ino}:${info2.size}:${info2.mtimeMs}`;
+  if (lastRead?.file === file2 && lastRead.stamp === stamp) return lastRead.lines;
+  const lines = (await readFile6(file2, "utf8")).split("\n");
+  lastRead = { file: file2, stamp, lines };
+  return lines;
+}
+function rawPrefilter(filter, mayHold) {
+  const needles = filter === void 0 || typeof filter === "function" ? [] : Object.values(filter).filter((v2) => typeof v2 === "string").map((v2) => JSON.stringify(v2));
+  return (raw) => needles.every((n2) => raw.includes(n2)) && (mayHold === void 0 || mayHold.test(raw));
+}
 function toPredicate(filter) {
   if (filter === void 0) return () => true;
   if (typeof filter === "function") return filter;
   const wanted = Object.entries(filter).filter(([, v2]) => v2 !== void 0);
   return (record2) => wanted.every(([k2, v2]) => record2[k2] === v2);
 }
-var LEDGER_FILE, HEADER, STATUSES, SCORED, VERDICTS, text, recordSchema;
+var LEDGER_FILE, HEADER, STATUSES, SCORED, VERDICTS, text, recordSchema, lastRead;
 var init_ledger = __esm({
   "src/state/ledger.ts"() {
     "use strict";
@@ -57513,7 +58122,7 @@ function baseReport(protocol, subject) {
   return {
     ...subject,
     primary: { name: protocol.primary.name, direction: protocol.primary.direction },
-    figures: {},
+    figures: [],
     warnings: [],
     history: [],
     budgetSeconds: protocol.budgetSeconds
@@ -57701,160 +58310,6 @@ var init_job = __esm({
   }
 });
 
-// src/verdict/statistics.ts
-function mean(values) {
-  requireFinite(values, "mean", 1);
-  let sum = 0;
-  for (const v2 of values) sum += v2;
-  return sum / values.length;
-}
-function sampleSd(values) {
-  requireFinite(values, "sampleSd", 2);
-  const m2 = mean(values);
-  let squares = 0;
-  for (const v2 of values) squares += (v2 - m2) ** 2;
-  return Math.sqrt(squares / (values.length - 1));
-}
-function pooledSd(groups2) {
-  let weighted = 0;
-  let df = 0;
-  for (const [i2, g2] of groups2.entries()) {
-    if (!Number.isInteger(g2.n) || g2.n < 0) {
-      throw new StatisticsError(`pooledSd: group ${i2} has n = ${g2.n}; n must be a whole number \u2265 0`);
-    }
-    if (g2.n < 2) continue;
-    if (!Number.isFinite(g2.sd) || g2.sd < 0) {
-      throw new StatisticsError(`pooledSd: group ${i2} has sd = ${g2.sd}; sd must be finite and \u2265 0`);
-    }
-    weighted += (g2.n - 1) * g2.sd * g2.sd;
-    df += g2.n - 1;
-  }
-  return { sd: df === 0 ? Number.NaN : Math.sqrt(weighted / df), df };
-}
-function normalCdf(x3) {
-  if (Number.isNaN(x3)) return Number.NaN;
-  const z4 = Math.abs(x3);
-  let tail;
-  if (z4 > 37) {
-    tail = 0;
-  } else {
-    const e = Math.exp(-z4 * z4 / 2);
-    if (z4 < 7.07106781186547) {
-      let num = 0.0352624965998911 * z4 + 0.700383064443688;
-      num = num * z4 + 6.37396220353165;
-      num = num * z4 + 33.912866078383;
-      num = num * z4 + 112.079291497871;
-      num = num * z4 + 221.213596169931;
-      num = num * z4 + 220.206867912376;
-      let den = 0.0883883476483184 * z4 + 1.75566716318264;
-      den = den * z4 + 16.064177579207;
-      den = den * z4 + 86.7807322029461;
-      den = den * z4 + 296.564248779674;
-      den = den * z4 + 637.333633378831;
-      den = den * z4 + 793.826512519948;
-      den = den * z4 + 440.413735824752;
-      tail = e * num / den;
-    } else {
-      let cf = z4 + 0.65;
-      cf = z4 + 4 / cf;
-      cf = z4 + 3 / cf;
-      cf = z4 + 2 / cf;
-      cf = z4 + 1 / cf;
-      tail = e / cf / 2.506628274631;
-    }
-  }
-  return x3 > 0 ? 1 - tail : tail;
-}
-function logGamma(x3) {
-  if (!(x3 > 0) || !Number.isFinite(x3)) {
-    throw new StatisticsError(`logGamma: x = ${x3}; x must be a finite number > 0`);
-  }
-  if (x3 < 0.5) {
-    return Math.log(Math.PI / Math.sin(Math.PI * x3)) - logGamma(1 - x3);
-  }
-  const z4 = x3 - 1;
-  let sum = LANCZOS[0];
-  for (let i2 = 1; i2 < LANCZOS.length; i2++) sum += LANCZOS[i2] / (z4 + i2);
-  const t2 = z4 + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z4 + 0.5) * Math.log(t2) - t2 + Math.log(sum);
-}
-function incompleteBeta(x3, a2, b3) {
-  if (!(a2 > 0) || !(b3 > 0)) throw new StatisticsError(`incompleteBeta: a = ${a2}, b = ${b3}; both must be > 0`);
-  if (!(x3 >= 0 && x3 <= 1)) throw new StatisticsError(`incompleteBeta: x = ${x3}; x must be within [0, 1]`);
-  if (x3 === 0 || x3 === 1) return x3;
-  const front = Math.exp(logGamma(a2 + b3) - logGamma(a2) - logGamma(b3) + a2 * Math.log(x3) + b3 * Math.log1p(-x3));
-  if (x3 < (a2 + 1) / (a2 + b3 + 2)) return front * betaContinuedFraction(x3, a2, b3) / a2;
-  return 1 - front * betaContinuedFraction(1 - x3, b3, a2) / b3;
-}
-function betaContinuedFraction(x3, a2, b3) {
-  const tiny = 1e-300;
-  let c5 = 1;
-  let d2 = 1 - (a2 + b3) * x3 / (a2 + 1);
-  if (Math.abs(d2) < tiny) d2 = tiny;
-  d2 = 1 / d2;
-  let h4 = d2;
-  for (let m2 = 1; m2 <= 1e4; m2++) {
-    const m22 = 2 * m2;
-    let aa = m2 * (b3 - m2) * x3 / ((a2 + m22 - 1) * (a2 + m22));
-    d2 = 1 + aa * d2;
-    if (Math.abs(d2) < tiny) d2 = tiny;
-    c5 = 1 + aa / c5;
-    if (Math.abs(c5) < tiny) c5 = tiny;
-    d2 = 1 / d2;
-    h4 *= d2 * c5;
-    aa = -(a2 + m2) * (a2 + b3 + m2) * x3 / ((a2 + m22) * (a2 + m22 + 1));
-    d2 = 1 + aa * d2;
-    if (Math.abs(d2) < tiny) d2 = tiny;
-    c5 = 1 + aa / c5;
-    if (Math.abs(c5) < tiny) c5 = tiny;
-    d2 = 1 / d2;
-    const step = d2 * c5;
-    h4 *= step;
-    if (Math.abs(step - 1) < 1e-15) return h4;
-  }
-  return h4;
-}
-function studentTCdf(t2, df) {
-  requireDf(df, "studentTCdf");
-  if (Number.isNaN(t2)) return Number.NaN;
-  if (df === Number.POSITIVE_INFINITY) return normalCdf(t2);
-  if (t2 === Number.POSITIVE_INFINITY) return 1;
-  if (t2 === Number.NEGATIVE_INFINITY) return 0;
-  const tail = 0.5 * incompleteBeta(df / (df + t2 * t2), df / 2, 0.5);
-  return t2 > 0 ? 1 - tail : tail;
-}
-function requireFinite(values, fn2, atLeast) {
-  if (values.length < atLeast) {
-    throw new StatisticsError(`${fn2}: needs at least ${atLeast} value(s), got ${values.length}`);
-  }
-  const bad = values.findIndex((v2) => !Number.isFinite(v2));
-  if (bad >= 0)
-    throw new StatisticsError(`${fn2}: value ${bad} is ${values[bad]}; every value must be finite`);
-}
-function requireDf(df, fn2) {
-  if (!(df > 0)) throw new StatisticsError(`${fn2}: df = ${df}; degrees of freedom must be > 0`);
-}
-var StatisticsError, LANCZOS;
-var init_statistics = __esm({
-  "src/verdict/statistics.ts"() {
-    "use strict";
-    StatisticsError = class extends RangeError {
-      name = "StatisticsError";
-    };
-    LANCZOS = [
-      0.9999999999998099,
-      676.5203681218851,
-      -1259.1392167224028,
-      771.3234287776531,
-      -176.6150291621406,
-      12.507343278686905,
-      -0.13857109526572012,
-      9984369578019572e-21,
-      15056327351493116e-23
-    ];
-  }
-});
-
 // src/verdict/establish-baseline.ts
 async function establishBaseline(req) {
   const job = await prepareJob(req, "baseline");
@@ -57870,7 +58325,7 @@ async function establishBaseline(req) {
   const base = {
     ...job.base,
     samples,
-    figures: figuresOf(metrics, identity3.hardware.memoryBytes),
+    figures: figuresOf(protocol.figures, metrics, void 0, identity3.hardware.memoryBytes),
     warnings: runWarnings(runs)
   };
   const drift = moved.map((d2) => d2.explanation);
@@ -58215,8 +58670,7 @@ async function judgeExperiment(req) {
       sigma: decision.sigma.value
     },
     vsBest: decision && decision.vsReference.against === "reference" && reference ? { value: reference.value, commit: reference.record.commit ?? "", delta: decision.vsReference.delta } : void 0,
-    figures: figuresOf(metrics, ramBytes),
-    baselineFigures: baseline?.metrics && figuresOf(baseline.metrics, ramBytes),
+    figures: figuresOf(protocol.figures, metrics, baseline?.metrics, ramBytes),
     warnings,
     crash: crashed && crashed.outcome.status === "crash" ? crashSection2(crashed.outcome) : void 0,
     notComparable: verdict === "not-comparable" ? { drift: driftText } : void 0,
@@ -58250,7 +58704,12 @@ async function reportDuplicate(job, earlier) {
       }
     ),
     value: earlier.value ?? null,
-    figures: figuresOf(earlier.metrics ?? {}, job.identity.hardware.memoryBytes),
+    figures: figuresOf(
+      job.protocol.figures,
+      earlier.metrics ?? {},
+      void 0,
+      job.identity.hardware.memoryBytes
+    ),
     history: await job.history()
   };
   return { report, runs: [], record: earlier };
@@ -58275,7 +58734,11 @@ async function noiseHistory(stateDir, components, current, reference) {
       if (!isCurrent && entry.n >= 2) spreads.push({ sd: entry.sigma, n: entry.n });
     }
   }
-  const { records } = await readLedger(stateDir, (r2) => r2.mode === "experiment" && sameSetup(r2.components));
+  const { records } = await readLedger(
+    stateDir,
+    (r2) => r2.mode === "experiment" && sameSetup(r2.components),
+    /"samples":\[[^\]]*,/
+  );
   for (const record2 of records) {
     if (reference && record2.at === reference.at && record2.commit === reference.commit) continue;
     const samples = record2.samples;
@@ -58340,12 +58803,8 @@ async function gateExperiment(deps, plan, errors) {
   const { settings, protocol, api } = deps;
   if (!api) {
     if (plan.fromPullRequest) {
-      return stop(
-        skippedReport(
-          notRun(deps),
-          "no github-token: the actor of a pull request cannot be checked, so nothing runs"
-        )
-      );
+      const reason = "no github-token: the actor of a pull request cannot be checked, so nothing runs";
+      return stop(skippedReport(notRun(deps), reason));
     }
   } else {
     const trust = await checkTrust(plan, deps.ctx, settings, api);
@@ -64643,7 +65102,41 @@ var init_autoresearch_mlx_protocol = __esm({
           establishOnHardware: true,
           sameDataSnapshot: true,
           baselineNotes: "Do not reuse baseline values from other machines. Establish a fresh local baseline on the same Apple Silicon hardware and with the same ~/.cache/autoresearch data/tokenizer snapshot."
-        }
+        },
+        figures: [
+          {
+            metric: "peak_vram_mb",
+            label: "Peak memory",
+            unit: "GB",
+            scale: 9765625e-10,
+            decimals: 1,
+            role: "memory"
+          },
+          {
+            metric: "training_seconds",
+            label: "Training time",
+            unit: "s",
+            decimals: 1,
+            role: "training-time"
+          },
+          {
+            metric: "num_steps",
+            label: "Steps",
+            decimals: 0
+          },
+          {
+            metric: "total_tokens_M",
+            label: "Tokens",
+            unit: "M",
+            decimals: 1
+          },
+          {
+            metric: "num_params_M",
+            label: "Parameters",
+            unit: "M",
+            decimals: 1
+          }
+        ]
       },
       provenance: {
         resultsLog: {
@@ -64665,7 +65158,13 @@ var init_autoresearch_mlx_protocol = __esm({
       },
       safety: {
         oomPolicy: "reduce_batch",
-        crashStatus: "crash"
+        crashStatus: "crash",
+        oomPatterns: [
+          "\\[metal::malloc\\]",
+          "kIOGPUCommandBufferCallbackErrorOutOfMemory",
+          "Insufficient Memory",
+          "\\[METAL\\] Command buffer execution failed"
+        ]
       },
       agentRules: {
         simplicityCriterion: true,
@@ -64739,6 +65238,7 @@ Fix the field(s) above or point the 'protocol' input at a valid document.`
     immutablePaths: doc.immutableHarness.paths,
     primary: toSpec(doc.measurement.primaryMetric),
     secondary: doc.measurement.secondaryMetrics.map(toSpec),
+    figures: figuresOf2(doc.measurement.figures, doc.measurement.secondaryMetrics),
     results: {
       path: resultsLog?.path ?? "results.tsv",
       columns: resultsLog?.columns ?? DEFAULT_RESULT_COLUMNS
@@ -64746,8 +65246,16 @@ Fix the field(s) above or point the 'protocol' input at a valid document.`
     ...doc.provenance.gitWorkflow?.branchPattern ? { branchPattern: doc.provenance.gitWorkflow.branchPattern } : {},
     crashStatus: doc.safety.crashStatus,
     oomPolicy: doc.safety.oomPolicy,
+    oomPatterns: doc.safety.oomPatterns.map((p2) => new RegExp(p2, "m")),
     ...snapshot === void 0 ? {} : { dataSnapshot: resolveSnapshot(snapshot, cacheDir) }
   };
+}
+function figuresOf2(declared, secondary) {
+  if (declared) return declared;
+  const defaults = DEFAULT_FIGURES.map((f3) => figure.parse(f3));
+  const shown = new Set(defaults.map((f3) => f3.metric));
+  const others = secondary.filter((m2) => !shown.has(m2.name)).map((m2) => figure.parse({ metric: m2.name, label: m2.name, unit: m2.unit ?? "" }));
+  return [...defaults, ...others];
 }
 function resolveSnapshot(snapshot, cacheDir) {
   let dataDir;
@@ -64805,7 +65313,7 @@ function isValidRegex(pattern) {
     return false;
   }
 }
-var ProtocolError, regexExtract, metric, protocolSchema, BUILTIN_PROTOCOL_SOURCE, DEFAULT_RESULT_COLUMNS, DEFAULT_CACHE_ROOT;
+var ProtocolError, regexExtract, metricName, metric, figure, DEFAULT_FIGURES, DEFAULT_OOM_PATTERNS, protocolSchema, BUILTIN_PROTOCOL_SOURCE, DEFAULT_RESULT_COLUMNS, DEFAULT_CACHE_ROOT;
 var init_protocol = __esm({
   "src/settings/protocol.ts"() {
     "use strict";
@@ -64819,11 +65327,37 @@ var init_protocol = __esm({
       kind: external_exports.literal("regex"),
       pattern: external_exports.string().min(1).refine(isValidRegex, { message: "is not a valid regular expression" })
     });
+    metricName = external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an identifier such as val_bpb");
     metric = external_exports.looseObject({
-      name: external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an identifier such as val_bpb"),
+      name: metricName,
       direction: external_exports.enum(["minimize", "maximize"]),
-      extract: regexExtract
+      extract: regexExtract,
+      /** Unit the value is printed in, shown next to it (e.g. "MB", "tok/s"). */
+      unit: external_exports.string().max(20).optional()
     });
+    figure = external_exports.looseObject({
+      metric: metricName,
+      label: external_exports.string().min(1).max(40),
+      unit: external_exports.string().max(20).default(""),
+      /** Multiplies the printed value into the shown unit (MB → GB: 1/1024). */
+      scale: external_exports.number().positive().default(1),
+      decimals: external_exports.number().int().min(0).max(6).default(2),
+      /** `memory`: also shown as a share of the runner's RAM and written to memory_gb; `training-time`: against the budget. */
+      role: external_exports.enum(["memory", "training-time"]).optional()
+    });
+    DEFAULT_FIGURES = [
+      { metric: "peak_vram_mb", label: "Peak memory", unit: "GB", scale: 1 / 1024, decimals: 1, role: "memory" },
+      { metric: "training_seconds", label: "Training time", unit: "s", decimals: 1, role: "training-time" },
+      { metric: "num_steps", label: "Steps", decimals: 0 },
+      { metric: "total_tokens_M", label: "Tokens", unit: "M", decimals: 1 },
+      { metric: "num_params_M", label: "Parameters", unit: "M", decimals: 1 }
+    ];
+    DEFAULT_OOM_PATTERNS = [
+      "\\[metal::malloc\\]",
+      "kIOGPUCommandBufferCallbackErrorOutOfMemory",
+      "Insufficient Memory",
+      "\\[METAL\\] Command buffer execution failed"
+    ];
     protocolSchema = external_exports.looseObject({
       schemaKind: external_exports.literal("protocol"),
       protocolVersion: external_exports.string().regex(/^1\.\d+$/, 'must be a 1.x version such as "1.0"'),
@@ -64845,7 +65379,9 @@ var init_protocol = __esm({
       }),
       measurement: external_exports.looseObject({
         primaryMetric: metric,
-        secondaryMetrics: external_exports.array(metric).default([])
+        secondaryMetrics: external_exports.array(metric).default([]),
+        /** How summary metrics are shown; absent: train.py's figures, then every other secondary metric. */
+        figures: external_exports.array(figure).optional()
       }),
       provenance: external_exports.looseObject({
         resultsLog: external_exports.looseObject({
@@ -64857,8 +65393,10 @@ var init_protocol = __esm({
       }).default({}),
       safety: external_exports.looseObject({
         oomPolicy: external_exports.string().default("reduce_batch"),
-        crashStatus: external_exports.string().min(1).default("crash")
-      }).default({ oomPolicy: "reduce_batch", crashStatus: "crash" }),
+        crashStatus: external_exports.string().min(1).default("crash"),
+        /** Regular expressions of the backend's out-of-memory messages. */
+        oomPatterns: external_exports.array(external_exports.string().min(1).refine(isValidRegex, { message: "is not a valid regular expression" })).default(DEFAULT_OOM_PATTERNS)
+      }).default({ oomPolicy: "reduce_batch", crashStatus: "crash", oomPatterns: DEFAULT_OOM_PATTERNS }),
       archetypeExtensions: external_exports.looseObject({
         ml_train: external_exports.looseObject({
           dataSnapshot: external_exports.union([
