@@ -60,6 +60,7 @@ const MESSAGE_BUILDERS = new Set([
   'whatIsWrong',
   'explain',
   'headline',
+  'nodeVersionProblem',
   'budgetWarnings',
   'osWarning',
   'headline',
