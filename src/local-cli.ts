@@ -146,7 +146,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ref: checkout?.branch ? `refs/heads/${checkout.branch}` : 'local',
         },
         triggeredBy: io.env.USER ?? 'local',
-        ...(command === 'baseline' ? { reason: 'local baseline' } : {}),
+        reason: command === 'baseline' ? 'local baseline' : undefined,
         holder: {
           repo: path.basename(settings.workingDirectory),
           runId: 'cli',

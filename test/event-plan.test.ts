@@ -139,6 +139,14 @@ describe('planJob', () => {
     });
   });
 
+  it('refuses a workflow_dispatch repeats outside 2–50, naming the input', () => {
+    const payload = example('workflow_dispatch');
+    payload.inputs = { repeats: '1' };
+    expect(() => planJob(ctx('workflow_dispatch', payload, 'refs/heads/main'), auto)).toThrow(
+      "workflow_dispatch input 'repeats' has value '1': expected a whole number from 2 to 50.",
+    );
+  });
+
   it('lets an explicit mode override the event', () => {
     const push = example('push');
     Object.assign(push, {

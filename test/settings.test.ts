@@ -3,7 +3,13 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { INPUT_DEFAULTS, InputError, readSettings, withDefaults } from '../src/settings/inputs.js';
+import {
+  INPUT_DEFAULTS,
+  InputError,
+  readDispatchRepeats,
+  readSettings,
+  withDefaults,
+} from '../src/settings/inputs.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const action = YAML.parse(readFileSync(path.join(root, 'action.yml'), 'utf8')) as {
@@ -126,6 +132,25 @@ describe('readSettings', () => {
   ])('rejects %s=%s naming the input, value and what is accepted', (name, value, message) => {
     expect(() => readSettings(runnerInputs({ [name]: value }))).toThrow(InputError);
     expect(() => readSettings(runnerInputs({ [name]: value }))).toThrow(message);
+  });
+});
+
+describe('readDispatchRepeats', () => {
+  it('holds the workflow_dispatch repeats input to the bounds of baseline-repeats', () => {
+    expect(readDispatchRepeats(undefined)).toBeUndefined();
+    expect(readDispatchRepeats('')).toBeUndefined();
+    expect(readDispatchRepeats(' 5 ')).toBe(5);
+    expect(readDispatchRepeats('50')).toBe(50);
+    expect(() => readDispatchRepeats('1')).toThrow(
+      new InputError(
+        "workflow_dispatch input 'repeats' has value '1': expected a whole number from 2 to 50.",
+      ),
+    );
+    expect(() => readDispatchRepeats('51')).toThrow(
+      "workflow_dispatch input 'repeats' has value '51': expected at most 50.",
+    );
+    expect(() => readDispatchRepeats('lots')).toThrow(InputError);
+    expect(() => readDispatchRepeats('2.5')).toThrow(/has value '2\.5'/);
   });
 });
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Settings } from '../settings/inputs.js';
+import { readDispatchRepeats, type Settings } from '../settings/inputs.js';
 import type { JobContext, Payload } from './context.js';
 
 /** A pull request as the trust gate and the publisher need it. */
@@ -55,12 +55,11 @@ export function planJob(ctx: JobContext, settings: Pick<Settings, 'mode' | 'bran
   const defaultBranch: string = p.repository?.default_branch ?? 'main';
   if (settings.mode === 'baseline' || (settings.mode === 'auto' && ctx.eventName === 'workflow_dispatch')) {
     const inputs = (p.inputs ?? {}) as Record<string, unknown>;
-    const repeats = Number(inputs.repeats);
     return {
       kind: 'baseline',
       sha: ctx.sha,
       branch: branchOf(ctx.ref) ?? defaultBranch,
-      ...(Number.isInteger(repeats) && repeats > 0 ? { repeats } : {}),
+      repeats: readDispatchRepeats(inputs.repeats),
       reason:
         typeof inputs.reason === 'string' && inputs.reason.trim()
           ? inputs.reason.trim()

@@ -120,50 +120,6 @@ const inputSchema = z.object({
   'github-token': z.string(),
 });
 
-/** The typed settings object, read once from the inputs. */
-export interface Settings {
-  /** `auto` picks by event: workflow_dispatch → baseline, push/pull_request → experiment. */
-  mode: 'auto' | 'experiment' | 'baseline';
-  /** Absolute path of the protocol file, or undefined for "protocol.json if present, else built-in". */
-  protocolPath?: string;
-  /** Overrides the protocol's command when set. */
-  command?: string;
-  /** Absolute path of the experiment checkout. */
-  workingDirectory: string;
-  /** Absolute data snapshot root (the protocol's cache is rebased onto it). */
-  cacheDir: string;
-  /** Absolute runner-local state directory (baselines, ledger, lock). */
-  stateDir: string;
-  /** Overrides the protocol's hard timeout when set. */
-  timeoutSeconds?: number;
-  /** Run the training without network access. */
-  offline: boolean;
-  /** Experiment runs (fail-fast stops early). */
-  repeats: number;
-  /** Runs that make up a baseline. */
-  baselineRepeats: number;
-  /** Smallest improvement, in metric units, that may be kept. */
-  minImprovement: number;
-  /** One-sided confidence for improved/regressed. */
-  confidence: number;
-  /** Re-run a train.py already scored under the same comparability key. */
-  force: boolean;
-  /** Branch that receives results.tsv rows; `''` means the experiment branch itself. */
-  resultsBranch: string;
-  /** Path template of results.tsv on that branch: `{branch}` and `{runner}` are replaced. */
-  resultsPath: string;
-  /** Upsert the sticky PR comment. */
-  comment: boolean;
-  /** Let fork PRs run when labelled `safe-to-test` by someone with write access. */
-  allowForks: boolean;
-  /** Pushed branches that count as experiments. */
-  branchPattern: string;
-  /** When the step fails. */
-  failOn: 'crash' | 'regression' | 'never';
-  /** Token for the API and the results push; never passed to the training. */
-  githubToken: string;
-}
-
 /**
  * Wraps a reader so that an unset input takes action.yml's default, as the runner does. For the
  * local CLI and tests; in the action the runner has already applied the defaults, and an empty
@@ -178,10 +134,82 @@ export function withDefaults(read: InputReader): InputReader {
   };
 }
 
+/**
+ * The `repeats` input of a workflow_dispatch event: runs of the baseline it asks for, held to the
+ * same 2–50 as `baseline-repeats`. Empty or absent means "use baseline-repeats".
+ * @throws InputError naming the input, its value and what is accepted
+ */
+export function readDispatchRepeats(value: unknown): number | undefined {
+  if (value === undefined || value === null || String(value).trim() === '') return undefined;
+  const parsed = inputSchema.shape['baseline-repeats'].safeParse(String(value));
+  if (parsed.success) return parsed.data;
+  throw new InputError(
+    `workflow_dispatch input 'repeats' has value '${String(value)}': ${parsed.error.issues[0]!.message}.`,
+  );
+}
+
 /** How an input is named in messages: `input 'repeats'` in the action, `--repeats` in the CLI. */
 export type InputLabel = (name: InputName) => string;
 
 const actionInputLabel: InputLabel = (name) => `input '${name}'`;
+
+/** The inputs, validated, as the typed settings object; relative paths resolve against `cwd`. */
+function settingsSchema(cwd: string) {
+  return inputSchema.transform((v) => {
+    const workingDirectory = path.resolve(cwd, expandTilde(v['working-directory']));
+    return {
+      /** `auto` picks by event: workflow_dispatch → baseline, push/pull_request → experiment. */
+      mode: v.mode,
+      /** Absolute path of the protocol file, or undefined for "protocol.json if present, else built-in". */
+      protocolPath: v.protocol ? path.resolve(workingDirectory, expandTilde(v.protocol)) : undefined,
+      /** Overrides the protocol's command when set. */
+      command: v.command || undefined,
+      /** Absolute path of the experiment checkout. */
+      workingDirectory,
+      /** Absolute data snapshot root (the protocol's cache is rebased onto it). */
+      cacheDir: path.resolve(cwd, expandTilde(v['cache-dir'])),
+      /** Absolute runner-local state directory (baselines, ledger, lock). */
+      stateDir: path.resolve(cwd, expandTilde(v['state-dir'])),
+      /** Overrides the protocol's hard timeout when set. */
+      timeoutSeconds: v['timeout-seconds'],
+      /** Run the training without network access. */
+      offline: v.offline,
+      /** Experiment runs (fail-fast stops early). */
+      repeats: v.repeats,
+      /** Runs that make up a baseline. */
+      baselineRepeats: v['baseline-repeats'],
+      /** Smallest improvement, in metric units, that may be kept. */
+      minImprovement: v['min-improvement'],
+      /** One-sided confidence for improved/regressed. */
+      confidence: v.confidence,
+      /** Re-run a train.py already scored under the same comparability key. */
+      force: v.force,
+      /** Branch that receives results.tsv rows; `''` means the experiment branch itself. */
+      resultsBranch: v['results-branch'],
+      /** Path template of results.tsv on that branch: `{branch}` and `{runner}` are replaced. */
+      resultsPath: v['results-path'],
+      /** Upsert the sticky PR comment. */
+      comment: v.comment,
+      /** Let fork PRs run when labelled `safe-to-test` by someone with write access. */
+      allowForks: v['allow-forks'],
+      /** Pushed branches that count as experiments. */
+      branchPattern: v['branch-pattern'],
+      /** When the step fails. */
+      failOn: v['fail-on'],
+      /** Token for the API and the results push; never passed to the training. An unexpanded
+       * expression means no token was provided (local runs). */
+      githubToken: v['github-token'].startsWith('${{') ? '' : v['github-token'],
+    };
+  });
+}
+
+/** `T` with the properties that may be undefined made optional (the overrides left unset). */
+type OptionalWhenUndefined<T> = {
+  [K in keyof T as undefined extends T[K] ? K : never]?: T[K];
+} & { [K in keyof T as undefined extends T[K] ? never : K]: T[K] };
+
+/** The typed settings object, read once from the inputs. */
+export type Settings = OptionalWhenUndefined<z.output<ReturnType<typeof settingsSchema>>>;
 
 /**
  * Reads and validates every input once.
@@ -196,35 +224,11 @@ export function readSettings(
 ): Settings {
   const raw: Record<string, string> = {};
   for (const name of Object.keys(INPUT_DEFAULTS)) raw[name] = read(name);
-  const parsed = inputSchema.safeParse(raw);
+  const parsed = settingsSchema(cwd).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]) as InputName;
     throw new InputError(`${label(name)} has value '${raw[name]}': ${issue.message}.`);
   }
-  const v = parsed.data;
-  const workingDirectory = path.resolve(cwd, expandTilde(v['working-directory']));
-  return {
-    mode: v.mode,
-    ...(v.protocol ? { protocolPath: path.resolve(workingDirectory, expandTilde(v.protocol)) } : {}),
-    ...(v.command ? { command: v.command } : {}),
-    workingDirectory,
-    cacheDir: path.resolve(cwd, expandTilde(v['cache-dir'])),
-    stateDir: path.resolve(cwd, expandTilde(v['state-dir'])),
-    ...(v['timeout-seconds'] === undefined ? {} : { timeoutSeconds: v['timeout-seconds'] }),
-    offline: v.offline,
-    repeats: v.repeats,
-    baselineRepeats: v['baseline-repeats'],
-    minImprovement: v['min-improvement'],
-    confidence: v.confidence,
-    force: v.force,
-    resultsBranch: v['results-branch'],
-    resultsPath: v['results-path'],
-    comment: v.comment,
-    allowForks: v['allow-forks'],
-    branchPattern: v['branch-pattern'],
-    failOn: v['fail-on'],
-    // An unexpanded expression means no token was provided (local runs).
-    githubToken: v['github-token'].startsWith('${{') ? '' : v['github-token'],
-  };
+  return parsed.data;
 }

@@ -249,13 +249,11 @@ export function parseProtocol(json: unknown, source: string, cacheDir?: string):
       path: resultsLog?.path ?? 'results.tsv',
       columns: resultsLog?.columns ?? DEFAULT_RESULT_COLUMNS,
     },
-    ...(doc.provenance.gitWorkflow?.branchPattern
-      ? { branchPattern: doc.provenance.gitWorkflow.branchPattern }
-      : {}),
+    branchPattern: doc.provenance.gitWorkflow?.branchPattern || undefined,
     crashStatus: doc.safety.crashStatus,
     oomPolicy: doc.safety.oomPolicy,
     oomPatterns: doc.safety.oomPatterns.map((p) => new RegExp(p, 'm')),
-    ...(snapshot === undefined ? {} : { dataSnapshot: resolveSnapshot(snapshot, cacheDir) }),
+    dataSnapshot: snapshot === undefined ? undefined : resolveSnapshot(snapshot, cacheDir),
   };
 }
 
@@ -308,7 +306,7 @@ export function resolveSnapshot(
     pinnedFiles: pinned.map((f) =>
       path.isAbsolute(f) || f.startsWith('~') ? rebase(f) : path.join(absData, f),
     ),
-    ...(tokenizer ? { tokenizerDir: rebase(tokenizer) } : {}),
+    tokenizerDir: tokenizer ? rebase(tokenizer) : undefined,
   };
 }
 
