@@ -35491,40 +35491,64 @@ function withDefaults(read) {
     return value2 === "" && name in INPUT_DEFAULTS && name !== "github-token" ? INPUT_DEFAULTS[name] : value2;
   };
 }
+function settingsSchema(cwd) {
+  return inputSchema.transform((v2) => {
+    const workingDirectory = path18.resolve(cwd, expandTilde(v2["working-directory"]));
+    return {
+      /** `auto` picks by event: workflow_dispatch → baseline, push/pull_request → experiment. */
+      mode: v2.mode,
+      /** Absolute path of the protocol file, or undefined for "protocol.json if present, else built-in". */
+      protocolPath: v2.protocol ? path18.resolve(workingDirectory, expandTilde(v2.protocol)) : void 0,
+      /** Overrides the protocol's command when set. */
+      command: v2.command || void 0,
+      /** Absolute path of the experiment checkout. */
+      workingDirectory,
+      /** Absolute data snapshot root (the protocol's cache is rebased onto it). */
+      cacheDir: path18.resolve(cwd, expandTilde(v2["cache-dir"])),
+      /** Absolute runner-local state directory (baselines, ledger, lock). */
+      stateDir: path18.resolve(cwd, expandTilde(v2["state-dir"])),
+      /** Overrides the protocol's hard timeout when set. */
+      timeoutSeconds: v2["timeout-seconds"],
+      /** Run the training without network access. */
+      offline: v2.offline,
+      /** Experiment runs (fail-fast stops early). */
+      repeats: v2.repeats,
+      /** Runs that make up a baseline. */
+      baselineRepeats: v2["baseline-repeats"],
+      /** Smallest improvement, in metric units, that may be kept. */
+      minImprovement: v2["min-improvement"],
+      /** One-sided confidence for improved/regressed. */
+      confidence: v2.confidence,
+      /** Re-run a train.py already scored under the same comparability key. */
+      force: v2.force,
+      /** Branch that receives results.tsv rows; `''` means the experiment branch itself. */
+      resultsBranch: v2["results-branch"],
+      /** Path template of results.tsv on that branch: `{branch}` and `{runner}` are replaced. */
+      resultsPath: v2["results-path"],
+      /** Upsert the sticky PR comment. */
+      comment: v2.comment,
+      /** Let fork PRs run when labelled `safe-to-test` by someone with write access. */
+      allowForks: v2["allow-forks"],
+      /** Pushed branches that count as experiments. */
+      branchPattern: v2["branch-pattern"],
+      /** When the step fails. */
+      failOn: v2["fail-on"],
+      /** Token for the API and the results push; never passed to the training. An unexpanded
+       * expression means no token was provided (local runs). */
+      githubToken: v2["github-token"].startsWith("${{") ? "" : v2["github-token"]
+    };
+  });
+}
 function readSettings(read, cwd = process.cwd(), label = actionInputLabel) {
   const raw = {};
   for (const name of Object.keys(INPUT_DEFAULTS)) raw[name] = read(name);
-  const parsed = inputSchema.safeParse(raw);
+  const parsed = settingsSchema(cwd).safeParse(raw);
   if (!parsed.success) {
     const issue2 = parsed.error.issues[0];
     const name = String(issue2.path[0]);
     throw new InputError(`${label(name)} has value '${raw[name]}': ${issue2.message}.`);
   }
-  const v2 = parsed.data;
-  const workingDirectory = path18.resolve(cwd, expandTilde(v2["working-directory"]));
-  return {
-    mode: v2.mode,
-    ...v2.protocol ? { protocolPath: path18.resolve(workingDirectory, expandTilde(v2.protocol)) } : {},
-    ...v2.command ? { command: v2.command } : {},
-    workingDirectory,
-    cacheDir: path18.resolve(cwd, expandTilde(v2["cache-dir"])),
-    stateDir: path18.resolve(cwd, expandTilde(v2["state-dir"])),
-    ...v2["timeout-seconds"] === void 0 ? {} : { timeoutSeconds: v2["timeout-seconds"] },
-    offline: v2.offline,
-    repeats: v2.repeats,
-    baselineRepeats: v2["baseline-repeats"],
-    minImprovement: v2["min-improvement"],
-    confidence: v2.confidence,
-    force: v2.force,
-    resultsBranch: v2["results-branch"],
-    resultsPath: v2["results-path"],
-    comment: v2.comment,
-    allowForks: v2["allow-forks"],
-    branchPattern: v2["branch-pattern"],
-    failOn: v2["fail-on"],
-    // An unexpanded expression means no token was provided (local runs).
-    githubToken: v2["github-token"].startsWith("${{") ? "" : v2["github-token"]
-  };
+  return parsed.data;
 }
 var InputError, bool, wholeNumber, optionalPositiveSeconds, INPUT_DEFAULTS, inputSchema, actionInputLabel;
 var init_inputs = __esm({
@@ -35863,11 +35887,11 @@ Fix the field(s) above or point the 'protocol' input at a valid document.`
       path: resultsLog?.path ?? "results.tsv",
       columns: resultsLog?.columns ?? DEFAULT_RESULT_COLUMNS
     },
-    ...doc.provenance.gitWorkflow?.branchPattern ? { branchPattern: doc.provenance.gitWorkflow.branchPattern } : {},
+    branchPattern: doc.provenance.gitWorkflow?.branchPattern || void 0,
     crashStatus: doc.safety.crashStatus,
     oomPolicy: doc.safety.oomPolicy,
     oomPatterns: doc.safety.oomPatterns.map((p2) => new RegExp(p2, "m")),
-    ...snapshot === void 0 ? {} : { dataSnapshot: resolveSnapshot(snapshot, cacheDir) }
+    dataSnapshot: snapshot === void 0 ? void 0 : resolveSnapshot(snapshot, cacheDir)
   };
 }
 function figuresOf(declared, secondary) {
@@ -35907,7 +35931,7 @@ function resolveSnapshot(snapshot, cacheDir) {
     pinnedFiles: pinned.map(
       (f3) => path19.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path19.join(absData, f3)
     ),
-    ...tokenizer ? { tokenizerDir: rebase(tokenizer) } : {}
+    tokenizerDir: tokenizer ? rebase(tokenizer) : void 0
   };
 }
 function expandHome(p2) {
@@ -38178,7 +38202,7 @@ ${USAGE}
           ref: checkout?.branch ? `refs/heads/${checkout.branch}` : "local"
         },
         triggeredBy: io2.env.USER ?? "local",
-        ...command === "baseline" ? { reason: "local baseline" } : {},
+        reason: command === "baseline" ? "local baseline" : void 0,
         holder: {
           repo: path27.basename(settings.workingDirectory),
           runId: "cli",

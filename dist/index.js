@@ -24080,1966 +24080,6 @@ var init_commit_guard = __esm({
   }
 });
 
-// src/event/plan.ts
-import path3 from "node:path";
-function planJob(ctx, settings) {
-  const p2 = ctx.payload;
-  if (REFUSED_EVENTS.has(ctx.eventName)) {
-    return {
-      kind: "skip",
-      reason: `${ctx.eventName} events are refused: they run with secrets in the context of untrusted input. Trigger on push, pull_request or workflow_dispatch instead.`
-    };
-  }
-  const defaultBranch = p2.repository?.default_branch ?? "main";
-  if (settings.mode === "baseline" || settings.mode === "auto" && ctx.eventName === "workflow_dispatch") {
-    const inputs = p2.inputs ?? {};
-    const repeats = Number(inputs.repeats);
-    return {
-      kind: "baseline",
-      sha: ctx.sha,
-      branch: branchOf(ctx.ref) ?? defaultBranch,
-      ...Number.isInteger(repeats) && repeats > 0 ? { repeats } : {},
-      reason: typeof inputs.reason === "string" && inputs.reason.trim() ? inputs.reason.trim() : `${ctx.eventName} by ${ctx.actor}`,
-      triggeredBy: ctx.actor
-    };
-  }
-  if (ctx.eventName === "pull_request") {
-    const pr2 = p2.pull_request;
-    if (!pr2) return { kind: "skip", reason: "the pull_request payload has no pull_request object" };
-    const labelledSafe = p2.action === "labeled" && p2.label?.name === SAFE_TO_TEST_LABEL;
-    if (!PR_ACTIONS.has(p2.action) && !labelledSafe) {
-      return {
-        kind: "skip",
-        reason: `pull_request action '${p2.action}' does not start an experiment (opened, synchronize and reopened do)`
-      };
-    }
-    const info2 = pullRequestInfo(pr2);
-    return {
-      kind: "experiment",
-      sha: info2.headSha,
-      branch: info2.headRef,
-      diffBase: info2.baseSha,
-      defaultBranch,
-      pullRequest: info2,
-      fromPullRequest: true
-    };
-  }
-  if (ctx.eventName === "push" || settings.mode === "experiment" && ctx.eventName !== "pull_request") {
-    if (ctx.eventName === "push" && (p2.deleted === true || ZERO_SHA.test(String(p2.after ?? "")))) {
-      return { kind: "skip", reason: `${ctx.ref} was deleted; nothing to judge` };
-    }
-    const branch = branchOf(ctx.ref);
-    if (!branch)
-      return {
-        kind: "skip",
-        reason: `${ctx.ref || "this ref"} is not a branch; experiments run on branches`
-      };
-    if (settings.mode === "auto" && !matchesBranch(branch, settings.branchPattern)) {
-      return {
-        kind: "skip",
-        reason: `branch '${branch}' does not match branch-pattern '${settings.branchPattern}'; push experiments to a matching branch or change the input`
-      };
-    }
-    return {
-      kind: "experiment",
-      sha: String(p2.after ?? ctx.sha),
-      branch,
-      defaultBranch,
-      fromPullRequest: false
-    };
-  }
-  return {
-    kind: "skip",
-    reason: `event '${ctx.eventName}' does not start anything; use push, pull_request or workflow_dispatch (or set mode)`
-  };
-}
-function branchOf(ref) {
-  return ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : void 0;
-}
-function matchesBranch(branch, pattern) {
-  return path3.posix.matchesGlob(branch, pattern);
-}
-function pullRequestInfo(pr2) {
-  return {
-    number: Number(pr2.number),
-    headRef: String(pr2.head?.ref ?? ""),
-    headSha: String(pr2.head?.sha ?? ""),
-    baseRef: String(pr2.base?.ref ?? ""),
-    baseSha: String(pr2.base?.sha ?? ""),
-    headRepo: pr2.head?.repo?.full_name ?? null,
-    baseRepo: String(pr2.base?.repo?.full_name ?? ""),
-    labels: Array.isArray(pr2.labels) ? pr2.labels.map((l3) => String(l3.name ?? "")) : [],
-    author: String(pr2.user?.login ?? "")
-  };
-}
-var ZERO_SHA, PR_ACTIONS, REFUSED_EVENTS, SAFE_TO_TEST_LABEL;
-var init_plan = __esm({
-  "src/event/plan.ts"() {
-    "use strict";
-    ZERO_SHA = /^0+$/;
-    PR_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize", "reopened"]);
-    REFUSED_EVENTS = /* @__PURE__ */ new Set(["pull_request_target", "workflow_run", "issue_comment"]);
-    SAFE_TO_TEST_LABEL = "safe-to-test";
-  }
-});
-
-// src/event/trust.ts
-async function checkTrust(plan, ctx, settings, api) {
-  if (!plan.fromPullRequest) return { trusted: true, note: "push by a user with write access" };
-  const pr2 = plan.pullRequest;
-  if (!pr2) return { trusted: false, reason: "the pull request is missing from the event payload" };
-  const repoName = `${ctx.owner}/${ctx.repo}`;
-  const fork = pr2.headRepo === null || pr2.headRepo !== pr2.baseRepo;
-  if (fork) {
-    if (!settings.allowForks) {
-      return {
-        trusted: false,
-        reason: `pull request #${pr2.number} comes from a fork (${pr2.headRepo ?? "deleted repository"}); fork code never runs on this runner. A maintainer can push the change to a branch of ${repoName}, or set allow-forks: true and label the PR '${SAFE_TO_TEST_LABEL}' after reviewing it.`
-      };
-    }
-    if (!pr2.labels.includes(SAFE_TO_TEST_LABEL)) {
-      return {
-        trusted: false,
-        reason: `pull request #${pr2.number} comes from a fork and has no '${SAFE_TO_TEST_LABEL}' label; a maintainer reviews the change, then adds the label.`
-      };
-    }
-  }
-  const permission = await readPermission(api, ctx.actor);
-  if (!WRITERS.has(permission)) {
-    return {
-      trusted: false,
-      reason: `${ctx.actor} has '${permission}' permission on ${repoName}; experiments from pull requests run only for actors with write, maintain or admin. A maintainer can push the change to a branch of ${repoName}, or (with allow-forks) add the '${SAFE_TO_TEST_LABEL}' label, which starts a run as the maintainer.`
-    };
-  }
-  return {
-    trusted: true,
-    note: fork ? `fork pull request labelled '${SAFE_TO_TEST_LABEL}', actor ${ctx.actor} has ${permission}` : `actor ${ctx.actor} has ${permission}`
-  };
-}
-async function readPermission(api, user) {
-  try {
-    return await api.permissionOf(user);
-  } catch (error63) {
-    if (error63.status === 404) return "none";
-    throw error63;
-  }
-}
-var WRITERS;
-var init_trust = __esm({
-  "src/event/trust.ts"() {
-    "use strict";
-    init_plan();
-    WRITERS = /* @__PURE__ */ new Set(["admin", "maintain", "write"]);
-  }
-});
-
-// src/model.ts
-function isBetter(a2, b3, direction) {
-  return direction === "minimize" ? a2 < b3 : a2 > b3;
-}
-function statusOf(verdict) {
-  if (verdict === "improved") return "keep";
-  if (verdict === "crashed") return "crash";
-  return "discard";
-}
-var init_model = __esm({
-  "src/model.ts"() {
-    "use strict";
-  }
-});
-
-// src/publish/format.ts
-function formatValue(value2) {
-  if (value2 === null || value2 === void 0) return MISSING;
-  if (!Number.isFinite(value2)) return "n/a";
-  return signed(value2, 6, false);
-}
-function formatDelta(delta) {
-  return signed(delta, 4, true);
-}
-function formatSigma(multiple) {
-  return `${signed(multiple, 1, true)}\u03C3`;
-}
-function formatNoise(sigma) {
-  return signed(sigma, 4, false);
-}
-function formatPercent(share) {
-  if (!Number.isFinite(share)) return "n/a";
-  return `${signed(share * 100, 0, false)}%`;
-}
-function formatSeconds(seconds2) {
-  if (!Number.isFinite(seconds2)) return "n/a";
-  return `${signed(seconds2, Number.isInteger(seconds2) ? 0 : 1, false)} s`;
-}
-function formatCount(count2) {
-  if (!Number.isFinite(count2)) return "n/a";
-  return groupThousands(signed(Math.round(count2), 0, false));
-}
-function formatFigure(value2, figure2) {
-  if (!Number.isFinite(value2)) return "n/a";
-  const number4 = groupThousands(signed(value2, figure2.decimals, false));
-  if (figure2.unit === "") return number4;
-  return ["k", "M", "%"].includes(figure2.unit) ? `${number4}${figure2.unit}` : `${number4} ${figure2.unit}`;
-}
-function describeFigure(figure2, budgetSeconds) {
-  const text2 = formatFigure(figure2.value, figure2);
-  if (figure2.role === "training-time") return `${text2} of ${formatSeconds(budgetSeconds)} budget`;
-  const share = figure2.shareOfRam === void 0 ? "" : ` (${formatPercent(figure2.shareOfRam)} of RAM)`;
-  const baseline = figure2.baseline === void 0 ? "" : ` \xB7 baseline ${formatFigure(figure2.baseline, figure2)}`;
-  return `${text2}${share}${baseline}`;
-}
-function figureWithRole(figures2, role) {
-  return figures2.find((f3) => f3.role === role);
-}
-function directionNote(direction) {
-  return direction === "minimize" ? "lower is better" : "higher is better";
-}
-function deltaWord(delta, direction) {
-  if (!Number.isFinite(delta) || Math.abs(delta) < 5e-5) return "equal";
-  return isBetter(delta, 0, direction) ? "better" : "worse";
-}
-function shortSha(sha) {
-  const text2 = (sha ?? "").trim();
-  if (/^[0-9a-f]{7,64}$/i.test(text2)) return text2.slice(0, 7).toLowerCase();
-  const alnum = text2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
-  return alnum === "" ? "unknown" : alnum;
-}
-function shortHash(hash2) {
-  const alnum = hash2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
-  return alnum === "" ? "unknown" : alnum;
-}
-function signed(value2, decimals, explicit) {
-  if (!Number.isFinite(value2)) return "n/a";
-  const fixed2 = Math.abs(value2).toFixed(decimals);
-  if (Number(fixed2) === 0) return explicit ? `\xB1${fixed2}` : fixed2;
-  if (value2 < 0) return `${MINUS}${fixed2}`;
-  return explicit ? `+${fixed2}` : fixed2;
-}
-function groupThousands(text2) {
-  const [whole, fraction] = text2.split(".");
-  const grouped = (whole ?? "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return fraction === void 0 ? grouped : `${grouped}.${fraction}`;
-}
-var MINUS, MISSING;
-var init_format = __esm({
-  "src/publish/format.ts"() {
-    "use strict";
-    init_model();
-    MINUS = "\u2212";
-    MISSING = "\u2014";
-  }
-});
-
-// src/publish/outputs.ts
-function reportOutputs(report, refs) {
-  const num = (v2, digits) => v2 === void 0 || v2 === null || !Number.isFinite(v2) ? "" : v2.toFixed(digits);
-  return {
-    status: report.status,
-    verdict: report.verdict ?? "",
-    "val-bpb": num(report.value, 6),
-    "baseline-val-bpb": num(report.baseline?.mean, 6),
-    delta: num(report.vsBaseline?.delta, 6),
-    sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
-    "peak-memory-gb": num(figureWithRole(report.figures, "memory")?.value, 1),
-    "training-seconds": num(figureWithRole(report.figures, "training-time")?.value, 1),
-    runner: report.runner.label,
-    "comment-url": refs.commentUrl ?? "",
-    "results-commit": refs.resultsCommit ?? "",
-    "result-json": refs.resultJson ?? ""
-  };
-}
-var init_outputs = __esm({
-  "src/publish/outputs.ts"() {
-    "use strict";
-    init_format();
-  }
-});
-
-// src/verdict/statistics.ts
-function mean(values) {
-  requireFinite(values, "mean", 1);
-  let sum = 0;
-  for (const v2 of values) sum += v2;
-  return sum / values.length;
-}
-function sampleSd(values) {
-  requireFinite(values, "sampleSd", 2);
-  const m2 = mean(values);
-  let squares = 0;
-  for (const v2 of values) squares += (v2 - m2) ** 2;
-  return Math.sqrt(squares / (values.length - 1));
-}
-function pooledSd(groups2) {
-  let weighted = 0;
-  let df = 0;
-  for (const [i2, g2] of groups2.entries()) {
-    if (!Number.isInteger(g2.n) || g2.n < 0) {
-      throw new StatisticsError(`pooledSd: group ${i2} has n = ${g2.n}; n must be a whole number \u2265 0`);
-    }
-    if (g2.n < 2) continue;
-    if (!Number.isFinite(g2.sd) || g2.sd < 0) {
-      throw new StatisticsError(`pooledSd: group ${i2} has sd = ${g2.sd}; sd must be finite and \u2265 0`);
-    }
-    weighted += (g2.n - 1) * g2.sd * g2.sd;
-    df += g2.n - 1;
-  }
-  return { sd: df === 0 ? Number.NaN : Math.sqrt(weighted / df), df };
-}
-function normalCdf(x3) {
-  if (Number.isNaN(x3)) return Number.NaN;
-  const z4 = Math.abs(x3);
-  let tail;
-  if (z4 > 37) {
-    tail = 0;
-  } else {
-    const e = Math.exp(-z4 * z4 / 2);
-    if (z4 < 7.07106781186547) {
-      let num = 0.0352624965998911 * z4 + 0.700383064443688;
-      num = num * z4 + 6.37396220353165;
-      num = num * z4 + 33.912866078383;
-      num = num * z4 + 112.079291497871;
-      num = num * z4 + 221.213596169931;
-      num = num * z4 + 220.206867912376;
-      let den = 0.0883883476483184 * z4 + 1.75566716318264;
-      den = den * z4 + 16.064177579207;
-      den = den * z4 + 86.7807322029461;
-      den = den * z4 + 296.564248779674;
-      den = den * z4 + 637.333633378831;
-      den = den * z4 + 793.826512519948;
-      den = den * z4 + 440.413735824752;
-      tail = e * num / den;
-    } else {
-      let cf = z4 + 0.65;
-      cf = z4 + 4 / cf;
-      cf = z4 + 3 / cf;
-      cf = z4 + 2 / cf;
-      cf = z4 + 1 / cf;
-      tail = e / cf / 2.506628274631;
-    }
-  }
-  return x3 > 0 ? 1 - tail : tail;
-}
-function logGamma(x3) {
-  if (!(x3 > 0) || !Number.isFinite(x3)) {
-    throw new StatisticsError(`logGamma: x = ${x3}; x must be a finite number > 0`);
-  }
-  if (x3 < 0.5) {
-    return Math.log(Math.PI / Math.sin(Math.PI * x3)) - logGamma(1 - x3);
-  }
-  const z4 = x3 - 1;
-  let sum = LANCZOS[0];
-  for (let i2 = 1; i2 < LANCZOS.length; i2++) sum += LANCZOS[i2] / (z4 + i2);
-  const t2 = z4 + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z4 + 0.5) * Math.log(t2) - t2 + Math.log(sum);
-}
-function incompleteBeta(x3, a2, b3) {
-  if (!(a2 > 0) || !(b3 > 0)) throw new StatisticsError(`incompleteBeta: a = ${a2}, b = ${b3}; both must be > 0`);
-  if (!(x3 >= 0 && x3 <= 1)) throw new StatisticsError(`incompleteBeta: x = ${x3}; x must be within [0, 1]`);
-  if (x3 === 0 || x3 === 1) return x3;
-  const front = Math.exp(logGamma(a2 + b3) - logGamma(a2) - logGamma(b3) + a2 * Math.log(x3) + b3 * Math.log1p(-x3));
-  if (x3 < (a2 + 1) / (a2 + b3 + 2)) return front * betaContinuedFraction(x3, a2, b3) / a2;
-  return 1 - front * betaContinuedFraction(1 - x3, b3, a2) / b3;
-}
-function betaContinuedFraction(x3, a2, b3) {
-  const tiny = 1e-300;
-  let c5 = 1;
-  let d2 = 1 - (a2 + b3) * x3 / (a2 + 1);
-  if (Math.abs(d2) < tiny) d2 = tiny;
-  d2 = 1 / d2;
-  let h4 = d2;
-  for (let m2 = 1; m2 <= 1e4; m2++) {
-    const m22 = 2 * m2;
-    let aa = m2 * (b3 - m2) * x3 / ((a2 + m22 - 1) * (a2 + m22));
-    d2 = 1 + aa * d2;
-    if (Math.abs(d2) < tiny) d2 = tiny;
-    c5 = 1 + aa / c5;
-    if (Math.abs(c5) < tiny) c5 = tiny;
-    d2 = 1 / d2;
-    h4 *= d2 * c5;
-    aa = -(a2 + m2) * (a2 + b3 + m2) * x3 / ((a2 + m22) * (a2 + m22 + 1));
-    d2 = 1 + aa * d2;
-    if (Math.abs(d2) < tiny) d2 = tiny;
-    c5 = 1 + aa / c5;
-    if (Math.abs(c5) < tiny) c5 = tiny;
-    d2 = 1 / d2;
-    const step = d2 * c5;
-    h4 *= step;
-    if (Math.abs(step - 1) < 1e-15) return h4;
-  }
-  return h4;
-}
-function studentTCdf(t2, df) {
-  requireDf(df, "studentTCdf");
-  if (Number.isNaN(t2)) return Number.NaN;
-  if (df === Number.POSITIVE_INFINITY) return normalCdf(t2);
-  if (t2 === Number.POSITIVE_INFINITY) return 1;
-  if (t2 === Number.NEGATIVE_INFINITY) return 0;
-  const tail = 0.5 * incompleteBeta(df / (df + t2 * t2), df / 2, 0.5);
-  return t2 > 0 ? 1 - tail : tail;
-}
-function requireFinite(values, fn2, atLeast) {
-  if (values.length < atLeast) {
-    throw new StatisticsError(`${fn2}: needs at least ${atLeast} value(s), got ${values.length}`);
-  }
-  const bad = values.findIndex((v2) => !Number.isFinite(v2));
-  if (bad >= 0)
-    throw new StatisticsError(`${fn2}: value ${bad} is ${values[bad]}; every value must be finite`);
-}
-function requireDf(df, fn2) {
-  if (!(df > 0)) throw new StatisticsError(`${fn2}: df = ${df}; degrees of freedom must be > 0`);
-}
-var StatisticsError, LANCZOS;
-var init_statistics = __esm({
-  "src/verdict/statistics.ts"() {
-    "use strict";
-    StatisticsError = class extends RangeError {
-      name = "StatisticsError";
-    };
-    LANCZOS = [
-      0.9999999999998099,
-      676.5203681218851,
-      -1259.1392167224028,
-      771.3234287776531,
-      -176.6150291621406,
-      12.507343278686905,
-      -0.13857109526572012,
-      9984369578019572e-21,
-      15056327351493116e-23
-    ];
-  }
-});
-
-// src/publish/progress-data.ts
-function runningBest(series, start) {
-  let best = start;
-  return series.points.map((p2) => {
-    if (p2.status === "keep" && p2.value !== null && (best === void 0 || isBetter(p2.value, best, series.direction)))
-      best = p2.value;
-    return best;
-  });
-}
-function keptChanges(series) {
-  const baseline = series.baselines.at(-1);
-  let best = baseline?.value;
-  const changes = [];
-  series.points.forEach((point, index) => {
-    if (point.status !== "keep" || point.value === null) return;
-    if (best !== void 0 && !isBetter(point.value, best, series.direction)) return;
-    const delta = best === void 0 ? 0 : point.value - best;
-    const sigma = baseline?.sigma;
-    changes.push({
-      index,
-      point: { ...point, value: point.value },
-      delta,
-      deltaSigma: sigma ? delta / sigma : void 0
-    });
-    best = point.value;
-  });
-  return changes;
-}
-function seriesFromResultsFiles(files, metric2, direction) {
-  const parsed = files.map((file2) => ({ file: file2, rows: parseResults(file2.text, metric2) }));
-  const baselinesByRunner = /* @__PURE__ */ new Map();
-  const series = [];
-  for (const { file: file2, rows } of parsed) {
-    const where = placeOf(file2.path);
-    const points = [];
-    for (const row of rows) {
-      const runner = row.runner || where.runner;
-      const base = BASELINE_ROW.exec(row.description);
-      if (base && row.value !== null) {
-        const list = baselinesByRunner.get(runner) ?? [];
-        list.push({ commit: row.commit, value: row.value, n: Number(base[1]), sigma: Number(base[2]) });
-        baselinesByRunner.set(runner, list);
-      } else {
-        points.push(row);
-      }
-    }
-    if (points.length > 0) series.push({ ...where, metric: metric2, direction, points, baselines: [] });
-  }
-  for (const s of series) s.baselines = baselinesByRunner.get(s.runner) ?? [];
-  return series.sort((a2, b3) => a2.branch.localeCompare(b3.branch) || a2.runner.localeCompare(b3.runner));
-}
-function parseResults(text2, metric2) {
-  const lines = text2.replace(/^\uFEFF/, "").split(/\r?\n/);
-  const header = (lines[0] ?? "").split("	").map((c5) => c5.trim());
-  const col = (name) => header.indexOf(name);
-  const [commitAt, valueAt, statusAt, descriptionAt, runnerAt] = [
-    col("commit"),
-    col(metric2),
-    col("status"),
-    col("description"),
-    col("runner")
-  ];
-  if (commitAt < 0 || valueAt < 0) return [];
-  const rows = [];
-  for (const line of lines.slice(1)) {
-    if (line.trim() === "") continue;
-    const cells = line.split("	");
-    const status = (cells[statusAt] ?? "").trim();
-    const value2 = Number(cells[valueAt]);
-    rows.push({
-      commit: (cells[commitAt] ?? "").trim(),
-      // A crash is written as 0.000000: it has no value.
-      value: status === "keep" || status === "discard" ? Number.isFinite(value2) ? value2 : null : null,
-      status,
-      description: (cells[descriptionAt] ?? "").trim(),
-      runner: runnerAt < 0 ? "" : (cells[runnerAt] ?? "").trim()
-    });
-  }
-  return rows;
-}
-function placeOf(file2) {
-  const parts = file2.split("/").slice(0, -1);
-  if (parts.length >= 2) return { branch: parts.slice(0, -1).join("/"), runner: parts.at(-1) ?? "" };
-  return { branch: parts[0] ?? "", runner: "" };
-}
-var BASELINE_ROW;
-var init_progress_data = __esm({
-  "src/publish/progress-data.ts"() {
-    "use strict";
-    init_model();
-    init_statistics();
-    BASELINE_ROW = /^baseline \(n=(\d+), σ=([0-9.]+)\)/;
-  }
-});
-
-// src/publish/progress-svg.ts
-function progressSvg(series) {
-  const baseline = series.baselines.at(-1);
-  const values = series.points.map((p2) => p2.value).filter((v2) => v2 !== null);
-  const span = [...values];
-  if (baseline) span.push(baseline.value - baseline.sigma, baseline.value + baseline.sigma);
-  if (span.length === 0) return "";
-  let lo = Math.min(...span);
-  let hi = Math.max(...span);
-  const pad = hi > lo ? (hi - lo) * 0.08 : Math.max(Math.abs(hi) * 0.01, 1e-6);
-  lo -= pad;
-  hi += pad;
-  const n2 = series.points.length;
-  const plotW = WIDTH - PAD.left - PAD.right;
-  const plotH = HEIGHT - PAD.top - PAD.bottom;
-  const x3 = (i2) => PAD.left + (n2 <= 1 ? plotW / 2 : i2 / (n2 - 1) * plotW);
-  const y2 = (v2) => PAD.top + (1 - (v2 - lo) / (hi - lo)) * plotH;
-  const r2 = (v2) => String(Math.round(v2 * 10) / 10);
-  const parts = [];
-  for (let t2 = 0; t2 <= 4; t2++) {
-    const v2 = lo + (hi - lo) * t2 / 4;
-    parts.push(
-      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(v2))}" y2="${r2(y2(v2))}" stroke="#d0d7de" stroke-width="1"/>`,
-      `<text x="${PAD.left - 6}" y="${r2(y2(v2) + 4)}" text-anchor="end" class="tick">${tickLabel(v2, hi - lo)}</text>`
-    );
-  }
-  for (const i2 of xTicks(n2)) {
-    parts.push(
-      `<text x="${r2(x3(i2))}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle" class="tick">${i2 + 1}</text>`
-    );
-  }
-  parts.push(
-    `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">experiment # (${n2} in order)</text>`,
-    `<text x="14" y="${PAD.top + plotH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${PAD.top + plotH / 2})">${escapeXml(series.metric)} (${directionNote(series.direction)})</text>`
-  );
-  if (baseline) {
-    const top = y2(baseline.value + baseline.sigma);
-    const bottom = y2(baseline.value - baseline.sigma);
-    parts.push(
-      `<rect class="band" x="${PAD.left}" y="${r2(top)}" width="${plotW}" height="${r2(Math.max(bottom - top, 1))}" fill="#8c959f" fill-opacity="0.18"><title>baseline \xB1 \u03C3: ${fmt(baseline.value)} \xB1 ${fmt(baseline.sigma)}</title></rect>`,
-      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(baseline.value))}" y2="${r2(y2(baseline.value))}" stroke="#57606a" stroke-width="1.5" stroke-dasharray="6 4"/>`
-    );
-  }
-  const dots = (kept2) => {
-    const seen = /* @__PURE__ */ new Set();
-    for (const [i2, p2] of series.points.entries()) {
-      if (p2.value === null || p2.status === "keep" !== kept2) continue;
-      seen.add(`M${Math.round(x3(i2))} ${Math.round(y2(p2.value))}h0`);
-    }
-    return [...seen].join("");
-  };
-  const discards = dots(false);
-  if (discards) {
-    parts.push(
-      `<path class="discarded" d="${discards}" stroke="#8c959f" stroke-width="6" stroke-linecap="round" stroke-opacity="0.75"/>`
-    );
-  }
-  const crashes = series.points.map((p2, i2) => p2.value === null ? `M${r2(x3(i2) - 3)} ${r2(PAD.top + plotH - 3)}l6 6m0 -6l-6 6` : "").join("");
-  if (crashes) parts.push(`<path d="${crashes}" stroke="#cf222e" stroke-width="1.5"/>`);
-  const best = runningBest(series, baseline?.value);
-  let step = "";
-  best.forEach((v2, i2) => {
-    if (v2 === void 0) return;
-    const prev = best[i2 - 1];
-    if (step === "" || prev === void 0) step += `M${r2(x3(i2))} ${r2(y2(v2))}`;
-    else if (v2 !== prev) step += `H${r2(x3(i2))}V${r2(y2(v2))}`;
-  });
-  if (step !== "") {
-    step += `H${r2(x3(Math.max(n2 - 1, 0)))}`;
-    parts.push(`<path class="best" d="${step}" fill="none" stroke="#1a7f37" stroke-width="2.5"/>`);
-  }
-  const kept = dots(true);
-  if (kept) {
-    parts.push(
-      `<path class="kept" d="${kept}" stroke="#2da44e" stroke-width="10" stroke-linecap="round"/>`,
-      `<path d="${kept}" stroke="#ffffff" stroke-width="3" stroke-linecap="round" stroke-opacity="0.6"/>`
-    );
-  }
-  const legend = [
-    ["#8c959f", "circle", "discarded"],
-    ["#2da44e", "circle", "kept"],
-    ["#1a7f37", "line", "running best"],
-    ...baseline ? [["#8c959f", "band", `baseline ${fmt(baseline.value)} \xB1 \u03C3 ${fmt(baseline.sigma)}`]] : [],
-    ...crashes ? [["#cf222e", "cross", "crash"]] : []
-  ];
-  let lx = PAD.left;
-  for (const [color, shape, text2] of legend) {
-    const mark = shape === "circle" ? `<circle cx="${lx + 5}" cy="14" r="5" fill="${color}"/>` : shape === "line" ? `<line x1="${lx}" x2="${lx + 14}" y1="14" y2="14" stroke="${color}" stroke-width="2.5"/>` : shape === "band" ? `<rect x="${lx}" y="8" width="14" height="12" fill="${color}" fill-opacity="0.3"/>` : `<path d="M${lx + 2} 10l8 8m0 -8l-8 8" stroke="${color}" stroke-width="1.5"/>`;
-    parts.push(mark, `<text x="${lx + 19}" y="18" class="legend">${escapeXml(text2)}</text>`);
-    lx += 30 + text2.length * 6.6;
-  }
-  const title = `${series.metric} per experiment on ${series.branch || "(no branch)"}, runner ${series.runner || "(unknown)"}`;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${escapeXml(title)}">`,
-    "<style>.tick{font:11px sans-serif;fill:#57606a}.axis{font:12px sans-serif;fill:#24292f}.legend{font:12px sans-serif;fill:#24292f}</style>",
-    ...parts,
-    "</svg>"
-  ].join("\n");
-}
-function escapeXml(text2) {
-  return text2.replace(/[&<>"']/g, (c5) => `&#${c5.charCodeAt(0)};`);
-}
-function xTicks(n2) {
-  if (n2 <= 1) return [0];
-  const step = Math.max(1, Math.ceil((n2 - 1) / 8));
-  const ticks = [];
-  for (let i2 = 0; i2 < n2 - 1; i2 += step) ticks.push(i2);
-  ticks.push(n2 - 1);
-  return ticks;
-}
-function tickLabel(v2, range) {
-  const decimals = Math.min(6, Math.max(0, 2 - Math.floor(Math.log10(range || 1))));
-  return v2.toFixed(decimals);
-}
-function fmt(v2) {
-  return String(Number(v2.toFixed(6)));
-}
-var WIDTH, HEIGHT, PAD;
-var init_progress_svg = __esm({
-  "src/publish/progress-svg.ts"() {
-    "use strict";
-    init_format();
-    init_progress_data();
-    WIDTH = 880;
-    HEIGHT = 340;
-    PAD = { left: 72, right: 16, top: 28, bottom: 44 };
-  }
-});
-
-// src/publish/progress-page.ts
-function renderProgressPage(series, opts) {
-  const title = escapeXml(opts.title);
-  const sections = series.map(section);
-  const toc = series.length > 1 ? `<nav><ul>${series.map((s, i2) => `<li><a href="#s${i2}">${escapeXml(place(s))}</a> (${s.points.length})</li>`).join("")}</ul></nav>` : "";
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} \xB7 research progress</title>
-<style>
-body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#24292f;background:#fff;max-width:960px;margin:0 auto;padding:16px}
-h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 4px;border-bottom:1px solid #d0d7de;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left}th{background:#f6f8fa}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}code{font-size:12px}.muted{color:#57606a}
-</style>
-</head>
-<body>
-<h1>${title}: research progress</h1>
-<p class="muted">Every experiment judged by autoresearch-ci, per experiment branch and runner. Written ${escapeXml(opts.generatedAt.toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
-${toc}
-${sections.length > 0 ? sections.join("\n") : "<p>No experiments recorded yet.</p>"}
-</body>
-</html>
-`;
-}
-function section(series, index) {
-  const kept = keptChanges(series);
-  const crashes = series.points.filter((p2) => p2.value === null).length;
-  const baseline = series.baselines.at(-1);
-  const summary2 = [
-    `${series.points.length} experiments`,
-    `${series.points.filter((p2) => p2.status === "keep").length} kept`,
-    `${crashes} crashed`,
-    ...kept.length > 0 && baseline ? [`best ${fmt2(kept.at(-1).point.value)} vs baseline ${fmt2(baseline.value)}`] : []
-  ].join(" \xB7 ");
-  return `<section id="s${index}">
-<h2>${escapeXml(place(series))}</h2>
-<p class="muted">${escapeXml(summary2)}</p>
-${progressSvg(series)}
-<h3>Kept changes</h3>
-${keptTable(series, kept)}
-<h3>Baselines of runner ${escapeXml(series.runner || "(unknown)")}</h3>
-${baselineTable(series)}
-</section>`;
-}
-function keptTable(series, kept) {
-  if (kept.length === 0) return "<p>None kept yet.</p>";
-  const shown = kept.slice(-MAX_TABLE_ROWS);
-  const rows = shown.map(
-    (k2) => `<tr><td class="num">${k2.index + 1}</td><td><code>${escapeXml(k2.point.commit.slice(0, 7))}</code></td><td>${escapeXml(k2.point.description)}</td><td class="num">${fmt2(k2.point.value)}</td><td class="num">${signed2(k2.delta, 4)}</td><td class="num">${k2.deltaSigma === void 0 ? "\u2014" : `${signed2(k2.deltaSigma, 1)}\u03C3`}</td></tr>`
-  );
-  const more = kept.length - shown.length;
-  return `<table><thead><tr><th>#</th><th>commit</th><th>change</th><th>${escapeXml(series.metric)}</th><th>\u0394 vs best before</th><th>\u0394 in \u03C3</th></tr></thead><tbody>
-${rows.join("\n")}
-</tbody></table>${more > 0 ? `<p class="muted">\u2026 and ${more} earlier kept changes.</p>` : ""}`;
-}
-function baselineTable(series) {
-  if (series.baselines.length === 0) return "<p>No baseline recorded for this runner.</p>";
-  const shown = series.baselines.slice(-MAX_TABLE_ROWS);
-  const rows = shown.map(
-    (b3, i2) => `<tr><td class="num">${series.baselines.length - shown.length + i2 + 1}</td><td><code>${escapeXml(b3.commit.slice(0, 7))}</code></td><td class="num">${fmt2(b3.value)}</td><td class="num">${b3.sigma.toFixed(4)}</td><td class="num">${b3.n}</td></tr>`
-  );
-  return `<table><thead><tr><th>#</th><th>commit</th><th>${escapeXml(series.metric)}</th><th>\u03C3</th><th>runs</th></tr></thead><tbody>
-${rows.join("\n")}
-</tbody></table>`;
-}
-function place(series) {
-  return `${series.branch || "(no branch)"} on ${series.runner || "(unknown runner)"}`;
-}
-function fmt2(v2) {
-  return v2.toFixed(6);
-}
-function signed2(v2, decimals) {
-  const text2 = Math.abs(v2).toFixed(decimals);
-  if (Number(text2) === 0) return `\xB1${text2}`;
-  return `${v2 < 0 ? "\u2212" : "+"}${text2}`;
-}
-var MAX_TABLE_ROWS;
-var init_progress_page = __esm({
-  "src/publish/progress-page.ts"() {
-    "use strict";
-    init_progress_data();
-    init_progress_svg();
-    MAX_TABLE_ROWS = 100;
-  }
-});
-
-// src/publish/untrusted-text.ts
-function sanitizeTerminal(text2) {
-  const lines = text2.replace(ANSI_SEQUENCE, "").replace(/\r\n/g, "\n").replace(/[\u2028\u2029\x85]/g, "\n").split("\n");
-  return lines.map((line) => lastVisibleSegment(line).replace(CONTROL, "").replace(INVISIBLE, "").trimEnd()).join("\n");
-}
-function lastVisibleSegment(line) {
-  if (!line.includes("\r")) return line;
-  const segments = line.split("\r");
-  for (let i2 = segments.length - 1; i2 >= 0; i2--) {
-    const segment = segments[i2];
-    if (segment.trim() !== "") return segment;
-  }
-  return "";
-}
-function redactSecrets(text2) {
-  let out = text2;
-  for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
-  for (const [pattern, replacement] of KEEP_PREFIX_PATTERNS) out = out.replace(pattern, replacement);
-  return out.replace(
-    ASSIGNED_SECRET,
-    (match, key, sep2, quote, value2) => looksRandom(value2) ? `${key}${sep2}${quote}${REDACTED}` : match
-  );
-}
-function looksRandom(value2) {
-  const counts = /* @__PURE__ */ new Map();
-  for (const ch of value2) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let entropy = 0;
-  for (const count2 of counts.values()) {
-    const p2 = count2 / value2.length;
-    entropy -= p2 * Math.log2(p2);
-  }
-  return entropy >= 3 && /\d/.test(value2);
-}
-function cleanUntrusted(text2) {
-  return redactSecrets(sanitizeTerminal(text2));
-}
-function codeBlock(text2, lang = "") {
-  return fenceClean(cleanUntrusted(text2), lang);
-}
-function fenceClean(clean, lang = "") {
-  const body = clean.replace(/\n+$/, "");
-  const fence = "`".repeat(Math.max(3, longestRun(body, "`") + 1));
-  const tag = lang.replace(/[^A-Za-z0-9+_-]/g, "").slice(0, 20);
-  return `${fence}${tag}
-${body}
-${fence}`;
-}
-function longestRun(text2, ch) {
-  let best = 0;
-  let run2 = 0;
-  for (const c5 of text2) {
-    run2 = c5 === ch ? run2 + 1 : 0;
-    if (run2 > best) best = run2;
-  }
-  return best;
-}
-function inlineText(text2, max) {
-  if (!Number.isInteger(max) || max < 1) {
-    throw new RangeError(`inlineText: max must be a positive integer, got ${String(max)}`);
-  }
-  const oneLine = cleanUntrusted(text2).replace(/\s+/g, " ").trim();
-  return escapeInline(truncate(oneLine, max));
-}
-function truncate(text2, max) {
-  const chars = Array.from(text2);
-  if (chars.length <= max) return text2;
-  return `${chars.slice(0, Math.max(0, max - 1)).join("")}\u2026`;
-}
-function escapeInline(text2) {
-  const escaped = text2.replace(/\\/g, "\\\\").replace(/@(?=[A-Za-z0-9])/g, `@${ZWJ}`).replace(/#(?=\d)/g, `#${ZWJ}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWJ}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "&#96;").replace(/\|/g, "&#124;").replace(/[*_[\]~$]/g, (ch) => `\\${ch}`);
-  return escaped.replace(/^(#|[-+=]|\d+(?=[.)]))/, (m2) => /^\d/.test(m2) ? `${m2}\\` : `\\${m2}`);
-}
-var REDACTED, ANSI_SEQUENCE, CONTROL, INVISIBLE, TOKEN_PATTERNS, KEEP_PREFIX_PATTERNS, ASSIGNED_SECRET, ZWJ;
-var init_untrusted_text = __esm({
-  "src/publish/untrusted-text.ts"() {
-    "use strict";
-    REDACTED = "[redacted]";
-    ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
-    CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-    INVISIBLE = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;
-    TOKEN_PATTERNS = [
-      // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens.
-      /\bgh[pousr]_[A-Za-z0-9]{16,}\b/g,
-      /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
-      // AWS access key ids (long-term and temporary).
-      /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-      // Hugging Face user access tokens.
-      /\bhf_[A-Za-z0-9]{20,}\b/g,
-      // JSON Web Tokens (header.payload.signature, both JSON parts base64url of `{"`).
-      /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g
-    ];
-    KEEP_PREFIX_PATTERNS = [
-      [/x-access-token:[^@\s]+@/gi, `x-access-token:${REDACTED}@`],
-      // A digit is required so prose ("the bearer of …") stays intact; real credentials have one.
-      [/\bBearer\s+(?=[A-Za-z._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*/gi, `Bearer ${REDACTED}`],
-      // HTTP `Authorization: token …` / `Basic …` headers echoed by clients.
-      [/\b(Authorization:\s*(?:token|basic))\s+[A-Za-z0-9._~+/-]{8,}=*/gi, `$1 ${REDACTED}`],
-      // Credentials embedded in any URL: scheme://user:password@host.
-      [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+):[^\s/@]+@/gi, `$1:${REDACTED}@`]
-    ];
-    ASSIGNED_SECRET = /\b([\w-]*?(?:token|passw(?:or)?d|secret))(\s*[=:]\s*)(["']?)([A-Za-z0-9+/_.=-]{16,})/gi;
-    ZWJ = "\u200D";
-  }
-});
-
-// src/publish/report-sections.ts
-function badgeEmoji(report) {
-  if (report.status === "crash" || report.status === "rejected" || report.status === "skipped") {
-    return STATUS_EMOJI[report.status];
-  }
-  switch (report.verdict) {
-    case "not-comparable":
-    case "no-baseline":
-      return "\u26A0\uFE0F";
-    case "regressed":
-      return "\u274C";
-    case "within-noise":
-      return "\u2796";
-    case "improved":
-      return "\u2705";
-    default:
-      return STATUS_EMOJI[report.status];
-  }
-}
-function headingLine(report) {
-  const word = report.mode === "baseline" && report.status === "keep" ? "Baseline recorded" : STATUS_WORD[report.status];
-  const detail = report.status === "crash" && report.crash ? CRASH_KIND[report.crash.kind] : report.verdict && report.verdict !== "crashed" ? VERDICT_WORDS[report.verdict] : "";
-  return `### ${badgeEmoji(report)} **${word}**${detail === "" ? "" : ` \u2014 ${detail}`}`;
-}
-function commitLine(commit) {
-  const subject = commit.subject ? ` \u2014 ${inlineText(commit.subject, 120)}` : "";
-  const branch = commit.branch ? ` (branch ${inlineText(commit.branch, 80)})` : "";
-  return `Commit \`${shortSha(commit.sha)}\`${subject}${branch}`;
-}
-function figuresTable(report) {
-  const metric2 = inlineText(report.primary.name, 40);
-  const direction = report.primary.direction;
-  const rows = [];
-  if (report.value !== void 0) {
-    const n2 = report.samples?.length ?? 0;
-    const samples = n2 === 0 ? "" : n2 === 1 ? ", 1 sample" : `, mean of ${n2} samples`;
-    rows.push([`**${metric2}**`, `**${formatValue(report.value)}** (${directionNote(direction)}${samples})`]);
-  }
-  if (report.baseline) {
-    rows.push(["Baseline", `${formatValue(report.baseline.mean)} (n=${report.baseline.n})`]);
-  }
-  const vs2 = report.vsBaseline;
-  if (vs2) {
-    const sigma = vs2.deltaSigma === null ? "\u03C3 unknown" : formatSigma(vs2.deltaSigma);
-    const p2 = vs2.probabilityBetter === void 0 ? "" : ` \xB7 P(better) ${formatPercent(vs2.probabilityBetter)}`;
-    rows.push([
-      "\u0394 vs baseline",
-      `${formatDelta(vs2.delta)} (${sigma}) \xB7 ${deltaWord(vs2.delta, direction)}${p2}`
-    ]);
-  }
-  const best = report.vsBest;
-  if (best) {
-    rows.push([
-      "\u0394 vs best on branch",
-      `${formatDelta(best.delta)} \xB7 ${deltaWord(best.delta, direction)} than ${formatValue(best.value)} at \`${shortSha(best.commit)}\``
-    ]);
-  }
-  for (const figure2 of report.figures) {
-    const unit = inlineText(figure2.unit, 20);
-    rows.push([inlineText(figure2.label, 40), describeFigure({ ...figure2, unit }, report.budgetSeconds)]);
-  }
-  if (rows.length === 0) return "";
-  return ["| Figure | Value |", "| --- | --- |", ...rows.map(([k2, v2]) => `| ${k2} | ${v2} |`)].join("\n");
-}
-function crashSection(crash2) {
-  const lines = [`**Crash (${CRASH_KIND[crash2.kind]}):** ${inlineText(crash2.reason, 500)}`];
-  if (crash2.hint) lines.push("", `> \u{1F4A1} ${inlineText(crash2.hint, 500)}`);
-  return lines.join("\n");
-}
-function excerptBlock(excerpt, chars) {
-  if (excerpt === void 0) return "";
-  const total = lineCount(excerpt);
-  if (chars <= 0) {
-    return `_Log excerpt (${formatCount(total)} lines) left out: too long for this space; see the job log._`;
-  }
-  let kept = excerpt;
-  if (excerpt.length > chars) {
-    kept = excerpt.slice(excerpt.length - chars);
-    const newline = kept.indexOf("\n");
-    if (newline !== -1 && newline < kept.length - 1) kept = kept.slice(newline + 1);
-  }
-  const omitted = total - lineCount(kept);
-  const summary2 = omitted > 0 ? `Log excerpt (last ${formatCount(lineCount(kept))} of ${formatCount(total)} lines)` : `Log excerpt (${formatCount(total)} lines)`;
-  return `<details><summary>${summary2}</summary>
-
-${fenceClean(kept, "text")}
-
-</details>`;
-}
-function lineCount(text2) {
-  return text2 === "" ? 0 : text2.split("\n").length;
-}
-function rejectedSection(report) {
-  if (!report.rejected) return "";
-  const lines = [`**Rejected:** ${inlineText(report.rejected.reason, 500)}`];
-  if (report.rejected.paths.length > 0) {
-    lines.push("", "Paths outside the allowed surface:", ...bulletList(report.rejected.paths, 200));
-  }
-  return lines.join("\n");
-}
-function skippedSection(report) {
-  return report.skipped ? `**Skipped:** ${inlineText(report.skipped.reason, 500)}` : "";
-}
-function comparabilitySection(report) {
-  const rebaseline = "Re-baseline this runner: run the workflow manually (`workflow_dispatch`) in baseline mode.";
-  if (report.notComparable) {
-    return [
-      "**Not comparable:** this runner's setup changed since its baseline was recorded:",
-      ...bulletList(report.notComparable.drift, 300),
-      "",
-      `${rebaseline} Until then results are reported but not judged.`
-    ].join("\n");
-  }
-  if (report.verdict === "no-baseline" && report.mode === "experiment") {
-    return `**No baseline** is stored for this runner yet, so there is nothing to compare with. ${rebaseline}`;
-  }
-  return "";
-}
-function warningsList(report) {
-  if (report.warnings.length === 0) return "";
-  return ["**Warnings**", "", ...bulletList(report.warnings, 300)].join("\n");
-}
-function bulletList(items, maxEach) {
-  const shown = items.slice(0, MAX_LIST_ITEMS).map((item) => `- ${inlineText(item, maxEach)}`);
-  const rest = items.length - MAX_LIST_ITEMS;
-  return rest > 0 ? [...shown, `- \u2026 and ${rest} more`] : shown;
-}
-function provenanceLine(report) {
-  const pieces = [];
-  const b3 = report.baseline;
-  if (b3) {
-    pieces.push(
-      `Baseline \`${shortSha(b3.commit)}\` of ${inlineText(b3.date, 40)} \xB7 n=${b3.n} \xB7 \u03C3=${formatNoise(b3.sigma)}`
-    );
-  } else {
-    pieces.push("No stored baseline");
-  }
-  pieces.push(`runner ${inlineText(report.runner.label, 100)}`);
-  if (report.runner.keyHash) pieces.push(`key \`${shortHash(report.runner.keyHash)}\``);
-  if (report.commit?.trainBlob) pieces.push(`train.py blob \`${shortSha(report.commit.trainBlob)}\``);
-  return `<sub>${pieces.join(" \xB7 ")}</sub>`;
-}
-var MAX_LIST_ITEMS, STATUS_WORD, STATUS_EMOJI, VERDICT_WORDS, CRASH_KIND;
-var init_report_sections = __esm({
-  "src/publish/report-sections.ts"() {
-    "use strict";
-    init_format();
-    init_untrusted_text();
-    MAX_LIST_ITEMS = 50;
-    STATUS_WORD = {
-      keep: "Keep",
-      discard: "Discard",
-      crash: "Crash",
-      rejected: "Rejected",
-      skipped: "Skipped"
-    };
-    STATUS_EMOJI = {
-      keep: "\u2705",
-      discard: "\u2796",
-      crash: "\u{1F4A5}",
-      rejected: "\u{1F6AB}",
-      skipped: "\u23ED\uFE0F"
-    };
-    VERDICT_WORDS = {
-      improved: "improved",
-      regressed: "regressed",
-      "within-noise": "within noise",
-      crashed: "crashed",
-      "not-comparable": "not comparable",
-      "no-baseline": "no baseline"
-    };
-    CRASH_KIND = {
-      exception: "Python exception",
-      oom: "out of memory",
-      timeout: "hard timeout",
-      diverged: "diverged (loss not finite)",
-      "missing-metrics": "no summary metrics",
-      tampering: "runner files modified",
-      cancelled: "cancelled"
-    };
-  }
-});
-
-// src/publish/history-table.ts
-function historyEntries(report) {
-  const items = [...report.history];
-  const current = report.commit;
-  if (current && items.at(-1)?.sha !== current.sha && report.mode === "experiment") {
-    items.push({
-      sha: current.sha,
-      subject: current.subject,
-      value: report.value ?? null,
-      status: report.status,
-      current: true
-    });
-  }
-  return items.map((item, i2) => {
-    const label = shortSha(item.sha);
-    const subject = `${item.current ? "**(this run)** " : ""}${inlineText(item.subject, 100)}`;
-    const value2 = item.value !== null && Number.isFinite(item.value) ? item.value : null;
-    const status = `${STATUS_EMOJI[item.status] ?? ""} ${inlineText(item.status, 20)}`.trim();
-    return {
-      row: `| ${formatCount(i2 + 1)} | \`${label}\` | ${subject} | ${formatValue(item.value)} | ${status} |`,
-      label,
-      number: i2 + 1,
-      value: value2,
-      kept: item.status === "keep"
-    };
-  });
-}
-function historyTable(total, metricName2, shown) {
-  if (total === 0) return "";
-  const count2 = shown.length === total ? `${formatCount(total)} experiment${total === 1 ? "" : "s"}` : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
-  const metric2 = inlineText(metricName2, 40);
-  if (shown.length === 0)
-    return `_History on this runner: ${formatCount(total)} experiments, left out for space._`;
-  return [
-    `<details><summary>History on this runner (${count2})</summary>`,
-    "",
-    `| # | Commit | Subject | ${metric2} | Status |`,
-    "| --- | --- | --- | --- | --- |",
-    ...shown.map((entry) => entry.row),
-    "",
-    "</details>"
-  ].join("\n");
-}
-var init_history_table = __esm({
-  "src/publish/history-table.ts"() {
-    "use strict";
-    init_format();
-    init_report_sections();
-    init_untrusted_text();
-  }
-});
-
-// src/publish/progress-chart.ts
-function progressChart(ctx, shown) {
-  const points = shown.filter((entry) => entry.value !== null).slice(-CHART_MAX_POINTS);
-  if (points.length < 2) return "";
-  const values = points.map((p2) => p2.value);
-  const best = runningBest2(points, ctx);
-  const base = ctx.baselineValue;
-  const sigma = base !== void 0 && ctx.baselineSigma && ctx.baselineSigma > 0 ? ctx.baselineSigma : void 0;
-  const all = [...values];
-  if (base !== void 0) all.push(base);
-  if (base !== void 0 && sigma !== void 0) all.push(base - sigma, base + sigma);
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
-  const pad = hi > lo ? (hi - lo) * 0.1 : Math.max(Math.abs(hi) * 1e-3, 1e-6);
-  const labels = points.map((p2) => `"${p2.kept ? "\u2605" : ""}${p2.number}"`);
-  const name = ctx.metric.replace(/[^A-Za-z0-9_]/g, "") || "metric";
-  const num = (v2) => v2.toFixed(6);
-  const flat = (v2) => `  line [${points.map(() => num(v2)).join(", ")}]`;
-  const series = [`  line [${values.map(num).join(", ")}]`, `  line [${best.map(num).join(", ")}]`];
-  if (base !== void 0) series.push(flat(base));
-  if (base !== void 0 && sigma !== void 0) series.push(flat(base + sigma), flat(base - sigma));
-  const lines = [
-    "```mermaid",
-    // Mermaid's default first line colour is nearly white on GitHub's light theme; a fixed white
-    // background keeps the colours readable in the dark theme too.
-    `%%{init: {"xyChart": {"width": 760, "height": 420, "xAxis": {"labelFontSize": 11}}, "themeVariables": {"xyChart": {"backgroundColor": "#ffffff", "plotColorPalette": "${PALETTE.slice(0, series.length).join(", ")}"}}}}%%`,
-    "xychart-beta",
-    `  title "${name} per experiment # (${directionNote(ctx.direction)})"`,
-    `  x-axis [${labels.join(", ")}]`,
-    `  y-axis "${name}" ${num(Math.floor((lo - pad) * 1e6) / 1e6)} --> ${num(Math.ceil((hi + pad) * 1e6) / 1e6)}`,
-    ...series,
-    "```"
-  ];
-  const legend = [
-    "blue: each experiment",
-    "green: best kept so far",
-    ...base !== void 0 ? ["dark grey: the baseline"] : [],
-    ...sigma !== void 0 ? ["light grey: its \xB1\u03C3 noise band"] : [],
-    "\u2605 kept; the numbers are those of the history table"
-  ].join(" \xB7 ");
-  return `${lines.join("\n")}
-
-<sub>Chart: ${name} of the last ${points.length} experiments with a value. ${legend}.</sub>`;
-}
-function runningBest2(points, ctx) {
-  let best = ctx.baselineValue ?? points[0]?.value;
-  return points.map((p2) => {
-    if (p2.kept && p2.value !== null && isBetter(p2.value, best, ctx.direction)) best = p2.value;
-    return best;
-  });
-}
-var CHART_MAX_POINTS, PALETTE;
-var init_progress_chart = __esm({
-  "src/publish/progress-chart.ts"() {
-    "use strict";
-    init_model();
-    init_format();
-    CHART_MAX_POINTS = 40;
-    PALETTE = ["#0969da", "#1a7f37", "#57606a", "#afb8c1", "#afb8c1"];
-  }
-});
-
-// src/publish/report-body.ts
-function renderReportBody(report, maxChars) {
-  if (!Number.isInteger(maxChars) || maxChars < MIN_BODY_CHARS) {
-    throw new RangeError(
-      `maxChars left for the report body must be an integer of at least ${MIN_BODY_CHARS}, got ${String(maxChars)}; raise maxChars`
-    );
-  }
-  const parts = prepare(report);
-  const fits = (limits) => {
-    const text2 = assemble(parts, limits);
-    return text2.length <= maxChars ? text2 : void 0;
-  };
-  const excerptChars = parts.excerpt?.length ?? 0;
-  const full = fits({ historyRows: parts.history.length, excerptChars });
-  if (full !== void 0) return full;
-  const rows = largestFitting(parts.history.length, (k2) => fits({ historyRows: k2, excerptChars }));
-  if (rows !== void 0) return rows;
-  const cut = largestFitting(excerptChars, (c5) => fits({ historyRows: 0, excerptChars: c5 }));
-  if (cut !== void 0) return cut;
-  return minimal(parts, maxChars);
-}
-function largestFitting(max, render) {
-  let best = render(0);
-  if (best === void 0) return void 0;
-  let lo = 1;
-  let hi = max;
-  while (lo <= hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const text2 = render(mid);
-    if (text2 === void 0) {
-      hi = mid - 1;
-    } else {
-      best = text2;
-      lo = mid + 1;
-    }
-  }
-  return best;
-}
-function prepare(report) {
-  const crash2 = report.crash;
-  const excerpt = crash2 ? cleanUntrusted(crash2.excerpt).replace(/^\n+|\s+$/g, "") : void 0;
-  return {
-    heading: headingLine(report),
-    headline: report.headline,
-    top: [
-      inlineText(report.headline, 500),
-      ...report.commit ? [commitLine(report.commit)] : [],
-      figuresTable(report),
-      ...crash2 ? [crashSection(crash2)] : []
-    ].filter((block) => block !== ""),
-    ...excerpt ? { excerpt } : {},
-    middle: [
-      rejectedSection(report),
-      skippedSection(report),
-      comparabilitySection(report),
-      warningsList(report)
-    ].filter((block) => block !== ""),
-    history: historyEntries(report),
-    ...report.baseline && Number.isFinite(report.baseline.mean) ? {
-      baselineValue: report.baseline.mean,
-      baselineSigma: report.vsBaseline?.sigma ?? report.baseline.sigma
-    } : {},
-    metric: report.primary.name,
-    direction: report.primary.direction,
-    provenance: provenanceLine(report)
-  };
-}
-function assemble(parts, limits) {
-  const shown = parts.history.slice(parts.history.length - limits.historyRows);
-  const blocks = [
-    parts.heading,
-    ...parts.top,
-    excerptBlock(parts.excerpt, limits.excerptChars),
-    ...parts.middle,
-    progressChart(parts, shown),
-    historyTable(parts.history.length, parts.metric, shown),
-    parts.provenance
-  ];
-  return blocks.filter((block) => block !== "").join("\n\n");
-}
-function minimal(parts, maxChars) {
-  const note = "_The full report is too long for this space; see the job summary and log of this run._";
-  const room = maxChars - parts.heading.length - note.length - 4;
-  let cut = room;
-  let headline2 = "";
-  while (cut > 0) {
-    headline2 = inlineText(parts.headline, cut);
-    if (headline2.length <= room) break;
-    cut = Math.floor(cut * 0.8);
-    headline2 = "";
-  }
-  return [parts.heading, headline2, note].filter((block) => block !== "").join("\n\n");
-}
-function checkMaxChars(maxChars) {
-  if (!Number.isInteger(maxChars) || maxChars < MIN_MAX_CHARS) {
-    throw new RangeError(`maxChars must be an integer of at least ${MIN_MAX_CHARS}, got ${String(maxChars)}`);
-  }
-  return maxChars;
-}
-var DEFAULT_MAX_CHARS, MIN_MAX_CHARS, MIN_BODY_CHARS;
-var init_report_body = __esm({
-  "src/publish/report-body.ts"() {
-    "use strict";
-    init_history_table();
-    init_progress_chart();
-    init_report_sections();
-    init_untrusted_text();
-    DEFAULT_MAX_CHARS = 6e4;
-    MIN_MAX_CHARS = 1e3;
-    MIN_BODY_CHARS = 300;
-  }
-});
-
-// src/publish/render-comment.ts
-function renderComment(report, opts) {
-  const marker = checkMarker(opts.marker);
-  const maxChars = checkMaxChars(opts.maxChars ?? DEFAULT_MAX_CHARS);
-  return `${marker}
-${renderReportBody(report, maxChars - marker.length - 1)}`;
-}
-function renderProgressComment(opts) {
-  const marker = checkMarker(opts.marker);
-  const runner = inlineText(opts.runnerLabel, 100);
-  const eta = opts.budgetSeconds === void 0 ? "" : ` Training takes about ${formatSeconds(opts.budgetSeconds)} plus start-up and evaluation.`;
-  return [
-    marker,
-    `### \u23F3 Training on ${runner}\u2026`,
-    "",
-    `${commitLine(opts.commit)} \xB7 started ${formatTime(opts.startedAt, "startedAt")}.${eta}`,
-    "",
-    "This comment is replaced by the verdict when the run ends."
-  ].join("\n");
-}
-function renderCancelledComment(opts) {
-  const marker = checkMarker(opts.marker);
-  const runner = inlineText(opts.runnerLabel, 100);
-  const when2 = opts.cancelledAt === void 0 ? "" : ` at ${formatTime(opts.cancelledAt, "cancelledAt")}`;
-  const why = opts.reason === void 0 ? "" : ` Reason: ${inlineText(opts.reason, 300)}.`;
-  return [
-    marker,
-    "### \u{1F6D1} **Cancelled** \u2014 no verdict",
-    "",
-    `${commitLine(opts.commit)} \xB7 training on ${runner} was cancelled${when2} before it finished, so nothing was compared or recorded.${why}`,
-    "",
-    "Re-run the job to judge this commit."
-  ].join("\n");
-}
-function renderErrorComment(opts) {
-  const marker = checkMarker(opts.marker);
-  return `${marker}
-### \u26A0\uFE0F **Error** \u2014 no verdict
-
-${inlineText(opts.message, 2e3)}
-
-The job summary has the details.`;
-}
-function formatTime(value2, field) {
-  const date5 = value2 instanceof Date ? value2 : new Date(value2);
-  if (Number.isNaN(date5.getTime())) {
-    throw new TypeError(
-      `${field} is not a valid date: ${JSON.stringify(String(value2))}; pass a Date or an ISO 8601 string`
-    );
-  }
-  return `${date5.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-function checkMarker(marker) {
-  const valid = /^<!--[^\n]*-->$/.test(marker) && marker.indexOf("-->") === marker.length - 3;
-  if (!valid || marker.length > MAX_MARKER_CHARS) {
-    throw new TypeError(
-      `marker must be a single-line HTML comment of at most ${MAX_MARKER_CHARS} characters such as "<!-- autoresearch-ci:runner=mac1 -->", got ${JSON.stringify(marker.slice(0, 300))}`
-    );
-  }
-  return marker;
-}
-var MAX_MARKER_CHARS;
-var init_render_comment = __esm({
-  "src/publish/render-comment.ts"() {
-    "use strict";
-    init_format();
-    init_report_body();
-    init_report_sections();
-    init_untrusted_text();
-    MAX_MARKER_CHARS = 200;
-  }
-});
-
-// src/publish/render-summary.ts
-function renderJobSummary(report, opts = {}) {
-  const maxChars = checkMaxChars(opts.maxChars ?? SUMMARY_MAX_CHARS);
-  const kind = report.mode === "baseline" ? "baseline" : "experiment";
-  const title = `## autoresearch-ci ${kind} on ${inlineText(report.runner.label, 60)}`;
-  const errors = publishErrorsSection(opts.publishErrors ?? [], Math.floor(maxChars / 4));
-  const frame = title.length + 2 + (errors === "" ? 0 : errors.length + 2) + 1;
-  const body = renderReportBody(report, maxChars - frame);
-  return [title, body, errors].filter((block) => block !== "").join("\n\n") + "\n";
-}
-function publishErrorsSection(errors, maxChars) {
-  if (errors.length === 0) return "";
-  const lines = [
-    "### \u26A0\uFE0F Not published",
-    "",
-    "The verdict above is complete, but these steps failed; the PR comment or results log may be out of date:",
-    ""
-  ];
-  let length = lines.join("\n").length;
-  for (const [i2, error63] of errors.entries()) {
-    const item = `- ${inlineText(error63, 300)}`;
-    const more = `- \u2026 and ${errors.length - i2} more`;
-    const isLast = i2 === errors.length - 1;
-    if (length + item.length + 1 + (isLast ? 0 : more.length + 1) > maxChars) {
-      lines.push(more);
-      break;
-    }
-    lines.push(item);
-    length += item.length + 1;
-  }
-  return lines.join("\n");
-}
-var SUMMARY_MAX_CHARS;
-var init_render_summary = __esm({
-  "src/publish/render-summary.ts"() {
-    "use strict";
-    init_report_body();
-    init_untrusted_text();
-    SUMMARY_MAX_CHARS = 1e6;
-  }
-});
-
-// src/publish/git-client.ts
-import { randomUUID as randomUUID2 } from "node:crypto";
-import { writeFile as writeFile2 } from "node:fs/promises";
-import path4 from "node:path";
-function basicAuthHeader(token) {
-  return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`;
-}
-function redactSecrets2(text2, token) {
-  let out = text2.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
-  if (token) {
-    for (const secret of [Buffer.from(`x-access-token:${token}`).toString("base64"), token]) {
-      out = out.split(secret).join("***");
-    }
-  }
-  return out;
-}
-function gitEnvironment(home, token) {
-  const env = {};
-  for (const key of PASSTHROUGH_ENV) {
-    const value2 = process.env[key];
-    if (value2 !== void 0) env[key] = value2;
-  }
-  Object.assign(env, {
-    HOME: home,
-    XDG_CONFIG_HOME: path4.join(home, ".config"),
-    LC_ALL: "C",
-    LANG: "C",
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_AUTHOR_NAME: BOT_IDENTITY.name,
-    GIT_AUTHOR_EMAIL: BOT_IDENTITY.email,
-    GIT_COMMITTER_NAME: BOT_IDENTITY.name,
-    GIT_COMMITTER_EMAIL: BOT_IDENTITY.email
-  });
-  if (token) {
-    Object.assign(env, {
-      GIT_CONFIG_COUNT: "1",
-      GIT_CONFIG_KEY_0: "http.extraHeader",
-      GIT_CONFIG_VALUE_0: basicAuthHeader(token)
-    });
-  }
-  return env;
-}
-var BOT_IDENTITY, GitCommandError, FIXED_CONFIG, PASSTHROUGH_ENV, GitClient;
-var init_git_client = __esm({
-  "src/publish/git-client.ts"() {
-    "use strict";
-    init_dist3();
-    BOT_IDENTITY = {
-      name: "github-actions[bot]",
-      email: "41898282+github-actions[bot]@users.noreply.github.com"
-    };
-    GitCommandError = class extends Error {
-      constructor(args, stderr) {
-        super(`git ${args.join(" ")} failed: ${stderr.trim() || "(no output)"}`);
-        this.args = args;
-        this.stderr = stderr;
-      }
-      args;
-      stderr;
-      name = "GitCommandError";
-    };
-    FIXED_CONFIG = [
-      "core.hooksPath=/dev/null",
-      "credential.helper=",
-      "gc.auto=0",
-      "maintenance.auto=false"
-    ];
-    PASSTHROUGH_ENV = [
-      "PATH",
-      "TMPDIR",
-      "SYSTEMROOT",
-      "http_proxy",
-      "https_proxy",
-      "no_proxy",
-      "HTTP_PROXY",
-      "HTTPS_PROXY",
-      "NO_PROXY",
-      "SSL_CERT_FILE",
-      "SSL_CERT_DIR",
-      "GIT_SSL_CAINFO"
-    ];
-    GitClient = class {
-      #git;
-      #dir;
-      #token;
-      constructor(options) {
-        this.#dir = options.dir;
-        this.#token = options.token;
-        const env = gitEnvironment(options.home, options.token);
-        this.#git = wo({
-          baseDir: options.dir,
-          config: FIXED_CONFIG,
-          maxConcurrentProcesses: 1,
-          timeout: { block: options.idleTimeoutMs ?? 12e4 },
-          // simple-git guards these settings because callers could inject them; here they are ours.
-          allowEnvironment: Object.keys(env).filter((key) => key.startsWith("GIT_")),
-          unsafe: {
-            allowUnsafeHooksPath: true,
-            allowUnsafeCredentialHelper: true,
-            allowUnsafeConfigEnvCount: true
-          },
-          // Every non-zero exit is an error (simple-git's default ignores one without stderr).
-          errors: (error63, result) => result.exitCode === 0 ? error63 : Buffer.concat(result.stdErr.length ? result.stdErr : result.stdOut)
-        }).env(env);
-      }
-      /** Runs `git <args>` and returns stdout; throws a redacted {@link GitCommandError} on failure. */
-      run(args) {
-        return this.#guard(args, () => this.#git.raw(args));
-      }
-      /** Makes the directory an empty repository whose `origin` is `remoteUrl`. */
-      async init(remoteUrl) {
-        await this.run(["init", "--quiet"]);
-        await this.run(["remote", "add", "origin", remoteUrl]);
-      }
-      /** The sha `branch` points at on `origin`, or `null` when the branch does not exist there. */
-      async remoteTip(branch) {
-        const out = await this.run(["ls-remote", "origin", `refs/heads/${branch}`]);
-        const line = out.split("\n").find((l3) => l3.endsWith(`	refs/heads/${branch}`));
-        return line ? line.split("	")[0] : null;
-      }
-      /** Fetches only the tip commit of `branch` (depth 1) and returns its sha. */
-      async fetchTip(branch) {
-        const ref = `refs/remotes/origin/${branch}`;
-        await this.run([
-          "fetch",
-          "--quiet",
-          "--depth",
-          "1",
-          "--no-tags",
-          "origin",
-          `+refs/heads/${branch}:${ref}`
-        ]);
-        return (await this.run(["rev-parse", "--verify", `${ref}^{commit}`])).trim();
-      }
-      /** Reads `file` from `commit`; `null` when the commit has no such file. Only UTF-8 text is accepted. */
-      async readFile(commit, file2) {
-        const entry = await this.run(["ls-tree", "-z", commit, "--", file2]);
-        if (entry === "") return null;
-        const [meta3 = ""] = entry.split("	");
-        const [mode = "", type = "", sha = ""] = meta3.split(" ");
-        if (type !== "blob") {
-          throw new GitCommandError(["ls-tree", commit, "--", file2], `${file2} is a ${type}, not a file`);
-        }
-        const bytes = await this.#guard(
-          ["cat-file", "blob", sha],
-          () => this.#git.binaryCatFile(["blob", sha])
-        );
-        try {
-          return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes), mode };
-        } catch {
-          throw new GitCommandError(["cat-file", "blob", sha], `${file2} is not UTF-8 text`);
-        }
-      }
-      /**
-       * Creates a commit that sets one file, without a checkout: plumbing commands build the tree from
-       * the parent's, so nothing is written to a working tree and no commit hook can run.
-       */
-      async commitFile(change) {
-        const scratch = path4.join(this.#dir, ".git", `publish-${randomUUID2()}`);
-        await writeFile2(scratch, change.content);
-        const blob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
-        await this.run(change.parent ? ["read-tree", change.parent] : ["read-tree", "--empty"]);
-        await this.run([
-          "update-index",
-          "--add",
-          "--cacheinfo",
-          `${change.mode ?? "100644"},${blob},${change.path}`
-        ]);
-        for (const extra of change.also ?? []) {
-          await writeFile2(scratch, extra.content);
-          const extraBlob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
-          await this.run(["update-index", "--add", "--cacheinfo", `100644,${extraBlob},${extra.path}`]);
-        }
-        const tree = (await this.run(["write-tree"])).trim();
-        await writeFile2(scratch, change.message);
-        const parents = change.parent ? ["-p", change.parent] : [];
-        return (await this.run(["commit-tree", tree, ...parents, "-F", scratch])).trim();
-      }
-      /** Paths of the files in `commit` whose name is `name`, anywhere in the tree. */
-      async filesNamed(commit, name) {
-        const listing = await this.run(["ls-tree", "-r", "-z", "--name-only", commit]);
-        return listing.split("\0").filter((p2) => p2 === name || p2.endsWith(`/${name}`));
-      }
-      /** Pushes `commit` to `branch` on origin; never forced, so a moved branch rejects it. */
-      async push(commit, branch) {
-        await this.run(["push", "--quiet", "--no-verify", "origin", `${commit}:refs/heads/${branch}`]);
-      }
-      async #guard(args, task) {
-        try {
-          return await task();
-        } catch (error63) {
-          const text2 = error63 instanceof Error ? error63.message : String(error63);
-          throw new GitCommandError(
-            args.map((arg) => redactSecrets2(arg, this.#token)),
-            redactSecrets2(text2, this.#token)
-          );
-        }
-      }
-    };
-  }
-});
-
-// src/publish/results-row.ts
-function reportRow(report, protocol, runner) {
-  const crashed = report.status === "crash";
-  return {
-    commit: report.commit?.sha ?? "",
-    value: crashed ? null : report.value ?? null,
-    memoryGb: crashed ? null : figureWithRole(report.figures, "memory")?.value ?? null,
-    status: crashed ? protocol.crashStatus : report.status,
-    description: describeRow(report),
-    metricColumn: protocol.primary.name,
-    extra: {
-      ...Object.fromEntries(report.figures.map((f3) => [f3.metric, crashed ? "" : String(f3.raw)])),
-      runner
-    }
-  };
-}
-function describeRow(report) {
-  if (report.mode === "baseline" && report.baseline) {
-    return `baseline (n=${report.baseline.n}, \u03C3=${report.baseline.sigma.toFixed(4)})`;
-  }
-  return report.commit?.subject ?? "";
-}
-function formatRow(columns, row) {
-  const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
-  const commit = row.commit.trim();
-  if (!SHA_PATTERN.test(commit)) {
-    throw new ResultsRowError(
-      `results row: commit "${row.commit}" is not a git sha (7 to 64 hex characters); pass the experiment commit's sha`
-    );
-  }
-  return columns.map((raw) => {
-    const column = cleanHeaderCell(raw);
-    if (column === "commit") return commit.slice(0, SHORT_SHA_LENGTH).toLowerCase();
-    if (column === metricColumn) return fixed(row.value, 6, metricColumn);
-    if (column === "memory_gb") return fixed(row.memoryGb, 1, "memory_gb");
-    if (column === "status") return cell(row.status);
-    if (column === "description") return describe(row.description);
-    return cell(row.extra?.[column] ?? "");
-  }).join("	");
-}
-function upsertRow(existing, columns, row, identity3) {
-  if (existing === null || existing.replace(/^\uFEFF/, "").trim() === "") {
-    const text2 = `${columns.join("	")}
-${formatRow(columns, row)}
-`;
-    return { text: text2, changed: text2 !== existing, replaced: false };
-  }
-  const lines = splitLines(existing);
-  const eol = lineEnding(lines);
-  const headerCells = lineBody(lines[0]).split("	").map(cleanHeaderCell);
-  const hasHeader = headerCells.includes("commit");
-  const fileColumns = hasHeader ? headerCells : columns.map(cleanHeaderCell);
-  const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
-  if (hasHeader && !fileColumns.includes(metricColumn)) {
-    throw new ResultsRowError(
-      `results file header (${fileColumns.join(", ")}) has no "${metricColumn}" column; add it to the header or point the results path at another file`
-    );
-  }
-  const newLine = formatRow(fileColumns, row);
-  const commitIndex = fileColumns.indexOf("commit");
-  const runnerIndex = identity3.runnerOrKey === void 0 ? -1 : fileColumns.indexOf("runner");
-  let match = -1;
-  for (let i2 = hasHeader ? 1 : 0; i2 < lines.length; i2++) {
-    const cells = lineBody(lines[i2]).split("	");
-    if (!sameCommit(cells[commitIndex], identity3.commit)) continue;
-    if (runnerIndex >= 0 && (cells[runnerIndex] ?? "").trim() !== identity3.runnerOrKey) continue;
-    match = i2;
-  }
-  if (match >= 0) {
-    const old = lines[match];
-    const body = lineBody(old);
-    lines[match] = newLine + old.slice(body.length);
-    const text2 = lines.join("");
-    return { text: text2, changed: text2 !== existing, replaced: true };
-  }
-  const separator = existing.endsWith("\n") ? "" : eol;
-  return { text: `${existing}${separator}${newLine}${eol}`, changed: true, replaced: false };
-}
-function splitLines(text2) {
-  return text2.match(/[^\n]*\n|[^\n]+$/g) ?? [];
-}
-function lineBody(line) {
-  return line.replace(/\r?\n$/, "");
-}
-function lineEnding(lines) {
-  const first = lines.find((line) => line.endsWith("\n"));
-  return first?.endsWith("\r\n") ? "\r\n" : "\n";
-}
-function cleanHeaderCell(cell2) {
-  return cell2.replace(/^\uFEFF/, "").trim();
-}
-function sameCommit(cellValue, commit) {
-  const a2 = (cellValue ?? "").trim().toLowerCase();
-  const b3 = commit.trim().toLowerCase();
-  if (!SHA_PATTERN.test(a2) || !SHA_PATTERN.test(b3)) return false;
-  return a2.startsWith(b3) || b3.startsWith(a2);
-}
-function fixed(value2, digits, column) {
-  if (value2 === null) return 0 .toFixed(digits);
-  if (!Number.isFinite(value2)) {
-    throw new ResultsRowError(
-      `results row: ${column} is ${value2}; pass a finite number, or null for a crashed run`
-    );
-  }
-  return value2.toFixed(digits);
-}
-function cell(value2) {
-  return value2.replace(/\s*[\t\n\r\v\f]+\s*/g, " ").trim();
-}
-function describe(subject) {
-  return cell(cell(subject).replace(/^experiment:/i, ""));
-}
-var ResultsRowError, DEFAULT_METRIC_COLUMN, SHORT_SHA_LENGTH, SHA_PATTERN;
-var init_results_row = __esm({
-  "src/publish/results-row.ts"() {
-    "use strict";
-    init_format();
-    ResultsRowError = class extends Error {
-      name = "ResultsRowError";
-    };
-    DEFAULT_METRIC_COLUMN = "val_bpb";
-    SHORT_SHA_LENGTH = 7;
-    SHA_PATTERN = /^[0-9a-f]{7,64}$/i;
-  }
-});
-
-// src/publish/results-commit.ts
-import { mkdir as mkdir2, mkdtemp, rm as rm2 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path5 from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-async function commitResultRow(options) {
-  validate(options);
-  const { branch, filePath, log = () => {
-  } } = options;
-  const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
-  const remote = redactSecrets2(options.remoteUrl, options.token);
-  const root = await mkdtemp(path5.join(options.workDir ?? tmpdir(), "arci-results-"));
-  try {
-    const dir = path5.join(root, "repo");
-    const home = path5.join(root, "home");
-    await Promise.all([mkdir2(dir), mkdir2(home)]);
-    const git = new GitClient({ dir, home, ...options.token ? { token: options.token } : {} });
-    await git.init(options.remoteUrl);
-    for (let attempt = 1; ; attempt++) {
-      const base = await fetchBase(git, options, remote);
-      log(
-        `results: attempt ${attempt}/${maxAttempts}: ${base ? `${branch} at ${base.slice(0, 7)}` : `new orphan branch ${branch}`}`
-      );
-      const current = base ? await git.readFile(base, filePath) : null;
-      const upsert = upsertIn(current?.text ?? null, options);
-      if (!upsert.changed && base) {
-        log(`results: ${filePath} already holds this row; nothing to commit`);
-        return { commitSha: base, attempts: attempt, changed: false };
-      }
-      const commit = await git.commitFile({
-        parent: base,
-        path: filePath,
-        content: upsert.text,
-        mode: current?.mode,
-        also: options.page ? [{ path: PAGE_FILE, content: await pageOn(git, base, options, upsert.text) }] : [],
-        message: options.message
-      });
-      await options.beforePush?.(attempt);
-      try {
-        await git.push(commit, branch);
-        log(
-          `results: pushed ${commit.slice(0, 7)} to ${branch} (${upsert.replaced ? "row replaced" : "row added"})`
-        );
-        return { commitSha: commit, attempts: attempt, changed: true };
-      } catch (error63) {
-        if (!(error63 instanceof GitCommandError) || !await raced(git, branch, base, error63)) throw error63;
-        if (attempt >= maxAttempts) {
-          throw new ResultsCommitError(
-            `results: could not push to ${branch} of ${remote} after ${attempt} attempts because other jobs kept updating it; re-run the job (last error: ${error63.stderr.trim()})`
-          );
-        }
-        const delay = backoff(attempt, options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
-        log(
-          `results: attempt ${attempt}/${maxAttempts}: ${branch} moved while we pushed; retrying in ${delay} ms`
-        );
-        await sleep(delay);
-      }
-    }
-  } finally {
-    await rm2(root, { recursive: true, force: true });
-  }
-}
-async function fetchBase(git, options, remote) {
-  if (await git.remoteTip(options.branch) !== null) return git.fetchTip(options.branch);
-  if (options.orphan) return null;
-  throw new ResultsCommitError(
-    `results: branch ${options.branch} does not exist on ${remote}; push the experiment branch before publishing, or use a separate results branch`
-  );
-}
-async function pageOn(git, base, options, ours) {
-  const name = path5.posix.basename(options.filePath);
-  const paths = base ? await git.filesNamed(base, name) : [];
-  const files = [{ path: options.filePath, text: ours }];
-  for (const file2 of paths) {
-    if (file2 === options.filePath) continue;
-    const read = await git.readFile(base, file2);
-    if (read) files.push({ path: file2, text: read.text });
-  }
-  return options.page(files);
-}
-function upsertIn(text2, options) {
-  try {
-    return upsertRow(text2, options.columns, options.row, options.identity);
-  } catch (error63) {
-    if (!(error63 instanceof ResultsRowError)) throw error63;
-    throw new ResultsCommitError(`${options.filePath} on branch ${options.branch}: ${error63.message}`);
-  }
-}
-async function raced(git, branch, base, error63) {
-  const tip = await git.remoteTip(branch).catch(() => void 0);
-  return tip !== void 0 && tip !== base || RACE_PATTERN.test(error63.stderr);
-}
-function backoff(attempt, baseMs) {
-  const nominal = Math.min(baseMs * 2 ** (attempt - 1), MAX_DELAY_MS);
-  return Math.round(nominal * (0.5 + Math.random()));
-}
-function validate(options) {
-  const fail = (what) => {
-    throw new ResultsCommitError(`results: ${what}`);
-  };
-  if (!options.message.trimEnd().endsWith("[skip ci]")) {
-    fail(`commit message "${options.message}" must end with [skip ci] so the bot commit starts no workflow`);
-  }
-  const segments = options.filePath.split("/");
-  if (options.filePath.startsWith("/") || options.filePath.includes("\\") || segments.some((s) => s === "" || s === "." || s === ".." || s === ".git")) {
-    fail(
-      `results file path "${options.filePath}" must be a relative path inside the repository such as autoresearch-results/<runner>/results.tsv`
-    );
-  }
-  if (!/^(?![-.])(?!.*\.\.)(?!.*\/\/)(?!.*\/\.)(?!.*@\{)[^\s~^:?*[\\\x00-\x1f\x7f]+(?<![./])(?<!\.lock)$/.test(
-    options.branch
-  )) {
-    fail(
-      `branch "${options.branch}" is not a valid git branch name; set the results branch input to e.g. autoresearch-results`
-    );
-  }
-  if (options.columns.length === 0 || !options.columns.includes("commit")) {
-    fail(
-      `results columns (${options.columns.join(", ")}) must include "commit"; check the protocol's provenance.resultsLog.columns`
-    );
-  }
-  const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
-  if (!Number.isInteger(attempts) || attempts < 1)
-    fail(`maxAttempts must be a positive integer, got ${attempts}`);
-}
-var ResultsCommitError, PAGE_FILE, DEFAULT_ATTEMPTS, DEFAULT_BASE_DELAY_MS, MAX_DELAY_MS, RACE_PATTERN;
-var init_results_commit = __esm({
-  "src/publish/results-commit.ts"() {
-    "use strict";
-    init_git_client();
-    init_results_row();
-    ResultsCommitError = class extends Error {
-      name = "ResultsCommitError";
-    };
-    PAGE_FILE = "index.html";
-    DEFAULT_ATTEMPTS = 5;
-    DEFAULT_BASE_DELAY_MS = 1e3;
-    MAX_DELAY_MS = 15e3;
-    RACE_PATTERN = /\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|incorrect old value|stale info/i;
-  }
-});
-
-// src/publish/sticky-comment.ts
-function commentMarker(runnerId) {
-  return `<!-- autoresearch-ci:runner=${runnerId.replace(/[^A-Za-z0-9._-]/g, "_")} -->`;
-}
-function findStickyComment(comments, marker, botLogin) {
-  return comments.find((c5) => c5.authorLogin === botLogin && firstLine(c5.body) === marker);
-}
-async function upsertStickyComment(api, issueNumber, marker, body, botLogin = ACTIONS_BOT_LOGIN) {
-  if (firstLine(body) !== marker) throw new Error("a sticky comment body must start with its marker line");
-  const existing = findStickyComment(await api.listComments(issueNumber), marker, botLogin);
-  return existing ? api.updateComment(existing.id, body) : api.createComment(issueNumber, body);
-}
-function firstLine(text2) {
-  const end = text2.indexOf("\n");
-  return (end === -1 ? text2 : text2.slice(0, end)).replace(/\r$/, "");
-}
-var ACTIONS_BOT_LOGIN;
-var init_sticky_comment = __esm({
-  "src/publish/sticky-comment.ts"() {
-    "use strict";
-    ACTIONS_BOT_LOGIN = "github-actions[bot]";
-  }
-});
-
-// src/publish/publish-report.ts
-import { mkdir as mkdir3, writeFile as writeFile3 } from "node:fs/promises";
-import path6 from "node:path";
-async function publishReport(req) {
-  const { report, sinks } = req;
-  const errors = [...req.earlierErrors ?? []];
-  const refs = {};
-  const resultJson = path6.join(req.outDir, "result.json");
-  try {
-    await mkdir3(req.outDir, { recursive: true });
-    await writeFile3(resultJson, `${JSON.stringify(report, null, 2)}
-`);
-    refs.resultJson = resultJson;
-  } catch (error63) {
-    errors.push(`result.json could not be written to ${resultJson}: ${message(error63)}`);
-  }
-  if (req.comment) {
-    const { api, issueNumber, marker, botLogin } = req.comment;
-    try {
-      const body = report.crash?.kind === "cancelled" ? renderCancelledComment({
-        marker,
-        runnerLabel: report.runner.label,
-        commit: { sha: report.commit?.sha ?? "", subject: report.commit?.subject ?? "" },
-        cancelledAt: /* @__PURE__ */ new Date()
-      }) : renderComment(report, { marker });
-      const comment = await upsertStickyComment(api, issueNumber, marker, body, botLogin);
-      refs.commentUrl = comment.url;
-      sinks.log(`Comment updated: ${comment.url}`);
-    } catch (error63) {
-      errors.push(`the pull request comment on #${issueNumber} could not be written: ${message(error63)}`);
-    }
-  }
-  if (req.results && report.commit && (report.status === "keep" || report.status === "discard" || report.status === "crash")) {
-    const target = req.results;
-    try {
-      const { commitSha, changed } = await commitResultRow({
-        remoteUrl: target.remoteUrl,
-        token: target.token,
-        branch: target.branch,
-        filePath: target.filePath,
-        columns: req.protocol.results.columns,
-        row: reportRow(report, req.protocol, target.runnerName),
-        identity: { commit: report.commit.sha, runnerOrKey: target.runnerName },
-        message: `results: ${report.status} ${report.commit.sha.slice(0, 7)} on ${target.runnerName} [skip ci]`,
-        orphan: target.orphan,
-        // A dedicated results branch gets the progress page; an experiment branch only its row.
-        page: target.orphan ? (files) => progressPage(files, req.protocol, target.remoteUrl) : void 0,
-        log: sinks.log
-      });
-      refs.resultsCommit = commitSha;
-      sinks.log(
-        `${changed ? "Recorded" : "Already recorded"} in ${target.filePath} on ${target.branch} (${commitSha.slice(0, 7)})`
-      );
-    } catch (error63) {
-      errors.push(`the results.tsv row could not be pushed to ${target.branch}: ${message(error63)}`);
-    }
-  }
-  const outputs = reportOutputs(report, refs);
-  for (const [name, value2] of Object.entries(outputs)) sinks.setOutput(name, value2);
-  try {
-    await sinks.writeSummary(renderJobSummary(report, { publishErrors: errors }));
-  } catch (error63) {
-    errors.push(`the job summary could not be written: ${message(error63)}`);
-  }
-  return { ...refs, errors };
-}
-function progressPage(files, protocol, remoteUrl) {
-  const title = remoteUrl.replace(/\.git$/, "").split("/").slice(-2).join("/");
-  return renderProgressPage(
-    seriesFromResultsFiles(files, protocol.primary.name, protocol.primary.direction),
-    {
-      title,
-      generatedAt: /* @__PURE__ */ new Date()
-    }
-  );
-}
-function message(error63) {
-  return error63 instanceof Error ? error63.message : String(error63);
-}
-var init_publish_report = __esm({
-  "src/publish/publish-report.ts"() {
-    "use strict";
-    init_outputs();
-    init_progress_data();
-    init_progress_page();
-    init_render_comment();
-    init_render_summary();
-    init_results_commit();
-    init_results_row();
-    init_sticky_comment();
-  }
-});
-
 // node_modules/zod/v4/core/util.js
 var util_exports = {};
 __export(util_exports, {
@@ -27265,7 +25305,7 @@ function validateFallback(schema, value2, _ctx) {
   }
   return result.issues.length === 0;
 }
-var _parse, parse, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate2, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
+var _parse, parse, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
 var init_parse = __esm({
   "node_modules/zod/v4/core/parse.js"() {
     init_core2();
@@ -27323,7 +25363,7 @@ var init_parse = __esm({
     safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
     COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
     COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-    validate2 = ((schema, value2, _ctx) => {
+    validate = ((schema, value2, _ctx) => {
       const validator = schema._zod.bag.validator;
       if (validator !== void 0) {
         if (validator(value2) !== COMPILE_INVALID)
@@ -41493,7 +39533,7 @@ function _check(fn2, params) {
   return ch;
 }
 // @__NO_SIDE_EFFECTS__
-function describe2(description) {
+function describe(description) {
   const ch = new $ZodCheck({ check: "describe" });
   ch._zod.onattach = [
     (inst) => {
@@ -43253,7 +41293,7 @@ __export(core_exports2, {
   createToJSONSchemaMethod: () => createToJSONSchemaMethod,
   decode: () => decode,
   decodeAsync: () => decodeAsync,
-  describe: () => describe2,
+  describe: () => describe,
   encode: () => encode,
   encodeAsync: () => encodeAsync,
   extractDefs: () => extractDefs,
@@ -43301,7 +41341,7 @@ __export(core_exports2, {
   urlHostnameOk: () => urlHostnameOk,
   urlProtocolOk: () => urlProtocolOk,
   util: () => util_exports,
-  validate: () => validate2,
+  validate: () => validate,
   validateAsync: () => validateAsync,
   validateURL: () => validateURL,
   version: () => version,
@@ -43546,7 +41586,7 @@ __export(schemas_exports2, {
   currencyCode: () => currencyCode2,
   custom: () => custom,
   date: () => date2,
-  describe: () => describe3,
+  describe: () => describe2,
   discriminatedUnion: () => discriminatedUnion,
   e164: () => e1642,
   email: () => email2,
@@ -44119,7 +42159,7 @@ function preprocess(fn2, schema) {
     out: schema
   });
 }
-var ZodType, _ZodString, ZodString, ZodStringFormat, ZodISODateTime, ZodISODate, ZodISOTime, ZodISODuration, ZodEmail, ZodGUID, ZodUUID, ZodURL, ZodEmoji, ZodNanoID, ZodCUID, ZodCUID2, ZodULID, ZodXID, ZodKSUID, ZodIPv4, ZodMAC, ZodIPv6, ZodCIDRv4, ZodCIDRv6, ZodBase64, ZodBase64URL, ZodE164, ZodCreditCard, ZodIBAN, ZodJWT, ZodCustomStringFormat, ZodNumber, ZodNumberFormat, ZodBoolean, ZodBigInt, ZodBigIntFormat, ZodSymbol, ZodUndefined, ZodNull, ZodAny, ZodUnknown, ZodNever, ZodVoid, ZodDate, ZodArray, ZodObject, ZodUnion, ZodXor, ZodDiscriminatedUnion, ZodIntersection, ZodTuple, ZodRecord, ZodMap, ZodSet, ZodEnum, ZodLiteral, ZodFile, ZodTransform, ZodOptional, ZodExactOptional, ZodNullable, ZodDefault, ZodPrefault, ZodNonOptional, ZodSuccess, ZodCatch, ZodNaN, ZodPipe, ZodCodec, ZodPreprocess, ZodReadonly, ZodTemplateLiteral, ZodLazy, ZodPromise, ZodFunction, ZodCustom, describe3, meta2, ZodInstanceOf, stringbool;
+var ZodType, _ZodString, ZodString, ZodStringFormat, ZodISODateTime, ZodISODate, ZodISOTime, ZodISODuration, ZodEmail, ZodGUID, ZodUUID, ZodURL, ZodEmoji, ZodNanoID, ZodCUID, ZodCUID2, ZodULID, ZodXID, ZodKSUID, ZodIPv4, ZodMAC, ZodIPv6, ZodCIDRv4, ZodCIDRv6, ZodBase64, ZodBase64URL, ZodE164, ZodCreditCard, ZodIBAN, ZodJWT, ZodCustomStringFormat, ZodNumber, ZodNumberFormat, ZodBoolean, ZodBigInt, ZodBigIntFormat, ZodSymbol, ZodUndefined, ZodNull, ZodAny, ZodUnknown, ZodNever, ZodVoid, ZodDate, ZodArray, ZodObject, ZodUnion, ZodXor, ZodDiscriminatedUnion, ZodIntersection, ZodTuple, ZodRecord, ZodMap, ZodSet, ZodEnum, ZodLiteral, ZodFile, ZodTransform, ZodOptional, ZodExactOptional, ZodNullable, ZodDefault, ZodPrefault, ZodNonOptional, ZodSuccess, ZodCatch, ZodNaN, ZodPipe, ZodCodec, ZodPreprocess, ZodReadonly, ZodTemplateLiteral, ZodLazy, ZodPromise, ZodFunction, ZodCustom, describe2, meta2, ZodInstanceOf, stringbool;
 var init_schemas2 = __esm({
   "node_modules/zod/v4/classic/schemas.js"() {
     init_core3();
@@ -44264,7 +42304,7 @@ var init_schemas2 = __esm({
         util_exports.own(this, "spa", value2);
       },
       validate(data, params) {
-        return validate2(this, data, params);
+        return validate(this, data, params);
       },
       validateAsync(data, params) {
         return validateAsync(this, data, params);
@@ -45087,7 +43127,7 @@ var init_schemas2 = __esm({
       ZodType.init(inst, def);
       inst._zod.processJSONSchema = (ctx, json2, params) => customProcessor(inst, ctx, json2, params);
     });
-    describe3 = describe2;
+    describe2 = describe;
     meta2 = meta;
     ZodInstanceOf = /* @__PURE__ */ $constructor("ZodInstanceOf", (inst, def) => {
       ZodCustom.init(inst, def);
@@ -46277,7 +44317,7 @@ __export(external_exports, {
   decode: () => decode2,
   decodeAsync: () => decodeAsync2,
   deepPartial: () => deepPartial,
-  describe: () => describe3,
+  describe: () => describe2,
   discriminatedUnion: () => discriminatedUnion,
   e164: () => e1642,
   email: () => email2,
@@ -46413,7 +44453,7 @@ __export(external_exports, {
   uuidv4: () => uuidv4,
   uuidv6: () => uuidv6,
   uuidv7: () => uuidv7,
-  validate: () => validate2,
+  validate: () => validate,
   validateAsync: () => validateAsync,
   void: () => _void2,
   withParser: () => withParser,
@@ -46450,10 +44490,10 @@ var init_zod = __esm({
 
 // src/settings/home-path.ts
 import { homedir } from "node:os";
-import path7 from "node:path";
+import path3 from "node:path";
 function expandTilde(p2) {
   if (p2 === "~") return homedir();
-  return p2.startsWith("~/") ? path7.join(homedir(), p2.slice(2)) : p2;
+  return p2.startsWith("~/") ? path3.join(homedir(), p2.slice(2)) : p2;
 }
 var init_home_path = __esm({
   "src/settings/home-path.ts"() {
@@ -46462,41 +44502,73 @@ var init_home_path = __esm({
 });
 
 // src/settings/inputs.ts
-import path8 from "node:path";
+import path4 from "node:path";
+function readDispatchRepeats(value2) {
+  if (value2 === void 0 || value2 === null || String(value2).trim() === "") return void 0;
+  const parsed = inputSchema.shape["baseline-repeats"].safeParse(String(value2));
+  if (parsed.success) return parsed.data;
+  throw new InputError(
+    `workflow_dispatch input 'repeats' has value '${String(value2)}': ${parsed.error.issues[0].message}.`
+  );
+}
+function settingsSchema(cwd) {
+  return inputSchema.transform((v2) => {
+    const workingDirectory = path4.resolve(cwd, expandTilde(v2["working-directory"]));
+    return {
+      /** `auto` picks by event: workflow_dispatch → baseline, push/pull_request → experiment. */
+      mode: v2.mode,
+      /** Absolute path of the protocol file, or undefined for "protocol.json if present, else built-in". */
+      protocolPath: v2.protocol ? path4.resolve(workingDirectory, expandTilde(v2.protocol)) : void 0,
+      /** Overrides the protocol's command when set. */
+      command: v2.command || void 0,
+      /** Absolute path of the experiment checkout. */
+      workingDirectory,
+      /** Absolute data snapshot root (the protocol's cache is rebased onto it). */
+      cacheDir: path4.resolve(cwd, expandTilde(v2["cache-dir"])),
+      /** Absolute runner-local state directory (baselines, ledger, lock). */
+      stateDir: path4.resolve(cwd, expandTilde(v2["state-dir"])),
+      /** Overrides the protocol's hard timeout when set. */
+      timeoutSeconds: v2["timeout-seconds"],
+      /** Run the training without network access. */
+      offline: v2.offline,
+      /** Experiment runs (fail-fast stops early). */
+      repeats: v2.repeats,
+      /** Runs that make up a baseline. */
+      baselineRepeats: v2["baseline-repeats"],
+      /** Smallest improvement, in metric units, that may be kept. */
+      minImprovement: v2["min-improvement"],
+      /** One-sided confidence for improved/regressed. */
+      confidence: v2.confidence,
+      /** Re-run a train.py already scored under the same comparability key. */
+      force: v2.force,
+      /** Branch that receives results.tsv rows; `''` means the experiment branch itself. */
+      resultsBranch: v2["results-branch"],
+      /** Path template of results.tsv on that branch: `{branch}` and `{runner}` are replaced. */
+      resultsPath: v2["results-path"],
+      /** Upsert the sticky PR comment. */
+      comment: v2.comment,
+      /** Let fork PRs run when labelled `safe-to-test` by someone with write access. */
+      allowForks: v2["allow-forks"],
+      /** Pushed branches that count as experiments. */
+      branchPattern: v2["branch-pattern"],
+      /** When the step fails. */
+      failOn: v2["fail-on"],
+      /** Token for the API and the results push; never passed to the training. An unexpanded
+       * expression means no token was provided (local runs). */
+      githubToken: v2["github-token"].startsWith("${{") ? "" : v2["github-token"]
+    };
+  });
+}
 function readSettings(read, cwd = process.cwd(), label = actionInputLabel) {
   const raw = {};
   for (const name of Object.keys(INPUT_DEFAULTS)) raw[name] = read(name);
-  const parsed = inputSchema.safeParse(raw);
+  const parsed = settingsSchema(cwd).safeParse(raw);
   if (!parsed.success) {
     const issue3 = parsed.error.issues[0];
     const name = String(issue3.path[0]);
     throw new InputError(`${label(name)} has value '${raw[name]}': ${issue3.message}.`);
   }
-  const v2 = parsed.data;
-  const workingDirectory = path8.resolve(cwd, expandTilde(v2["working-directory"]));
-  return {
-    mode: v2.mode,
-    ...v2.protocol ? { protocolPath: path8.resolve(workingDirectory, expandTilde(v2.protocol)) } : {},
-    ...v2.command ? { command: v2.command } : {},
-    workingDirectory,
-    cacheDir: path8.resolve(cwd, expandTilde(v2["cache-dir"])),
-    stateDir: path8.resolve(cwd, expandTilde(v2["state-dir"])),
-    ...v2["timeout-seconds"] === void 0 ? {} : { timeoutSeconds: v2["timeout-seconds"] },
-    offline: v2.offline,
-    repeats: v2.repeats,
-    baselineRepeats: v2["baseline-repeats"],
-    minImprovement: v2["min-improvement"],
-    confidence: v2.confidence,
-    force: v2.force,
-    resultsBranch: v2["results-branch"],
-    resultsPath: v2["results-path"],
-    comment: v2.comment,
-    allowForks: v2["allow-forks"],
-    branchPattern: v2["branch-pattern"],
-    failOn: v2["fail-on"],
-    // An unexpanded expression means no token was provided (local runs).
-    githubToken: v2["github-token"].startsWith("${{") ? "" : v2["github-token"]
-  };
+  return parsed.data;
 }
 var InputError, bool, wholeNumber, optionalPositiveSeconds, INPUT_DEFAULTS, inputSchema, actionInputLabel;
 var init_inputs = __esm({
@@ -46574,6 +44646,1966 @@ var init_inputs = __esm({
       "github-token": external_exports.string()
     });
     actionInputLabel = (name) => `input '${name}'`;
+  }
+});
+
+// src/event/plan.ts
+import path5 from "node:path";
+function planJob(ctx, settings) {
+  const p2 = ctx.payload;
+  if (REFUSED_EVENTS.has(ctx.eventName)) {
+    return {
+      kind: "skip",
+      reason: `${ctx.eventName} events are refused: they run with secrets in the context of untrusted input. Trigger on push, pull_request or workflow_dispatch instead.`
+    };
+  }
+  const defaultBranch = p2.repository?.default_branch ?? "main";
+  if (settings.mode === "baseline" || settings.mode === "auto" && ctx.eventName === "workflow_dispatch") {
+    const inputs = p2.inputs ?? {};
+    return {
+      kind: "baseline",
+      sha: ctx.sha,
+      branch: branchOf(ctx.ref) ?? defaultBranch,
+      repeats: readDispatchRepeats(inputs.repeats),
+      reason: typeof inputs.reason === "string" && inputs.reason.trim() ? inputs.reason.trim() : `${ctx.eventName} by ${ctx.actor}`,
+      triggeredBy: ctx.actor
+    };
+  }
+  if (ctx.eventName === "pull_request") {
+    const pr2 = p2.pull_request;
+    if (!pr2) return { kind: "skip", reason: "the pull_request payload has no pull_request object" };
+    const labelledSafe = p2.action === "labeled" && p2.label?.name === SAFE_TO_TEST_LABEL;
+    if (!PR_ACTIONS.has(p2.action) && !labelledSafe) {
+      return {
+        kind: "skip",
+        reason: `pull_request action '${p2.action}' does not start an experiment (opened, synchronize and reopened do)`
+      };
+    }
+    const info2 = pullRequestInfo(pr2);
+    return {
+      kind: "experiment",
+      sha: info2.headSha,
+      branch: info2.headRef,
+      diffBase: info2.baseSha,
+      defaultBranch,
+      pullRequest: info2,
+      fromPullRequest: true
+    };
+  }
+  if (ctx.eventName === "push" || settings.mode === "experiment" && ctx.eventName !== "pull_request") {
+    if (ctx.eventName === "push" && (p2.deleted === true || ZERO_SHA.test(String(p2.after ?? "")))) {
+      return { kind: "skip", reason: `${ctx.ref} was deleted; nothing to judge` };
+    }
+    const branch = branchOf(ctx.ref);
+    if (!branch)
+      return {
+        kind: "skip",
+        reason: `${ctx.ref || "this ref"} is not a branch; experiments run on branches`
+      };
+    if (settings.mode === "auto" && !matchesBranch(branch, settings.branchPattern)) {
+      return {
+        kind: "skip",
+        reason: `branch '${branch}' does not match branch-pattern '${settings.branchPattern}'; push experiments to a matching branch or change the input`
+      };
+    }
+    return {
+      kind: "experiment",
+      sha: String(p2.after ?? ctx.sha),
+      branch,
+      defaultBranch,
+      fromPullRequest: false
+    };
+  }
+  return {
+    kind: "skip",
+    reason: `event '${ctx.eventName}' does not start anything; use push, pull_request or workflow_dispatch (or set mode)`
+  };
+}
+function branchOf(ref) {
+  return ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : void 0;
+}
+function matchesBranch(branch, pattern) {
+  return path5.posix.matchesGlob(branch, pattern);
+}
+function pullRequestInfo(pr2) {
+  return {
+    number: Number(pr2.number),
+    headRef: String(pr2.head?.ref ?? ""),
+    headSha: String(pr2.head?.sha ?? ""),
+    baseRef: String(pr2.base?.ref ?? ""),
+    baseSha: String(pr2.base?.sha ?? ""),
+    headRepo: pr2.head?.repo?.full_name ?? null,
+    baseRepo: String(pr2.base?.repo?.full_name ?? ""),
+    labels: Array.isArray(pr2.labels) ? pr2.labels.map((l3) => String(l3.name ?? "")) : [],
+    author: String(pr2.user?.login ?? "")
+  };
+}
+var ZERO_SHA, PR_ACTIONS, REFUSED_EVENTS, SAFE_TO_TEST_LABEL;
+var init_plan = __esm({
+  "src/event/plan.ts"() {
+    "use strict";
+    init_inputs();
+    ZERO_SHA = /^0+$/;
+    PR_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize", "reopened"]);
+    REFUSED_EVENTS = /* @__PURE__ */ new Set(["pull_request_target", "workflow_run", "issue_comment"]);
+    SAFE_TO_TEST_LABEL = "safe-to-test";
+  }
+});
+
+// src/event/trust.ts
+async function checkTrust(plan, ctx, settings, api) {
+  if (!plan.fromPullRequest) return { trusted: true, note: "push by a user with write access" };
+  const pr2 = plan.pullRequest;
+  if (!pr2) return { trusted: false, reason: "the pull request is missing from the event payload" };
+  const repoName = `${ctx.owner}/${ctx.repo}`;
+  const fork = pr2.headRepo === null || pr2.headRepo !== pr2.baseRepo;
+  if (fork) {
+    if (!settings.allowForks) {
+      return {
+        trusted: false,
+        reason: `pull request #${pr2.number} comes from a fork (${pr2.headRepo ?? "deleted repository"}); fork code never runs on this runner. A maintainer can push the change to a branch of ${repoName}, or set allow-forks: true and label the PR '${SAFE_TO_TEST_LABEL}' after reviewing it.`
+      };
+    }
+    if (!pr2.labels.includes(SAFE_TO_TEST_LABEL)) {
+      return {
+        trusted: false,
+        reason: `pull request #${pr2.number} comes from a fork and has no '${SAFE_TO_TEST_LABEL}' label; a maintainer reviews the change, then adds the label.`
+      };
+    }
+  }
+  const permission = await readPermission(api, ctx.actor);
+  if (!WRITERS.has(permission)) {
+    return {
+      trusted: false,
+      reason: `${ctx.actor} has '${permission}' permission on ${repoName}; experiments from pull requests run only for actors with write, maintain or admin. A maintainer can push the change to a branch of ${repoName}, or (with allow-forks) add the '${SAFE_TO_TEST_LABEL}' label, which starts a run as the maintainer.`
+    };
+  }
+  return {
+    trusted: true,
+    note: fork ? `fork pull request labelled '${SAFE_TO_TEST_LABEL}', actor ${ctx.actor} has ${permission}` : `actor ${ctx.actor} has ${permission}`
+  };
+}
+async function readPermission(api, user) {
+  try {
+    return await api.permissionOf(user);
+  } catch (error63) {
+    if (error63.status === 404) return "none";
+    throw error63;
+  }
+}
+var WRITERS;
+var init_trust = __esm({
+  "src/event/trust.ts"() {
+    "use strict";
+    init_plan();
+    WRITERS = /* @__PURE__ */ new Set(["admin", "maintain", "write"]);
+  }
+});
+
+// src/model.ts
+function isBetter(a2, b3, direction) {
+  return direction === "minimize" ? a2 < b3 : a2 > b3;
+}
+function statusOf(verdict) {
+  if (verdict === "improved") return "keep";
+  if (verdict === "crashed") return "crash";
+  return "discard";
+}
+var init_model = __esm({
+  "src/model.ts"() {
+    "use strict";
+  }
+});
+
+// src/publish/format.ts
+function formatValue(value2) {
+  if (value2 === null || value2 === void 0) return MISSING;
+  if (!Number.isFinite(value2)) return "n/a";
+  return signed(value2, 6, false);
+}
+function formatDelta(delta) {
+  return signed(delta, 4, true);
+}
+function formatSigma(multiple) {
+  return `${signed(multiple, 1, true)}\u03C3`;
+}
+function formatNoise(sigma) {
+  return signed(sigma, 4, false);
+}
+function formatPercent(share) {
+  if (!Number.isFinite(share)) return "n/a";
+  return `${signed(share * 100, 0, false)}%`;
+}
+function formatSeconds(seconds2) {
+  if (!Number.isFinite(seconds2)) return "n/a";
+  return `${signed(seconds2, Number.isInteger(seconds2) ? 0 : 1, false)} s`;
+}
+function formatCount(count2) {
+  if (!Number.isFinite(count2)) return "n/a";
+  return groupThousands(signed(Math.round(count2), 0, false));
+}
+function formatFigure(value2, figure2) {
+  if (!Number.isFinite(value2)) return "n/a";
+  const number4 = groupThousands(signed(value2, figure2.decimals, false));
+  if (figure2.unit === "") return number4;
+  return ["k", "M", "%"].includes(figure2.unit) ? `${number4}${figure2.unit}` : `${number4} ${figure2.unit}`;
+}
+function describeFigure(figure2, budgetSeconds) {
+  const text2 = formatFigure(figure2.value, figure2);
+  if (figure2.role === "training-time") return `${text2} of ${formatSeconds(budgetSeconds)} budget`;
+  const share = figure2.shareOfRam === void 0 ? "" : ` (${formatPercent(figure2.shareOfRam)} of RAM)`;
+  const baseline = figure2.baseline === void 0 ? "" : ` \xB7 baseline ${formatFigure(figure2.baseline, figure2)}`;
+  return `${text2}${share}${baseline}`;
+}
+function figureWithRole(figures2, role) {
+  return figures2.find((f3) => f3.role === role);
+}
+function directionNote(direction) {
+  return direction === "minimize" ? "lower is better" : "higher is better";
+}
+function deltaWord(delta, direction) {
+  if (!Number.isFinite(delta) || Math.abs(delta) < 5e-5) return "equal";
+  return isBetter(delta, 0, direction) ? "better" : "worse";
+}
+function shortSha(sha) {
+  const text2 = (sha ?? "").trim();
+  if (/^[0-9a-f]{7,64}$/i.test(text2)) return text2.slice(0, 7).toLowerCase();
+  const alnum = text2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
+  return alnum === "" ? "unknown" : alnum;
+}
+function shortHash(hash2) {
+  const alnum = hash2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
+  return alnum === "" ? "unknown" : alnum;
+}
+function signed(value2, decimals, explicit) {
+  if (!Number.isFinite(value2)) return "n/a";
+  const fixed2 = Math.abs(value2).toFixed(decimals);
+  if (Number(fixed2) === 0) return explicit ? `\xB1${fixed2}` : fixed2;
+  if (value2 < 0) return `${MINUS}${fixed2}`;
+  return explicit ? `+${fixed2}` : fixed2;
+}
+function groupThousands(text2) {
+  const [whole, fraction] = text2.split(".");
+  const grouped = (whole ?? "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return fraction === void 0 ? grouped : `${grouped}.${fraction}`;
+}
+var MINUS, MISSING;
+var init_format = __esm({
+  "src/publish/format.ts"() {
+    "use strict";
+    init_model();
+    MINUS = "\u2212";
+    MISSING = "\u2014";
+  }
+});
+
+// src/publish/outputs.ts
+function reportOutputs(report, refs) {
+  const num = (v2, digits) => v2 === void 0 || v2 === null || !Number.isFinite(v2) ? "" : v2.toFixed(digits);
+  return {
+    status: report.status,
+    verdict: report.verdict ?? "",
+    "val-bpb": num(report.value, 6),
+    "baseline-val-bpb": num(report.baseline?.mean, 6),
+    delta: num(report.vsBaseline?.delta, 6),
+    sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
+    "peak-memory-gb": num(figureWithRole(report.figures, "memory")?.value, 1),
+    "training-seconds": num(figureWithRole(report.figures, "training-time")?.value, 1),
+    runner: report.runner.label,
+    "comment-url": refs.commentUrl ?? "",
+    "results-commit": refs.resultsCommit ?? "",
+    "result-json": refs.resultJson ?? ""
+  };
+}
+var init_outputs = __esm({
+  "src/publish/outputs.ts"() {
+    "use strict";
+    init_format();
+  }
+});
+
+// src/verdict/statistics.ts
+function mean(values) {
+  requireFinite(values, "mean", 1);
+  let sum = 0;
+  for (const v2 of values) sum += v2;
+  return sum / values.length;
+}
+function sampleSd(values) {
+  requireFinite(values, "sampleSd", 2);
+  const m2 = mean(values);
+  let squares = 0;
+  for (const v2 of values) squares += (v2 - m2) ** 2;
+  return Math.sqrt(squares / (values.length - 1));
+}
+function pooledSd(groups2) {
+  let weighted = 0;
+  let df = 0;
+  for (const [i2, g2] of groups2.entries()) {
+    if (!Number.isInteger(g2.n) || g2.n < 0) {
+      throw new StatisticsError(`pooledSd: group ${i2} has n = ${g2.n}; n must be a whole number \u2265 0`);
+    }
+    if (g2.n < 2) continue;
+    if (!Number.isFinite(g2.sd) || g2.sd < 0) {
+      throw new StatisticsError(`pooledSd: group ${i2} has sd = ${g2.sd}; sd must be finite and \u2265 0`);
+    }
+    weighted += (g2.n - 1) * g2.sd * g2.sd;
+    df += g2.n - 1;
+  }
+  return { sd: df === 0 ? Number.NaN : Math.sqrt(weighted / df), df };
+}
+function normalCdf(x3) {
+  if (Number.isNaN(x3)) return Number.NaN;
+  const z4 = Math.abs(x3);
+  let tail;
+  if (z4 > 37) {
+    tail = 0;
+  } else {
+    const e = Math.exp(-z4 * z4 / 2);
+    if (z4 < 7.07106781186547) {
+      let num = 0.0352624965998911 * z4 + 0.700383064443688;
+      num = num * z4 + 6.37396220353165;
+      num = num * z4 + 33.912866078383;
+      num = num * z4 + 112.079291497871;
+      num = num * z4 + 221.213596169931;
+      num = num * z4 + 220.206867912376;
+      let den = 0.0883883476483184 * z4 + 1.75566716318264;
+      den = den * z4 + 16.064177579207;
+      den = den * z4 + 86.7807322029461;
+      den = den * z4 + 296.564248779674;
+      den = den * z4 + 637.333633378831;
+      den = den * z4 + 793.826512519948;
+      den = den * z4 + 440.413735824752;
+      tail = e * num / den;
+    } else {
+      let cf = z4 + 0.65;
+      cf = z4 + 4 / cf;
+      cf = z4 + 3 / cf;
+      cf = z4 + 2 / cf;
+      cf = z4 + 1 / cf;
+      tail = e / cf / 2.506628274631;
+    }
+  }
+  return x3 > 0 ? 1 - tail : tail;
+}
+function logGamma(x3) {
+  if (!(x3 > 0) || !Number.isFinite(x3)) {
+    throw new StatisticsError(`logGamma: x = ${x3}; x must be a finite number > 0`);
+  }
+  if (x3 < 0.5) {
+    return Math.log(Math.PI / Math.sin(Math.PI * x3)) - logGamma(1 - x3);
+  }
+  const z4 = x3 - 1;
+  let sum = LANCZOS[0];
+  for (let i2 = 1; i2 < LANCZOS.length; i2++) sum += LANCZOS[i2] / (z4 + i2);
+  const t2 = z4 + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z4 + 0.5) * Math.log(t2) - t2 + Math.log(sum);
+}
+function incompleteBeta(x3, a2, b3) {
+  if (!(a2 > 0) || !(b3 > 0)) throw new StatisticsError(`incompleteBeta: a = ${a2}, b = ${b3}; both must be > 0`);
+  if (!(x3 >= 0 && x3 <= 1)) throw new StatisticsError(`incompleteBeta: x = ${x3}; x must be within [0, 1]`);
+  if (x3 === 0 || x3 === 1) return x3;
+  const front = Math.exp(logGamma(a2 + b3) - logGamma(a2) - logGamma(b3) + a2 * Math.log(x3) + b3 * Math.log1p(-x3));
+  if (x3 < (a2 + 1) / (a2 + b3 + 2)) return front * betaContinuedFraction(x3, a2, b3) / a2;
+  return 1 - front * betaContinuedFraction(1 - x3, b3, a2) / b3;
+}
+function betaContinuedFraction(x3, a2, b3) {
+  const tiny = 1e-300;
+  let c5 = 1;
+  let d2 = 1 - (a2 + b3) * x3 / (a2 + 1);
+  if (Math.abs(d2) < tiny) d2 = tiny;
+  d2 = 1 / d2;
+  let h4 = d2;
+  for (let m2 = 1; m2 <= 1e4; m2++) {
+    const m22 = 2 * m2;
+    let aa = m2 * (b3 - m2) * x3 / ((a2 + m22 - 1) * (a2 + m22));
+    d2 = 1 + aa * d2;
+    if (Math.abs(d2) < tiny) d2 = tiny;
+    c5 = 1 + aa / c5;
+    if (Math.abs(c5) < tiny) c5 = tiny;
+    d2 = 1 / d2;
+    h4 *= d2 * c5;
+    aa = -(a2 + m2) * (a2 + b3 + m2) * x3 / ((a2 + m22) * (a2 + m22 + 1));
+    d2 = 1 + aa * d2;
+    if (Math.abs(d2) < tiny) d2 = tiny;
+    c5 = 1 + aa / c5;
+    if (Math.abs(c5) < tiny) c5 = tiny;
+    d2 = 1 / d2;
+    const step = d2 * c5;
+    h4 *= step;
+    if (Math.abs(step - 1) < 1e-15) return h4;
+  }
+  return h4;
+}
+function studentTCdf(t2, df) {
+  requireDf(df, "studentTCdf");
+  if (Number.isNaN(t2)) return Number.NaN;
+  if (df === Number.POSITIVE_INFINITY) return normalCdf(t2);
+  if (t2 === Number.POSITIVE_INFINITY) return 1;
+  if (t2 === Number.NEGATIVE_INFINITY) return 0;
+  const tail = 0.5 * incompleteBeta(df / (df + t2 * t2), df / 2, 0.5);
+  return t2 > 0 ? 1 - tail : tail;
+}
+function requireFinite(values, fn2, atLeast) {
+  if (values.length < atLeast) {
+    throw new StatisticsError(`${fn2}: needs at least ${atLeast} value(s), got ${values.length}`);
+  }
+  const bad = values.findIndex((v2) => !Number.isFinite(v2));
+  if (bad >= 0)
+    throw new StatisticsError(`${fn2}: value ${bad} is ${values[bad]}; every value must be finite`);
+}
+function requireDf(df, fn2) {
+  if (!(df > 0)) throw new StatisticsError(`${fn2}: df = ${df}; degrees of freedom must be > 0`);
+}
+var StatisticsError, LANCZOS;
+var init_statistics = __esm({
+  "src/verdict/statistics.ts"() {
+    "use strict";
+    StatisticsError = class extends RangeError {
+      name = "StatisticsError";
+    };
+    LANCZOS = [
+      0.9999999999998099,
+      676.5203681218851,
+      -1259.1392167224028,
+      771.3234287776531,
+      -176.6150291621406,
+      12.507343278686905,
+      -0.13857109526572012,
+      9984369578019572e-21,
+      15056327351493116e-23
+    ];
+  }
+});
+
+// src/publish/progress-data.ts
+function runningBest(series, start) {
+  let best = start;
+  return series.points.map((p2) => {
+    if (p2.status === "keep" && p2.value !== null && (best === void 0 || isBetter(p2.value, best, series.direction)))
+      best = p2.value;
+    return best;
+  });
+}
+function keptChanges(series) {
+  const baseline = series.baselines.at(-1);
+  let best = baseline?.value;
+  const changes = [];
+  series.points.forEach((point, index) => {
+    if (point.status !== "keep" || point.value === null) return;
+    if (best !== void 0 && !isBetter(point.value, best, series.direction)) return;
+    const delta = best === void 0 ? 0 : point.value - best;
+    const sigma = baseline?.sigma;
+    changes.push({
+      index,
+      point: { ...point, value: point.value },
+      delta,
+      deltaSigma: sigma ? delta / sigma : void 0
+    });
+    best = point.value;
+  });
+  return changes;
+}
+function seriesFromResultsFiles(files, metric2, direction) {
+  const parsed = files.map((file2) => ({ file: file2, rows: parseResults(file2.text, metric2) }));
+  const baselinesByRunner = /* @__PURE__ */ new Map();
+  const series = [];
+  for (const { file: file2, rows } of parsed) {
+    const where = placeOf(file2.path);
+    const points = [];
+    for (const row of rows) {
+      const runner = row.runner || where.runner;
+      const base = BASELINE_ROW.exec(row.description);
+      if (base && row.value !== null) {
+        const list = baselinesByRunner.get(runner) ?? [];
+        list.push({ commit: row.commit, value: row.value, n: Number(base[1]), sigma: Number(base[2]) });
+        baselinesByRunner.set(runner, list);
+      } else {
+        points.push(row);
+      }
+    }
+    if (points.length > 0) series.push({ ...where, metric: metric2, direction, points, baselines: [] });
+  }
+  for (const s of series) s.baselines = baselinesByRunner.get(s.runner) ?? [];
+  return series.sort((a2, b3) => a2.branch.localeCompare(b3.branch) || a2.runner.localeCompare(b3.runner));
+}
+function parseResults(text2, metric2) {
+  const lines = text2.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const header = (lines[0] ?? "").split("	").map((c5) => c5.trim());
+  const col = (name) => header.indexOf(name);
+  const [commitAt, valueAt, statusAt, descriptionAt, runnerAt] = [
+    col("commit"),
+    col(metric2),
+    col("status"),
+    col("description"),
+    col("runner")
+  ];
+  if (commitAt < 0 || valueAt < 0) return [];
+  const rows = [];
+  for (const line of lines.slice(1)) {
+    if (line.trim() === "") continue;
+    const cells = line.split("	");
+    const status = (cells[statusAt] ?? "").trim();
+    const value2 = Number(cells[valueAt]);
+    rows.push({
+      commit: (cells[commitAt] ?? "").trim(),
+      // A crash is written as 0.000000: it has no value.
+      value: status === "keep" || status === "discard" ? Number.isFinite(value2) ? value2 : null : null,
+      status,
+      description: (cells[descriptionAt] ?? "").trim(),
+      runner: runnerAt < 0 ? "" : (cells[runnerAt] ?? "").trim()
+    });
+  }
+  return rows;
+}
+function placeOf(file2) {
+  const parts = file2.split("/").slice(0, -1);
+  if (parts.length >= 2) return { branch: parts.slice(0, -1).join("/"), runner: parts.at(-1) ?? "" };
+  return { branch: parts[0] ?? "", runner: "" };
+}
+var BASELINE_ROW;
+var init_progress_data = __esm({
+  "src/publish/progress-data.ts"() {
+    "use strict";
+    init_model();
+    init_statistics();
+    BASELINE_ROW = /^baseline \(n=(\d+), σ=([0-9.]+)\)/;
+  }
+});
+
+// src/publish/progress-svg.ts
+function progressSvg(series) {
+  const baseline = series.baselines.at(-1);
+  const values = series.points.map((p2) => p2.value).filter((v2) => v2 !== null);
+  const span = [...values];
+  if (baseline) span.push(baseline.value - baseline.sigma, baseline.value + baseline.sigma);
+  if (span.length === 0) return "";
+  let lo = Math.min(...span);
+  let hi = Math.max(...span);
+  const pad = hi > lo ? (hi - lo) * 0.08 : Math.max(Math.abs(hi) * 0.01, 1e-6);
+  lo -= pad;
+  hi += pad;
+  const n2 = series.points.length;
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const x3 = (i2) => PAD.left + (n2 <= 1 ? plotW / 2 : i2 / (n2 - 1) * plotW);
+  const y2 = (v2) => PAD.top + (1 - (v2 - lo) / (hi - lo)) * plotH;
+  const r2 = (v2) => String(Math.round(v2 * 10) / 10);
+  const parts = [];
+  for (let t2 = 0; t2 <= 4; t2++) {
+    const v2 = lo + (hi - lo) * t2 / 4;
+    parts.push(
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(v2))}" y2="${r2(y2(v2))}" stroke="#d0d7de" stroke-width="1"/>`,
+      `<text x="${PAD.left - 6}" y="${r2(y2(v2) + 4)}" text-anchor="end" class="tick">${tickLabel(v2, hi - lo)}</text>`
+    );
+  }
+  for (const i2 of xTicks(n2)) {
+    parts.push(
+      `<text x="${r2(x3(i2))}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle" class="tick">${i2 + 1}</text>`
+    );
+  }
+  parts.push(
+    `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">experiment # (${n2} in order)</text>`,
+    `<text x="14" y="${PAD.top + plotH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${PAD.top + plotH / 2})">${escapeXml(series.metric)} (${directionNote(series.direction)})</text>`
+  );
+  if (baseline) {
+    const top = y2(baseline.value + baseline.sigma);
+    const bottom = y2(baseline.value - baseline.sigma);
+    parts.push(
+      `<rect class="band" x="${PAD.left}" y="${r2(top)}" width="${plotW}" height="${r2(Math.max(bottom - top, 1))}" fill="#8c959f" fill-opacity="0.18"><title>baseline \xB1 \u03C3: ${fmt(baseline.value)} \xB1 ${fmt(baseline.sigma)}</title></rect>`,
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(baseline.value))}" y2="${r2(y2(baseline.value))}" stroke="#57606a" stroke-width="1.5" stroke-dasharray="6 4"/>`
+    );
+  }
+  const dots = (kept2) => {
+    const seen = /* @__PURE__ */ new Set();
+    for (const [i2, p2] of series.points.entries()) {
+      if (p2.value === null || p2.status === "keep" !== kept2) continue;
+      seen.add(`M${Math.round(x3(i2))} ${Math.round(y2(p2.value))}h0`);
+    }
+    return [...seen].join("");
+  };
+  const discards = dots(false);
+  if (discards) {
+    parts.push(
+      `<path class="discarded" d="${discards}" stroke="#8c959f" stroke-width="6" stroke-linecap="round" stroke-opacity="0.75"/>`
+    );
+  }
+  const crashes = series.points.map((p2, i2) => p2.value === null ? `M${r2(x3(i2) - 3)} ${r2(PAD.top + plotH - 3)}l6 6m0 -6l-6 6` : "").join("");
+  if (crashes) parts.push(`<path d="${crashes}" stroke="#cf222e" stroke-width="1.5"/>`);
+  const best = runningBest(series, baseline?.value);
+  let step = "";
+  best.forEach((v2, i2) => {
+    if (v2 === void 0) return;
+    const prev = best[i2 - 1];
+    if (step === "" || prev === void 0) step += `M${r2(x3(i2))} ${r2(y2(v2))}`;
+    else if (v2 !== prev) step += `H${r2(x3(i2))}V${r2(y2(v2))}`;
+  });
+  if (step !== "") {
+    step += `H${r2(x3(Math.max(n2 - 1, 0)))}`;
+    parts.push(`<path class="best" d="${step}" fill="none" stroke="#1a7f37" stroke-width="2.5"/>`);
+  }
+  const kept = dots(true);
+  if (kept) {
+    parts.push(
+      `<path class="kept" d="${kept}" stroke="#2da44e" stroke-width="10" stroke-linecap="round"/>`,
+      `<path d="${kept}" stroke="#ffffff" stroke-width="3" stroke-linecap="round" stroke-opacity="0.6"/>`
+    );
+  }
+  const legend = [
+    ["#8c959f", "circle", "discarded"],
+    ["#2da44e", "circle", "kept"],
+    ["#1a7f37", "line", "running best"],
+    ...baseline ? [["#8c959f", "band", `baseline ${fmt(baseline.value)} \xB1 \u03C3 ${fmt(baseline.sigma)}`]] : [],
+    ...crashes ? [["#cf222e", "cross", "crash"]] : []
+  ];
+  let lx = PAD.left;
+  for (const [color, shape, text2] of legend) {
+    const mark = shape === "circle" ? `<circle cx="${lx + 5}" cy="14" r="5" fill="${color}"/>` : shape === "line" ? `<line x1="${lx}" x2="${lx + 14}" y1="14" y2="14" stroke="${color}" stroke-width="2.5"/>` : shape === "band" ? `<rect x="${lx}" y="8" width="14" height="12" fill="${color}" fill-opacity="0.3"/>` : `<path d="M${lx + 2} 10l8 8m0 -8l-8 8" stroke="${color}" stroke-width="1.5"/>`;
+    parts.push(mark, `<text x="${lx + 19}" y="18" class="legend">${escapeXml(text2)}</text>`);
+    lx += 30 + text2.length * 6.6;
+  }
+  const title = `${series.metric} per experiment on ${series.branch || "(no branch)"}, runner ${series.runner || "(unknown)"}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${escapeXml(title)}">`,
+    "<style>.tick{font:11px sans-serif;fill:#57606a}.axis{font:12px sans-serif;fill:#24292f}.legend{font:12px sans-serif;fill:#24292f}</style>",
+    ...parts,
+    "</svg>"
+  ].join("\n");
+}
+function escapeXml(text2) {
+  return text2.replace(/[&<>"']/g, (c5) => `&#${c5.charCodeAt(0)};`);
+}
+function xTicks(n2) {
+  if (n2 <= 1) return [0];
+  const step = Math.max(1, Math.ceil((n2 - 1) / 8));
+  const ticks = [];
+  for (let i2 = 0; i2 < n2 - 1; i2 += step) ticks.push(i2);
+  ticks.push(n2 - 1);
+  return ticks;
+}
+function tickLabel(v2, range) {
+  const decimals = Math.min(6, Math.max(0, 2 - Math.floor(Math.log10(range || 1))));
+  return v2.toFixed(decimals);
+}
+function fmt(v2) {
+  return String(Number(v2.toFixed(6)));
+}
+var WIDTH, HEIGHT, PAD;
+var init_progress_svg = __esm({
+  "src/publish/progress-svg.ts"() {
+    "use strict";
+    init_format();
+    init_progress_data();
+    WIDTH = 880;
+    HEIGHT = 340;
+    PAD = { left: 72, right: 16, top: 28, bottom: 44 };
+  }
+});
+
+// src/publish/progress-page.ts
+function renderProgressPage(series, opts) {
+  const title = escapeXml(opts.title);
+  const sections = series.map(section);
+  const toc = series.length > 1 ? `<nav><ul>${series.map((s, i2) => `<li><a href="#s${i2}">${escapeXml(place(s))}</a> (${s.points.length})</li>`).join("")}</ul></nav>` : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} \xB7 research progress</title>
+<style>
+body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#24292f;background:#fff;max-width:960px;margin:0 auto;padding:16px}
+h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 4px;border-bottom:1px solid #d0d7de;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left}th{background:#f6f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}code{font-size:12px}.muted{color:#57606a}
+</style>
+</head>
+<body>
+<h1>${title}: research progress</h1>
+<p class="muted">Every experiment judged by autoresearch-ci, per experiment branch and runner. Written ${escapeXml(opts.generatedAt.toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
+${toc}
+${sections.length > 0 ? sections.join("\n") : "<p>No experiments recorded yet.</p>"}
+</body>
+</html>
+`;
+}
+function section(series, index) {
+  const kept = keptChanges(series);
+  const crashes = series.points.filter((p2) => p2.value === null).length;
+  const baseline = series.baselines.at(-1);
+  const summary2 = [
+    `${series.points.length} experiments`,
+    `${series.points.filter((p2) => p2.status === "keep").length} kept`,
+    `${crashes} crashed`,
+    ...kept.length > 0 && baseline ? [`best ${fmt2(kept.at(-1).point.value)} vs baseline ${fmt2(baseline.value)}`] : []
+  ].join(" \xB7 ");
+  return `<section id="s${index}">
+<h2>${escapeXml(place(series))}</h2>
+<p class="muted">${escapeXml(summary2)}</p>
+${progressSvg(series)}
+<h3>Kept changes</h3>
+${keptTable(series, kept)}
+<h3>Baselines of runner ${escapeXml(series.runner || "(unknown)")}</h3>
+${baselineTable(series)}
+</section>`;
+}
+function keptTable(series, kept) {
+  if (kept.length === 0) return "<p>None kept yet.</p>";
+  const shown = kept.slice(-MAX_TABLE_ROWS);
+  const rows = shown.map(
+    (k2) => `<tr><td class="num">${k2.index + 1}</td><td><code>${escapeXml(k2.point.commit.slice(0, 7))}</code></td><td>${escapeXml(k2.point.description)}</td><td class="num">${fmt2(k2.point.value)}</td><td class="num">${signed2(k2.delta, 4)}</td><td class="num">${k2.deltaSigma === void 0 ? "\u2014" : `${signed2(k2.deltaSigma, 1)}\u03C3`}</td></tr>`
+  );
+  const more = kept.length - shown.length;
+  return `<table><thead><tr><th>#</th><th>commit</th><th>change</th><th>${escapeXml(series.metric)}</th><th>\u0394 vs best before</th><th>\u0394 in \u03C3</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>${more > 0 ? `<p class="muted">\u2026 and ${more} earlier kept changes.</p>` : ""}`;
+}
+function baselineTable(series) {
+  if (series.baselines.length === 0) return "<p>No baseline recorded for this runner.</p>";
+  const shown = series.baselines.slice(-MAX_TABLE_ROWS);
+  const rows = shown.map(
+    (b3, i2) => `<tr><td class="num">${series.baselines.length - shown.length + i2 + 1}</td><td><code>${escapeXml(b3.commit.slice(0, 7))}</code></td><td class="num">${fmt2(b3.value)}</td><td class="num">${b3.sigma.toFixed(4)}</td><td class="num">${b3.n}</td></tr>`
+  );
+  return `<table><thead><tr><th>#</th><th>commit</th><th>${escapeXml(series.metric)}</th><th>\u03C3</th><th>runs</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>`;
+}
+function place(series) {
+  return `${series.branch || "(no branch)"} on ${series.runner || "(unknown runner)"}`;
+}
+function fmt2(v2) {
+  return v2.toFixed(6);
+}
+function signed2(v2, decimals) {
+  const text2 = Math.abs(v2).toFixed(decimals);
+  if (Number(text2) === 0) return `\xB1${text2}`;
+  return `${v2 < 0 ? "\u2212" : "+"}${text2}`;
+}
+var MAX_TABLE_ROWS;
+var init_progress_page = __esm({
+  "src/publish/progress-page.ts"() {
+    "use strict";
+    init_progress_data();
+    init_progress_svg();
+    MAX_TABLE_ROWS = 100;
+  }
+});
+
+// src/publish/untrusted-text.ts
+function sanitizeTerminal(text2) {
+  const lines = text2.replace(ANSI_SEQUENCE, "").replace(/\r\n/g, "\n").replace(/[\u2028\u2029\x85]/g, "\n").split("\n");
+  return lines.map((line) => lastVisibleSegment(line).replace(CONTROL, "").replace(INVISIBLE, "").trimEnd()).join("\n");
+}
+function lastVisibleSegment(line) {
+  if (!line.includes("\r")) return line;
+  const segments = line.split("\r");
+  for (let i2 = segments.length - 1; i2 >= 0; i2--) {
+    const segment = segments[i2];
+    if (segment.trim() !== "") return segment;
+  }
+  return "";
+}
+function redactSecrets(text2) {
+  let out = text2;
+  for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
+  for (const [pattern, replacement] of KEEP_PREFIX_PATTERNS) out = out.replace(pattern, replacement);
+  return out.replace(
+    ASSIGNED_SECRET,
+    (match, key, sep2, quote, value2) => looksRandom(value2) ? `${key}${sep2}${quote}${REDACTED}` : match
+  );
+}
+function looksRandom(value2) {
+  const counts = /* @__PURE__ */ new Map();
+  for (const ch of value2) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let entropy = 0;
+  for (const count2 of counts.values()) {
+    const p2 = count2 / value2.length;
+    entropy -= p2 * Math.log2(p2);
+  }
+  return entropy >= 3 && /\d/.test(value2);
+}
+function cleanUntrusted(text2) {
+  return redactSecrets(sanitizeTerminal(text2));
+}
+function codeBlock(text2, lang = "") {
+  return fenceClean(cleanUntrusted(text2), lang);
+}
+function fenceClean(clean, lang = "") {
+  const body = clean.replace(/\n+$/, "");
+  const fence = "`".repeat(Math.max(3, longestRun(body, "`") + 1));
+  const tag = lang.replace(/[^A-Za-z0-9+_-]/g, "").slice(0, 20);
+  return `${fence}${tag}
+${body}
+${fence}`;
+}
+function longestRun(text2, ch) {
+  let best = 0;
+  let run2 = 0;
+  for (const c5 of text2) {
+    run2 = c5 === ch ? run2 + 1 : 0;
+    if (run2 > best) best = run2;
+  }
+  return best;
+}
+function inlineText(text2, max) {
+  if (!Number.isInteger(max) || max < 1) {
+    throw new RangeError(`inlineText: max must be a positive integer, got ${String(max)}`);
+  }
+  const oneLine = cleanUntrusted(text2).replace(/\s+/g, " ").trim();
+  return escapeInline(truncate(oneLine, max));
+}
+function truncate(text2, max) {
+  const chars = Array.from(text2);
+  if (chars.length <= max) return text2;
+  return `${chars.slice(0, Math.max(0, max - 1)).join("")}\u2026`;
+}
+function escapeInline(text2) {
+  const escaped = text2.replace(/\\/g, "\\\\").replace(/@(?=[A-Za-z0-9])/g, `@${ZWJ}`).replace(/#(?=\d)/g, `#${ZWJ}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWJ}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "&#96;").replace(/\|/g, "&#124;").replace(/[*_[\]~$]/g, (ch) => `\\${ch}`);
+  return escaped.replace(/^(#|[-+=]|\d+(?=[.)]))/, (m2) => /^\d/.test(m2) ? `${m2}\\` : `\\${m2}`);
+}
+var REDACTED, ANSI_SEQUENCE, CONTROL, INVISIBLE, TOKEN_PATTERNS, KEEP_PREFIX_PATTERNS, ASSIGNED_SECRET, ZWJ;
+var init_untrusted_text = __esm({
+  "src/publish/untrusted-text.ts"() {
+    "use strict";
+    REDACTED = "[redacted]";
+    ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
+    CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+    INVISIBLE = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;
+    TOKEN_PATTERNS = [
+      // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens.
+      /\bgh[pousr]_[A-Za-z0-9]{16,}\b/g,
+      /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+      // AWS access key ids (long-term and temporary).
+      /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+      // Hugging Face user access tokens.
+      /\bhf_[A-Za-z0-9]{20,}\b/g,
+      // JSON Web Tokens (header.payload.signature, both JSON parts base64url of `{"`).
+      /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g
+    ];
+    KEEP_PREFIX_PATTERNS = [
+      [/x-access-token:[^@\s]+@/gi, `x-access-token:${REDACTED}@`],
+      // A digit is required so prose ("the bearer of …") stays intact; real credentials have one.
+      [/\bBearer\s+(?=[A-Za-z._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*/gi, `Bearer ${REDACTED}`],
+      // HTTP `Authorization: token …` / `Basic …` headers echoed by clients.
+      [/\b(Authorization:\s*(?:token|basic))\s+[A-Za-z0-9._~+/-]{8,}=*/gi, `$1 ${REDACTED}`],
+      // Credentials embedded in any URL: scheme://user:password@host.
+      [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+):[^\s/@]+@/gi, `$1:${REDACTED}@`]
+    ];
+    ASSIGNED_SECRET = /\b([\w-]*?(?:token|passw(?:or)?d|secret))(\s*[=:]\s*)(["']?)([A-Za-z0-9+/_.=-]{16,})/gi;
+    ZWJ = "\u200D";
+  }
+});
+
+// src/publish/report-sections.ts
+function badgeEmoji(report) {
+  if (report.status === "crash" || report.status === "rejected" || report.status === "skipped") {
+    return STATUS_EMOJI[report.status];
+  }
+  switch (report.verdict) {
+    case "not-comparable":
+    case "no-baseline":
+      return "\u26A0\uFE0F";
+    case "regressed":
+      return "\u274C";
+    case "within-noise":
+      return "\u2796";
+    case "improved":
+      return "\u2705";
+    default:
+      return STATUS_EMOJI[report.status];
+  }
+}
+function headingLine(report) {
+  const word = report.mode === "baseline" && report.status === "keep" ? "Baseline recorded" : STATUS_WORD[report.status];
+  const detail = report.status === "crash" && report.crash ? CRASH_KIND[report.crash.kind] : report.verdict && report.verdict !== "crashed" ? VERDICT_WORDS[report.verdict] : "";
+  return `### ${badgeEmoji(report)} **${word}**${detail === "" ? "" : ` \u2014 ${detail}`}`;
+}
+function commitLine(commit) {
+  const subject = commit.subject ? ` \u2014 ${inlineText(commit.subject, 120)}` : "";
+  const branch = commit.branch ? ` (branch ${inlineText(commit.branch, 80)})` : "";
+  return `Commit \`${shortSha(commit.sha)}\`${subject}${branch}`;
+}
+function figuresTable(report) {
+  const metric2 = inlineText(report.primary.name, 40);
+  const direction = report.primary.direction;
+  const rows = [];
+  if (report.value !== void 0) {
+    const n2 = report.samples?.length ?? 0;
+    const samples = n2 === 0 ? "" : n2 === 1 ? ", 1 sample" : `, mean of ${n2} samples`;
+    rows.push([`**${metric2}**`, `**${formatValue(report.value)}** (${directionNote(direction)}${samples})`]);
+  }
+  if (report.baseline) {
+    rows.push(["Baseline", `${formatValue(report.baseline.mean)} (n=${report.baseline.n})`]);
+  }
+  const vs2 = report.vsBaseline;
+  if (vs2) {
+    const sigma = vs2.deltaSigma === null ? "\u03C3 unknown" : formatSigma(vs2.deltaSigma);
+    const p2 = vs2.probabilityBetter === void 0 ? "" : ` \xB7 P(better) ${formatPercent(vs2.probabilityBetter)}`;
+    rows.push([
+      "\u0394 vs baseline",
+      `${formatDelta(vs2.delta)} (${sigma}) \xB7 ${deltaWord(vs2.delta, direction)}${p2}`
+    ]);
+  }
+  const best = report.vsBest;
+  if (best) {
+    rows.push([
+      "\u0394 vs best on branch",
+      `${formatDelta(best.delta)} \xB7 ${deltaWord(best.delta, direction)} than ${formatValue(best.value)} at \`${shortSha(best.commit)}\``
+    ]);
+  }
+  for (const figure2 of report.figures) {
+    const unit = inlineText(figure2.unit, 20);
+    rows.push([inlineText(figure2.label, 40), describeFigure({ ...figure2, unit }, report.budgetSeconds)]);
+  }
+  if (rows.length === 0) return "";
+  return ["| Figure | Value |", "| --- | --- |", ...rows.map(([k2, v2]) => `| ${k2} | ${v2} |`)].join("\n");
+}
+function crashSection(crash2) {
+  const lines = [`**Crash (${CRASH_KIND[crash2.kind]}):** ${inlineText(crash2.reason, 500)}`];
+  if (crash2.hint) lines.push("", `> \u{1F4A1} ${inlineText(crash2.hint, 500)}`);
+  return lines.join("\n");
+}
+function excerptBlock(excerpt, chars) {
+  if (excerpt === void 0) return "";
+  const total = lineCount(excerpt);
+  if (chars <= 0) {
+    return `_Log excerpt (${formatCount(total)} lines) left out: too long for this space; see the job log._`;
+  }
+  let kept = excerpt;
+  if (excerpt.length > chars) {
+    kept = excerpt.slice(excerpt.length - chars);
+    const newline = kept.indexOf("\n");
+    if (newline !== -1 && newline < kept.length - 1) kept = kept.slice(newline + 1);
+  }
+  const omitted = total - lineCount(kept);
+  const summary2 = omitted > 0 ? `Log excerpt (last ${formatCount(lineCount(kept))} of ${formatCount(total)} lines)` : `Log excerpt (${formatCount(total)} lines)`;
+  return `<details><summary>${summary2}</summary>
+
+${fenceClean(kept, "text")}
+
+</details>`;
+}
+function lineCount(text2) {
+  return text2 === "" ? 0 : text2.split("\n").length;
+}
+function rejectedSection(report) {
+  if (!report.rejected) return "";
+  const lines = [`**Rejected:** ${inlineText(report.rejected.reason, 500)}`];
+  if (report.rejected.paths.length > 0) {
+    lines.push("", "Paths outside the allowed surface:", ...bulletList(report.rejected.paths, 200));
+  }
+  return lines.join("\n");
+}
+function skippedSection(report) {
+  return report.skipped ? `**Skipped:** ${inlineText(report.skipped.reason, 500)}` : "";
+}
+function comparabilitySection(report) {
+  const rebaseline = "Re-baseline this runner: run the workflow manually (`workflow_dispatch`) in baseline mode.";
+  if (report.notComparable) {
+    return [
+      "**Not comparable:** this runner's setup changed since its baseline was recorded:",
+      ...bulletList(report.notComparable.drift, 300),
+      "",
+      `${rebaseline} Until then results are reported but not judged.`
+    ].join("\n");
+  }
+  if (report.verdict === "no-baseline" && report.mode === "experiment") {
+    return `**No baseline** is stored for this runner yet, so there is nothing to compare with. ${rebaseline}`;
+  }
+  return "";
+}
+function warningsList(report) {
+  if (report.warnings.length === 0) return "";
+  return ["**Warnings**", "", ...bulletList(report.warnings, 300)].join("\n");
+}
+function bulletList(items, maxEach) {
+  const shown = items.slice(0, MAX_LIST_ITEMS).map((item) => `- ${inlineText(item, maxEach)}`);
+  const rest = items.length - MAX_LIST_ITEMS;
+  return rest > 0 ? [...shown, `- \u2026 and ${rest} more`] : shown;
+}
+function provenanceLine(report) {
+  const pieces = [];
+  const b3 = report.baseline;
+  if (b3) {
+    pieces.push(
+      `Baseline \`${shortSha(b3.commit)}\` of ${inlineText(b3.date, 40)} \xB7 n=${b3.n} \xB7 \u03C3=${formatNoise(b3.sigma)}`
+    );
+  } else {
+    pieces.push("No stored baseline");
+  }
+  pieces.push(`runner ${inlineText(report.runner.label, 100)}`);
+  if (report.runner.keyHash) pieces.push(`key \`${shortHash(report.runner.keyHash)}\``);
+  if (report.commit?.trainBlob) pieces.push(`train.py blob \`${shortSha(report.commit.trainBlob)}\``);
+  return `<sub>${pieces.join(" \xB7 ")}</sub>`;
+}
+var MAX_LIST_ITEMS, STATUS_WORD, STATUS_EMOJI, VERDICT_WORDS, CRASH_KIND;
+var init_report_sections = __esm({
+  "src/publish/report-sections.ts"() {
+    "use strict";
+    init_format();
+    init_untrusted_text();
+    MAX_LIST_ITEMS = 50;
+    STATUS_WORD = {
+      keep: "Keep",
+      discard: "Discard",
+      crash: "Crash",
+      rejected: "Rejected",
+      skipped: "Skipped"
+    };
+    STATUS_EMOJI = {
+      keep: "\u2705",
+      discard: "\u2796",
+      crash: "\u{1F4A5}",
+      rejected: "\u{1F6AB}",
+      skipped: "\u23ED\uFE0F"
+    };
+    VERDICT_WORDS = {
+      improved: "improved",
+      regressed: "regressed",
+      "within-noise": "within noise",
+      crashed: "crashed",
+      "not-comparable": "not comparable",
+      "no-baseline": "no baseline"
+    };
+    CRASH_KIND = {
+      exception: "Python exception",
+      oom: "out of memory",
+      timeout: "hard timeout",
+      diverged: "diverged (loss not finite)",
+      "missing-metrics": "no summary metrics",
+      tampering: "runner files modified",
+      cancelled: "cancelled"
+    };
+  }
+});
+
+// src/publish/history-table.ts
+function historyEntries(report) {
+  const items = [...report.history];
+  const current = report.commit;
+  if (current && items.at(-1)?.sha !== current.sha && report.mode === "experiment") {
+    items.push({
+      sha: current.sha,
+      subject: current.subject,
+      value: report.value ?? null,
+      status: report.status,
+      current: true
+    });
+  }
+  return items.map((item, i2) => {
+    const label = shortSha(item.sha);
+    const subject = `${item.current ? "**(this run)** " : ""}${inlineText(item.subject, 100)}`;
+    const value2 = item.value !== null && Number.isFinite(item.value) ? item.value : null;
+    const status = `${STATUS_EMOJI[item.status] ?? ""} ${inlineText(item.status, 20)}`.trim();
+    return {
+      row: `| ${formatCount(i2 + 1)} | \`${label}\` | ${subject} | ${formatValue(item.value)} | ${status} |`,
+      label,
+      number: i2 + 1,
+      value: value2,
+      kept: item.status === "keep"
+    };
+  });
+}
+function historyTable(total, metricName2, shown) {
+  if (total === 0) return "";
+  const count2 = shown.length === total ? `${formatCount(total)} experiment${total === 1 ? "" : "s"}` : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
+  const metric2 = inlineText(metricName2, 40);
+  if (shown.length === 0)
+    return `_History on this runner: ${formatCount(total)} experiments, left out for space._`;
+  return [
+    `<details><summary>History on this runner (${count2})</summary>`,
+    "",
+    `| # | Commit | Subject | ${metric2} | Status |`,
+    "| --- | --- | --- | --- | --- |",
+    ...shown.map((entry) => entry.row),
+    "",
+    "</details>"
+  ].join("\n");
+}
+var init_history_table = __esm({
+  "src/publish/history-table.ts"() {
+    "use strict";
+    init_format();
+    init_report_sections();
+    init_untrusted_text();
+  }
+});
+
+// src/publish/progress-chart.ts
+function progressChart(ctx, shown) {
+  const points = shown.filter((entry) => entry.value !== null).slice(-CHART_MAX_POINTS);
+  if (points.length < 2) return "";
+  const values = points.map((p2) => p2.value);
+  const best = runningBest2(points, ctx);
+  const base = ctx.baselineValue;
+  const sigma = base !== void 0 && ctx.baselineSigma && ctx.baselineSigma > 0 ? ctx.baselineSigma : void 0;
+  const all = [...values];
+  if (base !== void 0) all.push(base);
+  if (base !== void 0 && sigma !== void 0) all.push(base - sigma, base + sigma);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const pad = hi > lo ? (hi - lo) * 0.1 : Math.max(Math.abs(hi) * 1e-3, 1e-6);
+  const labels = points.map((p2) => `"${p2.kept ? "\u2605" : ""}${p2.number}"`);
+  const name = ctx.metric.replace(/[^A-Za-z0-9_]/g, "") || "metric";
+  const num = (v2) => v2.toFixed(6);
+  const flat = (v2) => `  line [${points.map(() => num(v2)).join(", ")}]`;
+  const series = [`  line [${values.map(num).join(", ")}]`, `  line [${best.map(num).join(", ")}]`];
+  if (base !== void 0) series.push(flat(base));
+  if (base !== void 0 && sigma !== void 0) series.push(flat(base + sigma), flat(base - sigma));
+  const lines = [
+    "```mermaid",
+    // Mermaid's default first line colour is nearly white on GitHub's light theme; a fixed white
+    // background keeps the colours readable in the dark theme too.
+    `%%{init: {"xyChart": {"width": 760, "height": 420, "xAxis": {"labelFontSize": 11}}, "themeVariables": {"xyChart": {"backgroundColor": "#ffffff", "plotColorPalette": "${PALETTE.slice(0, series.length).join(", ")}"}}}}%%`,
+    "xychart-beta",
+    `  title "${name} per experiment # (${directionNote(ctx.direction)})"`,
+    `  x-axis [${labels.join(", ")}]`,
+    `  y-axis "${name}" ${num(Math.floor((lo - pad) * 1e6) / 1e6)} --> ${num(Math.ceil((hi + pad) * 1e6) / 1e6)}`,
+    ...series,
+    "```"
+  ];
+  const legend = [
+    "blue: each experiment",
+    "green: best kept so far",
+    ...base !== void 0 ? ["dark grey: the baseline"] : [],
+    ...sigma !== void 0 ? ["light grey: its \xB1\u03C3 noise band"] : [],
+    "\u2605 kept; the numbers are those of the history table"
+  ].join(" \xB7 ");
+  return `${lines.join("\n")}
+
+<sub>Chart: ${name} of the last ${points.length} experiments with a value. ${legend}.</sub>`;
+}
+function runningBest2(points, ctx) {
+  let best = ctx.baselineValue ?? points[0]?.value;
+  return points.map((p2) => {
+    if (p2.kept && p2.value !== null && isBetter(p2.value, best, ctx.direction)) best = p2.value;
+    return best;
+  });
+}
+var CHART_MAX_POINTS, PALETTE;
+var init_progress_chart = __esm({
+  "src/publish/progress-chart.ts"() {
+    "use strict";
+    init_model();
+    init_format();
+    CHART_MAX_POINTS = 40;
+    PALETTE = ["#0969da", "#1a7f37", "#57606a", "#afb8c1", "#afb8c1"];
+  }
+});
+
+// src/publish/report-body.ts
+function renderReportBody(report, maxChars) {
+  if (!Number.isInteger(maxChars) || maxChars < MIN_BODY_CHARS) {
+    throw new RangeError(
+      `maxChars left for the report body must be an integer of at least ${MIN_BODY_CHARS}, got ${String(maxChars)}; raise maxChars`
+    );
+  }
+  const parts = prepare(report);
+  const fits = (limits) => {
+    const text2 = assemble(parts, limits);
+    return text2.length <= maxChars ? text2 : void 0;
+  };
+  const excerptChars = parts.excerpt?.length ?? 0;
+  const full = fits({ historyRows: parts.history.length, excerptChars });
+  if (full !== void 0) return full;
+  const rows = largestFitting(parts.history.length, (k2) => fits({ historyRows: k2, excerptChars }));
+  if (rows !== void 0) return rows;
+  const cut = largestFitting(excerptChars, (c5) => fits({ historyRows: 0, excerptChars: c5 }));
+  if (cut !== void 0) return cut;
+  return minimal(parts, maxChars);
+}
+function largestFitting(max, render) {
+  let best = render(0);
+  if (best === void 0) return void 0;
+  let lo = 1;
+  let hi = max;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const text2 = render(mid);
+    if (text2 === void 0) {
+      hi = mid - 1;
+    } else {
+      best = text2;
+      lo = mid + 1;
+    }
+  }
+  return best;
+}
+function prepare(report) {
+  const crash2 = report.crash;
+  const excerpt = crash2 ? cleanUntrusted(crash2.excerpt).replace(/^\n+|\s+$/g, "") : void 0;
+  return {
+    heading: headingLine(report),
+    headline: report.headline,
+    top: [
+      inlineText(report.headline, 500),
+      ...report.commit ? [commitLine(report.commit)] : [],
+      figuresTable(report),
+      ...crash2 ? [crashSection(crash2)] : []
+    ].filter((block) => block !== ""),
+    ...excerpt ? { excerpt } : {},
+    middle: [
+      rejectedSection(report),
+      skippedSection(report),
+      comparabilitySection(report),
+      warningsList(report)
+    ].filter((block) => block !== ""),
+    history: historyEntries(report),
+    ...report.baseline && Number.isFinite(report.baseline.mean) ? {
+      baselineValue: report.baseline.mean,
+      baselineSigma: report.vsBaseline?.sigma ?? report.baseline.sigma
+    } : {},
+    metric: report.primary.name,
+    direction: report.primary.direction,
+    provenance: provenanceLine(report)
+  };
+}
+function assemble(parts, limits) {
+  const shown = parts.history.slice(parts.history.length - limits.historyRows);
+  const blocks = [
+    parts.heading,
+    ...parts.top,
+    excerptBlock(parts.excerpt, limits.excerptChars),
+    ...parts.middle,
+    progressChart(parts, shown),
+    historyTable(parts.history.length, parts.metric, shown),
+    parts.provenance
+  ];
+  return blocks.filter((block) => block !== "").join("\n\n");
+}
+function minimal(parts, maxChars) {
+  const note = "_The full report is too long for this space; see the job summary and log of this run._";
+  const room = maxChars - parts.heading.length - note.length - 4;
+  let cut = room;
+  let headline2 = "";
+  while (cut > 0) {
+    headline2 = inlineText(parts.headline, cut);
+    if (headline2.length <= room) break;
+    cut = Math.floor(cut * 0.8);
+    headline2 = "";
+  }
+  return [parts.heading, headline2, note].filter((block) => block !== "").join("\n\n");
+}
+function checkMaxChars(maxChars) {
+  if (!Number.isInteger(maxChars) || maxChars < MIN_MAX_CHARS) {
+    throw new RangeError(`maxChars must be an integer of at least ${MIN_MAX_CHARS}, got ${String(maxChars)}`);
+  }
+  return maxChars;
+}
+var DEFAULT_MAX_CHARS, MIN_MAX_CHARS, MIN_BODY_CHARS;
+var init_report_body = __esm({
+  "src/publish/report-body.ts"() {
+    "use strict";
+    init_history_table();
+    init_progress_chart();
+    init_report_sections();
+    init_untrusted_text();
+    DEFAULT_MAX_CHARS = 6e4;
+    MIN_MAX_CHARS = 1e3;
+    MIN_BODY_CHARS = 300;
+  }
+});
+
+// src/publish/render-comment.ts
+function renderComment(report, opts) {
+  const marker = checkMarker(opts.marker);
+  const maxChars = checkMaxChars(opts.maxChars ?? DEFAULT_MAX_CHARS);
+  return `${marker}
+${renderReportBody(report, maxChars - marker.length - 1)}`;
+}
+function renderProgressComment(opts) {
+  const marker = checkMarker(opts.marker);
+  const runner = inlineText(opts.runnerLabel, 100);
+  const eta = opts.budgetSeconds === void 0 ? "" : ` Training takes about ${formatSeconds(opts.budgetSeconds)} plus start-up and evaluation.`;
+  return [
+    marker,
+    `### \u23F3 Training on ${runner}\u2026`,
+    "",
+    `${commitLine(opts.commit)} \xB7 started ${formatTime(opts.startedAt, "startedAt")}.${eta}`,
+    "",
+    "This comment is replaced by the verdict when the run ends."
+  ].join("\n");
+}
+function renderCancelledComment(opts) {
+  const marker = checkMarker(opts.marker);
+  const runner = inlineText(opts.runnerLabel, 100);
+  const when2 = opts.cancelledAt === void 0 ? "" : ` at ${formatTime(opts.cancelledAt, "cancelledAt")}`;
+  const why = opts.reason === void 0 ? "" : ` Reason: ${inlineText(opts.reason, 300)}.`;
+  return [
+    marker,
+    "### \u{1F6D1} **Cancelled** \u2014 no verdict",
+    "",
+    `${commitLine(opts.commit)} \xB7 training on ${runner} was cancelled${when2} before it finished, so nothing was compared or recorded.${why}`,
+    "",
+    "Re-run the job to judge this commit."
+  ].join("\n");
+}
+function renderErrorComment(opts) {
+  const marker = checkMarker(opts.marker);
+  return `${marker}
+### \u26A0\uFE0F **Error** \u2014 no verdict
+
+${inlineText(opts.message, 2e3)}
+
+The job summary has the details.`;
+}
+function formatTime(value2, field) {
+  const date5 = value2 instanceof Date ? value2 : new Date(value2);
+  if (Number.isNaN(date5.getTime())) {
+    throw new TypeError(
+      `${field} is not a valid date: ${JSON.stringify(String(value2))}; pass a Date or an ISO 8601 string`
+    );
+  }
+  return `${date5.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+function checkMarker(marker) {
+  const valid = /^<!--[^\n]*-->$/.test(marker) && marker.indexOf("-->") === marker.length - 3;
+  if (!valid || marker.length > MAX_MARKER_CHARS) {
+    throw new TypeError(
+      `marker must be a single-line HTML comment of at most ${MAX_MARKER_CHARS} characters such as "<!-- autoresearch-ci:runner=mac1 -->", got ${JSON.stringify(marker.slice(0, 300))}`
+    );
+  }
+  return marker;
+}
+var MAX_MARKER_CHARS;
+var init_render_comment = __esm({
+  "src/publish/render-comment.ts"() {
+    "use strict";
+    init_format();
+    init_report_body();
+    init_report_sections();
+    init_untrusted_text();
+    MAX_MARKER_CHARS = 200;
+  }
+});
+
+// src/publish/render-summary.ts
+function renderJobSummary(report, opts = {}) {
+  const maxChars = checkMaxChars(opts.maxChars ?? SUMMARY_MAX_CHARS);
+  const kind = report.mode === "baseline" ? "baseline" : "experiment";
+  const title = `## autoresearch-ci ${kind} on ${inlineText(report.runner.label, 60)}`;
+  const errors = publishErrorsSection(opts.publishErrors ?? [], Math.floor(maxChars / 4));
+  const frame = title.length + 2 + (errors === "" ? 0 : errors.length + 2) + 1;
+  const body = renderReportBody(report, maxChars - frame);
+  return [title, body, errors].filter((block) => block !== "").join("\n\n") + "\n";
+}
+function publishErrorsSection(errors, maxChars) {
+  if (errors.length === 0) return "";
+  const lines = [
+    "### \u26A0\uFE0F Not published",
+    "",
+    "The verdict above is complete, but these steps failed; the PR comment or results log may be out of date:",
+    ""
+  ];
+  let length = lines.join("\n").length;
+  for (const [i2, error63] of errors.entries()) {
+    const item = `- ${inlineText(error63, 300)}`;
+    const more = `- \u2026 and ${errors.length - i2} more`;
+    const isLast = i2 === errors.length - 1;
+    if (length + item.length + 1 + (isLast ? 0 : more.length + 1) > maxChars) {
+      lines.push(more);
+      break;
+    }
+    lines.push(item);
+    length += item.length + 1;
+  }
+  return lines.join("\n");
+}
+var SUMMARY_MAX_CHARS;
+var init_render_summary = __esm({
+  "src/publish/render-summary.ts"() {
+    "use strict";
+    init_report_body();
+    init_untrusted_text();
+    SUMMARY_MAX_CHARS = 1e6;
+  }
+});
+
+// src/publish/git-client.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+import { writeFile as writeFile2 } from "node:fs/promises";
+import path6 from "node:path";
+function basicAuthHeader(token) {
+  return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`;
+}
+function redactSecrets2(text2, token) {
+  let out = text2.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
+  if (token) {
+    for (const secret of [Buffer.from(`x-access-token:${token}`).toString("base64"), token]) {
+      out = out.split(secret).join("***");
+    }
+  }
+  return out;
+}
+function gitEnvironment(home, token) {
+  const env = {};
+  for (const key of PASSTHROUGH_ENV) {
+    const value2 = process.env[key];
+    if (value2 !== void 0) env[key] = value2;
+  }
+  Object.assign(env, {
+    HOME: home,
+    XDG_CONFIG_HOME: path6.join(home, ".config"),
+    LC_ALL: "C",
+    LANG: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_AUTHOR_NAME: BOT_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: BOT_IDENTITY.email,
+    GIT_COMMITTER_NAME: BOT_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: BOT_IDENTITY.email
+  });
+  if (token) {
+    Object.assign(env, {
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "http.extraHeader",
+      GIT_CONFIG_VALUE_0: basicAuthHeader(token)
+    });
+  }
+  return env;
+}
+var BOT_IDENTITY, GitCommandError, FIXED_CONFIG, PASSTHROUGH_ENV, GitClient;
+var init_git_client = __esm({
+  "src/publish/git-client.ts"() {
+    "use strict";
+    init_dist3();
+    BOT_IDENTITY = {
+      name: "github-actions[bot]",
+      email: "41898282+github-actions[bot]@users.noreply.github.com"
+    };
+    GitCommandError = class extends Error {
+      constructor(args, stderr) {
+        super(`git ${args.join(" ")} failed: ${stderr.trim() || "(no output)"}`);
+        this.args = args;
+        this.stderr = stderr;
+      }
+      args;
+      stderr;
+      name = "GitCommandError";
+    };
+    FIXED_CONFIG = [
+      "core.hooksPath=/dev/null",
+      "credential.helper=",
+      "gc.auto=0",
+      "maintenance.auto=false"
+    ];
+    PASSTHROUGH_ENV = [
+      "PATH",
+      "TMPDIR",
+      "SYSTEMROOT",
+      "http_proxy",
+      "https_proxy",
+      "no_proxy",
+      "HTTP_PROXY",
+      "HTTPS_PROXY",
+      "NO_PROXY",
+      "SSL_CERT_FILE",
+      "SSL_CERT_DIR",
+      "GIT_SSL_CAINFO"
+    ];
+    GitClient = class {
+      #git;
+      #dir;
+      #token;
+      constructor(options) {
+        this.#dir = options.dir;
+        this.#token = options.token;
+        const env = gitEnvironment(options.home, options.token);
+        this.#git = wo({
+          baseDir: options.dir,
+          config: FIXED_CONFIG,
+          maxConcurrentProcesses: 1,
+          timeout: { block: options.idleTimeoutMs ?? 12e4 },
+          // simple-git guards these settings because callers could inject them; here they are ours.
+          allowEnvironment: Object.keys(env).filter((key) => key.startsWith("GIT_")),
+          unsafe: {
+            allowUnsafeHooksPath: true,
+            allowUnsafeCredentialHelper: true,
+            allowUnsafeConfigEnvCount: true
+          },
+          // Every non-zero exit is an error (simple-git's default ignores one without stderr).
+          errors: (error63, result) => result.exitCode === 0 ? error63 : Buffer.concat(result.stdErr.length ? result.stdErr : result.stdOut)
+        }).env(env);
+      }
+      /** Runs `git <args>` and returns stdout; throws a redacted {@link GitCommandError} on failure. */
+      run(args) {
+        return this.#guard(args, () => this.#git.raw(args));
+      }
+      /** Makes the directory an empty repository whose `origin` is `remoteUrl`. */
+      async init(remoteUrl) {
+        await this.run(["init", "--quiet"]);
+        await this.run(["remote", "add", "origin", remoteUrl]);
+      }
+      /** The sha `branch` points at on `origin`, or `null` when the branch does not exist there. */
+      async remoteTip(branch) {
+        const out = await this.run(["ls-remote", "origin", `refs/heads/${branch}`]);
+        const line = out.split("\n").find((l3) => l3.endsWith(`	refs/heads/${branch}`));
+        return line ? line.split("	")[0] : null;
+      }
+      /** Fetches only the tip commit of `branch` (depth 1) and returns its sha. */
+      async fetchTip(branch) {
+        const ref = `refs/remotes/origin/${branch}`;
+        await this.run([
+          "fetch",
+          "--quiet",
+          "--depth",
+          "1",
+          "--no-tags",
+          "origin",
+          `+refs/heads/${branch}:${ref}`
+        ]);
+        return (await this.run(["rev-parse", "--verify", `${ref}^{commit}`])).trim();
+      }
+      /** Reads `file` from `commit`; `null` when the commit has no such file. Only UTF-8 text is accepted. */
+      async readFile(commit, file2) {
+        const entry = await this.run(["ls-tree", "-z", commit, "--", file2]);
+        if (entry === "") return null;
+        const [meta3 = ""] = entry.split("	");
+        const [mode = "", type = "", sha = ""] = meta3.split(" ");
+        if (type !== "blob") {
+          throw new GitCommandError(["ls-tree", commit, "--", file2], `${file2} is a ${type}, not a file`);
+        }
+        const bytes = await this.#guard(
+          ["cat-file", "blob", sha],
+          () => this.#git.binaryCatFile(["blob", sha])
+        );
+        try {
+          return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes), mode };
+        } catch {
+          throw new GitCommandError(["cat-file", "blob", sha], `${file2} is not UTF-8 text`);
+        }
+      }
+      /**
+       * Creates a commit that sets one file, without a checkout: plumbing commands build the tree from
+       * the parent's, so nothing is written to a working tree and no commit hook can run.
+       */
+      async commitFile(change) {
+        const scratch = path6.join(this.#dir, ".git", `publish-${randomUUID2()}`);
+        await writeFile2(scratch, change.content);
+        const blob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
+        await this.run(change.parent ? ["read-tree", change.parent] : ["read-tree", "--empty"]);
+        await this.run([
+          "update-index",
+          "--add",
+          "--cacheinfo",
+          `${change.mode ?? "100644"},${blob},${change.path}`
+        ]);
+        for (const extra of change.also ?? []) {
+          await writeFile2(scratch, extra.content);
+          const extraBlob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
+          await this.run(["update-index", "--add", "--cacheinfo", `100644,${extraBlob},${extra.path}`]);
+        }
+        const tree = (await this.run(["write-tree"])).trim();
+        await writeFile2(scratch, change.message);
+        const parents = change.parent ? ["-p", change.parent] : [];
+        return (await this.run(["commit-tree", tree, ...parents, "-F", scratch])).trim();
+      }
+      /** Paths of the files in `commit` whose name is `name`, anywhere in the tree. */
+      async filesNamed(commit, name) {
+        const listing = await this.run(["ls-tree", "-r", "-z", "--name-only", commit]);
+        return listing.split("\0").filter((p2) => p2 === name || p2.endsWith(`/${name}`));
+      }
+      /** Pushes `commit` to `branch` on origin; never forced, so a moved branch rejects it. */
+      async push(commit, branch) {
+        await this.run(["push", "--quiet", "--no-verify", "origin", `${commit}:refs/heads/${branch}`]);
+      }
+      async #guard(args, task) {
+        try {
+          return await task();
+        } catch (error63) {
+          const text2 = error63 instanceof Error ? error63.message : String(error63);
+          throw new GitCommandError(
+            args.map((arg) => redactSecrets2(arg, this.#token)),
+            redactSecrets2(text2, this.#token)
+          );
+        }
+      }
+    };
+  }
+});
+
+// src/publish/results-row.ts
+function reportRow(report, protocol, runner) {
+  const crashed = report.status === "crash";
+  return {
+    commit: report.commit?.sha ?? "",
+    value: crashed ? null : report.value ?? null,
+    memoryGb: crashed ? null : figureWithRole(report.figures, "memory")?.value ?? null,
+    status: crashed ? protocol.crashStatus : report.status,
+    description: describeRow(report),
+    metricColumn: protocol.primary.name,
+    extra: {
+      ...Object.fromEntries(report.figures.map((f3) => [f3.metric, crashed ? "" : String(f3.raw)])),
+      runner
+    }
+  };
+}
+function describeRow(report) {
+  if (report.mode === "baseline" && report.baseline) {
+    return `baseline (n=${report.baseline.n}, \u03C3=${report.baseline.sigma.toFixed(4)})`;
+  }
+  return report.commit?.subject ?? "";
+}
+function formatRow(columns, row) {
+  const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
+  const commit = row.commit.trim();
+  if (!SHA_PATTERN.test(commit)) {
+    throw new ResultsRowError(
+      `results row: commit "${row.commit}" is not a git sha (7 to 64 hex characters); pass the experiment commit's sha`
+    );
+  }
+  return columns.map((raw) => {
+    const column = cleanHeaderCell(raw);
+    if (column === "commit") return commit.slice(0, SHORT_SHA_LENGTH).toLowerCase();
+    if (column === metricColumn) return fixed(row.value, 6, metricColumn);
+    if (column === "memory_gb") return fixed(row.memoryGb, 1, "memory_gb");
+    if (column === "status") return cell(row.status);
+    if (column === "description") return describe3(row.description);
+    return cell(row.extra?.[column] ?? "");
+  }).join("	");
+}
+function upsertRow(existing, columns, row, identity3) {
+  if (existing === null || existing.replace(/^\uFEFF/, "").trim() === "") {
+    const text2 = `${columns.join("	")}
+${formatRow(columns, row)}
+`;
+    return { text: text2, changed: text2 !== existing, replaced: false };
+  }
+  const lines = splitLines(existing);
+  const eol = lineEnding(lines);
+  const headerCells = lineBody(lines[0]).split("	").map(cleanHeaderCell);
+  const hasHeader = headerCells.includes("commit");
+  const fileColumns = hasHeader ? headerCells : columns.map(cleanHeaderCell);
+  const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
+  if (hasHeader && !fileColumns.includes(metricColumn)) {
+    throw new ResultsRowError(
+      `results file header (${fileColumns.join(", ")}) has no "${metricColumn}" column; add it to the header or point the results path at another file`
+    );
+  }
+  const newLine = formatRow(fileColumns, row);
+  const commitIndex = fileColumns.indexOf("commit");
+  const runnerIndex = identity3.runnerOrKey === void 0 ? -1 : fileColumns.indexOf("runner");
+  let match = -1;
+  for (let i2 = hasHeader ? 1 : 0; i2 < lines.length; i2++) {
+    const cells = lineBody(lines[i2]).split("	");
+    if (!sameCommit(cells[commitIndex], identity3.commit)) continue;
+    if (runnerIndex >= 0 && (cells[runnerIndex] ?? "").trim() !== identity3.runnerOrKey) continue;
+    match = i2;
+  }
+  if (match >= 0) {
+    const old = lines[match];
+    const body = lineBody(old);
+    lines[match] = newLine + old.slice(body.length);
+    const text2 = lines.join("");
+    return { text: text2, changed: text2 !== existing, replaced: true };
+  }
+  const separator = existing.endsWith("\n") ? "" : eol;
+  return { text: `${existing}${separator}${newLine}${eol}`, changed: true, replaced: false };
+}
+function splitLines(text2) {
+  return text2.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+function lineBody(line) {
+  return line.replace(/\r?\n$/, "");
+}
+function lineEnding(lines) {
+  const first = lines.find((line) => line.endsWith("\n"));
+  return first?.endsWith("\r\n") ? "\r\n" : "\n";
+}
+function cleanHeaderCell(cell2) {
+  return cell2.replace(/^\uFEFF/, "").trim();
+}
+function sameCommit(cellValue, commit) {
+  const a2 = (cellValue ?? "").trim().toLowerCase();
+  const b3 = commit.trim().toLowerCase();
+  if (!SHA_PATTERN.test(a2) || !SHA_PATTERN.test(b3)) return false;
+  return a2.startsWith(b3) || b3.startsWith(a2);
+}
+function fixed(value2, digits, column) {
+  if (value2 === null) return 0 .toFixed(digits);
+  if (!Number.isFinite(value2)) {
+    throw new ResultsRowError(
+      `results row: ${column} is ${value2}; pass a finite number, or null for a crashed run`
+    );
+  }
+  return value2.toFixed(digits);
+}
+function cell(value2) {
+  return value2.replace(/\s*[\t\n\r\v\f]+\s*/g, " ").trim();
+}
+function describe3(subject) {
+  return cell(cell(subject).replace(/^experiment:/i, ""));
+}
+var ResultsRowError, DEFAULT_METRIC_COLUMN, SHORT_SHA_LENGTH, SHA_PATTERN;
+var init_results_row = __esm({
+  "src/publish/results-row.ts"() {
+    "use strict";
+    init_format();
+    ResultsRowError = class extends Error {
+      name = "ResultsRowError";
+    };
+    DEFAULT_METRIC_COLUMN = "val_bpb";
+    SHORT_SHA_LENGTH = 7;
+    SHA_PATTERN = /^[0-9a-f]{7,64}$/i;
+  }
+});
+
+// src/publish/results-commit.ts
+import { mkdir as mkdir2, mkdtemp, rm as rm2 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path7 from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+async function commitResultRow(options) {
+  validate2(options);
+  const { branch, filePath, log = () => {
+  } } = options;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
+  const remote = redactSecrets2(options.remoteUrl, options.token);
+  const root = await mkdtemp(path7.join(options.workDir ?? tmpdir(), "arci-results-"));
+  try {
+    const dir = path7.join(root, "repo");
+    const home = path7.join(root, "home");
+    await Promise.all([mkdir2(dir), mkdir2(home)]);
+    const git = new GitClient({ dir, home, ...options.token ? { token: options.token } : {} });
+    await git.init(options.remoteUrl);
+    for (let attempt = 1; ; attempt++) {
+      const base = await fetchBase(git, options, remote);
+      log(
+        `results: attempt ${attempt}/${maxAttempts}: ${base ? `${branch} at ${base.slice(0, 7)}` : `new orphan branch ${branch}`}`
+      );
+      const current = base ? await git.readFile(base, filePath) : null;
+      const upsert = upsertIn(current?.text ?? null, options);
+      if (!upsert.changed && base) {
+        log(`results: ${filePath} already holds this row; nothing to commit`);
+        return { commitSha: base, attempts: attempt, changed: false };
+      }
+      const commit = await git.commitFile({
+        parent: base,
+        path: filePath,
+        content: upsert.text,
+        mode: current?.mode,
+        also: options.page ? [{ path: PAGE_FILE, content: await pageOn(git, base, options, upsert.text) }] : [],
+        message: options.message
+      });
+      await options.beforePush?.(attempt);
+      try {
+        await git.push(commit, branch);
+        log(
+          `results: pushed ${commit.slice(0, 7)} to ${branch} (${upsert.replaced ? "row replaced" : "row added"})`
+        );
+        return { commitSha: commit, attempts: attempt, changed: true };
+      } catch (error63) {
+        if (!(error63 instanceof GitCommandError) || !await raced(git, branch, base, error63)) throw error63;
+        if (attempt >= maxAttempts) {
+          throw new ResultsCommitError(
+            `results: could not push to ${branch} of ${remote} after ${attempt} attempts because other jobs kept updating it; re-run the job (last error: ${error63.stderr.trim()})`
+          );
+        }
+        const delay = backoff(attempt, options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
+        log(
+          `results: attempt ${attempt}/${maxAttempts}: ${branch} moved while we pushed; retrying in ${delay} ms`
+        );
+        await sleep(delay);
+      }
+    }
+  } finally {
+    await rm2(root, { recursive: true, force: true });
+  }
+}
+async function fetchBase(git, options, remote) {
+  if (await git.remoteTip(options.branch) !== null) return git.fetchTip(options.branch);
+  if (options.orphan) return null;
+  throw new ResultsCommitError(
+    `results: branch ${options.branch} does not exist on ${remote}; push the experiment branch before publishing, or use a separate results branch`
+  );
+}
+async function pageOn(git, base, options, ours) {
+  const name = path7.posix.basename(options.filePath);
+  const paths = base ? await git.filesNamed(base, name) : [];
+  const files = [{ path: options.filePath, text: ours }];
+  for (const file2 of paths) {
+    if (file2 === options.filePath) continue;
+    const read = await git.readFile(base, file2);
+    if (read) files.push({ path: file2, text: read.text });
+  }
+  return options.page(files);
+}
+function upsertIn(text2, options) {
+  try {
+    return upsertRow(text2, options.columns, options.row, options.identity);
+  } catch (error63) {
+    if (!(error63 instanceof ResultsRowError)) throw error63;
+    throw new ResultsCommitError(`${options.filePath} on branch ${options.branch}: ${error63.message}`);
+  }
+}
+async function raced(git, branch, base, error63) {
+  const tip = await git.remoteTip(branch).catch(() => void 0);
+  return tip !== void 0 && tip !== base || RACE_PATTERN.test(error63.stderr);
+}
+function backoff(attempt, baseMs) {
+  const nominal = Math.min(baseMs * 2 ** (attempt - 1), MAX_DELAY_MS);
+  return Math.round(nominal * (0.5 + Math.random()));
+}
+function validate2(options) {
+  const fail = (what) => {
+    throw new ResultsCommitError(`results: ${what}`);
+  };
+  if (!options.message.trimEnd().endsWith("[skip ci]")) {
+    fail(`commit message "${options.message}" must end with [skip ci] so the bot commit starts no workflow`);
+  }
+  const segments = options.filePath.split("/");
+  if (options.filePath.startsWith("/") || options.filePath.includes("\\") || segments.some((s) => s === "" || s === "." || s === ".." || s === ".git")) {
+    fail(
+      `results file path "${options.filePath}" must be a relative path inside the repository such as autoresearch-results/<runner>/results.tsv`
+    );
+  }
+  if (!/^(?![-.])(?!.*\.\.)(?!.*\/\/)(?!.*\/\.)(?!.*@\{)[^\s~^:?*[\\\x00-\x1f\x7f]+(?<![./])(?<!\.lock)$/.test(
+    options.branch
+  )) {
+    fail(
+      `branch "${options.branch}" is not a valid git branch name; set the results branch input to e.g. autoresearch-results`
+    );
+  }
+  if (options.columns.length === 0 || !options.columns.includes("commit")) {
+    fail(
+      `results columns (${options.columns.join(", ")}) must include "commit"; check the protocol's provenance.resultsLog.columns`
+    );
+  }
+  const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
+  if (!Number.isInteger(attempts) || attempts < 1)
+    fail(`maxAttempts must be a positive integer, got ${attempts}`);
+}
+var ResultsCommitError, PAGE_FILE, DEFAULT_ATTEMPTS, DEFAULT_BASE_DELAY_MS, MAX_DELAY_MS, RACE_PATTERN;
+var init_results_commit = __esm({
+  "src/publish/results-commit.ts"() {
+    "use strict";
+    init_git_client();
+    init_results_row();
+    ResultsCommitError = class extends Error {
+      name = "ResultsCommitError";
+    };
+    PAGE_FILE = "index.html";
+    DEFAULT_ATTEMPTS = 5;
+    DEFAULT_BASE_DELAY_MS = 1e3;
+    MAX_DELAY_MS = 15e3;
+    RACE_PATTERN = /\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|incorrect old value|stale info/i;
+  }
+});
+
+// src/publish/sticky-comment.ts
+function commentMarker(runnerId) {
+  return `<!-- autoresearch-ci:runner=${runnerId.replace(/[^A-Za-z0-9._-]/g, "_")} -->`;
+}
+function findStickyComment(comments, marker, botLogin) {
+  return comments.find((c5) => c5.authorLogin === botLogin && firstLine(c5.body) === marker);
+}
+async function upsertStickyComment(api, issueNumber, marker, body, botLogin = ACTIONS_BOT_LOGIN) {
+  if (firstLine(body) !== marker) throw new Error("a sticky comment body must start with its marker line");
+  const existing = findStickyComment(await api.listComments(issueNumber), marker, botLogin);
+  return existing ? api.updateComment(existing.id, body) : api.createComment(issueNumber, body);
+}
+function firstLine(text2) {
+  const end = text2.indexOf("\n");
+  return (end === -1 ? text2 : text2.slice(0, end)).replace(/\r$/, "");
+}
+var ACTIONS_BOT_LOGIN;
+var init_sticky_comment = __esm({
+  "src/publish/sticky-comment.ts"() {
+    "use strict";
+    ACTIONS_BOT_LOGIN = "github-actions[bot]";
+  }
+});
+
+// src/publish/publish-report.ts
+import { mkdir as mkdir3, writeFile as writeFile3 } from "node:fs/promises";
+import path8 from "node:path";
+async function publishReport(req) {
+  const { report, sinks } = req;
+  const errors = [...req.earlierErrors ?? []];
+  const refs = {};
+  const resultJson = path8.join(req.outDir, "result.json");
+  try {
+    await mkdir3(req.outDir, { recursive: true });
+    await writeFile3(resultJson, `${JSON.stringify(report, null, 2)}
+`);
+    refs.resultJson = resultJson;
+  } catch (error63) {
+    errors.push(`result.json could not be written to ${resultJson}: ${message(error63)}`);
+  }
+  if (req.comment) {
+    const { api, issueNumber, marker, botLogin } = req.comment;
+    try {
+      const body = report.crash?.kind === "cancelled" ? renderCancelledComment({
+        marker,
+        runnerLabel: report.runner.label,
+        commit: { sha: report.commit?.sha ?? "", subject: report.commit?.subject ?? "" },
+        cancelledAt: /* @__PURE__ */ new Date()
+      }) : renderComment(report, { marker });
+      const comment = await upsertStickyComment(api, issueNumber, marker, body, botLogin);
+      refs.commentUrl = comment.url;
+      sinks.log(`Comment updated: ${comment.url}`);
+    } catch (error63) {
+      errors.push(`the pull request comment on #${issueNumber} could not be written: ${message(error63)}`);
+    }
+  }
+  if (req.results && report.commit && (report.status === "keep" || report.status === "discard" || report.status === "crash")) {
+    const target = req.results;
+    try {
+      const { commitSha, changed } = await commitResultRow({
+        remoteUrl: target.remoteUrl,
+        token: target.token,
+        branch: target.branch,
+        filePath: target.filePath,
+        columns: req.protocol.results.columns,
+        row: reportRow(report, req.protocol, target.runnerName),
+        identity: { commit: report.commit.sha, runnerOrKey: target.runnerName },
+        message: `results: ${report.status} ${report.commit.sha.slice(0, 7)} on ${target.runnerName} [skip ci]`,
+        orphan: target.orphan,
+        // A dedicated results branch gets the progress page; an experiment branch only its row.
+        page: target.orphan ? (files) => progressPage(files, req.protocol, target.remoteUrl) : void 0,
+        log: sinks.log
+      });
+      refs.resultsCommit = commitSha;
+      sinks.log(
+        `${changed ? "Recorded" : "Already recorded"} in ${target.filePath} on ${target.branch} (${commitSha.slice(0, 7)})`
+      );
+    } catch (error63) {
+      errors.push(`the results.tsv row could not be pushed to ${target.branch}: ${message(error63)}`);
+    }
+  }
+  const outputs = reportOutputs(report, refs);
+  for (const [name, value2] of Object.entries(outputs)) sinks.setOutput(name, value2);
+  try {
+    await sinks.writeSummary(renderJobSummary(report, { publishErrors: errors }));
+  } catch (error63) {
+    errors.push(`the job summary could not be written: ${message(error63)}`);
+  }
+  return { ...refs, errors };
+}
+function progressPage(files, protocol, remoteUrl) {
+  const title = remoteUrl.replace(/\.git$/, "").split("/").slice(-2).join("/");
+  return renderProgressPage(
+    seriesFromResultsFiles(files, protocol.primary.name, protocol.primary.direction),
+    {
+      title,
+      generatedAt: /* @__PURE__ */ new Date()
+    }
+  );
+}
+function message(error63) {
+  return error63 instanceof Error ? error63.message : String(error63);
+}
+var init_publish_report = __esm({
+  "src/publish/publish-report.ts"() {
+    "use strict";
+    init_outputs();
+    init_progress_data();
+    init_progress_page();
+    init_render_comment();
+    init_render_summary();
+    init_results_commit();
+    init_results_row();
+    init_sticky_comment();
   }
 });
 
@@ -65243,11 +65275,11 @@ Fix the field(s) above or point the 'protocol' input at a valid document.`
       path: resultsLog?.path ?? "results.tsv",
       columns: resultsLog?.columns ?? DEFAULT_RESULT_COLUMNS
     },
-    ...doc.provenance.gitWorkflow?.branchPattern ? { branchPattern: doc.provenance.gitWorkflow.branchPattern } : {},
+    branchPattern: doc.provenance.gitWorkflow?.branchPattern || void 0,
     crashStatus: doc.safety.crashStatus,
     oomPolicy: doc.safety.oomPolicy,
     oomPatterns: doc.safety.oomPatterns.map((p2) => new RegExp(p2, "m")),
-    ...snapshot === void 0 ? {} : { dataSnapshot: resolveSnapshot(snapshot, cacheDir) }
+    dataSnapshot: snapshot === void 0 ? void 0 : resolveSnapshot(snapshot, cacheDir)
   };
 }
 function figuresOf2(declared, secondary) {
@@ -65287,7 +65319,7 @@ function resolveSnapshot(snapshot, cacheDir) {
     pinnedFiles: pinned.map(
       (f3) => path31.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path31.join(absData, f3)
     ),
-    ...tokenizer ? { tokenizerDir: rebase(tokenizer) } : {}
+    tokenizerDir: tokenizer ? rebase(tokenizer) : void 0
   };
 }
 function expandHome(p2) {
