@@ -9,6 +9,7 @@ import { execaRunner } from './identity/command-runner.js';
 import { identifyRunner } from './identity/runner-identity.js';
 import { writeProgressReport } from './publish/progress-report.js';
 import { neutralizeWorkflowCommands } from './run/neutralize.js';
+import { CLI_ADVICE } from './settings/advice.js';
 import { expandTilde } from './settings/home-path.js';
 import {
   InputError,
@@ -97,7 +98,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let stop: SignalWatch | undefined;
   try {
     const settings = cliSettings(command, values, io.cwd);
-    const protocol = resolveProtocol(settings);
+    const protocol = resolveProtocol(settings, CLI_ADVICE);
     const runnerName = io.env.RUNNER_NAME ?? hostname();
     const trainingCommand = settings.command ?? protocol.command;
     if (command === 'report') {
@@ -157,6 +158,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         commands: execaRunner(),
         signal: stop.signal,
         log: (line) => io.err(`${neutralizeWorkflowCommands(line)}\n`),
+        advice: CLI_ADVICE,
       };
       judgement = command === 'baseline' ? await establishBaseline(request) : await judgeExperiment(request);
     } finally {

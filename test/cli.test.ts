@@ -47,6 +47,9 @@ describe('autoresearch-ci (local CLI)', () => {
     expect(exitCode, stderr).toBe(0);
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({ status: 'discard', verdict: 'no-baseline', primary: { name: 'val_bpb' } });
+    // Advice in the CLI's words, not the action's.
+    expect(result.headline).toContain('Run `autoresearch-ci baseline` to establish one.');
+    expect(stdout).not.toContain('workflow_dispatch');
     expect(result.value).toBeCloseTo(1.8, 1);
     const figure = (metric: string) =>
       result.figures.find((f: { metric: string }) => f.metric === metric)?.value;
@@ -69,6 +72,8 @@ describe('autoresearch-ci (local CLI)', () => {
     expect(run.stdout).toMatch(/^status\s+keep$/m);
     expect(run.stdout).toMatch(/^verdict\s+improved$/m);
     expect(run.stdout).toMatch(/^delta\s+-0\.\d{4} \(-\d+\.\dσ\)/m);
+    const again = await cli('run');
+    expect(again.stdout).toContain('Not run again; pass --force to re-run it.');
     const history = await cli('history');
     expect(history.stdout.trim().split('\n')).toHaveLength(4);
     expect(history.stdout).toMatch(/baseline .* keep/);
@@ -145,6 +150,7 @@ describe('paths and the state directory', () => {
       expect(JSON.parse(run.stdout).logs[0]).toContain(path.join(shell, 'state'));
       const missing = await cliIn(shell, 'run', '--cwd', project, '--protocol', 'nowhere.json');
       expect(missing.stderr).toContain(`protocol file ${path.join(shell, 'nowhere.json')} cannot be read`);
+      expect(missing.stderr).toContain('set --protocol to an existing JSON file');
     } finally {
       await rm(shell, { recursive: true, force: true });
     }

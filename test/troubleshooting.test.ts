@@ -565,9 +565,7 @@ describe('docs/troubleshooting.md lists every message the action can print', () 
     }
     expect(messages.length).toBeGreaterThan(120);
     const texts = messages.map((m) => m.text);
-    expect(texts).toContain(
-      "protocol file <…> cannot be read (<…>); set the 'protocol' input to an existing JSON file",
-    );
+    expect(texts).toContain('protocol file <…> cannot be read (<…>); set <…> to an existing JSON file');
     expect(texts).toContain('the job summary could not be written: <…>');
     expect(texts).toContain('expected true or false');
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ACTION_ADVICE, type Advice } from './advice.js';
 import builtinDocument from './autoresearch-mlx.protocol.json' with { type: 'json' };
 import { expandTilde } from './home-path.js';
 
@@ -191,14 +192,15 @@ const DEFAULT_CACHE_ROOT = '~/.cache/autoresearch';
  * Reads and validates a protocol file.
  * @param file path of the JSON document
  * @param cacheDir overrides the data snapshot root (the `cache-dir` input)
+ * @param advice names what selects the protocol in errors (the input or the CLI flag)
  */
-export function loadProtocolFile(file: string, cacheDir?: string): Protocol {
+export function loadProtocolFile(file: string, cacheDir?: string, advice: Advice = ACTION_ADVICE): Protocol {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ProtocolError(
-      `protocol file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); set the 'protocol' input to an existing JSON file`,
+      `protocol file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); set ${advice.protocol} to an existing JSON file`,
     );
   }
   let json: unknown;
@@ -207,7 +209,7 @@ export function loadProtocolFile(file: string, cacheDir?: string): Protocol {
   } catch (error) {
     throw new ProtocolError(`protocol file ${file} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseProtocol(json, file, cacheDir);
+  return parseProtocol(json, file, cacheDir, advice);
 }
 
 /** The built-in autoresearch-mlx protocol. */
@@ -216,12 +218,17 @@ export function builtinProtocol(cacheDir?: string): Protocol {
 }
 
 /** Validates an already-parsed document; `source` names it in errors. */
-export function parseProtocol(json: unknown, source: string, cacheDir?: string): Protocol {
+export function parseProtocol(
+  json: unknown,
+  source: string,
+  cacheDir?: string,
+  advice: Advice = ACTION_ADVICE,
+): Protocol {
   const parsed = protocolSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  at ${jsonPath(issue.path)}: ${issue.message}`);
     throw new ProtocolError(
-      `protocol ${source} is invalid (schema "protocol" 1.x):\n${problems.join('\n')}\nFix the field(s) above or point the 'protocol' input at a valid document.`,
+      `protocol ${source} is invalid (schema "protocol" 1.x):\n${problems.join('\n')}\nFix the field(s) above or point ${advice.protocol} at a valid document.`,
     );
   }
   const doc = parsed.data;

@@ -94,7 +94,7 @@ export async function establishBaseline(req: JobRequest): Promise<Judgement> {
         entry.n < 2
           ? [
               ...base.warnings,
-              'A baseline from one run cannot estimate the noise; use baseline-repeats ≥ 3 so verdicts are not over-confident.',
+              `A baseline from one run cannot estimate the noise; use ${job.advice.baselineRepeats} ≥ 3 so verdicts are not over-confident.`,
             ]
           : base.warnings,
     };

@@ -4,6 +4,7 @@ import { identifyRunner, type RunnerIdentity } from '../identity/runner-identity
 import type { Outcome, Report, TrainingRun } from '../model.js';
 import { planSandbox } from '../run/sandbox.js';
 import { runSeries } from '../run/training-series.js';
+import { ACTION_ADVICE, type Advice } from '../settings/advice.js';
 import type { Settings } from '../settings/inputs.js';
 import type { Protocol } from '../settings/protocol.js';
 import { ensureStateDir } from '../state/atomic-file.js';
@@ -45,6 +46,8 @@ export interface JobRequest {
   signal?: AbortSignal;
   /** Job log; lines from the training arrive already neutralised. */
   log: (line: string) => void;
+  /** The words messages use for what to do (default: the action's inputs). */
+  advice?: Advice;
   heartbeatMs?: number;
   graceMs?: number;
   now?: () => Date;
@@ -56,6 +59,8 @@ export interface PreparedJob {
   protocol: Protocol;
   identity: RunnerIdentity;
   trainBlob: string;
+  /** The words messages use for what to do. */
+  advice: Advice;
   /** The report fields this job's every ending shares. */
   base: BaseReport;
   /** Runs the training up to `runs` times under the machine lock. */
@@ -97,6 +102,7 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
     protocol,
     identity,
     trainBlob,
+    advice: req.advice ?? ACTION_ADVICE,
     base: baseReport(protocol, {
       mode,
       runner: {

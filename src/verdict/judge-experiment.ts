@@ -1,6 +1,7 @@
 import type { ComparabilityComponents, ComponentDiff } from '../identity/comparability.js';
 import { diffComponents } from '../identity/comparability.js';
 import { isBetter, type Report, statusOf, type TrainingRun, type VerdictKind } from '../model.js';
+import type { Advice } from '../settings/advice.js';
 import {
   type BaselineEntry,
   currentBaseline,
@@ -97,7 +98,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   }
 
   const warnings = [
-    ...osWarning(baseline, identity.hardware.os),
+    ...osWarning(baseline, identity.hardware.os, job.advice),
     ...runWarnings(runs),
     ...(decision?.warnings ?? []),
     ...throughputWarnings(metrics, baseline?.metrics),
@@ -107,7 +108,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
     ...job.base,
     status: statusOf(verdict),
     verdict,
-    headline: headline(why),
+    headline: headline(why, job.advice),
     value,
     samples,
     baseline: baseline && baselineView(baseline),
@@ -157,6 +158,7 @@ async function reportDuplicate(job: PreparedJob, earlier: LedgerRecord): Promise
             commit: earlier.commit ?? '',
             status: earlier.status,
           },
+      job.advice,
     ),
     value: earlier.value ?? null,
     figures: figuresOf(
@@ -223,11 +225,12 @@ async function noiseHistory(
 function osWarning(
   baseline: BaselineEntry | undefined,
   os: { name: string; version?: string; major?: string },
+  advice: Advice,
 ): string[] {
   const before = baseline?.os;
   if (!before?.major || !os.major || before.major === os.major) return [];
   return [
-    `${os.name} changed from ${before.version ?? before.major} to ${os.version ?? os.major} since the baseline; if the results look shifted, re-baseline (workflow_dispatch)`,
+    `${os.name} changed from ${before.version ?? before.major} to ${os.version ?? os.major} since the baseline; if the results look shifted, re-baseline (run ${advice.baselineRun})`,
   ];
 }
 

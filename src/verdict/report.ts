@@ -4,6 +4,7 @@
  * can end read alike and no headline is made by editing another sentence.
  */
 import type { CrashKind, Report } from '../model.js';
+import { ACTION_ADVICE, type Advice } from '../settings/advice.js';
 import type { Protocol } from '../settings/protocol.js';
 
 /** The fields every report of a job shares; the ending adds status, headline and its section. */
@@ -80,8 +81,11 @@ const VERDICT_WORD = {
   'within-noise': 'Within noise',
 } as const;
 
-/** The one sentence a person reads first, for every way a job ends. */
-export function headline(h: Headline): string {
+/**
+ * The one sentence a person reads first, for every way a job ends.
+ * @param advice the words for what to do (the action's or the CLI's)
+ */
+export function headline(h: Headline, advice: Advice = ACTION_ADVICE): string {
   switch (h.kind) {
     case 'skipped':
       return `Skipped: ${h.reason}`;
@@ -90,15 +94,15 @@ export function headline(h: Headline): string {
     case 'harness-changed':
       return `Rejected: ${h.explanation}; the immutable harness must be byte-identical to the baseline's. Restore ${h.paths.join(', ')} or re-baseline on purpose.`;
     case 'duplicate-of-baseline':
-      return `This train.py (blob ${h.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when(h.at)} UTC: nothing changed, so it was not run again (set force: true to re-run it).`;
+      return `This train.py (blob ${h.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when(h.at)} UTC: nothing changed, so it was not run again (${advice.force} to re-run it).`;
     case 'duplicate':
-      return `This train.py (blob ${h.trainBlob.slice(0, 12)}) was already scored on this runner at ${when(h.at)} UTC as commit ${h.commit.slice(0, 7)}: ${h.status}. Not run again; set force: true to re-run it.`;
+      return `This train.py (blob ${h.trainBlob.slice(0, 12)}) was already scored on this runner at ${when(h.at)} UTC as commit ${h.commit.slice(0, 7)}: ${h.status}. Not run again; ${advice.force} to re-run it.`;
     case 'crashed':
       return `Crashed (${h.crash.kind}): ${h.crash.reason}`;
     case 'no-baseline':
-      return `${h.metric} ${value(h.value)}; this runner has no baseline yet. Run the workflow with workflow_dispatch to establish one.`;
+      return `${h.metric} ${value(h.value)}; this runner has no baseline yet. Run ${advice.baselineRun} to establish one.`;
     case 'not-comparable':
-      return `${h.metric} ${value(h.value)} is not comparable with this runner's baseline: ${h.drift.join('; ')}. Re-baseline on this runner (workflow_dispatch) before comparing.`;
+      return `${h.metric} ${value(h.value)} is not comparable with this runner's baseline: ${h.drift.join('; ')}. Re-baseline on this runner (run ${advice.baselineRun}) before comparing.`;
     case 'judged':
       return `${VERDICT_WORD[h.verdict]}: ${h.reason}`;
     case 'baseline-crashed':
