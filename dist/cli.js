@@ -35470,6 +35470,26 @@ var init_neutralize = __esm({
   }
 });
 
+// src/settings/advice.ts
+var ACTION_ADVICE, CLI_ADVICE;
+var init_advice = __esm({
+  "src/settings/advice.ts"() {
+    "use strict";
+    ACTION_ADVICE = {
+      baselineRun: "the workflow with workflow_dispatch",
+      force: "set force: true",
+      protocol: "the 'protocol' input",
+      baselineRepeats: "baseline-repeats"
+    };
+    CLI_ADVICE = {
+      baselineRun: "`autoresearch-ci baseline`",
+      force: "pass --force",
+      protocol: "--protocol",
+      baselineRepeats: "--repeats"
+    };
+  }
+});
+
 // src/settings/home-path.ts
 import { homedir as homedir2 } from "node:os";
 import path17 from "node:path";
@@ -35832,13 +35852,13 @@ var init_autoresearch_mlx_protocol = __esm({
 // src/settings/protocol.ts
 import { readFileSync as readFileSync4 } from "node:fs";
 import path19 from "node:path";
-function loadProtocolFile(file2, cacheDir) {
+function loadProtocolFile(file2, cacheDir, advice = ACTION_ADVICE) {
   let text2;
   try {
     text2 = readFileSync4(file2, "utf8");
   } catch (error62) {
     throw new ProtocolError(
-      `protocol file ${file2} cannot be read (${error62.code ?? String(error62)}); set the 'protocol' input to an existing JSON file`
+      `protocol file ${file2} cannot be read (${error62.code ?? String(error62)}); set ${advice.protocol} to an existing JSON file`
     );
   }
   let json2;
@@ -35847,19 +35867,19 @@ function loadProtocolFile(file2, cacheDir) {
   } catch (error62) {
     throw new ProtocolError(`protocol file ${file2} is not valid JSON: ${error62.message}`);
   }
-  return parseProtocol(json2, file2, cacheDir);
+  return parseProtocol(json2, file2, cacheDir, advice);
 }
 function builtinProtocol(cacheDir) {
   return parseProtocol(structuredClone(autoresearch_mlx_protocol_default), BUILTIN_PROTOCOL_SOURCE, cacheDir);
 }
-function parseProtocol(json2, source, cacheDir) {
+function parseProtocol(json2, source, cacheDir, advice = ACTION_ADVICE) {
   const parsed = protocolSchema.safeParse(json2);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue2) => `  at ${jsonPath(issue2.path)}: ${issue2.message}`);
     throw new ProtocolError(
       `protocol ${source} is invalid (schema "protocol" 1.x):
 ${problems.join("\n")}
-Fix the field(s) above or point the 'protocol' input at a valid document.`
+Fix the field(s) above or point ${advice.protocol} at a valid document.`
     );
   }
   const doc = parsed.data;
@@ -35962,6 +35982,7 @@ var init_protocol = __esm({
   "src/settings/protocol.ts"() {
     "use strict";
     init_zod();
+    init_advice();
     init_autoresearch_mlx_protocol();
     init_home_path();
     ProtocolError = class extends Error {
@@ -36064,16 +36085,17 @@ var init_protocol = __esm({
 // src/settings/resolve-protocol.ts
 import { existsSync } from "node:fs";
 import path20 from "node:path";
-function resolveProtocol(opts) {
-  if (opts.protocolPath) return loadProtocolFile(opts.protocolPath, opts.cacheDir);
+function resolveProtocol(opts, advice = ACTION_ADVICE) {
+  if (opts.protocolPath) return loadProtocolFile(opts.protocolPath, opts.cacheDir, advice);
   const local = path20.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
-  if (existsSync(local)) return loadProtocolFile(local, opts.cacheDir);
+  if (existsSync(local)) return loadProtocolFile(local, opts.cacheDir, advice);
   return builtinProtocol(opts.cacheDir);
 }
 var PROTOCOL_FILE_NAME;
 var init_resolve_protocol = __esm({
   "src/settings/resolve-protocol.ts"() {
     "use strict";
+    init_advice();
     init_protocol();
     PROTOCOL_FILE_NAME = "protocol.json";
   }
@@ -37471,7 +37493,7 @@ function baseReport(protocol, subject) {
 function rejectedReport(base, rejected, why = { kind: "rejected", reason: rejected.reason }) {
   return { ...base, status: "rejected", headline: headline(why), rejected };
 }
-function headline(h4) {
+function headline(h4, advice = ACTION_ADVICE) {
   switch (h4.kind) {
     case "skipped":
       return `Skipped: ${h4.reason}`;
@@ -37480,15 +37502,15 @@ function headline(h4) {
     case "harness-changed":
       return `Rejected: ${h4.explanation}; the immutable harness must be byte-identical to the baseline's. Restore ${h4.paths.join(", ")} or re-baseline on purpose.`;
     case "duplicate-of-baseline":
-      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when(h4.at)} UTC: nothing changed, so it was not run again (set force: true to re-run it).`;
+      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when(h4.at)} UTC: nothing changed, so it was not run again (${advice.force} to re-run it).`;
     case "duplicate":
-      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) was already scored on this runner at ${when(h4.at)} UTC as commit ${h4.commit.slice(0, 7)}: ${h4.status}. Not run again; set force: true to re-run it.`;
+      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) was already scored on this runner at ${when(h4.at)} UTC as commit ${h4.commit.slice(0, 7)}: ${h4.status}. Not run again; ${advice.force} to re-run it.`;
     case "crashed":
       return `Crashed (${h4.crash.kind}): ${h4.crash.reason}`;
     case "no-baseline":
-      return `${h4.metric} ${value(h4.value)}; this runner has no baseline yet. Run the workflow with workflow_dispatch to establish one.`;
+      return `${h4.metric} ${value(h4.value)}; this runner has no baseline yet. Run ${advice.baselineRun} to establish one.`;
     case "not-comparable":
-      return `${h4.metric} ${value(h4.value)} is not comparable with this runner's baseline: ${h4.drift.join("; ")}. Re-baseline on this runner (workflow_dispatch) before comparing.`;
+      return `${h4.metric} ${value(h4.value)} is not comparable with this runner's baseline: ${h4.drift.join("; ")}. Re-baseline on this runner (run ${advice.baselineRun}) before comparing.`;
     case "judged":
       return `${VERDICT_WORD[h4.verdict]}: ${h4.reason}`;
     case "baseline-crashed":
@@ -37512,6 +37534,7 @@ var VERDICT_WORD;
 var init_report = __esm({
   "src/verdict/report.ts"() {
     "use strict";
+    init_advice();
     VERDICT_WORD = {
       improved: "Improved",
       regressed: "Regressed",
@@ -37545,6 +37568,7 @@ async function prepareJob(req, mode) {
     protocol,
     identity: identity3,
     trainBlob,
+    advice: req.advice ?? ACTION_ADVICE,
     base: baseReport(protocol, {
       mode,
       runner: {
@@ -37641,6 +37665,7 @@ var init_job = __esm({
     init_runner_identity();
     init_sandbox();
     init_training_series();
+    init_advice();
     init_atomic_file();
     init_ledger();
     init_report();
@@ -37723,7 +37748,7 @@ async function establishBaseline(req) {
       }),
       warnings: entry.n < 2 ? [
         ...base.warnings,
-        "A baseline from one run cannot estimate the noise; use baseline-repeats \u2265 3 so verdicts are not over-confident."
+        `A baseline from one run cannot estimate the noise; use ${job.advice.baselineRepeats} \u2265 3 so verdicts are not over-confident.`
       ] : base.warnings
     };
   }
@@ -37986,7 +38011,7 @@ async function judgeExperiment(req) {
     why = { kind: "judged", verdict: decision.kind, reason: decision.reason };
   }
   const warnings = [
-    ...osWarning(baseline, identity3.hardware.os),
+    ...osWarning(baseline, identity3.hardware.os, job.advice),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
     ...throughputWarnings(metrics, baseline?.metrics)
@@ -37996,7 +38021,7 @@ async function judgeExperiment(req) {
     ...job.base,
     status: statusOf(verdict),
     verdict,
-    headline: headline(why),
+    headline: headline(why, job.advice),
     value: value2,
     samples,
     baseline: baseline && baselineView(baseline),
@@ -38038,7 +38063,8 @@ async function reportDuplicate(job, earlier) {
         at: earlier.at,
         commit: earlier.commit ?? "",
         status: earlier.status
-      }
+      },
+      job.advice
     ),
     value: earlier.value ?? null,
     figures: figuresOf2(
@@ -38083,11 +38109,11 @@ async function noiseHistory(stateDir, components, current, reference) {
   }
   return spreads;
 }
-function osWarning(baseline, os2) {
+function osWarning(baseline, os2, advice) {
   const before = baseline?.os;
   if (!before?.major || !os2.major || before.major === os2.major) return [];
   return [
-    `${os2.name} changed from ${before.version ?? before.major} to ${os2.version ?? os2.major} since the baseline; if the results look shifted, re-baseline (workflow_dispatch)`
+    `${os2.name} changed from ${before.version ?? before.major} to ${os2.version ?? os2.major} since the baseline; if the results look shifted, re-baseline (run ${advice.baselineRun})`
   ];
 }
 function baselineView(b3) {
@@ -38152,7 +38178,7 @@ ${USAGE}
   let stop;
   try {
     const settings = cliSettings(command, values, io2.cwd);
-    const protocol = resolveProtocol(settings);
+    const protocol = resolveProtocol(settings, CLI_ADVICE);
     const runnerName = io2.env.RUNNER_NAME ?? hostname4();
     const trainingCommand = settings.command ?? protocol.command;
     if (command === "report") {
@@ -38213,7 +38239,8 @@ ${USAGE}
         commands: execaRunner(),
         signal: stop.signal,
         log: (line) => io2.err(`${neutralizeWorkflowCommands(line)}
-`)
+`),
+        advice: CLI_ADVICE
       };
       judgement = command === "baseline" ? await establishBaseline(request) : await judgeExperiment(request);
     } finally {
@@ -38307,6 +38334,7 @@ var init_local_cli = __esm({
     init_runner_identity();
     init_progress_report();
     init_neutralize();
+    init_advice();
     init_home_path();
     init_inputs();
     init_resolve_protocol();

@@ -57930,6 +57930,20 @@ var init_training_series = __esm({
   }
 });
 
+// src/settings/advice.ts
+var ACTION_ADVICE;
+var init_advice = __esm({
+  "src/settings/advice.ts"() {
+    "use strict";
+    ACTION_ADVICE = {
+      baselineRun: "the workflow with workflow_dispatch",
+      force: "set force: true",
+      protocol: "the 'protocol' input",
+      baselineRepeats: "baseline-repeats"
+    };
+  }
+});
+
 // src/state/ledger.ts
 import { access as access2, open as open5, readFile as readFile6, stat as stat6 } from "node:fs/promises";
 import path29 from "node:path";
@@ -58166,7 +58180,7 @@ function skippedReport(base, reason) {
 function rejectedReport(base, rejected, why = { kind: "rejected", reason: rejected.reason }) {
   return { ...base, status: "rejected", headline: headline(why), rejected };
 }
-function headline(h4) {
+function headline(h4, advice = ACTION_ADVICE) {
   switch (h4.kind) {
     case "skipped":
       return `Skipped: ${h4.reason}`;
@@ -58175,15 +58189,15 @@ function headline(h4) {
     case "harness-changed":
       return `Rejected: ${h4.explanation}; the immutable harness must be byte-identical to the baseline's. Restore ${h4.paths.join(", ")} or re-baseline on purpose.`;
     case "duplicate-of-baseline":
-      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when(h4.at)} UTC: nothing changed, so it was not run again (set force: true to re-run it).`;
+      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) is the one this runner's baseline was measured with at ${when(h4.at)} UTC: nothing changed, so it was not run again (${advice.force} to re-run it).`;
     case "duplicate":
-      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) was already scored on this runner at ${when(h4.at)} UTC as commit ${h4.commit.slice(0, 7)}: ${h4.status}. Not run again; set force: true to re-run it.`;
+      return `This train.py (blob ${h4.trainBlob.slice(0, 12)}) was already scored on this runner at ${when(h4.at)} UTC as commit ${h4.commit.slice(0, 7)}: ${h4.status}. Not run again; ${advice.force} to re-run it.`;
     case "crashed":
       return `Crashed (${h4.crash.kind}): ${h4.crash.reason}`;
     case "no-baseline":
-      return `${h4.metric} ${value(h4.value)}; this runner has no baseline yet. Run the workflow with workflow_dispatch to establish one.`;
+      return `${h4.metric} ${value(h4.value)}; this runner has no baseline yet. Run ${advice.baselineRun} to establish one.`;
     case "not-comparable":
-      return `${h4.metric} ${value(h4.value)} is not comparable with this runner's baseline: ${h4.drift.join("; ")}. Re-baseline on this runner (workflow_dispatch) before comparing.`;
+      return `${h4.metric} ${value(h4.value)} is not comparable with this runner's baseline: ${h4.drift.join("; ")}. Re-baseline on this runner (run ${advice.baselineRun}) before comparing.`;
     case "judged":
       return `${VERDICT_WORD[h4.verdict]}: ${h4.reason}`;
     case "baseline-crashed":
@@ -58207,6 +58221,7 @@ var VERDICT_WORD;
 var init_report = __esm({
   "src/verdict/report.ts"() {
     "use strict";
+    init_advice();
     VERDICT_WORD = {
       improved: "Improved",
       regressed: "Regressed",
@@ -58240,6 +58255,7 @@ async function prepareJob(req, mode) {
     protocol,
     identity: identity3,
     trainBlob,
+    advice: req.advice ?? ACTION_ADVICE,
     base: baseReport(protocol, {
       mode,
       runner: {
@@ -58336,6 +58352,7 @@ var init_job = __esm({
     init_runner_identity();
     init_sandbox();
     init_training_series();
+    init_advice();
     init_atomic_file();
     init_ledger();
     init_report();
@@ -58418,7 +58435,7 @@ async function establishBaseline(req) {
       }),
       warnings: entry.n < 2 ? [
         ...base.warnings,
-        "A baseline from one run cannot estimate the noise; use baseline-repeats \u2265 3 so verdicts are not over-confident."
+        `A baseline from one run cannot estimate the noise; use ${job.advice.baselineRepeats} \u2265 3 so verdicts are not over-confident.`
       ] : base.warnings
     };
   }
@@ -58681,7 +58698,7 @@ async function judgeExperiment(req) {
     why = { kind: "judged", verdict: decision.kind, reason: decision.reason };
   }
   const warnings = [
-    ...osWarning(baseline, identity3.hardware.os),
+    ...osWarning(baseline, identity3.hardware.os, job.advice),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
     ...throughputWarnings(metrics, baseline?.metrics)
@@ -58691,7 +58708,7 @@ async function judgeExperiment(req) {
     ...job.base,
     status: statusOf(verdict),
     verdict,
-    headline: headline(why),
+    headline: headline(why, job.advice),
     value: value2,
     samples,
     baseline: baseline && baselineView(baseline),
@@ -58733,7 +58750,8 @@ async function reportDuplicate(job, earlier) {
         at: earlier.at,
         commit: earlier.commit ?? "",
         status: earlier.status
-      }
+      },
+      job.advice
     ),
     value: earlier.value ?? null,
     figures: figuresOf(
@@ -58778,11 +58796,11 @@ async function noiseHistory(stateDir, components, current, reference) {
   }
   return spreads;
 }
-function osWarning(baseline, os6) {
+function osWarning(baseline, os6, advice) {
   const before = baseline?.os;
   if (!before?.major || !os6.major || before.major === os6.major) return [];
   return [
-    `${os6.name} changed from ${before.version ?? before.major} to ${os6.version ?? os6.major} since the baseline; if the results look shifted, re-baseline (workflow_dispatch)`
+    `${os6.name} changed from ${before.version ?? before.major} to ${os6.version ?? os6.major} since the baseline; if the results look shifted, re-baseline (run ${advice.baselineRun})`
   ];
 }
 function baselineView(b3) {
@@ -65220,13 +65238,13 @@ var init_autoresearch_mlx_protocol = __esm({
 // src/settings/protocol.ts
 import { readFileSync as readFileSync5 } from "node:fs";
 import path31 from "node:path";
-function loadProtocolFile(file2, cacheDir) {
+function loadProtocolFile(file2, cacheDir, advice = ACTION_ADVICE) {
   let text2;
   try {
     text2 = readFileSync5(file2, "utf8");
   } catch (error63) {
     throw new ProtocolError(
-      `protocol file ${file2} cannot be read (${error63.code ?? String(error63)}); set the 'protocol' input to an existing JSON file`
+      `protocol file ${file2} cannot be read (${error63.code ?? String(error63)}); set ${advice.protocol} to an existing JSON file`
     );
   }
   let json2;
@@ -65235,19 +65253,19 @@ function loadProtocolFile(file2, cacheDir) {
   } catch (error63) {
     throw new ProtocolError(`protocol file ${file2} is not valid JSON: ${error63.message}`);
   }
-  return parseProtocol(json2, file2, cacheDir);
+  return parseProtocol(json2, file2, cacheDir, advice);
 }
 function builtinProtocol(cacheDir) {
   return parseProtocol(structuredClone(autoresearch_mlx_protocol_default), BUILTIN_PROTOCOL_SOURCE, cacheDir);
 }
-function parseProtocol(json2, source, cacheDir) {
+function parseProtocol(json2, source, cacheDir, advice = ACTION_ADVICE) {
   const parsed = protocolSchema.safeParse(json2);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue3) => `  at ${jsonPath(issue3.path)}: ${issue3.message}`);
     throw new ProtocolError(
       `protocol ${source} is invalid (schema "protocol" 1.x):
 ${problems.join("\n")}
-Fix the field(s) above or point the 'protocol' input at a valid document.`
+Fix the field(s) above or point ${advice.protocol} at a valid document.`
     );
   }
   const doc = parsed.data;
@@ -65350,6 +65368,7 @@ var init_protocol = __esm({
   "src/settings/protocol.ts"() {
     "use strict";
     init_zod();
+    init_advice();
     init_autoresearch_mlx_protocol();
     init_home_path();
     ProtocolError = class extends Error {
@@ -65452,16 +65471,17 @@ var init_protocol = __esm({
 // src/settings/resolve-protocol.ts
 import { existsSync as existsSync2 } from "node:fs";
 import path32 from "node:path";
-function resolveProtocol(opts) {
-  if (opts.protocolPath) return loadProtocolFile(opts.protocolPath, opts.cacheDir);
+function resolveProtocol(opts, advice = ACTION_ADVICE) {
+  if (opts.protocolPath) return loadProtocolFile(opts.protocolPath, opts.cacheDir, advice);
   const local = path32.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
-  if (existsSync2(local)) return loadProtocolFile(local, opts.cacheDir);
+  if (existsSync2(local)) return loadProtocolFile(local, opts.cacheDir, advice);
   return builtinProtocol(opts.cacheDir);
 }
 var PROTOCOL_FILE_NAME;
 var init_resolve_protocol = __esm({
   "src/settings/resolve-protocol.ts"() {
     "use strict";
+    init_advice();
     init_protocol();
     PROTOCOL_FILE_NAME = "protocol.json";
   }
