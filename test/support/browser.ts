@@ -228,27 +228,37 @@ export async function launchCommentBrowser(): Promise<CommentBrowser> {
   for (const page of context.pages()) await page.close();
   let pages = 0;
 
+  /**
+   * Loads `html` from a file in a fresh page; every request other than that file and `allowed`
+   * is refused and recorded, dialogs are dismissed and recorded, page errors collected.
+   */
+  async function load(name: string, html: string, allowed: readonly string[] = []) {
+    const page = await context.newPage();
+    const requests: string[] = [];
+    const dialogs: string[] = [];
+    const pageErrors: string[] = [];
+    const file = path.join(profile, `${name}-${++pages}.html`);
+    const permitted = new Set([pathToFileURL(file).href, ...allowed]);
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (permitted.has(url)) return route.continue();
+      requests.push(url);
+      return route.abort();
+    });
+    page.on('dialog', (dialog) => {
+      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await writeFile(file, html);
+    await page.goto(pathToFileURL(file).href);
+    return { page, requests, dialogs, pageErrors };
+  }
+
   return {
     async render(markdown, opts = {}) {
-      const page = await context.newPage();
-      const requests: string[] = [];
-      const dialogs: string[] = [];
-      const pageErrors: string[] = [];
-      const file = path.join(profile, `comment-${++pages}.html`);
-      const allowed = new Set([pathToFileURL(file).href, mermaidUrl]);
-      await page.route('**/*', (route) => {
-        const url = route.request().url();
-        if (allowed.has(url)) return route.continue();
-        requests.push(url);
-        return route.abort();
-      });
-      page.on('dialog', (dialog) => {
-        dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-        void dialog.dismiss();
-      });
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      await writeFile(file, commentPageHtml(markdown, opts));
-      await page.goto(pathToFileURL(file).href);
+      const loaded = await load('comment', commentPageHtml(markdown, opts), [mermaidUrl]);
+      const { page } = loaded;
       await page.evaluate(linkMentions);
       await page.addScriptTag({ url: mermaidUrl });
       const mermaid = await page.evaluate(async (): Promise<MermaidResult> => {
@@ -262,29 +272,9 @@ export async function launchCommentBrowser(): Promise<CommentBrowser> {
           return { blocks, ok: false, error: String((error as Error)?.message ?? error) };
         }
       });
-      return { page, mermaid, requests, dialogs, pageErrors };
+      return { ...loaded, mermaid };
     },
-    async open(html) {
-      const page = await context.newPage();
-      const requests: string[] = [];
-      const dialogs: string[] = [];
-      const pageErrors: string[] = [];
-      const file = path.join(profile, `page-${++pages}.html`);
-      await page.route('**/*', (route) => {
-        const url = route.request().url();
-        if (url === pathToFileURL(file).href) return route.continue();
-        requests.push(url);
-        return route.abort();
-      });
-      page.on('dialog', (dialog) => {
-        dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-        void dialog.dismiss();
-      });
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      await writeFile(file, html);
-      await page.goto(pathToFileURL(file).href);
-      return { page, requests, dialogs, pageErrors };
-    },
+    open: (html) => load('page', html),
     async close() {
       try {
         await context.close();
