@@ -63,7 +63,6 @@ const MESSAGE_BUILDERS = new Set([
   'nodeVersionProblem',
   'budgetWarnings',
   'osWarning',
-  'headline',
 ]);
 
 /**

@@ -6,6 +6,9 @@
  */
 import type { Direction } from '../model.js';
 import { mean, pooledSd, type Spread, sampleSd, studentTCdf } from './statistics.js';
+import { checkInput, VerdictInputError } from './verdict-input.js';
+
+export { VerdictInputError } from './verdict-input.js';
 
 /** The runner's stored baseline: repeats of the unchanged code. */
 export interface BaselineStats {
@@ -117,11 +120,6 @@ export interface Decision {
   reason: string;
   /** Things the reader should know, e.g. that σ is a floor because the baseline has one run. */
   warnings: string[];
-}
-
-/** Raised when the verdict's input is malformed (non-finite values, bad confidence, …). */
-export class VerdictInputError extends Error {
-  override name = 'VerdictInputError';
 }
 
 /**
@@ -335,53 +333,4 @@ function formatProbability(p: number, threshold?: number): string {
     while (digits < 8 && Number(p.toFixed(digits)) >= threshold !== above) digits += 1;
   }
   return `=${p.toFixed(digits)}`;
-}
-
-function checkInput(input: VerdictInput): void {
-  const fail = (field: string, problem: string): never => {
-    throw new VerdictInputError(`verdict input ${field} ${problem}`);
-  };
-  const finiteList = (values: readonly number[] | undefined, field: string): void => {
-    values?.forEach((v, i) => {
-      if (!Number.isFinite(v))
-        fail(`${field}[${i}]`, `is ${v}; every measured value must be a finite number`);
-    });
-  };
-  if (input.candidate.length === 0) fail('candidate', 'is empty; pass at least one measured value');
-  finiteList(input.candidate, 'candidate');
-  const b = input.baseline;
-  if (!Number.isFinite(b.mean)) fail('baseline.mean', `is ${b.mean}; re-establish the baseline`);
-  if (!Number.isInteger(b.n) || b.n < 1)
-    fail('baseline.n', `is ${b.n}; it must count the baseline runs (≥ 1)`);
-  if (!(Number.isFinite(b.sigma) && b.sigma >= 0))
-    fail('baseline.sigma', `is ${b.sigma}; it must be finite and ≥ 0`);
-  finiteList(b.samples, 'baseline.samples');
-  if (b.samples.length > 0 && b.samples.length !== b.n) {
-    fail(
-      'baseline.n',
-      `is ${b.n} but baseline.samples holds ${b.samples.length} values; store them together`,
-    );
-  }
-  if (input.reference !== undefined) {
-    if (!Number.isFinite(input.reference.value)) fail('reference.value', `is ${input.reference.value}`);
-    finiteList(input.reference.samples, 'reference.samples');
-  }
-  input.noiseHistory?.forEach((g, i) => {
-    if (!Number.isInteger(g.n) || g.n < 0)
-      fail(`noiseHistory[${i}].n`, `is ${g.n}; it must be a whole number`);
-    if (!(Number.isFinite(g.sd) && g.sd >= 0))
-      fail(`noiseHistory[${i}].sd`, `is ${g.sd}; it must be finite and ≥ 0`);
-  });
-  if (input.direction !== 'minimize' && input.direction !== 'maximize') {
-    fail('direction', `is ${String(input.direction)}; use 'minimize' or 'maximize'`);
-  }
-  if (!(input.confidence > 0.5 && input.confidence < 1)) {
-    fail('confidence', `is ${input.confidence}; use a probability between 0.5 and 1 (exclusive), e.g. 0.95`);
-  }
-  if (!(Number.isFinite(input.minImprovement) && input.minImprovement >= 0)) {
-    fail('minImprovement', `is ${input.minImprovement}; use 0 or a positive amount in metric units`);
-  }
-  if (input.sigmaFloor !== undefined && !(Number.isFinite(input.sigmaFloor) && input.sigmaFloor > 0)) {
-    fail('sigmaFloor', `is ${input.sigmaFloor}; use a positive amount in metric units`);
-  }
 }
