@@ -169,30 +169,29 @@ export async function readLedger(
   mayHold?: RegExp,
 ): Promise<LedgerRead> {
   const file = ledgerPath(stateDir);
-  let lines: string[];
+  let text: string;
   try {
-    lines = await ledgerLines(file);
+    text = await ledgerText(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await assertNoCorruptCopy(file);
     return { records: [], skipped: [] };
   }
-  await checkLedgerHeader(file, lines[0] ?? '');
+  const headerEnd = text.indexOf('\n');
+  await checkLedgerHeader(file, headerEnd === -1 ? text : text.slice(0, headerEnd));
   const keep = toPredicate(filter);
-  const mayMatch = rawPrefilter(filter, mayHold);
   const records: LedgerRecord[] = [];
   const skipped: SkippedLine[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const raw = lines[i]!;
+  if (headerEnd === -1) return { records, skipped };
+  for (const [start, end] of candidateLines(text, headerEnd + 1, filter, mayHold)) {
+    const raw = text.slice(start, end);
     if (raw.trim() === '') continue;
-    const last = i === lines.length - 1;
-    // Parsing and checking a line costs far more than looking into it: a line that cannot hold
-    // the wanted values is passed over unparsed (a year of history is 100,000 lines).
-    if (!mayMatch(raw) && !last) continue;
+    const last = end === text.length;
     const parsed = parseLine(raw);
     if (typeof parsed === 'string') {
+      const line = lineNumberAt(text, start);
       // The final line without its newline is a write cut short (or still in progress).
-      skipped.push({ line: i + 1, reason: last ? `incomplete last line (${parsed})` : parsed });
+      skipped.push({ line, reason: last ? `incomplete last line (${parsed})` : parsed });
     } else if (keep(parsed)) {
       records.push(parsed);
     }
@@ -300,33 +299,80 @@ function parseLine(raw: string): LedgerRecord | string {
 }
 
 /** The last file read, by identity, size and mtime: a job asks several questions of one ledger. */
-let lastRead: { file: string; stamp: string; lines: string[] } | undefined;
+let lastRead: { file: string; stamp: string; text: string } | undefined;
 
 /**
- * The ledger's lines, read again only when the file changed (appends grow it, a move gives it a new
+ * The ledger's text, read again only when the file changed (appends grow it, a move gives it a new
  * inode), so the questions of one job cost one read of a year's ledger, not four.
  */
-async function ledgerLines(file: string): Promise<string[]> {
+async function ledgerText(file: string): Promise<string> {
   const info = await stat(file);
   const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
-  if (lastRead?.file === file && lastRead.stamp === stamp) return lastRead.lines;
-  const lines = (await readFile(file, 'utf8')).split('\n');
-  lastRead = { file, stamp, lines };
-  return lines;
+  if (lastRead?.file === file && lastRead.stamp === stamp) return lastRead.text;
+  const text = await readFile(file, 'utf8');
+  lastRead = { file, stamp, text };
+  return text;
 }
 
-/** A cheap check on a line's text: every wanted string value must appear in it, quoted as JSON. */
-function rawPrefilter(
+/**
+ * The [start, end) of every line after `from` that may be wanted. Parsing and checking a line
+ * costs far more than searching the text, so with a wanted value (quoted as JSON, as the writer
+ * wrote it) or pattern only the lines holding it are visited; the other values and the pattern
+ * are checked on the line. An unterminated last line is always visited, to be reported.
+ */
+function* candidateLines(
+  text: string,
+  from: number,
   filter: LedgerFilter | undefined,
   mayHold: RegExp | undefined,
-): (raw: string) => boolean {
+): Generator<[number, number]> {
   const needles =
     filter === undefined || typeof filter === 'function'
       ? []
       : Object.values(filter)
           .filter((v): v is string => typeof v === 'string')
-          .map((v) => JSON.stringify(v));
-  return (raw) => needles.every((n) => raw.includes(n)) && (mayHold === undefined || mayHold.test(raw));
+          .map((v) => JSON.stringify(v))
+          .sort((a, b) => b.length - a.length);
+  const fits = (line: string) =>
+    needles.every((n) => line.includes(n)) && (mayHold === undefined || mayHold.test(line));
+  const lineAt = (pos: number): [number, number] => {
+    const end = text.indexOf('\n', pos);
+    return [Math.max(text.lastIndexOf('\n', pos - 1) + 1, from), end === -1 ? text.length : end];
+  };
+  const search =
+    needles[0] !== undefined
+      ? (pos: number) => text.indexOf(needles[0] as string, pos)
+      : mayHold
+        ? (pos: number) => {
+            const global = new RegExp(mayHold.source, mayHold.flags.replace('g', '') + 'g');
+            global.lastIndex = pos;
+            return global.exec(text)?.index ?? -1;
+          }
+        : undefined;
+  let lastEnd = from;
+  if (search) {
+    for (let pos = search(from); pos !== -1; ) {
+      const [start, end] = lineAt(pos);
+      if (fits(text.slice(start, end))) yield [start, end];
+      lastEnd = end;
+      pos = end >= text.length ? -1 : search(end + 1);
+    }
+    const tail = text.lastIndexOf('\n') + 1;
+    if (!text.endsWith('\n') && tail >= lastEnd && tail >= from) yield [tail, text.length];
+    return;
+  }
+  for (let start = from; start < text.length; ) {
+    const end = text.indexOf('\n', start);
+    yield [start, end === -1 ? text.length : end];
+    start = end === -1 ? text.length : end + 1;
+  }
+}
+
+/** 1-based line number of the line starting at `offset` (only for reporting a bad line). */
+function lineNumberAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 function toPredicate(filter: LedgerFilter | undefined): (record: LedgerRecord) => boolean {
