@@ -34763,27 +34763,28 @@ async function appendLedger(stateDir, record2) {
 }
 async function readLedger(stateDir, filter, mayHold) {
   const file2 = ledgerPath(stateDir);
-  let lines;
+  let text2;
   try {
-    lines = await ledgerLines(file2);
+    text2 = await ledgerText(file2);
   } catch (error62) {
     if (error62.code !== "ENOENT") throw error62;
     await assertNoCorruptCopy(file2);
     return { records: [], skipped: [] };
   }
-  await checkLedgerHeader(file2, lines[0] ?? "");
+  const headerEnd = text2.indexOf("\n");
+  await checkLedgerHeader(file2, headerEnd === -1 ? text2 : text2.slice(0, headerEnd));
   const keep = toPredicate(filter);
-  const mayMatch = rawPrefilter(filter, mayHold);
   const records = [];
   const skipped = [];
-  for (let i2 = 1; i2 < lines.length; i2++) {
-    const raw = lines[i2];
+  if (headerEnd === -1) return { records, skipped };
+  for (const [start, end] of candidateLines(text2, headerEnd + 1, filter, mayHold)) {
+    const raw = text2.slice(start, end);
     if (raw.trim() === "") continue;
-    const last = i2 === lines.length - 1;
-    if (!mayMatch(raw) && !last) continue;
+    const last = end === text2.length;
     const parsed = parseLine(raw);
     if (typeof parsed === "string") {
-      skipped.push({ line: i2 + 1, reason: last ? `incomplete last line (${parsed})` : parsed });
+      const line = lineNumberAt(text2, start);
+      skipped.push({ line, reason: last ? `incomplete last line (${parsed})` : parsed });
     } else if (keep(parsed)) {
       records.push(parsed);
     }
@@ -34864,17 +34865,48 @@ function parseLine(raw) {
   }
   return checked.data;
 }
-async function ledgerLines(file2) {
+async function ledgerText(file2) {
   const info = await stat4(file2);
   const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
-  if (lastRead?.file === file2 && lastRead.stamp === stamp) return lastRead.lines;
-  const lines = (await readFile5(file2, "utf8")).split("\n");
-  lastRead = { file: file2, stamp, lines };
-  return lines;
+  if (lastRead?.file === file2 && lastRead.stamp === stamp) return lastRead.text;
+  const text2 = await readFile5(file2, "utf8");
+  lastRead = { file: file2, stamp, text: text2 };
+  return text2;
 }
-function rawPrefilter(filter, mayHold) {
-  const needles = filter === void 0 || typeof filter === "function" ? [] : Object.values(filter).filter((v2) => typeof v2 === "string").map((v2) => JSON.stringify(v2));
-  return (raw) => needles.every((n2) => raw.includes(n2)) && (mayHold === void 0 || mayHold.test(raw));
+function* candidateLines(text2, from, filter, mayHold) {
+  const needles = filter === void 0 || typeof filter === "function" ? [] : Object.values(filter).filter((v2) => typeof v2 === "string").map((v2) => JSON.stringify(v2)).sort((a2, b3) => b3.length - a2.length);
+  const fits = (line) => needles.every((n2) => line.includes(n2)) && (mayHold === void 0 || mayHold.test(line));
+  const lineAt = (pos) => {
+    const end = text2.indexOf("\n", pos);
+    return [Math.max(text2.lastIndexOf("\n", pos - 1) + 1, from), end === -1 ? text2.length : end];
+  };
+  const search = needles[0] !== void 0 ? (pos) => text2.indexOf(needles[0], pos) : mayHold ? (pos) => {
+    const global2 = new RegExp(mayHold.source, mayHold.flags.replace("g", "") + "g");
+    global2.lastIndex = pos;
+    return global2.exec(text2)?.index ?? -1;
+  } : void 0;
+  let lastEnd = from;
+  if (search) {
+    for (let pos = search(from); pos !== -1; ) {
+      const [start, end] = lineAt(pos);
+      if (fits(text2.slice(start, end))) yield [start, end];
+      lastEnd = end;
+      pos = end >= text2.length ? -1 : search(end + 1);
+    }
+    const tail = text2.lastIndexOf("\n") + 1;
+    if (!text2.endsWith("\n") && tail >= lastEnd && tail >= from) yield [tail, text2.length];
+    return;
+  }
+  for (let start = from; start < text2.length; ) {
+    const end = text2.indexOf("\n", start);
+    yield [start, end === -1 ? text2.length : end];
+    start = end === -1 ? text2.length : end + 1;
+  }
+}
+function lineNumberAt(text2, offset) {
+  let line = 1;
+  for (let i2 = text2.indexOf("\n"); i2 !== -1 && i2 < offset; i2 = text2.indexOf("\n", i2 + 1)) line++;
+  return line;
 }
 function toPredicate(filter) {
   if (filter === void 0) return () => true;
@@ -34936,6 +34968,13 @@ var init_ledger = __esm({
       sigmaSource: external_exports.enum(["baseline", "pooled", "floor"]).optional(),
       sigmaDf: external_exports.number().nullable().optional()
     });
+  }
+});
+
+// src/verdict/random.ts
+var init_random = __esm({
+  "src/verdict/random.ts"() {
+    "use strict";
   }
 });
 
@@ -35076,6 +35115,7 @@ var StatisticsError, LANCZOS;
 var init_statistics = __esm({
   "src/verdict/statistics.ts"() {
     "use strict";
+    init_random();
     StatisticsError = class extends RangeError {
       name = "StatisticsError";
     };
@@ -37767,6 +37807,65 @@ var init_establish_baseline = __esm({
   }
 });
 
+// src/verdict/verdict-input.ts
+function checkInput(input2) {
+  const fail = (field, problem2) => {
+    throw new VerdictInputError(`verdict input ${field} ${problem2}`);
+  };
+  const finiteList = (values, field) => {
+    values?.forEach((v2, i2) => {
+      if (!Number.isFinite(v2))
+        fail(`${field}[${i2}]`, `is ${v2}; every measured value must be a finite number`);
+    });
+  };
+  if (input2.candidate.length === 0) fail("candidate", "is empty; pass at least one measured value");
+  finiteList(input2.candidate, "candidate");
+  const b3 = input2.baseline;
+  if (!Number.isFinite(b3.mean)) fail("baseline.mean", `is ${b3.mean}; re-establish the baseline`);
+  if (!Number.isInteger(b3.n) || b3.n < 1)
+    fail("baseline.n", `is ${b3.n}; it must count the baseline runs (\u2265 1)`);
+  if (!(Number.isFinite(b3.sigma) && b3.sigma >= 0))
+    fail("baseline.sigma", `is ${b3.sigma}; it must be finite and \u2265 0`);
+  finiteList(b3.samples, "baseline.samples");
+  if (b3.samples.length > 0 && b3.samples.length !== b3.n) {
+    fail(
+      "baseline.n",
+      `is ${b3.n} but baseline.samples holds ${b3.samples.length} values; store them together`
+    );
+  }
+  if (input2.reference !== void 0) {
+    if (!Number.isFinite(input2.reference.value)) fail("reference.value", `is ${input2.reference.value}`);
+    finiteList(input2.reference.samples, "reference.samples");
+  }
+  input2.noiseHistory?.forEach((g2, i2) => {
+    if (!Number.isInteger(g2.n) || g2.n < 0)
+      fail(`noiseHistory[${i2}].n`, `is ${g2.n}; it must be a whole number`);
+    if (!(Number.isFinite(g2.sd) && g2.sd >= 0))
+      fail(`noiseHistory[${i2}].sd`, `is ${g2.sd}; it must be finite and \u2265 0`);
+  });
+  if (input2.direction !== "minimize" && input2.direction !== "maximize") {
+    fail("direction", `is ${String(input2.direction)}; use 'minimize' or 'maximize'`);
+  }
+  if (!(input2.confidence > 0.5 && input2.confidence < 1)) {
+    fail("confidence", `is ${input2.confidence}; use a probability between 0.5 and 1 (exclusive), e.g. 0.95`);
+  }
+  if (!(Number.isFinite(input2.minImprovement) && input2.minImprovement >= 0)) {
+    fail("minImprovement", `is ${input2.minImprovement}; use 0 or a positive amount in metric units`);
+  }
+  if (input2.sigmaFloor !== void 0 && !(Number.isFinite(input2.sigmaFloor) && input2.sigmaFloor > 0)) {
+    fail("sigmaFloor", `is ${input2.sigmaFloor}; use a positive amount in metric units`);
+  }
+}
+var VerdictInputError;
+var init_verdict_input = __esm({
+  "src/verdict/verdict-input.ts"() {
+    "use strict";
+    VerdictInputError = class extends Error {
+      name = "VerdictInputError";
+    };
+  }
+});
+
 // src/verdict/decide.ts
 function decideVerdict(input2) {
   checkInput(input2);
@@ -37895,62 +37994,13 @@ function formatProbability(p2, threshold) {
   }
   return `=${p2.toFixed(digits)}`;
 }
-function checkInput(input2) {
-  const fail = (field, problem2) => {
-    throw new VerdictInputError(`verdict input ${field} ${problem2}`);
-  };
-  const finiteList = (values, field) => {
-    values?.forEach((v2, i2) => {
-      if (!Number.isFinite(v2))
-        fail(`${field}[${i2}]`, `is ${v2}; every measured value must be a finite number`);
-    });
-  };
-  if (input2.candidate.length === 0) fail("candidate", "is empty; pass at least one measured value");
-  finiteList(input2.candidate, "candidate");
-  const b3 = input2.baseline;
-  if (!Number.isFinite(b3.mean)) fail("baseline.mean", `is ${b3.mean}; re-establish the baseline`);
-  if (!Number.isInteger(b3.n) || b3.n < 1)
-    fail("baseline.n", `is ${b3.n}; it must count the baseline runs (\u2265 1)`);
-  if (!(Number.isFinite(b3.sigma) && b3.sigma >= 0))
-    fail("baseline.sigma", `is ${b3.sigma}; it must be finite and \u2265 0`);
-  finiteList(b3.samples, "baseline.samples");
-  if (b3.samples.length > 0 && b3.samples.length !== b3.n) {
-    fail(
-      "baseline.n",
-      `is ${b3.n} but baseline.samples holds ${b3.samples.length} values; store them together`
-    );
-  }
-  if (input2.reference !== void 0) {
-    if (!Number.isFinite(input2.reference.value)) fail("reference.value", `is ${input2.reference.value}`);
-    finiteList(input2.reference.samples, "reference.samples");
-  }
-  input2.noiseHistory?.forEach((g2, i2) => {
-    if (!Number.isInteger(g2.n) || g2.n < 0)
-      fail(`noiseHistory[${i2}].n`, `is ${g2.n}; it must be a whole number`);
-    if (!(Number.isFinite(g2.sd) && g2.sd >= 0))
-      fail(`noiseHistory[${i2}].sd`, `is ${g2.sd}; it must be finite and \u2265 0`);
-  });
-  if (input2.direction !== "minimize" && input2.direction !== "maximize") {
-    fail("direction", `is ${String(input2.direction)}; use 'minimize' or 'maximize'`);
-  }
-  if (!(input2.confidence > 0.5 && input2.confidence < 1)) {
-    fail("confidence", `is ${input2.confidence}; use a probability between 0.5 and 1 (exclusive), e.g. 0.95`);
-  }
-  if (!(Number.isFinite(input2.minImprovement) && input2.minImprovement >= 0)) {
-    fail("minImprovement", `is ${input2.minImprovement}; use 0 or a positive amount in metric units`);
-  }
-  if (input2.sigmaFloor !== void 0 && !(Number.isFinite(input2.sigmaFloor) && input2.sigmaFloor > 0)) {
-    fail("sigmaFloor", `is ${input2.sigmaFloor}; use a positive amount in metric units`);
-  }
-}
-var VerdictInputError, DEFAULT_RELATIVE_SIGMA_FLOOR;
+var DEFAULT_RELATIVE_SIGMA_FLOOR;
 var init_decide = __esm({
   "src/verdict/decide.ts"() {
     "use strict";
     init_statistics();
-    VerdictInputError = class extends Error {
-      name = "VerdictInputError";
-    };
+    init_verdict_input();
+    init_verdict_input();
     DEFAULT_RELATIVE_SIGMA_FLOOR = 1e-4;
   }
 });
