@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GitHubEmulator, startEmulator } from '../emulator/server.js';
 import { pullRequestPayload, pushPayload, workflowDispatchPayload } from '../emulator/webhook-payloads.js';
+import { launchCommentBrowser } from '../support/browser.js';
 import { PREPARE_PY, protocolJson, trainPy } from './project.js';
 import { type ActionRun, type RunActionOptions, runActionProcess } from './run-action.js';
 
@@ -195,6 +196,28 @@ describe('the GitHub round trip', () => {
     expect(comments[0]!.body).toContain('Regressed');
     expect((await resultsFile()).trim().split('\n')).toHaveLength(3);
   });
+
+  it('rewrites the progress page at the results branch root, which renders offline in Chromium', async () => {
+    const html = await gh.readFile(OWNER, REPO, RESULTS, 'index.html');
+    const browser = await launchCommentBrowser();
+    try {
+      const { page, requests, pageErrors } = await browser.open(html);
+      expect(requests).toEqual([]);
+      expect(pageErrors).toEqual([]);
+      const section = page.locator('section', { hasText: 'autoresearch/exp on mac-mini-1' });
+      expect(await section.locator('svg path.kept').count()).toBe(1);
+      expect(await section.locator('svg path.discarded').count()).toBe(1);
+      expect(await section.locator('svg rect.band').count()).toBe(1);
+      // The kept experiment in the kept table, with its Δ and σ; the runner's baseline below.
+      const [kept, baselines] = await section.locator('table').all();
+      expect(await kept!.locator('tbody tr').allTextContents()).toEqual([
+        expect.stringMatching(/lower the learning rate.*−0\.\d{4}.*−\d+\.\dσ/),
+      ]);
+      expect(await baselines!.locator('tbody tr').count()).toBe(1);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('records a crash, fails the step and writes a crash row', async () => {
     const { sha, run } = await pushExperiment(
