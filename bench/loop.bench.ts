@@ -1,0 +1,381 @@
+/**
+ * Whole nights of the autoresearch loop: an agent proposes a change to the kept code, the judge
+ * keeps or discards it, the next change builds on the kept code, until a budget of training runs
+ * (baselines, repeats and control runs included) is spent. Every policy sees the same nights:
+ * the same proposals (true effects, in σ) and the same noise for the n-th training run of the night.
+ *
+ * Policies: the oracle (knows every true effect), the ceiling (knows the effect mix and the
+ * champion's true level, one run per experiment, keeps on positive expected gain), naive greedy
+ * (keep if lower than the last kept run), `decision: strict` (the one-sided t-test against the best
+ * kept run, `decideVerdict`) and `decision: loop` (src/verdict/policy, the default). Both real
+ * policies run the code the action runs.
+ *
+ * Env: LOOP_NIGHTS (200), LOOP_BUDGET (100), LOOP_VARIANTS=1 adds the design variants.
+ */
+import { INPUT_DEFAULTS } from '../src/settings/inputs.js';
+import { decideVerdict } from '../src/verdict/decide.js';
+import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
+import { mixturePrior } from '../src/verdict/policy/effect-prior.js';
+import {
+  type ChampionBelief,
+  conclude,
+  decide,
+  defaultLoopSettings,
+  type LoopSettings,
+  nextStep,
+  type Run,
+  startFromBaseline,
+} from '../src/verdict/policy/loop-policy.js';
+import { createRng, mean, normalCdf, type Rng, sampleSd } from '../src/verdict/statistics.js';
+
+const NIGHTS = Number(process.env['LOOP_NIGHTS'] ?? 200);
+const BUDGET = Number(process.env['LOOP_BUDGET'] ?? 100);
+const SIGMA = 0.015;
+const START = 1.6;
+const BASELINE_RUNS = Number(INPUT_DEFAULTS['baseline-repeats']);
+const CONFIDENCE = Number(INPUT_DEFAULTS.confidence);
+
+/** An effect mix: the true effect of a proposal in σ, positive = better. */
+interface Mix {
+  name: string;
+  draw(rng: Rng): number;
+  /** Density of the continuous part and the null share, for the ceiling's exact posterior. */
+  density(d: number): number;
+  nullShare: number;
+}
+
+const uniform = (rng: Rng, a: number, b: number) => a + (b - a) * rng.uniform();
+const box = (d: number, a: number, b: number, share: number) => (d >= a && d <= b ? share / (b - a) : 0);
+
+const OPTIMISTIC: Mix = {
+  name: 'optimistic',
+  draw: (rng) => {
+    const u = rng.uniform();
+    return u < 0.2 ? uniform(rng, 1, 3) : u < 0.6 ? 0 : -uniform(rng, 0.5, 3);
+  },
+  density: (d) => box(d, 1, 3, 0.2) + box(d, -3, -0.5, 0.4),
+  nullShare: 0.4,
+};
+const HARSH: Mix = {
+  name: 'harsh',
+  draw: (rng) => {
+    const u = rng.uniform();
+    return u < 0.1 ? uniform(rng, 0.5, 2) : u < 0.6 ? 0 : -uniform(rng, 0, 1);
+  },
+  density: (d) => box(d, 0.5, 2, 0.1) + box(d, -1, 0, 0.4),
+  nullShare: 0.5,
+};
+const ALL_NULL: Mix = { name: 'all null', draw: () => 0, density: () => 0, nullShare: 1 };
+
+/** How the machine measures: noise shape, drift per run (metric units), one outlier baseline run. */
+interface Noise {
+  name: string;
+  draw(rng: Rng): number;
+  driftPerRun: number;
+  outlier: boolean;
+}
+
+const GAUSSIAN: Noise = { name: 'Gaussian', draw: (rng) => rng.gaussian(), driftPerRun: 0, outlier: false };
+const NOISES: Noise[] = [
+  GAUSSIAN,
+  { name: 'Student-t 3 df', draw: studentT3, driftPerRun: 0, outlier: false },
+  { name: 'outlier baseline run +5σ', draw: (rng) => rng.gaussian(), driftPerRun: 0, outlier: true },
+  { name: 'drift −0.0005/run', draw: (rng) => rng.gaussian(), driftPerRun: -0.0005, outlier: false },
+  { name: 'drift +0.0005/run', draw: (rng) => rng.gaussian(), driftPerRun: 0.0005, outlier: false },
+];
+
+/** Student-t with 3 df scaled to unit variance (a t₃ has variance 3). */
+function studentT3(rng: Rng): number {
+  const z = rng.gaussian();
+  let chi = 0;
+  for (let i = 0; i < 3; i++) chi += rng.gaussian() ** 2;
+  return z / Math.sqrt(chi / 3) / Math.sqrt(3);
+}
+
+/** One night's draws, shared by every policy. */
+interface Night {
+  effects: number[];
+  noise: number[];
+  outlierAt: number;
+  scenario: { mix: Mix; noise: Noise };
+}
+
+function drawNight(mix: Mix, noise: Noise, seed: number): Night {
+  const effects = createRng(seed);
+  const runs = createRng(seed + 7_777_777);
+  return {
+    effects: Array.from({ length: BUDGET + 1 }, () => mix.draw(effects)),
+    noise: Array.from({ length: BUDGET + 20 }, () => noise.draw(runs)),
+    outlierAt: Math.floor(effects.uniform() * BASELINE_RUNS),
+    scenario: { mix, noise },
+  };
+}
+
+/** The machine of one night: measures code of a given true value, counts the budget. */
+class Machine {
+  t = 0;
+  constructor(private readonly night: Night) {}
+  get left(): number {
+    return BUDGET - this.t;
+  }
+  /** One training run of code whose true value is `truth`; `baselineIndex` marks a baseline run. */
+  run(truth: number, baselineIndex?: number): number {
+    const { noise } = this.night.scenario;
+    const outlier =
+      noise.outlier && baselineIndex !== undefined && baselineIndex === this.night.outlierAt % BASELINE_RUNS
+        ? 5 * SIGMA
+        : 0;
+    const value = truth + noise.driftPerRun * this.t + SIGMA * this.night.noise[this.t]! + outlier;
+    this.t++;
+    return value;
+  }
+}
+
+interface NightResult {
+  gain: number;
+  harmfulKeeps: number;
+  nullKeeps: number;
+  experiments: number;
+  experimentRuns: number;
+}
+
+/** Tracks the true champion as experiments are kept. */
+class Loop {
+  champion = START;
+  result: NightResult = { gain: 0, harmfulKeeps: 0, nullKeeps: 0, experiments: 0, experimentRuns: 0 };
+  constructor(readonly night: Night) {}
+  effect(k: number): number {
+    return this.night.effects[k]!;
+  }
+  candidate(k: number): number {
+    return this.champion - this.effect(k) * SIGMA;
+  }
+  judged(k: number, keep: boolean, runs: number): void {
+    this.result.experiments++;
+    this.result.experimentRuns += runs;
+    if (!keep) return;
+    const e = this.effect(k);
+    if (e < 0) this.result.harmfulKeeps++;
+    if (e === 0) this.result.nullKeeps++;
+    this.champion = this.candidate(k);
+  }
+  finish(): NightResult {
+    return { ...this.result, gain: (START - this.champion) / SIGMA };
+  }
+}
+
+type Policy = (night: Night) => NightResult;
+
+const oracle: Policy = (night) => {
+  const loop = new Loop(night);
+  for (let k = 0; k < BUDGET; k++) loop.judged(k, loop.effect(k) > 0, 1);
+  return loop.finish();
+};
+
+/** Knows the mix and the champion's level exactly; one run; keeps when E[effect | run] > 0. */
+const ceiling: Policy = (night) => {
+  const loop = new Loop(night);
+  const machine = new Machine(night);
+  const { mix } = night.scenario;
+  for (let k = 0; k < BUDGET && machine.left > 0; k++) {
+    const level = loop.champion + night.scenario.noise.driftPerRun * machine.t;
+    const z = (level - machine.run(loop.candidate(k))) / SIGMA;
+    loop.judged(k, posteriorMeanEffect(mix, z) > 0, 1);
+  }
+  return loop.finish();
+};
+
+function posteriorMeanEffect(mix: Mix, z: number): number {
+  const phi = (x: number) => Math.exp(-0.5 * x * x);
+  let num = 0;
+  let den = mix.nullShare * phi(z);
+  for (let d = -4; d <= 4; d += 0.01) {
+    const w = mix.density(d) * 0.01 * phi(z - d);
+    num += w * d;
+    den += w;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+/** Naive greedy: one baseline run, then keep whatever comes out lower than the last kept run. */
+const greedy: Policy = (night) => {
+  const loop = new Loop(night);
+  const machine = new Machine(night);
+  let reference = machine.run(loop.champion, 0);
+  for (let k = 0; machine.left > 0; k++) {
+    const y = machine.run(loop.candidate(k));
+    const keep = y < reference;
+    if (keep) reference = y;
+    loop.judged(k, keep, 1);
+  }
+  return loop.finish();
+};
+
+/** `decision: strict`: the action's one-sided t-test against the best kept run (decideVerdict). */
+const strict: Policy = (night) => {
+  const loop = new Loop(night);
+  const machine = new Machine(night);
+  const base = Array.from({ length: BASELINE_RUNS }, (_, i) => machine.run(loop.champion, i));
+  const baseline = { samples: base, mean: mean(base), sigma: sampleSd(base), n: base.length };
+  let best: number | undefined;
+  for (let k = 0; machine.left > 0; k++) {
+    const y = machine.run(loop.candidate(k));
+    const decision = decideVerdict({
+      baseline,
+      ...(best !== undefined && best < baseline.mean ? { reference: { value: best } } : {}),
+      direction: 'minimize',
+      confidence: CONFIDENCE,
+      candidate: [y],
+      minImprovement: 0,
+    });
+    const keep = decision.kind === 'improved';
+    if (keep && (best === undefined || y < best)) best = y;
+    loop.judged(k, keep, 1);
+  }
+  return loop.finish();
+};
+
+/** `decision: loop` (the default): src/verdict/policy driving every run of the night. */
+function loopPolicy(tune: (s: LoopSettings) => LoopSettings = (s) => s): Policy {
+  return (night) => {
+    const loop = new Loop(night);
+    const machine = new Machine(night);
+    const baseline: Run[] = [];
+    for (let i = 0; i < BASELINE_RUNS; i++)
+      baseline.push({ t: machine.t, value: machine.run(loop.champion, i) });
+    // The action's baseline job: one run far from the others is set aside and run once more.
+    const outlier = baselineOutlier(baseline.map((r) => r.value));
+    if (outlier !== undefined) {
+      baseline.splice(outlier, 1);
+      baseline.push({ t: machine.t, value: machine.run(loop.champion) });
+    }
+    const settings = tune(defaultLoopSettings(sampleSd(baseline.map((r) => r.value))));
+    let belief: ChampionBelief = startFromBaseline(baseline, settings);
+    for (let k = 0; machine.left > 0; k++) {
+      const job = { candidate: [] as Run[], controls: [] as Run[] };
+      for (;;) {
+        const step =
+          machine.left > 0 ? nextStep(belief, job, machine.t, settings) : decide(belief, job, settings);
+        if (step.kind === 'decide') {
+          if (job.candidate.length > 0) loop.judged(k, step.keep, job.candidate.length + job.controls.length);
+          belief = conclude(belief, job, step.keep, settings);
+          break;
+        }
+        const truth = step.kind === 'run-control' ? loop.champion : loop.candidate(k);
+        const run = { t: machine.t, value: machine.run(truth) };
+        (step.kind === 'run-control' ? job.controls : job.candidate).push(run);
+      }
+      if (job.candidate.length === 0) break;
+    }
+    return loop.finish();
+  };
+}
+
+interface Summary {
+  gain: number;
+  harmfulKeeps: number;
+  nullKeeps: number;
+  experiments: number;
+  runsPerExperiment: number;
+  nullKeepShare: number;
+}
+
+function summarise(policy: Policy, mix: Mix, noise: Noise, seedBase: number): Summary {
+  const results: NightResult[] = [];
+  for (let i = 0; i < NIGHTS; i++) results.push(policy(drawNight(mix, noise, seedBase + i * 101)));
+  const avg = (f: (r: NightResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
+  const experiments = avg((r) => r.experiments);
+  return {
+    gain: avg((r) => r.gain),
+    harmfulKeeps: avg((r) => r.harmfulKeeps),
+    nullKeeps: avg((r) => r.nullKeeps),
+    experiments,
+    runsPerExperiment: avg((r) => r.experimentRuns) / experiments,
+    nullKeepShare: avg((r) => r.nullKeeps) / experiments,
+  };
+}
+
+const POLICIES: Array<[string, Policy]> = [
+  ['oracle', oracle],
+  ['ceiling (knows mix and champion)', ceiling],
+  ['naive greedy', greedy],
+  ['decision: strict', strict],
+  ['**decision: loop (default)**', loopPolicy()],
+].filter((_, i) => !process.env['LOOP_ONLY_VARIANTS'] || i === 0) as Array<[string, Policy]>;
+// Design variants: LOOP_VARIANTS='[{"name":"no controls","maxControls":0,"prior":[0.6,0.3,3]}]'
+// (prior = null share, harm share, range in σ of the base prior).
+for (const variant of JSON.parse(process.env['LOOP_VARIANTS'] ?? '[]') as Array<Record<string, unknown>>) {
+  const { name, prior, driftScale, sigmaScale, trueSigma, ...overrides } = variant as {
+    name: string;
+    prior?: [number, number, number, number?];
+    driftScale?: number;
+    sigmaScale?: number;
+    trueSigma?: boolean;
+  } & Partial<LoopSettings>;
+  POLICIES.push([
+    `loop, ${name}`,
+    loopPolicy((s) => ({
+      ...s,
+      ...overrides,
+      ...(sigmaScale ? { sigma: s.sigma * sigmaScale } : {}),
+      ...(trueSigma ? { sigma: SIGMA } : {}),
+      ...(prior
+        ? {
+            basePrior: mixturePrior({
+              nullShare: prior[0],
+              harmShare: prior[1],
+              range: prior[2],
+              from: prior[3] ?? 0,
+            }),
+          }
+        : {}),
+      ...(driftScale === undefined
+        ? {}
+        : {
+            drift: { slopeSd: s.drift.slopeSd * driftScale, levelWalkSd: s.drift.levelWalkSd * driftScale },
+          }),
+    })),
+  ]);
+}
+const pick = <T>(all: T[], env: string): T[] =>
+  process.env[env] ? process.env[env].split(',').map((i) => all[Number(i)]!) : all;
+
+const fmt = (x: number, d = 1) => x.toFixed(d);
+const pct = (x: number) => `${Math.round(x * 100)} %`;
+const started = Date.now();
+console.log(
+  `${NIGHTS} nights per cell, ${BUDGET} training runs per night (baselines, repeats and control runs included), σ = ${SIGMA}; every policy sees the same draws.\n`,
+);
+for (const [mi, mix] of [OPTIMISTIC, HARSH].entries()) {
+  if (!pick([0, 1], 'LOOP_MIXES').includes(mi)) continue;
+  console.log(`### ${mix.name} mix\n`);
+  console.log(
+    '| policy | noise | gain (σ) | share of oracle | harmful keeps / night | null keeps / night | experiments | runs / experiment |',
+  );
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const [ni, noise] of NOISES.entries()) {
+    if (!pick([0, 1, 2, 3, 4], 'LOOP_NOISES').includes(ni)) continue;
+    const seed = 1_000_000 * (mi + 1) + 10_000 * ni;
+    const reference = summarise(oracle, mix, noise, seed).gain;
+    for (const [name, policy] of POLICIES) {
+      const s = summarise(policy, mix, noise, seed);
+      console.log(
+        `| ${name} | ${noise.name} | ${fmt(s.gain)} | ${pct(s.gain / reference)} | ${fmt(s.harmfulKeeps, 2)} | ${fmt(s.nullKeeps, 2)} | ${fmt(s.experiments, 0)} | ${fmt(s.runsPerExperiment, 2)} |`,
+      );
+    }
+  }
+  console.log('');
+}
+console.log('### all-null night (every change does nothing): share of experiments kept\n');
+const nullNoises = NOISES.filter((_, ni) => pick([0, 1, 2, 3, 4], 'LOOP_NOISES').includes(ni));
+console.log(`| policy | ${nullNoises.map((n) => n.name).join(' | ')} |`);
+console.log(`|---|${nullNoises.map(() => '---:').join('|')}|`);
+for (const [name, policy] of POLICIES.filter(([n]) => n !== 'oracle' && !n.startsWith('ceiling'))) {
+  const cells = nullNoises.map((noise, ni) =>
+    pct(summarise(policy, ALL_NULL, noise, 9_000_000 + ni).nullKeepShare),
+  );
+  console.log(`| ${name} | ${cells.join(' | ')} |`);
+}
+console.log(
+  `\n(${((Date.now() - started) / 1000).toFixed(0)} s; P(z>1.645) = ${fmt(1 - normalCdf(1.645), 3)})`,
+);

@@ -1,0 +1,410 @@
+/**
+ * The loop policy: decides each experiment for the night, not for itself. Pure and side-effect
+ * free (belief in → next step out), so the action, the local CLI and the loop benchmark run the
+ * same code.
+ *
+ * - The champion (the kept code) is known from every run of its lineage, pooled by a Kalman filter
+ *   over its level and the machine's drift (level-filter.ts), never from the one run that got kept.
+ * - An experiment's effect gets a posterior over a grid, from the filter and a prior over effects
+ *   learned from the runner's ledger (effect-prior.ts). It is kept when its expected gain is
+ *   positive: a kept null change costs nothing, a missed gain is lost for good.
+ * - Before the candidate runs, the champion is re-measured (a control run) when its level is known
+ *   worse than `controlVariance`·σ² (after a keep, after drift, after a re-baseline).
+ * - The candidate runs again only when that run is worth more than a fresh experiment's run
+ *   (value of information), i.e. when the decision is close and a lot rides on it.
+ *
+ * Values are losses (lower is better) in metric units; time counts the runner's training runs.
+ */
+import {
+  DEFAULT_PRIOR,
+  EFFECT_GRID,
+  type EffectEvidence,
+  type EffectPrior,
+  learnPrior,
+  posteriorWeights,
+  priorShares,
+} from './effect-prior.js';
+import {
+  collapse,
+  type DriftModel,
+  diffuseState,
+  type LevelState,
+  observe,
+  predict,
+  shiftLevel,
+} from './level-filter.js';
+
+/** One training run: its loss and when it ran (in runs). */
+export interface Run {
+  value: number;
+  t: number;
+}
+
+/** The runs of the job being decided: the candidate's and the champion's control runs. */
+export interface JobRuns {
+  candidate: readonly Run[];
+  controls: readonly Run[];
+}
+
+/** The policy's knobs, all chosen with `npm run bench -- loop`. */
+export interface LoopSettings {
+  /** Run-to-run noise σ of one training, metric units. */
+  sigma: number;
+  /** Drift model in metric units (see {@link driftFor}). */
+  drift: DriftModel;
+  /** Re-measure the champion before a candidate when Var(level) > this × σ². */
+  controlVariance: number;
+  /** At most this many control runs per job. */
+  maxControls: number;
+  /** At most this many candidate runs per job. */
+  maxCandidateRuns: number;
+  /** Run the candidate again when that run is worth more than this × a fresh experiment's run. */
+  repeatCost: number;
+  /** Keep only when the expected gain exceeds this, in metric units (the min-improvement input). */
+  minGain: number;
+  /** Keep only when the expected gain exceeds this many σ as well (a margin against null keeps). */
+  margin: number;
+  /** Keep only when the effect is more likely than this to be a real gain. */
+  minProbabilityBetter: number;
+  /** The prior over effects before the ledger says otherwise. */
+  basePrior: EffectPrior;
+  /** Weight of the base prior, in experiments' worth of evidence. */
+  pseudoCount: number;
+}
+
+/** The defaults, in σ multiples so they hold on any machine. */
+export function defaultLoopSettings(sigma: number, minGain = 0): LoopSettings {
+  return {
+    sigma,
+    drift: driftFor(sigma),
+    controlVariance: 0.35,
+    maxControls: 2,
+    maxCandidateRuns: 2,
+    repeatCost: 1,
+    minGain,
+    margin: 0,
+    minProbabilityBetter: 0,
+    basePrior: DEFAULT_PRIOR,
+    pseudoCount: 20,
+  };
+}
+
+/** A drift allowance proportional to σ: a steady drift up to ~0.03σ per run, and a slow random walk. */
+export function driftFor(sigma: number): DriftModel {
+  return { slopeSd: 0.03 * sigma, levelWalkSd: 0.03 * sigma };
+}
+
+/** What the policy knows between jobs: the champion's level and the learned prior. */
+export interface ChampionBelief {
+  state: LevelState;
+  /** Evidence of every experiment judged so far (feeds the prior). */
+  evidence: EffectEvidence[];
+  prior: EffectPrior;
+  /** Runs that measured the champion's lineage directly (baseline and controls). */
+  directRuns: number;
+  /** Experiments kept since the baseline. */
+  kept: number;
+}
+
+/** Where the experiment stands: the posterior of its effect and the champion's level. */
+export interface Assessment {
+  /** Expected effect in σ (positive = better than the champion). */
+  expectedGain: number;
+  /** Standard deviation of the effect's posterior, in σ. */
+  gainSd: number;
+  probabilityBetter: number;
+  probabilityWorse: number;
+  /** The champion's level now (loss units) and its standard deviation. */
+  champion: { level: number; sd: number };
+  /** Estimated drift in metric units per run, and its standard deviation. */
+  drift: { slope: number; sd: number };
+  /** What this job's runs say about the effect alone (stored in the ledger to learn the prior). */
+  evidence?: EffectEvidence;
+  /** The prior the decision used. */
+  priorShares: { harm: number; none: number; gain: number };
+}
+
+/** What to do next in the job. */
+export type Step =
+  | { kind: 'run-control'; why: string }
+  | { kind: 'run-candidate'; why: string }
+  | { kind: 'decide'; keep: boolean; assessment: Assessment };
+
+/** The belief after a baseline: its runs measure the level (and, spread over time, the drift). */
+export function startFromBaseline(
+  runs: readonly Run[],
+  settings: LoopSettings,
+  evidence: readonly EffectEvidence[] = [],
+): ChampionBelief {
+  if (runs.length === 0) throw new RangeError('startFromBaseline: the baseline has no runs');
+  const sorted = [...runs].sort((a, b) => a.t - b.t);
+  let state = diffuseState(sorted[0]!.t, sorted[0]!.value, settings.sigma, settings.drift);
+  for (const run of sorted) {
+    state = observe(predict(state, run.t, settings.drift), run.value, 0, settings.sigma).state;
+  }
+  return {
+    state,
+    evidence: [...evidence],
+    prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
+    directRuns: runs.length,
+    kept: 0,
+  };
+}
+
+/**
+ * The champion's belief carried over a re-baseline: the new baseline fixes the machine's level, and
+ * the champion keeps its estimated advantage over the old baseline with its uncertainty plus one σ²
+ * (the machine may have changed), so the next job re-measures it before judging anything against it.
+ */
+export function carryOver(
+  previous: ChampionBelief,
+  oldBaselineLevel: number,
+  newBaseline: ChampionBelief,
+  settings: LoopSettings,
+): ChampionBelief {
+  const advantage = previous.state.level - oldBaselineLevel;
+  return {
+    ...newBaseline,
+    state: {
+      ...newBaseline.state,
+      level: newBaseline.state.level + advantage,
+      pLL: newBaseline.state.pLL + previous.state.pLL + settings.sigma ** 2,
+    },
+    evidence: previous.evidence,
+    prior: previous.prior,
+    kept: previous.kept,
+  };
+}
+
+/** The next step of a job at time `now` (in runs), given the runs it has made so far. */
+export function nextStep(belief: ChampionBelief, job: JobRuns, now: number, settings: LoopSettings): Step {
+  if (job.candidate.length === 0) {
+    const before = collapse(componentsOf(belief, job, settings).map((c) => ({ weight: 1, state: c.state })));
+    const variance = predict(before, now, settings.drift).pLL;
+    if (
+      job.controls.length < settings.maxControls &&
+      variance > settings.controlVariance * settings.sigma ** 2
+    ) {
+      return {
+        kind: 'run-control',
+        why: `the champion's level is known only to ±${(Math.sqrt(variance) / settings.sigma).toFixed(2)}σ; one run of the champion's code sharpens it`,
+      };
+    }
+    return { kind: 'run-candidate', why: 'first run of the candidate' };
+  }
+  const parts = componentsOf(belief, job, settings);
+  const weights = posteriorWeights(
+    belief.prior,
+    parts.map((p) => p.logLik),
+  );
+  if (job.candidate.length < settings.maxCandidateRuns) {
+    const worth = repeatWorth(parts, weights, belief, now, settings);
+    if (worth.again > settings.repeatCost * worth.fresh) {
+      return {
+        kind: 'run-candidate',
+        why: `the decision is close: one more run of the candidate is worth ${worth.again.toFixed(3)}σ of expected gain, more than a new experiment's run (${worth.fresh.toFixed(3)}σ)`,
+      };
+    }
+  }
+  return decide(belief, job, settings);
+}
+
+/** The final decision on the runs so far (also used when no run may be added). */
+export function decide(
+  belief: ChampionBelief,
+  job: JobRuns,
+  settings: LoopSettings,
+): Extract<Step, { kind: 'decide' }> {
+  const assessment = assess(belief, job, settings);
+  const keep =
+    job.candidate.length > 0 &&
+    assessment.expectedGain > keepThreshold(settings) &&
+    assessment.probabilityBetter >= settings.minProbabilityBetter;
+  return { kind: 'decide', keep, assessment };
+}
+
+/** The posterior of the candidate's effect and the champion's level after the job's runs. */
+export function assess(belief: ChampionBelief, job: JobRuns, settings: LoopSettings): Assessment {
+  const parts = componentsOf(belief, job, settings);
+  const weights = posteriorWeights(
+    belief.prior,
+    parts.map((p) => p.logLik),
+  );
+  let mean = 0;
+  let square = 0;
+  let better = 0;
+  let worse = 0;
+  EFFECT_GRID.forEach((d, i) => {
+    const w = weights[i]!;
+    mean += w * d;
+    square += w * d * d;
+    if (d > 0) better += w;
+    if (d < 0) worse += w;
+  });
+  const champion = collapse(parts.map((p, i) => ({ weight: weights[i]!, state: p.state })));
+  const evidence = evidenceOf(parts);
+  return {
+    expectedGain: mean,
+    gainSd: Math.sqrt(Math.max(0, square - mean * mean)),
+    probabilityBetter: better,
+    probabilityWorse: worse,
+    champion: { level: champion.level, sd: Math.sqrt(champion.pLL) },
+    drift: { slope: champion.slope, sd: Math.sqrt(champion.pSS) },
+    ...(evidence ? { evidence } : {}),
+    priorShares: priorShares(belief.prior),
+  };
+}
+
+/**
+ * The belief after the job's decision: kept, the champion moves by the candidate's effect (each
+ * possible effect weighted by its posterior, so a lucky run moves it only as far as it deserves);
+ * discarded, the champion stays and the job's runs still sharpen its level and the drift.
+ */
+export function conclude(
+  belief: ChampionBelief,
+  job: JobRuns,
+  keep: boolean,
+  settings: LoopSettings,
+): ChampionBelief {
+  const parts = componentsOf(belief, job, settings);
+  const weights = posteriorWeights(
+    belief.prior,
+    parts.map((p) => p.logLik),
+  );
+  const state = collapse(
+    parts.map((p, i) => ({
+      weight: weights[i]!,
+      state: keep ? shiftLevel(p.state, -EFFECT_GRID[i]! * settings.sigma) : p.state,
+    })),
+  );
+  const found = evidenceOf(parts);
+  const evidence = found ? [...belief.evidence, found] : belief.evidence;
+  return {
+    state,
+    evidence,
+    prior: found
+      ? learnPrior(evidence, settings.basePrior, settings.pseudoCount, belief.prior, 6)
+      : belief.prior,
+    directRuns: belief.directRuns + job.controls.length,
+    kept: belief.kept + (keep ? 1 : 0),
+  };
+}
+
+/** The expected gain, in σ, a keep must exceed. */
+function keepThreshold(settings: LoopSettings): number {
+  return settings.margin + settings.minGain / settings.sigma;
+}
+
+interface Component {
+  logLik: number;
+  state: LevelState;
+}
+
+/** For each possible effect on the grid: the filter run through the job's runs, and their likelihood. */
+function componentsOf(belief: ChampionBelief, job: JobRuns, settings: LoopSettings): Component[] {
+  const runs = [
+    ...job.controls.map((r) => ({ ...r, candidate: false })),
+    ...job.candidate.map((r) => ({ ...r, candidate: true })),
+  ].sort((a, b) => a.t - b.t);
+  return EFFECT_GRID.map((effect) => {
+    let state = belief.state;
+    let logLik = 0;
+    for (const run of runs) {
+      const step = observe(
+        predict(state, run.t, settings.drift),
+        run.value,
+        run.candidate ? -effect * settings.sigma : 0,
+        settings.sigma,
+      );
+      state = step.state;
+      logLik += step.logLik;
+    }
+    return { logLik, state };
+  });
+}
+
+/**
+ * The job's evidence about the effect alone. The log-likelihood is exactly quadratic in the effect
+ * (the model is linear-Gaussian once the effect is fixed), so three grid points give its centre
+ * and width.
+ */
+function evidenceOf(parts: readonly Component[]): EffectEvidence | undefined {
+  const at = (d: number) => parts[EFFECT_GRID.indexOf(d)]!.logLik;
+  const curvature = at(1) + at(-1) - 2 * at(0);
+  if (!(curvature < -1e-12)) return undefined;
+  const se = 1 / Math.sqrt(-curvature);
+  return { z: ((at(1) - at(-1)) / 2) * se * se, se };
+}
+
+/**
+ * What one more candidate run is worth (expected gain of the decision after it, minus before), and
+ * what a fresh experiment's first run is worth, both in σ.
+ */
+function repeatWorth(
+  parts: readonly Component[],
+  weights: readonly number[],
+  belief: ChampionBelief,
+  now: number,
+  settings: LoopSettings,
+): { again: number; fresh: number } {
+  const sigma = settings.sigma;
+  const threshold = keepThreshold(settings);
+  const predicted = parts.map((p, i) => {
+    const s = predict(p.state, now, settings.drift);
+    return { mean: s.level - EFFECT_GRID[i]! * sigma, variance: s.pLL + sigma * sigma };
+  });
+  const again = valueAfterOneRun(weights, predicted, threshold) - decisionValue(weights, threshold);
+  const champion = predict(belief.state, now, settings.drift);
+  const fresh = valueAfterOneRun(
+    belief.prior,
+    EFFECT_GRID.map((d) => ({ mean: champion.level - d * sigma, variance: champion.pLL + sigma * sigma })),
+    threshold,
+  );
+  return { again, fresh: Math.max(fresh - decisionValue(belief.prior, threshold), 1e-9) };
+}
+
+/** Expected gain of deciding now: keep (gain = E[effect]) if above the threshold, else nothing. */
+function decisionValue(weights: readonly number[], threshold: number): number {
+  let mean = 0;
+  EFFECT_GRID.forEach((d, i) => {
+    mean += weights[i]! * d;
+  });
+  return mean > threshold ? mean : 0;
+}
+
+/** Expected decision value after observing one more run, by quadrature over its predictive mixture. */
+function valueAfterOneRun(
+  weights: readonly number[],
+  predicted: ReadonlyArray<{ mean: number; variance: number }>,
+  threshold: number,
+): number {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  predicted.forEach((p, i) => {
+    if (weights[i]! < 1e-6) return;
+    const sd = Math.sqrt(p.variance);
+    lo = Math.min(lo, p.mean - 5 * sd);
+    hi = Math.max(hi, p.mean + 5 * sd);
+  });
+  const points = 80;
+  const step = (hi - lo) / points;
+  let total = 0;
+  let mass = 0;
+  for (let k = 0; k < points; k++) {
+    const y = lo + (k + 0.5) * step;
+    let density = 0;
+    let gain = 0;
+    predicted.forEach((p, i) => {
+      const w = weights[i]!;
+      if (w === 0) return;
+      const f = (w * Math.exp((-0.5 * (y - p.mean) ** 2) / p.variance)) / Math.sqrt(p.variance);
+      density += f;
+      gain += f * EFFECT_GRID[i]!;
+    });
+    if (density === 0) continue;
+    const expected = gain / density;
+    total += density * (expected > threshold ? expected : 0);
+    mass += density;
+  }
+  return mass === 0 ? 0 : total / mass;
+}
