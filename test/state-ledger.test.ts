@@ -160,6 +160,32 @@ describe('ledger', () => {
     expect(await bestKept(stateDir, 'k1', 'nothing-kept', 'minimize')).toBeUndefined();
   });
 
+  it('never takes a baseline record as the best kept result, and ignores results older than since', async () => {
+    const branch = 'autoresearch/mar1';
+    // A superseded baseline sits on the same branch (the CLI in a plain folder) with status keep.
+    await appendLedger(stateDir, run({ commit: 'old-base', status: 'keep', mode: 'baseline', value: 0.9 }));
+    await appendLedger(
+      stateDir,
+      run({ commit: 'exp', status: 'keep', mode: 'experiment', value: 0.95, at: '2026-03-01T10:00:00.000Z' }),
+    );
+    await appendLedger(
+      stateDir,
+      run({
+        commit: 'later',
+        status: 'keep',
+        mode: 'experiment',
+        value: 0.97,
+        at: '2026-03-02T10:00:00.000Z',
+      }),
+    );
+    expect((await bestKept(stateDir, 'k1', branch, 'minimize'))?.record.commit).toBe('exp');
+    const since = await bestKept(stateDir, 'k1', branch, 'minimize', undefined, '2026-03-02T00:00:00.000Z');
+    expect(since?.record.commit).toBe('later');
+    expect(
+      await bestKept(stateDir, 'k1', branch, 'minimize', undefined, '2026-03-03T00:00:00.000Z'),
+    ).toBeUndefined();
+  });
+
   it('moves a ledger with a corrupt header aside and will not append to or recreate it', async () => {
     const content = 'commit\tval_bpb\n';
     await appendLedger(stateDir, run({}));

@@ -216,7 +216,10 @@ export async function findScored(
 }
 
 /**
- * The best `keep` result of a branch under a key; on a tie the earliest wins (it got there first).
+ * The best kept experiment of a branch under a key; on a tie the earliest wins (it got there first).
+ * Only experiments count: a baseline record is also `keep`, and a superseded baseline must never
+ * become the bar. With `since`, only experiments judged at or after that ISO time count (the current
+ * baseline's date: results measured before a re-baseline are stale).
  * @param metric reads `metrics[metric]` instead of the record's primary `value`
  */
 export async function bestKept(
@@ -225,8 +228,18 @@ export async function bestKept(
   branch: string,
   direction: Direction,
   metric?: string,
+  since?: string,
 ): Promise<{ record: LedgerRecord; value: number } | undefined> {
-  const { records } = await readLedger(stateDir, { keyHash, branch, status: 'keep' });
+  const from = since === undefined ? Number.NEGATIVE_INFINITY : Date.parse(since);
+  const { records } = await readLedger(
+    stateDir,
+    (r) =>
+      r.keyHash === keyHash &&
+      r.branch === branch &&
+      r.status === 'keep' &&
+      r.mode !== 'baseline' &&
+      Date.parse(r.at) >= from,
+  );
   let best: { record: LedgerRecord; value: number } | undefined;
   for (const record of records) {
     const value = metric === undefined ? record.value : record.metrics?.[metric];
