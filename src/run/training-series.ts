@@ -29,12 +29,18 @@ export interface SeriesOptions {
   graceMs?: number;
 }
 
+/** Runs one training in the session; `label` (e.g. `2/3`, `3 (control: champion abc1234)`) goes in its log line. */
+export type RunOnce = (label: string) => Promise<TrainingRun>;
+
 /**
- * Runs the training up to `runs` times while holding the machine lock, so no other training shares
- * the machine. Stops at the first crash (a crashed candidate needs no more evidence) or when
- * `stopAfter` says so.
+ * Holds the machine lock for the whole of `body`, which may run the training as often as it
+ * decides (a candidate, then a control run of the champion, then the candidate again…): no other
+ * training shares the machine between those runs, so they measure the same conditions.
  */
-export async function runSeries(opts: SeriesOptions): Promise<TrainingRun[]> {
+export async function withTrainingSession<T>(
+  opts: Omit<SeriesOptions, 'runs' | 'stopAfter'>,
+  body: (runOnce: RunOnce) => Promise<T>,
+): Promise<T> {
   const lock = await acquireMachineLock({
     dir: opts.stateDir,
     holder: opts.holder,
@@ -43,24 +49,42 @@ export async function runSeries(opts: SeriesOptions): Promise<TrainingRun[]> {
     onWait: opts.log,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  const runs: TrainingRun[] = [];
+  let count = 0;
+  const runOnce: RunOnce = (label) => {
+    count++;
+    opts.log(`Training run ${label}: ${opts.command}`);
+    return runTraining({
+      protocol: opts.protocol,
+      command: opts.command,
+      cwd: path.resolve(opts.workdir, opts.protocol.cwd),
+      runDir: path.join(opts.runsDir, `run-${count}`),
+      timeoutSeconds: opts.timeoutSeconds,
+      offline: opts.offline,
+      parentEnv: opts.parentEnv,
+      sandbox: opts.sandbox,
+      log: opts.log,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+      ...(opts.graceMs ? { graceMs: opts.graceMs } : {}),
+    });
+  };
   try {
+    return await body(runOnce);
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Runs the training up to `runs` times while holding the machine lock, so no other training shares
+ * the machine. Stops at the first crash (a crashed candidate needs no more evidence) or when
+ * `stopAfter` says so.
+ */
+export async function runSeries(opts: SeriesOptions): Promise<TrainingRun[]> {
+  return withTrainingSession(opts, async (runOnce) => {
+    const runs: TrainingRun[] = [];
     for (let i = 1; i <= opts.runs; i++) {
-      opts.log(`Training run ${i}/${opts.runs}: ${opts.command}`);
-      const run = await runTraining({
-        protocol: opts.protocol,
-        command: opts.command,
-        cwd: path.resolve(opts.workdir, opts.protocol.cwd),
-        runDir: path.join(opts.runsDir, `run-${i}`),
-        timeoutSeconds: opts.timeoutSeconds,
-        offline: opts.offline,
-        parentEnv: opts.parentEnv,
-        sandbox: opts.sandbox,
-        log: opts.log,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
-        ...(opts.graceMs ? { graceMs: opts.graceMs } : {}),
-      });
+      const run = await runOnce(`${i}/${opts.runs}`);
       runs.push(run);
       if (run.outcome.status === 'crash') break;
       const samples = runs.map((r) => r.summary.primary).filter((v): v is number => v !== null);
@@ -69,8 +93,6 @@ export async function runSeries(opts: SeriesOptions): Promise<TrainingRun[]> {
         break;
       }
     }
-  } finally {
-    await lock.release();
-  }
-  return runs;
+    return runs;
+  });
 }
