@@ -236,12 +236,15 @@ const strict: Policy = (night) => {
 };
 
 /** `decision: loop` (the default): src/verdict/policy driving every run of the night. */
-function loopPolicy(tune: (s: LoopSettings) => LoopSettings = (s) => s): Policy {
+function loopPolicy(
+  tune: (s: LoopSettings) => LoopSettings = (s) => s,
+  baselineRuns = BASELINE_RUNS,
+): Policy {
   return (night) => {
     const loop = new Loop(night);
     const machine = new Machine(night);
     const baseline: Run[] = [];
-    for (let i = 0; i < BASELINE_RUNS; i++)
+    for (let i = 0; i < baselineRuns; i++)
       baseline.push({ t: machine.t, value: machine.run(loop.champion, i) });
     // The action's baseline job: one run far from the others is set aside and run once more.
     const outlier = baselineOutlier(baseline.map((r) => r.value));
@@ -305,8 +308,9 @@ const POLICIES: Array<[string, Policy]> = [
 // Design variants: LOOP_VARIANTS='[{"name":"no controls","maxControls":0,"prior":[0.6,0.3,3]}]'
 // (prior = null share, harm share, range in σ of the base prior).
 for (const variant of JSON.parse(process.env['LOOP_VARIANTS'] ?? '[]') as Array<Record<string, unknown>>) {
-  const { name, prior, driftScale, sigmaScale, trueSigma, ...overrides } = variant as {
+  const { name, prior, driftScale, sigmaScale, trueSigma, baseline, ...overrides } = variant as {
     name: string;
+    baseline?: number;
     prior?: [number, number, number, number?];
     driftScale?: number;
     sigmaScale?: number;

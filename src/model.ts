@@ -137,6 +137,38 @@ export function statusOf(verdict: VerdictKind): Status {
   return 'discard';
 }
 
+/** The loop policy's decision as the report shows it (metric units; gains positive = better). */
+export interface LoopDecisionView {
+  rule: 'loop';
+  /** The policy's keep or discard. */
+  kept: boolean;
+  /** The kept code the candidate was judged against, and how well its level is known now. */
+  champion: {
+    commit: string;
+    /** Its level now, drift included, and the standard deviation of that estimate. */
+    value: number;
+    sd: number;
+    /** Control runs of the champion in this job. */
+    controlRuns: number;
+    /** True when it was kept before the current baseline and is being re-judged against it. */
+    carriedOver: boolean;
+  };
+  /** Expected improvement over the champion (metric units, positive = better) and its uncertainty. */
+  expectedGain: number;
+  gainSd: number;
+  /** The same in units of the run-to-run noise σ. */
+  expectedGainSigma: number;
+  probabilityBetter: number;
+  probabilityWorse: number;
+  candidateRuns: number;
+  /** Estimated drift of the machine per training run (metric units) and its standard deviation. */
+  drift: { perRun: number; sd: number };
+  /** What the next job will do first, in plain words. */
+  next: string;
+  /** Why, in plain words a person and an agent can act on. */
+  explanation: string[];
+}
+
 /** Everything the publish stage renders (PR comment, job summary, result.json). */
 export interface Report {
   /** `experiment` or `baseline`: what this job did. */
@@ -162,6 +194,8 @@ export interface Report {
   };
   /** Keep/discard reference when it is the best kept result of the branch. */
   vsBest?: { value: number; commit: string; delta: number };
+  /** How `decision: loop` decided keep or discard, in numbers and in plain words. */
+  decision?: LoopDecisionView;
   /** Secondary figures, in the protocol's order and units, each next to the baseline's. */
   figures: Figure[];
   warnings: string[];

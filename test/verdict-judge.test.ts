@@ -55,6 +55,7 @@ function request(
       baselineRepeats: 3,
       confidence: 0.95,
       minImprovement: 0,
+      decision: 'loop',
       force: false,
       ...overrides,
     },
@@ -198,7 +199,8 @@ describe('judging against the runner baseline', () => {
   it("pools σ over the runner's earlier baselines and repeated experiments", async () => {
     await establishBaseline(request());
     await writeTrain({ value: 1.79 });
-    const first = await judgeExperiment(request({ repeats: 2 }));
+    // The strict test records the σ it pooled.
+    const first = await judgeExperiment(request({ repeats: 2, decision: 'strict' }));
     // The baseline's 3 runs (2 df) and the candidate's own 2 runs (1 df).
     expect(first.record['sigmaDf']).toBe(3);
     await writeTrain({ value: 1.8 });
@@ -206,7 +208,7 @@ describe('judging against the runner baseline', () => {
       request({}, { commit: { sha: 'd'.repeat(40), subject: 'again', branch: 'main', ref: 'x' } }),
     );
     await writeTrain({ value: 1.78 });
-    const second = await judgeExperiment(request());
+    const second = await judgeExperiment(request({ decision: 'strict' }));
     // New baseline (2) + the earlier baseline (2) + the earlier repeated experiment (1), which is
     // also the branch's best kept result: counted once.
     expect(second.record['sigmaDf']).toBe(5);

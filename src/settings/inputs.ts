@@ -64,6 +64,7 @@ export const INPUT_DEFAULTS = {
   'baseline-repeats': '8',
   'min-improvement': '0',
   confidence: '0.95',
+  decision: 'loop',
   force: 'false',
   'results-branch': 'autoresearch-results',
   'results-path': '{branch}/{runner}/results.tsv',
@@ -110,6 +111,7 @@ const inputSchema = z.object({
         .min(0.5, 'expected a probability between 0.5 and 0.9999')
         .max(0.9999, 'expected a probability between 0.5 and 0.9999'),
     ),
+  decision: z.enum(['loop', 'strict'], { message: 'expected loop or strict' }),
   force: bool,
   'results-branch': z.string().trim(),
   'results-path': z.string().trim().min(1, 'expected a path such as {branch}/{runner}/results.tsv'),
@@ -182,6 +184,11 @@ function settingsSchema(cwd: string) {
       minImprovement: v['min-improvement'],
       /** One-sided confidence for improved/regressed. */
       confidence: v.confidence,
+      /**
+       * How keep/discard is decided: `loop` (expected gain for the night against the champion,
+       * docs/verdict-statistics.md) or `strict` (a one-sided t-test per experiment at `confidence`).
+       */
+      decision: v.decision,
       /** Re-run a train.py already scored under the same comparability key. */
       force: v.force,
       /** Branch that receives results.tsv rows; `''` means the experiment branch itself. */

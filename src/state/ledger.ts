@@ -82,6 +82,16 @@ const recordSchema = z.looseObject({
   sigma: z.number().optional(),
   sigmaSource: z.enum(['baseline', 'pooled', 'floor']).optional(),
   sigmaDf: z.number().nullable().optional(),
+  /**
+   * What `decision: loop` needs to replay the job: every run in the order it ran (the candidate's
+   * and the champion's control runs) and the job's evidence about the effect, in σ.
+   */
+  loop: z
+    .looseObject({
+      runs: z.array(z.looseObject({ kind: z.enum(['candidate', 'control']), value: z.number() })),
+      evidence: z.looseObject({ z: z.number(), se: z.number() }).optional(),
+    })
+    .optional(),
 });
 
 /** One line of the ledger, as written and as read back. */

@@ -3,7 +3,7 @@ import { experimentBlob } from '../identity/experiment-blob.js';
 import { identifyRunner, type RunnerIdentity } from '../identity/runner-identity.js';
 import type { Outcome, Report, TrainingRun } from '../model.js';
 import { planSandbox } from '../run/sandbox.js';
-import { runSeries } from '../run/training-series.js';
+import { type RunOnce, runSeries, withTrainingSession } from '../run/training-series.js';
 import { ACTION_ADVICE, type Advice } from '../settings/advice.js';
 import type { Settings } from '../settings/inputs.js';
 import type { Protocol } from '../settings/protocol.js';
@@ -22,6 +22,7 @@ export interface JobRequest {
     | 'baselineRepeats'
     | 'confidence'
     | 'minImprovement'
+    | 'decision'
     | 'force'
     | 'timeoutSeconds'
   >;
@@ -65,12 +66,18 @@ export interface PreparedJob {
   base: BaseReport;
   /** Runs the training up to `runs` times under the machine lock. */
   runSeries(runs: number, stopAfter?: (samples: number[]) => boolean): Promise<TrainingRun[]>;
+  /** Holds the machine lock while `body` runs the training as often as it decides. */
+  session<T>(body: (runOnce: RunOnce) => Promise<T>): Promise<T>;
   /** Earlier judged experiments of this branch under this key, oldest first. */
   history(): Promise<Report['history']>;
   /** Identifies the runner again (after the runs): the key may have moved while they went on. */
   reidentify(): Promise<RunnerIdentity>;
   /** Appends the ledger line for this job. */
-  record(report: Report, runs: readonly TrainingRun[], sigma?: LedgerSigma): Promise<LedgerRecord>;
+  record(
+    report: Report,
+    runs: readonly TrainingRun[],
+    extra?: LedgerSigma & Pick<LedgerRecord, 'loop'>,
+  ): Promise<LedgerRecord>;
 }
 
 /**
@@ -97,6 +104,22 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
   const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
   const now = req.now ?? (() => new Date());
   const started = now();
+  const series = {
+    protocol,
+    command: req.command,
+    workdir: req.workdir,
+    runsDir: req.runsDir,
+    stateDir: settings.stateDir,
+    timeoutSeconds,
+    offline: settings.offline,
+    holder: req.holder,
+    parentEnv: req.parentEnv,
+    sandbox,
+    log: req.log,
+    signal: req.signal,
+    heartbeatMs: req.heartbeatMs,
+    graceMs: req.graceMs,
+  };
   return {
     settings,
     protocol,
@@ -113,25 +136,8 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
       },
       commit: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob },
     }),
-    runSeries: (runs, stopAfter) =>
-      runSeries({
-        protocol,
-        command: req.command,
-        workdir: req.workdir,
-        runsDir: req.runsDir,
-        stateDir: settings.stateDir,
-        timeoutSeconds,
-        offline: settings.offline,
-        runs,
-        stopAfter,
-        holder: req.holder,
-        parentEnv: req.parentEnv,
-        sandbox,
-        log: req.log,
-        signal: req.signal,
-        heartbeatMs: req.heartbeatMs,
-        graceMs: req.graceMs,
-      }),
+    runSeries: (runs, stopAfter) => runSeries({ ...series, runs, stopAfter }),
+    session: (body) => withTrainingSession(series, body),
     reidentify: identify,
     async history() {
       const { records } = await readLedger(settings.stateDir, {
@@ -148,7 +154,7 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
           status: r.status,
         }));
     },
-    async record(report, runs, sigma) {
+    async record(report, runs, extra) {
       const record: LedgerRecord = {
         at: now().toISOString(),
         keyHash: identity.keyHash,
@@ -174,7 +180,7 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
         runner: { name: req.runnerName, label: identity.hardware.label },
         triggeredBy: req.triggeredBy,
         runDirs: runs.map((r) => r.runDir),
-        ...sigma,
+        ...extra,
       };
       await appendLedger(settings.stateDir, record);
       return record;

@@ -12,6 +12,7 @@ import { bestKept, findScored, type LedgerRecord, readLedger } from '../state/le
 import { type Decision, decideVerdict, shouldStopEarly, type VerdictContext } from './decide.js';
 import { figuresOf, meanMetrics, throughputWarnings } from './figures.js';
 import { crashSection, type JobRequest, type PreparedJob, prepareJob, runWarnings } from './job.js';
+import { baselinesOf, judgeWithLoop, loopReason, loopSigma, loopVerdict } from './judge-loop.js';
 import { type Headline, headline, rejectedReport } from './report.js';
 import { mean, type Spread, sampleSd } from './statistics.js';
 
@@ -52,10 +53,20 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
     }
   }
 
-  const best = baseline
-    ? await bestKept(stateDir, identity.keyHash, req.commit.branch, protocol.primary.direction)
-    : undefined;
-  // Keep/discard is decided against the branch's best kept result when it beats the baseline.
+  const loop = settings.decision === 'loop';
+  // Strict: keep/discard is decided against the branch's best kept result since the current
+  // baseline, when it beats the baseline (the loop policy tracks its champion itself).
+  const best =
+    baseline && !loop
+      ? await bestKept(
+          stateDir,
+          identity.keyHash,
+          req.commit.branch,
+          protocol.primary.direction,
+          undefined,
+          baseline.date,
+        )
+      : undefined;
   const reference =
     best && baseline && isBetter(best.value, baseline.mean, protocol.primary.direction) ? best : undefined;
   const context: VerdictContext | undefined = baseline
@@ -68,13 +79,26 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
       }
     : undefined;
 
+  const looped =
+    context && loop
+      ? await judgeWithLoop({
+          job,
+          req,
+          baselines: await baselinesOf(stateDir, identity.keyHash),
+          records: (await readLedger(stateDir, { keyHash: identity.keyHash })).records,
+          sigma: loopSigma(context),
+        })
+      : undefined;
   // Without a comparable baseline one run says all there is to say.
-  const runs = await job.runSeries(context ? settings.repeats : 1, (samples) =>
-    context ? shouldStopEarly(samples, context) : false,
-  );
-  const crashed = runs.find((r) => r.outcome.status === 'crash');
-  const samples = runs.map((r) => r.summary.primary).filter((v): v is number => v !== null);
-  const metrics = meanMetrics(runs.filter((r) => r.outcome.status === 'ok'));
+  const runs =
+    looped?.runs ??
+    (await job.runSeries(context ? settings.repeats : 1, (samples) =>
+      context ? shouldStopEarly(samples, context) : false,
+    ));
+  const candidateRuns = looped?.candidateRuns ?? runs;
+  const crashed = candidateRuns.find((r) => r.outcome.status === 'crash');
+  const samples = candidateRuns.map((r) => r.summary.primary).filter((v): v is number => v !== null);
+  const metrics = meanMetrics(candidateRuns.filter((r) => r.outcome.status === 'ok'));
   const value = samples.length > 0 && !crashed ? mean(samples) : null;
 
   const metric = protocol.primary.name;
@@ -95,12 +119,17 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
     decision = decideVerdict({ ...context, candidate: samples, minImprovement: settings.minImprovement });
     verdict = decision.kind;
     why = { kind: 'judged', verdict: decision.kind, reason: decision.reason };
+    if (looped?.decision) {
+      verdict = loopVerdict(looped.decision, settings.confidence);
+      why = { kind: 'judged', verdict, reason: loopReason(looped.decision, protocol.primary.name, decision) };
+    }
   }
 
   const warnings = [
     ...osWarning(baseline, identity.hardware.os, job.advice),
     ...runWarnings(runs),
     ...(decision?.warnings ?? []),
+    ...(looped?.notes ?? []),
     ...throughputWarnings(metrics, baseline?.metrics),
   ];
   const ramBytes = job.identity.hardware.memoryBytes;
@@ -122,6 +151,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
       decision && decision.vsReference.against === 'reference' && reference
         ? { value: reference.value, commit: reference.record.commit ?? '', delta: decision.vsReference.delta }
         : undefined,
+    decision: looped?.decision,
     figures: figuresOf(protocol.figures, metrics, baseline?.metrics, ramBytes),
     warnings,
     crash: crashed && crashed.outcome.status === 'crash' ? crashSection(crashed.outcome) : undefined,
@@ -132,10 +162,11 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
     report,
     runs,
     decision && {
-      sigma: decision.sigma.value,
+      sigma: looped ? loopSigma(context!) : decision.sigma.value,
       sigmaSource: decision.sigma.source,
       // A known (floor) σ has infinite degrees of freedom, which JSON cannot hold.
       sigmaDf: Number.isFinite(decision.sigma.df) ? decision.sigma.df : null,
+      ...(looped ? { loop: looped.ledger } : {}),
     },
   );
   return { report, runs, record };

@@ -8,7 +8,7 @@
 import { StatisticsError } from '../statistics.js';
 
 /** Robust z beyond which a baseline run is set aside (chosen with `npm run bench -- loop`). */
-export const OUTLIER_LIMIT = 5;
+export const OUTLIER_LIMIT = 3.5;
 
 /** Indexes of runs that sit far from all the others; at most one, the farthest. Needs ≥ 5 runs. */
 export function baselineOutlier(samples: readonly number[], limit = OUTLIER_LIMIT): number | undefined {

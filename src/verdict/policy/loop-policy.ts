@@ -56,8 +56,12 @@ export interface LoopSettings {
   controlVariance: number;
   /** At most this many control runs per job. */
   maxControls: number;
+  /** At least this many candidate runs (the `repeats` input), unless the candidate is clearly worse. */
+  minCandidateRuns: number;
   /** At most this many candidate runs per job. */
   maxCandidateRuns: number;
+  /** "Clearly worse": P(worse) at which the remaining minimum runs are skipped (fail-fast). */
+  stopConfidence: number;
   /** Run the candidate again when that run is worth more than this × a fresh experiment's run. */
   repeatCost: number;
   /** Keep only when the expected gain exceeds this, in metric units (the min-improvement input). */
@@ -77,13 +81,15 @@ export function defaultLoopSettings(sigma: number, minGain = 0): LoopSettings {
   return {
     sigma,
     drift: driftFor(sigma),
-    controlVariance: 0.35,
+    controlVariance: 1,
     maxControls: 2,
+    minCandidateRuns: 1,
     maxCandidateRuns: 2,
+    stopConfidence: 0.95,
     repeatCost: 1,
     minGain,
     margin: 0,
-    minProbabilityBetter: 0,
+    minProbabilityBetter: 0.3,
     basePrior: DEFAULT_PRIOR,
     pseudoCount: 20,
   };
@@ -104,6 +110,9 @@ export interface ChampionBelief {
   directRuns: number;
   /** Experiments kept since the baseline. */
   kept: number;
+  /** The baseline code's level when it was measured, and the time of its first run. */
+  baselineLevel: number;
+  baselineTime: number;
 }
 
 /** Where the experiment stands: the posterior of its effect and the champion's level. */
@@ -148,6 +157,8 @@ export function startFromBaseline(
     prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
     directRuns: runs.length,
     kept: 0,
+    baselineLevel: state.level,
+    baselineTime: sorted[0]!.t,
   };
 }
 
@@ -158,11 +169,13 @@ export function startFromBaseline(
  */
 export function carryOver(
   previous: ChampionBelief,
-  oldBaselineLevel: number,
   newBaseline: ChampionBelief,
   settings: LoopSettings,
 ): ChampionBelief {
-  const advantage = previous.state.level - oldBaselineLevel;
+  // The old baseline code's level at the champion's last time, drift included.
+  const oldBaseline =
+    previous.baselineLevel + previous.state.slope * (previous.state.t - previous.baselineTime);
+  const advantage = previous.state.level - oldBaseline;
   return {
     ...newBaseline,
     state: {
@@ -197,6 +210,16 @@ export function nextStep(belief: ChampionBelief, job: JobRuns, now: number, sett
     belief.prior,
     parts.map((p) => p.logLik),
   );
+  if (job.candidate.length < settings.minCandidateRuns) {
+    const worse = EFFECT_GRID.reduce((sum, d, i) => sum + (d < 0 ? weights[i]! : 0), 0);
+    if (worse < settings.stopConfidence) {
+      return {
+        kind: 'run-candidate',
+        why: `run ${job.candidate.length + 1} of the ${settings.minCandidateRuns} asked for`,
+      };
+    }
+    return decide(belief, job, settings);
+  }
   if (job.candidate.length < settings.maxCandidateRuns) {
     const worth = repeatWorth(parts, weights, belief, now, settings);
     if (worth.again > settings.repeatCost * worth.fresh) {
@@ -217,9 +240,7 @@ export function decide(
 ): Extract<Step, { kind: 'decide' }> {
   const assessment = assess(belief, job, settings);
   const keep =
-    job.candidate.length > 0 &&
-    assessment.expectedGain > keepThreshold(settings) &&
-    assessment.probabilityBetter >= settings.minProbabilityBetter;
+    job.candidate.length > 0 && keeps(assessment.expectedGain, assessment.probabilityBetter, settings);
   return { kind: 'decide', keep, assessment };
 }
 
@@ -280,6 +301,7 @@ export function conclude(
   const found = evidenceOf(parts);
   const evidence = found ? [...belief.evidence, found] : belief.evidence;
   return {
+    ...belief,
     state,
     evidence,
     prior: found
@@ -348,35 +370,41 @@ function repeatWorth(
   settings: LoopSettings,
 ): { again: number; fresh: number } {
   const sigma = settings.sigma;
-  const threshold = keepThreshold(settings);
   const predicted = parts.map((p, i) => {
     const s = predict(p.state, now, settings.drift);
     return { mean: s.level - EFFECT_GRID[i]! * sigma, variance: s.pLL + sigma * sigma };
   });
-  const again = valueAfterOneRun(weights, predicted, threshold) - decisionValue(weights, threshold);
+  const again = valueAfterOneRun(weights, predicted, settings) - decisionValue(weights, settings);
   const champion = predict(belief.state, now, settings.drift);
   const fresh = valueAfterOneRun(
     belief.prior,
     EFFECT_GRID.map((d) => ({ mean: champion.level - d * sigma, variance: champion.pLL + sigma * sigma })),
-    threshold,
+    settings,
   );
-  return { again, fresh: Math.max(fresh - decisionValue(belief.prior, threshold), 1e-9) };
+  return { again, fresh: Math.max(fresh - decisionValue(belief.prior, settings), 1e-9) };
 }
 
-/** Expected gain of deciding now: keep (gain = E[effect]) if above the threshold, else nothing. */
-function decisionValue(weights: readonly number[], threshold: number): number {
+/** Expected gain of deciding now: keep (gain = E[effect]) when the rule keeps, else nothing. */
+function decisionValue(weights: readonly number[], settings: LoopSettings): number {
   let mean = 0;
+  let better = 0;
   EFFECT_GRID.forEach((d, i) => {
     mean += weights[i]! * d;
+    if (d > 0) better += weights[i]!;
   });
-  return mean > threshold ? mean : 0;
+  return keeps(mean, better, settings) ? mean : 0;
+}
+
+/** The keep rule on a posterior: expected gain above the threshold, and likely enough a real gain. */
+function keeps(expectedGain: number, probabilityBetter: number, settings: LoopSettings): boolean {
+  return expectedGain > keepThreshold(settings) && probabilityBetter >= settings.minProbabilityBetter;
 }
 
 /** Expected decision value after observing one more run, by quadrature over its predictive mixture. */
 function valueAfterOneRun(
   weights: readonly number[],
   predicted: ReadonlyArray<{ mean: number; variance: number }>,
-  threshold: number,
+  settings: LoopSettings,
 ): number {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
@@ -394,16 +422,18 @@ function valueAfterOneRun(
     const y = lo + (k + 0.5) * step;
     let density = 0;
     let gain = 0;
+    let better = 0;
     predicted.forEach((p, i) => {
       const w = weights[i]!;
       if (w === 0) return;
       const f = (w * Math.exp((-0.5 * (y - p.mean) ** 2) / p.variance)) / Math.sqrt(p.variance);
       density += f;
       gain += f * EFFECT_GRID[i]!;
+      if (EFFECT_GRID[i]! > 0) better += f;
     });
     if (density === 0) continue;
     const expected = gain / density;
-    total += density * (expected > threshold ? expected : 0);
+    total += density * (keeps(expected, better / density, settings) ? expected : 0);
     mass += density;
   }
   return mass === 0 ? 0 : total / mass;
