@@ -72,6 +72,7 @@ try {
       baselineRepeats: 3,
       confidence: 0.95,
       minImprovement: 0,
+      decision: 'loop',
       force: false,
     },
     protocol,

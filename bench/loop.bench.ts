@@ -318,27 +318,30 @@ for (const variant of JSON.parse(process.env['LOOP_VARIANTS'] ?? '[]') as Array<
   } & Partial<LoopSettings>;
   POLICIES.push([
     `loop, ${name}`,
-    loopPolicy((s) => ({
-      ...s,
-      ...overrides,
-      ...(sigmaScale ? { sigma: s.sigma * sigmaScale } : {}),
-      ...(trueSigma ? { sigma: SIGMA } : {}),
-      ...(prior
-        ? {
-            basePrior: mixturePrior({
-              nullShare: prior[0],
-              harmShare: prior[1],
-              range: prior[2],
-              from: prior[3] ?? 0,
+    loopPolicy(
+      (s) => ({
+        ...s,
+        ...overrides,
+        ...(sigmaScale ? { sigma: s.sigma * sigmaScale } : {}),
+        ...(trueSigma ? { sigma: SIGMA } : {}),
+        ...(prior
+          ? {
+              basePrior: mixturePrior({
+                nullShare: prior[0],
+                harmShare: prior[1],
+                range: prior[2],
+                from: prior[3] ?? 0,
+              }),
+            }
+          : {}),
+        ...(driftScale === undefined
+          ? {}
+          : {
+              drift: { slopeSd: s.drift.slopeSd * driftScale, levelWalkSd: s.drift.levelWalkSd * driftScale },
             }),
-          }
-        : {}),
-      ...(driftScale === undefined
-        ? {}
-        : {
-            drift: { slopeSd: s.drift.slopeSd * driftScale, levelWalkSd: s.drift.levelWalkSd * driftScale },
-          }),
-    })),
+      }),
+      baseline,
+    ),
   ]);
 }
 const pick = <T>(all: T[], env: string): T[] =>

@@ -40,7 +40,11 @@ export function reportTable(report: Report, logs: readonly string[]): string {
   for (const log of logs) rows.push(['log', log]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-  const notes = [report.headline, ...report.warnings.map((w) => `warning: ${w}`)];
+  const notes = [
+    report.headline,
+    ...(report.decision?.explanation ?? []),
+    ...report.warnings.map((w) => `warning: ${w}`),
+  ];
   if (report.crash?.excerpt) notes.push('', report.crash.excerpt);
   return `${lines.join('\n')}\n\n${notes.join('\n')}\n`;
 }

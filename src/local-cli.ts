@@ -51,6 +51,7 @@ Options:
   --repeats N            runs (run: default 1; baseline: default 8)
   --confidence P         one-sided confidence (default 0.95)
   --min-improvement X    smallest improvement that may be kept (default 0)
+  --decision RULE        loop (default: expected gain for the night) or strict (t-test per experiment)
   --force                run even if this train.py was already scored
   --online               allow network access during training
   --out DIR              where report writes index.html
@@ -204,6 +205,7 @@ function cliSettings(command: string, values: ReturnType<typeof parse>['values']
     'baseline-repeats': command === 'baseline' ? (values.repeats ?? '') : '',
     confidence: values.confidence ?? '',
     'min-improvement': values['min-improvement'] ?? '',
+    decision: values.decision ?? '',
     force: values.force ? 'true' : '',
     offline: values.online ? 'false' : '',
   };
@@ -234,6 +236,7 @@ function parse(argv: string[]) {
       repeats: { type: 'string' },
       confidence: { type: 'string' },
       'min-improvement': { type: 'string' },
+      decision: { type: 'string' },
       force: { type: 'boolean' },
       online: { type: 'boolean' },
       json: { type: 'boolean' },

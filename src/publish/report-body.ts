@@ -10,6 +10,7 @@ import {
   commitLine,
   comparabilitySection,
   crashSection,
+  decisionSection,
   excerptBlock,
   figuresTable,
   headingLine,
@@ -110,6 +111,7 @@ function prepare(report: Report): Parts {
     ].filter((block) => block !== ''),
     ...(excerpt ? { excerpt } : {}),
     middle: [
+      decisionSection(report),
       rejectedSection(report),
       skippedSection(report),
       comparabilitySection(report),

@@ -194,6 +194,12 @@ export function comparabilitySection(report: Report): string {
   return '';
 }
 
+/** Why the loop policy kept or discarded, and what the next job will do first. */
+export function decisionSection(report: Report): string {
+  if (!report.decision) return '';
+  return ['**Why**', '', ...bulletList(report.decision.explanation, 400)].join('\n');
+}
+
 export function warningsList(report: Report): string {
   if (report.warnings.length === 0) return '';
   return ['**Warnings**', '', ...bulletList(report.warnings, 300)].join('\n');

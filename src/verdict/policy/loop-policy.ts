@@ -81,7 +81,7 @@ export function defaultLoopSettings(sigma: number, minGain = 0): LoopSettings {
   return {
     sigma,
     drift: driftFor(sigma),
-    controlVariance: 1,
+    controlVariance: 1.5,
     maxControls: 2,
     minCandidateRuns: 1,
     maxCandidateRuns: 2,
@@ -164,8 +164,9 @@ export function startFromBaseline(
 
 /**
  * The champion's belief carried over a re-baseline: the new baseline fixes the machine's level, and
- * the champion keeps its estimated advantage over the old baseline with its uncertainty plus one σ²
- * (the machine may have changed), so the next job re-measures it before judging anything against it.
+ * the champion keeps its estimated advantage over the old baseline with its uncertainty plus 2σ²
+ * (a re-baseline usually means the machine changed), so the next job re-measures it before judging
+ * anything against it.
  */
 export function carryOver(
   previous: ChampionBelief,
@@ -181,7 +182,7 @@ export function carryOver(
     state: {
       ...newBaseline.state,
       level: newBaseline.state.level + advantage,
-      pLL: newBaseline.state.pLL + previous.state.pLL + settings.sigma ** 2,
+      pLL: newBaseline.state.pLL + previous.state.pLL + 2 * settings.sigma ** 2,
     },
     evidence: previous.evidence,
     prior: previous.prior,

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
+import { DEFAULT_PRIOR, learnPrior, priorShares } from '../src/verdict/policy/effect-prior.js';
+import { replayBranch } from '../src/verdict/policy/ledger-replay.js';
+import { diffuseState, observe, predict } from '../src/verdict/policy/level-filter.js';
+import {
+  assess,
+  conclude,
+  decide,
+  defaultLoopSettings,
+  nextStep,
+  type Run,
+  startFromBaseline,
+} from '../src/verdict/policy/loop-policy.js';
+import { createRng } from '../src/verdict/statistics.js';
+
+const SIGMA = 0.015;
+const settings = defaultLoopSettings(SIGMA);
+const rng = createRng(11);
+const baselineRuns = (level: number, n = 8, from = 0): Run[] =>
+  Array.from({ length: n }, (_, i) => ({ value: level + SIGMA * rng.gaussian(), t: from + i }));
+const empty = { candidate: [], controls: [] };
+
+describe('the champion filter', () => {
+  it('pools every run of the same level: the mean, with variance σ²/n', () => {
+    const drift = { slopeSd: 0, levelWalkSd: 0 };
+    let s = diffuseState(0, 1.6, SIGMA, drift);
+    const values = [1.61, 1.59, 1.6, 1.62, 1.58];
+    values.forEach((v, t) => {
+      s = observe(predict(s, t, drift), v, 0, SIGMA).state;
+    });
+    expect(s.level).toBeCloseTo(1.6, 4);
+    expect(s.pLL).toBeCloseTo(SIGMA ** 2 / 5, 7);
+  });
+
+  it('learns a steady drift from repeated runs and follows it', () => {
+    const drift = { slopeSd: 0.001, levelWalkSd: 0 };
+    let s = diffuseState(0, 1.6, SIGMA, drift);
+    for (let t = 0; t < 200; t++) s = observe(predict(s, t, drift), 1.6 - 0.0005 * t, 0, SIGMA).state;
+    expect(s.slope).toBeCloseTo(-0.0005, 5);
+    expect(predict(s, 250, drift).level).toBeCloseTo(1.6 - 0.0005 * 250, 3);
+  });
+});
+
+describe('the learned prior', () => {
+  it('moves toward what the evidence says: null changes raise the null share, gains the gain share', () => {
+    const nulls = learnPrior(Array.from({ length: 60 }, (_, i) => ({ z: ((i % 7) - 3) * 0.3, se: 1 })));
+    const gains = learnPrior(Array.from({ length: 60 }, () => ({ z: 2.5, se: 1 })));
+    const base = priorShares(DEFAULT_PRIOR);
+    expect(priorShares(nulls).none).toBeGreaterThan(base.none);
+    expect(priorShares(gains).gain).toBeGreaterThan(0.6);
+  });
+});
+
+describe('the loop policy', () => {
+  const belief = startFromBaseline(baselineRuns(1.6), settings);
+
+  it('keeps a clear gain and discards a clear harm, each after one run', () => {
+    const better = { candidate: [{ value: 1.6 - 4 * SIGMA, t: 8 }], controls: [] };
+    expect(nextStep(belief, better, 9, settings)).toMatchObject({ kind: 'decide', keep: true });
+    const worse = { candidate: [{ value: 1.6 + 4 * SIGMA, t: 8 }], controls: [] };
+    const step = decide(belief, worse, settings);
+    expect(step.keep).toBe(false);
+    expect(step.assessment.probabilityWorse).toBeGreaterThan(0.95);
+  });
+
+  it('moves the champion by the expected gain, not to the lucky run that got it kept', () => {
+    const lucky = { candidate: [{ value: 1.6 - 3 * SIGMA, t: 8 }], controls: [] };
+    const { keep } = decide(belief, lucky, settings);
+    expect(keep).toBe(true);
+    const after = conclude(belief, lucky, true, settings);
+    // Between the old champion and the run: the prior says most changes are not 3σ gains.
+    expect(after.state.level).toBeGreaterThan(belief.state.level - 3 * SIGMA);
+    expect(after.state.level).toBeLessThan(belief.state.level);
+  });
+
+  it('asks for a control run of the champion when its level is poorly known, and not otherwise', () => {
+    expect(nextStep(belief, empty, 8, settings).kind).toBe('run-candidate');
+    const vague = { ...belief, state: { ...belief.state, pLL: 2 * SIGMA ** 2 } };
+    expect(nextStep(vague, empty, 8, settings).kind).toBe('run-control');
+    const measured = { candidate: [], controls: [{ value: 1.6, t: 8 }] };
+    expect(assess(vague, measured, settings).champion.sd).toBeLessThan(Math.sqrt(2) * SIGMA);
+  });
+
+  it('runs the candidate at least `minCandidateRuns` times unless it is clearly worse', () => {
+    const twice = { ...settings, minCandidateRuns: 2 };
+    const close = { candidate: [{ value: 1.6, t: 8 }], controls: [] };
+    expect(nextStep(belief, close, 9, twice).kind).toBe('run-candidate');
+    const bad = { candidate: [{ value: 1.6 + 5 * SIGMA, t: 8 }], controls: [] };
+    expect(nextStep(belief, bad, 9, twice)).toMatchObject({ kind: 'decide', keep: false });
+  });
+});
+
+describe('replaying the ledger', () => {
+  const base = (date: string, level: number) => ({
+    samples: baselineRuns(level).map((r) => r.value),
+    date,
+    commit: `base-${date.slice(8, 10)}`,
+    trainBlob: 'b'.repeat(40),
+  });
+  const record = (at: string, status: 'keep' | 'discard', values: number[], commit: string) => ({
+    at,
+    keyHash: 'k',
+    trainBlob: commit.padEnd(40, '0'),
+    status,
+    commit,
+    branch: 'autoresearch/x',
+    mode: 'experiment' as const,
+    verdict: status === 'keep' ? ('improved' as const) : ('within-noise' as const),
+    loop: { runs: values.map((value) => ({ kind: 'candidate' as const, value })) },
+  });
+
+  it('rebuilds the same belief as concluding the jobs one by one', () => {
+    const first = base('2026-03-01T00:00:00.000Z', 1.6);
+    const records = [
+      record('2026-03-01T01:00:00.000Z', 'keep', [1.55], 'c1'),
+      record('2026-03-01T02:00:00.000Z', 'discard', [1.58], 'c2'),
+    ];
+    const replayed = replayBranch({
+      baselines: [first],
+      records,
+      branch: 'autoresearch/x',
+      direction: 'minimize',
+      settings,
+    });
+    let direct = startFromBaseline(
+      first.samples.map((value, t) => ({ value, t })),
+      settings,
+    );
+    direct = conclude(direct, { candidate: [{ value: 1.55, t: 8 }], controls: [] }, true, settings);
+    direct = conclude(direct, { candidate: [{ value: 1.58, t: 9 }], controls: [] }, false, settings);
+    expect(replayed.belief.state.level).toBeCloseTo(direct.state.level, 12);
+    expect(replayed.now).toBe(10);
+    expect(replayed.champion.commit).toBe('c1');
+    expect(replayed.carried).toBe(false);
+  });
+
+  it('carries a kept champion over a re-baseline and re-measures it first', () => {
+    const records = [record('2026-03-01T01:00:00.000Z', 'keep', [1.5], 'c1')];
+    const replayed = replayBranch({
+      baselines: [base('2026-03-01T00:00:00.000Z', 1.6), base('2026-03-02T00:00:00.000Z', 1.7)],
+      records,
+      branch: 'autoresearch/x',
+      direction: 'minimize',
+      settings,
+    });
+    expect(replayed.carried).toBe(true);
+    expect(replayed.champion.commit).toBe('c1');
+    // Its advantage over the old baseline is kept, on top of the new baseline's level.
+    expect(replayed.belief.state.level).toBeLessThan(1.7);
+    expect(nextStep(replayed.belief, empty, replayed.now, settings).kind).toBe('run-control');
+  });
+
+  it('ignores a superseded baseline and results that were not judged on their values', () => {
+    const replayed = replayBranch({
+      baselines: [base('2026-03-01T00:00:00.000Z', 1.6)],
+      records: [
+        { ...record('2026-03-01T01:00:00.000Z', 'keep', [1.2], 'b'), mode: 'baseline' as const },
+        { ...record('2026-03-01T02:00:00.000Z', 'keep', [1.3], 'n'), verdict: 'no-baseline' as const },
+      ],
+      branch: 'autoresearch/x',
+      direction: 'minimize',
+      settings,
+    });
+    expect(replayed.judged).toBe(0);
+    expect(replayed.champion.commit).toBe('base-01');
+  });
+});
+
+describe('baseline outliers', () => {
+  it('finds one run far from the others and nothing in ordinary noise', () => {
+    const runs = [1.6, 1.61, 1.59, 1.605, 1.595, 1.6, 1.61, 1.59];
+    expect(baselineOutlier(runs)).toBeUndefined();
+    expect(baselineOutlier([...runs.slice(0, 7), 1.6 + 5 * 0.01])).toBe(7);
+    expect(baselineOutlier([1.6, 1.7, 1.5])).toBeUndefined();
+  });
+});
