@@ -69,6 +69,7 @@ describe('readSettings', () => {
       baselineRepeats: 8,
       minImprovement: 0,
       confidence: 0.95,
+      decision: 'loop',
       force: false,
       resultsBranch: 'autoresearch-results',
       resultsPath: '{branch}/{runner}/results.tsv',
@@ -127,6 +128,7 @@ describe('readSettings', () => {
       '-3',
       /input 'timeout-seconds' has value '-3': expected a positive number of seconds/,
     ],
+    ['decision', 'greedy', /input 'decision' has value 'greedy': expected loop or strict/],
     ['fail-on', 'always', /input 'fail-on' has value 'always': expected crash, regression or never/],
     ['min-improvement', 'abc', /input 'min-improvement' has value 'abc'/],
   ])('rejects %s=%s naming the input, value and what is accepted', (name, value, message) => {

@@ -10,7 +10,6 @@ import type { LedgerRecord } from '../../state/ledger.js';
 import type { EffectEvidence } from './effect-prior.js';
 import {
   type ChampionBelief,
-  carryOver,
   conclude,
   type JobRuns,
   type LoopSettings,
@@ -149,6 +148,34 @@ export function replayBranch(opts: {
     }
   }
   return { belief: belief!, now: t, champion, judged, carried };
+}
+
+/**
+ * The champion's belief carried over a re-baseline: the new baseline fixes the machine's level, and
+ * the champion keeps its estimated advantage over the old baseline with its uncertainty plus 2σ²
+ * (a re-baseline usually means the machine changed), so the next job re-measures it before judging
+ * anything against it.
+ */
+function carryOver(
+  previous: ChampionBelief,
+  newBaseline: ChampionBelief,
+  settings: LoopSettings,
+): ChampionBelief {
+  // The old baseline code's level at the champion's last time, drift included.
+  const oldBaseline =
+    previous.baselineLevel + previous.state.slope * (previous.state.t - previous.baselineTime);
+  const advantage = previous.state.level - oldBaseline;
+  return {
+    ...newBaseline,
+    state: {
+      ...newBaseline.state,
+      level: newBaseline.state.level + advantage,
+      pLL: newBaseline.state.pLL + previous.state.pLL + 2 * settings.sigma ** 2,
+    },
+    evidence: previous.evidence,
+    prior: previous.prior,
+    kept: previous.kept,
+  };
 }
 
 function codeOf(baseline: StoredBaseline): ChampionCode {

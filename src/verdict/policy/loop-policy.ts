@@ -33,6 +33,7 @@ import {
   predict,
   shiftLevel,
 } from './level-filter.js';
+import { keeps, repeatWorth } from './value-of-information.js';
 
 /** One training run: its loss and when it ran (in runs). */
 export interface Run {
@@ -162,34 +163,6 @@ export function startFromBaseline(
   };
 }
 
-/**
- * The champion's belief carried over a re-baseline: the new baseline fixes the machine's level, and
- * the champion keeps its estimated advantage over the old baseline with its uncertainty plus 2σ²
- * (a re-baseline usually means the machine changed), so the next job re-measures it before judging
- * anything against it.
- */
-export function carryOver(
-  previous: ChampionBelief,
-  newBaseline: ChampionBelief,
-  settings: LoopSettings,
-): ChampionBelief {
-  // The old baseline code's level at the champion's last time, drift included.
-  const oldBaseline =
-    previous.baselineLevel + previous.state.slope * (previous.state.t - previous.baselineTime);
-  const advantage = previous.state.level - oldBaseline;
-  return {
-    ...newBaseline,
-    state: {
-      ...newBaseline.state,
-      level: newBaseline.state.level + advantage,
-      pLL: newBaseline.state.pLL + previous.state.pLL + 2 * settings.sigma ** 2,
-    },
-    evidence: previous.evidence,
-    prior: previous.prior,
-    kept: previous.kept,
-  };
-}
-
 /** The next step of a job at time `now` (in runs), given the runs it has made so far. */
 export function nextStep(belief: ChampionBelief, job: JobRuns, now: number, settings: LoopSettings): Step {
   if (job.candidate.length === 0) {
@@ -313,12 +286,8 @@ export function conclude(
   };
 }
 
-/** The expected gain, in σ, a keep must exceed. */
-function keepThreshold(settings: LoopSettings): number {
-  return settings.margin + settings.minGain / settings.sigma;
-}
-
-interface Component {
+/** One possible effect: the filter run through the job's runs under it, and their likelihood. */
+export interface Component {
   logLik: number;
   state: LevelState;
 }
@@ -357,85 +326,4 @@ function evidenceOf(parts: readonly Component[]): EffectEvidence | undefined {
   if (!(curvature < -1e-12)) return undefined;
   const se = 1 / Math.sqrt(-curvature);
   return { z: ((at(1) - at(-1)) / 2) * se * se, se };
-}
-
-/**
- * What one more candidate run is worth (expected gain of the decision after it, minus before), and
- * what a fresh experiment's first run is worth, both in σ.
- */
-function repeatWorth(
-  parts: readonly Component[],
-  weights: readonly number[],
-  belief: ChampionBelief,
-  now: number,
-  settings: LoopSettings,
-): { again: number; fresh: number } {
-  const sigma = settings.sigma;
-  const predicted = parts.map((p, i) => {
-    const s = predict(p.state, now, settings.drift);
-    return { mean: s.level - EFFECT_GRID[i]! * sigma, variance: s.pLL + sigma * sigma };
-  });
-  const again = valueAfterOneRun(weights, predicted, settings) - decisionValue(weights, settings);
-  const champion = predict(belief.state, now, settings.drift);
-  const fresh = valueAfterOneRun(
-    belief.prior,
-    EFFECT_GRID.map((d) => ({ mean: champion.level - d * sigma, variance: champion.pLL + sigma * sigma })),
-    settings,
-  );
-  return { again, fresh: Math.max(fresh - decisionValue(belief.prior, settings), 1e-9) };
-}
-
-/** Expected gain of deciding now: keep (gain = E[effect]) when the rule keeps, else nothing. */
-function decisionValue(weights: readonly number[], settings: LoopSettings): number {
-  let mean = 0;
-  let better = 0;
-  EFFECT_GRID.forEach((d, i) => {
-    mean += weights[i]! * d;
-    if (d > 0) better += weights[i]!;
-  });
-  return keeps(mean, better, settings) ? mean : 0;
-}
-
-/** The keep rule on a posterior: expected gain above the threshold, and likely enough a real gain. */
-function keeps(expectedGain: number, probabilityBetter: number, settings: LoopSettings): boolean {
-  return expectedGain > keepThreshold(settings) && probabilityBetter >= settings.minProbabilityBetter;
-}
-
-/** Expected decision value after observing one more run, by quadrature over its predictive mixture. */
-function valueAfterOneRun(
-  weights: readonly number[],
-  predicted: ReadonlyArray<{ mean: number; variance: number }>,
-  settings: LoopSettings,
-): number {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  predicted.forEach((p, i) => {
-    if (weights[i]! < 1e-6) return;
-    const sd = Math.sqrt(p.variance);
-    lo = Math.min(lo, p.mean - 5 * sd);
-    hi = Math.max(hi, p.mean + 5 * sd);
-  });
-  const points = 80;
-  const step = (hi - lo) / points;
-  let total = 0;
-  let mass = 0;
-  for (let k = 0; k < points; k++) {
-    const y = lo + (k + 0.5) * step;
-    let density = 0;
-    let gain = 0;
-    let better = 0;
-    predicted.forEach((p, i) => {
-      const w = weights[i]!;
-      if (w === 0) return;
-      const f = (w * Math.exp((-0.5 * (y - p.mean) ** 2) / p.variance)) / Math.sqrt(p.variance);
-      density += f;
-      gain += f * EFFECT_GRID[i]!;
-      if (EFFECT_GRID[i]! > 0) better += f;
-    });
-    if (density === 0) continue;
-    const expected = gain / density;
-    total += density * (keeps(expected, better / density, settings) ? expected : 0);
-    mass += density;
-  }
-  return mass === 0 ? 0 : total / mass;
 }

@@ -1,0 +1,94 @@
+/**
+ * When the decision is close: what one more run of the candidate is worth (the expected gain of the
+ * decision after it, minus before), against what a fresh experiment's first run is worth. The
+ * candidate runs again only when it is worth more.
+ */
+import { EFFECT_GRID } from './effect-prior.js';
+import { predict } from './level-filter.js';
+import type { ChampionBelief, Component, LoopSettings } from './loop-policy.js';
+
+/** The expected gain, in σ, a keep must exceed. */
+export function keepThreshold(settings: LoopSettings): number {
+  return settings.margin + settings.minGain / settings.sigma;
+}
+
+/**
+ * What one more candidate run is worth (expected gain of the decision after it, minus before), and
+ * what a fresh experiment's first run is worth, both in σ.
+ */
+export function repeatWorth(
+  parts: readonly Component[],
+  weights: readonly number[],
+  belief: ChampionBelief,
+  now: number,
+  settings: LoopSettings,
+): { again: number; fresh: number } {
+  const sigma = settings.sigma;
+  const predicted = parts.map((p, i) => {
+    const s = predict(p.state, now, settings.drift);
+    return { mean: s.level - EFFECT_GRID[i]! * sigma, variance: s.pLL + sigma * sigma };
+  });
+  const again = valueAfterOneRun(weights, predicted, settings) - decisionValue(weights, settings);
+  const champion = predict(belief.state, now, settings.drift);
+  const fresh = valueAfterOneRun(
+    belief.prior,
+    EFFECT_GRID.map((d) => ({ mean: champion.level - d * sigma, variance: champion.pLL + sigma * sigma })),
+    settings,
+  );
+  return { again, fresh: Math.max(fresh - decisionValue(belief.prior, settings), 1e-9) };
+}
+
+/** Expected gain of deciding now: keep (gain = E[effect]) when the rule keeps, else nothing. */
+function decisionValue(weights: readonly number[], settings: LoopSettings): number {
+  let mean = 0;
+  let better = 0;
+  EFFECT_GRID.forEach((d, i) => {
+    mean += weights[i]! * d;
+    if (d > 0) better += weights[i]!;
+  });
+  return keeps(mean, better, settings) ? mean : 0;
+}
+
+/** The keep rule on a posterior: expected gain above the threshold, and likely enough a real gain. */
+export function keeps(expectedGain: number, probabilityBetter: number, settings: LoopSettings): boolean {
+  return expectedGain > keepThreshold(settings) && probabilityBetter >= settings.minProbabilityBetter;
+}
+
+/** Expected decision value after observing one more run, by quadrature over its predictive mixture. */
+function valueAfterOneRun(
+  weights: readonly number[],
+  predicted: ReadonlyArray<{ mean: number; variance: number }>,
+  settings: LoopSettings,
+): number {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  predicted.forEach((p, i) => {
+    if (weights[i]! < 1e-6) return;
+    const sd = Math.sqrt(p.variance);
+    lo = Math.min(lo, p.mean - 5 * sd);
+    hi = Math.max(hi, p.mean + 5 * sd);
+  });
+  const points = 80;
+  const step = (hi - lo) / points;
+  let total = 0;
+  let mass = 0;
+  for (let k = 0; k < points; k++) {
+    const y = lo + (k + 0.5) * step;
+    let density = 0;
+    let gain = 0;
+    let better = 0;
+    predicted.forEach((p, i) => {
+      const w = weights[i]!;
+      if (w === 0) return;
+      const f = (w * Math.exp((-0.5 * (y - p.mean) ** 2) / p.variance)) / Math.sqrt(p.variance);
+      density += f;
+      gain += f * EFFECT_GRID[i]!;
+      if (EFFECT_GRID[i]! > 0) better += f;
+    });
+    if (density === 0) continue;
+    const expected = gain / density;
+    total += density * (keeps(expected, better / density, settings) ? expected : 0);
+    mass += density;
+  }
+  return mass === 0 ? 0 : total / mass;
+}
