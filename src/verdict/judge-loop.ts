@@ -88,9 +88,7 @@ export async function judgeWithLoop(opts: {
   await job.session(async (runOnce) => {
     const restored = await restoreInterruptedSwap(settings.stateDir);
     if (restored) result.notes.push(`restored ${restored}, left swapped by an interrupted control run`);
-    let count = 0;
     while (step.kind !== 'decide') {
-      count++;
       if (step.kind === 'run-control') {
         if (files.length !== 1) {
           stopControls(
@@ -107,7 +105,10 @@ export async function judgeWithLoop(opts: {
             req.log(`Control run: ${step.why}`);
             const run = await withFileSwapped(
               { stateDir: settings.stateDir, workdir: req.workdir, file: files[0]!, contents: file.contents },
-              () => runOnce(`${count} (control: champion ${replay.champion.commit.slice(0, 7)})`),
+              () =>
+                runOnce(
+                  `control ${jobRuns.controls.length + 1} (champion ${replay.champion.commit.slice(0, 7)})`,
+                ),
             );
             result.runs.push(run);
             const value = run.summary.primary;
@@ -118,7 +119,10 @@ export async function judgeWithLoop(opts: {
         }
       } else {
         if (jobRuns.candidate.length > 0 && jobRuns.candidate.length >= settings.repeats) req.log(step.why);
-        const run = await runOnce(`${count} (candidate)`);
+        const k = jobRuns.candidate.length + 1;
+        const run = await runOnce(
+          `${k}/${settings.repeats}${k > settings.repeats ? ' (one more: the decision is close)' : ''}`,
+        );
         result.runs.push(run);
         result.candidateRuns.push(run);
         const value = run.summary.primary;
