@@ -74,6 +74,18 @@ describe('the loop policy', () => {
     expect(after.state.level).toBeLessThan(belief.state.level);
   });
 
+  it('follows a change far beyond the prior grid (tens of σ on a quiet machine) all the way', () => {
+    const huge = { candidate: [{ value: belief.state.level - 40 * SIGMA, t: 8 }], controls: [] };
+    const { keep, assessment } = decide(belief, huge, settings);
+    expect(keep).toBe(true);
+    expect(assessment.expectedGain).toBeGreaterThan(35);
+    const after = conclude(belief, huge, true, settings);
+    expect(after.state.level).toBeCloseTo(belief.state.level - 40 * SIGMA, 2);
+    // The next change, a little worse than the kept one, is not kept against a stale champion.
+    const worse = { candidate: [{ value: belief.state.level - 36 * SIGMA, t: 9 }], controls: [] };
+    expect(decide(after, worse, settings).keep).toBe(false);
+  });
+
   it('asks for a control run of the champion when its level is poorly known, and not otherwise', () => {
     expect(nextStep(belief, empty, 8, settings).kind).toBe('run-candidate');
     const vague = { ...belief, state: { ...belief.state, pLL: 2 * SIGMA ** 2 } };

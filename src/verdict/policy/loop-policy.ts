@@ -180,12 +180,9 @@ export function nextStep(belief: ChampionBelief, job: JobRuns, now: number, sett
     return { kind: 'run-candidate', why: 'first run of the candidate' };
   }
   const parts = componentsOf(belief, job, settings);
-  const weights = posteriorWeights(
-    belief.prior,
-    parts.map((p) => p.logLik),
-  );
+  const weights = weightsOf(parts);
   if (job.candidate.length < settings.minCandidateRuns) {
-    const worse = EFFECT_GRID.reduce((sum, d, i) => sum + (d < 0 ? weights[i]! : 0), 0);
+    const worse = parts.reduce((sum, p, i) => sum + (p.effect < 0 ? weights[i]! : 0), 0);
     if (worse < settings.stopConfidence) {
       return {
         kind: 'run-candidate',
@@ -221,15 +218,12 @@ export function decide(
 /** The posterior of the candidate's effect and the champion's level after the job's runs. */
 export function assess(belief: ChampionBelief, job: JobRuns, settings: LoopSettings): Assessment {
   const parts = componentsOf(belief, job, settings);
-  const weights = posteriorWeights(
-    belief.prior,
-    parts.map((p) => p.logLik),
-  );
+  const weights = weightsOf(parts);
   let mean = 0;
   let square = 0;
   let better = 0;
   let worse = 0;
-  EFFECT_GRID.forEach((d, i) => {
+  parts.forEach(({ effect: d }, i) => {
     const w = weights[i]!;
     mean += w * d;
     square += w * d * d;
@@ -262,14 +256,11 @@ export function conclude(
   settings: LoopSettings,
 ): ChampionBelief {
   const parts = componentsOf(belief, job, settings);
-  const weights = posteriorWeights(
-    belief.prior,
-    parts.map((p) => p.logLik),
-  );
+  const weights = weightsOf(parts);
   const state = collapse(
     parts.map((p, i) => ({
       weight: weights[i]!,
-      state: keep ? shiftLevel(p.state, -EFFECT_GRID[i]! * settings.sigma) : p.state,
+      state: keep ? shiftLevel(p.state, -p.effect * settings.sigma) : p.state,
     })),
   );
   const found = evidenceOf(parts);
@@ -286,19 +277,34 @@ export function conclude(
   };
 }
 
-/** One possible effect: the filter run through the job's runs under it, and their likelihood. */
+/** One possible effect: its prior weight, the filter run through the job's runs under it, and their likelihood. */
 export interface Component {
+  effect: number;
+  prior: number;
   logLik: number;
   state: LevelState;
 }
 
-/** For each possible effect on the grid: the filter run through the job's runs, and their likelihood. */
+/** Posterior weights of the components. */
+export function weightsOf(parts: readonly Component[]): number[] {
+  return posteriorWeights(
+    parts.map((p) => p.prior),
+    parts.map((p) => p.logLik),
+  );
+}
+
+/**
+ * For each possible effect: the filter run through the job's runs, and their likelihood. The grid
+ * is the prior's (±4σ), stretched with a flat tail when the runs say the effect lies beyond it:
+ * on a quiet machine a real change can be tens of σ, and capping it at 4σ would leave the
+ * champion's level far from where the kept code really is.
+ */
 function componentsOf(belief: ChampionBelief, job: JobRuns, settings: LoopSettings): Component[] {
   const runs = [
     ...job.controls.map((r) => ({ ...r, candidate: false })),
     ...job.candidate.map((r) => ({ ...r, candidate: true })),
   ].sort((a, b) => a.t - b.t);
-  return EFFECT_GRID.map((effect) => {
+  const under = (effect: number, prior: number): Component => {
     let state = belief.state;
     let logLik = 0;
     for (const run of runs) {
@@ -311,8 +317,20 @@ function componentsOf(belief: ChampionBelief, job: JobRuns, settings: LoopSettin
       state = step.state;
       logLik += step.logLik;
     }
-    return { logLik, state };
-  });
+    return { effect, prior, logLik, state };
+  };
+  const parts = EFFECT_GRID.map((effect, i) => under(effect, belief.prior[i]!));
+  const evidence = evidenceOf(parts);
+  if (!evidence) return parts;
+  const edge = EFFECT_GRID.at(-1)!;
+  // Only when the runs point at the edge: within the grid, the prior's own tails suffice.
+  if (Math.abs(evidence.z) < edge - evidence.se) return parts;
+  const reach = Math.abs(evidence.z) + 5 * evidence.se;
+  const step = Math.max(0.25, (reach - edge) / 60);
+  const sign = evidence.z > 0 ? 1 : -1;
+  const tail = belief.prior[sign > 0 ? belief.prior.length - 1 : 0]!;
+  for (let d = edge + step; d <= reach + step; d += step) parts.push(under(sign * d, tail));
+  return parts;
 }
 
 /**
@@ -321,7 +339,7 @@ function componentsOf(belief: ChampionBelief, job: JobRuns, settings: LoopSettin
  * and width.
  */
 function evidenceOf(parts: readonly Component[]): EffectEvidence | undefined {
-  const at = (d: number) => parts[EFFECT_GRID.indexOf(d)]!.logLik;
+  const at = (d: number) => parts.find((p) => p.effect === d)!.logLik;
   const curvature = at(1) + at(-1) - 2 * at(0);
   if (!(curvature < -1e-12)) return undefined;
   const se = 1 / Math.sqrt(-curvature);

@@ -24,25 +24,32 @@ export function repeatWorth(
   settings: LoopSettings,
 ): { again: number; fresh: number } {
   const sigma = settings.sigma;
-  const predicted = parts.map((p, i) => {
+  const effects = parts.map((p) => p.effect);
+  const predicted = parts.map((p) => {
     const s = predict(p.state, now, settings.drift);
-    return { mean: s.level - EFFECT_GRID[i]! * sigma, variance: s.pLL + sigma * sigma };
+    return { mean: s.level - p.effect * sigma, variance: s.pLL + sigma * sigma };
   });
-  const again = valueAfterOneRun(weights, predicted, settings) - decisionValue(weights, settings);
+  const again =
+    valueAfterOneRun(weights, effects, predicted, settings) - decisionValue(weights, effects, settings);
   const champion = predict(belief.state, now, settings.drift);
   const fresh = valueAfterOneRun(
     belief.prior,
+    EFFECT_GRID,
     EFFECT_GRID.map((d) => ({ mean: champion.level - d * sigma, variance: champion.pLL + sigma * sigma })),
     settings,
   );
-  return { again, fresh: Math.max(fresh - decisionValue(belief.prior, settings), 1e-9) };
+  return { again, fresh: Math.max(fresh - decisionValue(belief.prior, EFFECT_GRID, settings), 1e-9) };
 }
 
 /** Expected gain of deciding now: keep (gain = E[effect]) when the rule keeps, else nothing. */
-function decisionValue(weights: readonly number[], settings: LoopSettings): number {
+function decisionValue(
+  weights: readonly number[],
+  effects: readonly number[],
+  settings: LoopSettings,
+): number {
   let mean = 0;
   let better = 0;
-  EFFECT_GRID.forEach((d, i) => {
+  effects.forEach((d, i) => {
     mean += weights[i]! * d;
     if (d > 0) better += weights[i]!;
   });
@@ -57,6 +64,7 @@ export function keeps(expectedGain: number, probabilityBetter: number, settings:
 /** Expected decision value after observing one more run, by quadrature over its predictive mixture. */
 function valueAfterOneRun(
   weights: readonly number[],
+  effects: readonly number[],
   predicted: ReadonlyArray<{ mean: number; variance: number }>,
   settings: LoopSettings,
 ): number {
@@ -82,8 +90,8 @@ function valueAfterOneRun(
       if (w === 0) return;
       const f = (w * Math.exp((-0.5 * (y - p.mean) ** 2) / p.variance)) / Math.sqrt(p.variance);
       density += f;
-      gain += f * EFFECT_GRID[i]!;
-      if (EFFECT_GRID[i]! > 0) better += f;
+      gain += f * effects[i]!;
+      if (effects[i]! > 0) better += f;
     });
     if (density === 0) continue;
     const expected = gain / density;
