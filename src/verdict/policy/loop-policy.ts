@@ -323,13 +323,15 @@ function componentsOf(belief: ChampionBelief, job: JobRuns, settings: LoopSettin
   const evidence = evidenceOf(parts);
   if (!evidence) return parts;
   const edge = EFFECT_GRID.at(-1)!;
-  // Only when the runs point at the edge: within the grid, the prior's own tails suffice.
-  if (Math.abs(evidence.z) < edge - evidence.se) return parts;
+  // Only when the runs point well beyond the edge: near it, the edge of the grid stands for the
+  // tail. The tail shares the edge's prior weight, so it never outweighs the grid.
+  if (Math.abs(evidence.z) <= edge + 2 * evidence.se) return parts;
   const reach = Math.abs(evidence.z) + 5 * evidence.se;
   const step = Math.max(0.25, (reach - edge) / 60);
   const sign = evidence.z > 0 ? 1 : -1;
-  const tail = belief.prior[sign > 0 ? belief.prior.length - 1 : 0]!;
-  for (let d = edge + step; d <= reach + step; d += step) parts.push(under(sign * d, tail));
+  const points = Math.ceil((reach - edge) / step);
+  const tail = belief.prior[sign > 0 ? belief.prior.length - 1 : 0]! / points;
+  for (let k = 1; k <= points; k++) parts.push(under(sign * (edge + k * step), tail));
   return parts;
 }
 
