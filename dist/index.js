@@ -1204,14 +1204,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path34 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path35 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path34 && path34[0] !== "/") {
-          path34 = `/${path34}`;
+        if (path35 && path35[0] !== "/") {
+          path35 = `/${path35}`;
         }
-        return new URL(`${origin}${path34}`);
+        return new URL(`${origin}${path35}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1662,39 +1662,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path34, origin }
+          request: { method, path: path35, origin }
         } = evt;
-        debuglog2("sending request to %s %s/%s", method, origin, path34);
+        debuglog2("sending request to %s %s/%s", method, origin, path35);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path34, origin },
+          request: { method, path: path35, origin },
           response: { statusCode }
         } = evt;
         debuglog2(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path34,
+          path35,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path34, origin }
+          request: { method, path: path35, origin }
         } = evt;
-        debuglog2("trailers received from %s %s/%s", method, origin, path34);
+        debuglog2("trailers received from %s %s/%s", method, origin, path35);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path34, origin },
+          request: { method, path: path35, origin },
           error: error63
         } = evt;
         debuglog2(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path34,
+          path35,
           error63.message
         );
       });
@@ -1743,9 +1743,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path34, origin }
+            request: { method, path: path35, origin }
           } = evt;
-          debuglog2("sending request to %s %s/%s", method, origin, path34);
+          debuglog2("sending request to %s %s/%s", method, origin, path35);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1808,7 +1808,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path34,
+        path: path35,
         method,
         body,
         headers,
@@ -1823,11 +1823,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path34 !== "string") {
+        if (typeof path35 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path34[0] !== "/" && !(path34.startsWith("http://") || path34.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path35[0] !== "/" && !(path35.startsWith("http://") || path35.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path34)) {
+        } else if (invalidPathRegex.test(path35)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1893,7 +1893,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path34, query) : path34;
+        this.path = query ? buildURL(path35, query) : path35;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6586,7 +6586,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path34, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path35, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6667,7 +6667,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path34} HTTP/1.1\r
+      let header = `${method} ${path35} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7196,7 +7196,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path34, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path35, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7293,7 +7293,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path34;
+      headers[HTTP2_HEADER_PATH] = path35;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7646,9 +7646,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path34 = search ? `${pathname}${search}` : pathname;
+        const path35 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path34;
+        this.opts.path = path35;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8887,10 +8887,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path34 = "/",
+          path: path35 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path34;
+        opts.path = origin + path35;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10862,20 +10862,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path34) {
-      if (typeof path34 !== "string") {
-        return path34;
+    function safeUrl(path35) {
+      if (typeof path35 !== "string") {
+        return path35;
       }
-      const pathSegments = path34.split("?");
+      const pathSegments = path35.split("?");
       if (pathSegments.length !== 2) {
-        return path34;
+        return path35;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path34, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path34);
+    function matchKey(mockDispatch2, { path: path35, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path35);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10897,7 +10897,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path34 }) => matchValue(safeUrl(path34), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path35 }) => matchValue(safeUrl(path35), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10935,9 +10935,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path34, method, body, headers, query } = opts;
+      const { path: path35, method, body, headers, query } = opts;
       return {
-        path: path34,
+        path: path35,
         method,
         body,
         headers,
@@ -11400,10 +11400,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path34, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path35, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path34,
+            Path: path35,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16282,9 +16282,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path34) {
-      for (let i2 = 0; i2 < path34.length; ++i2) {
-        const code = path34.charCodeAt(i2);
+    function validateCookiePath(path35) {
+      for (let i2 = 0; i2 < path35.length; ++i2) {
+        const code = path35.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -17356,8 +17356,8 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
-          if (secWSAccept !== digest) {
+          const digest2 = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
+          if (secWSAccept !== digest2) {
             failWebsocketConnection(ws2, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
           }
@@ -19204,11 +19204,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path34 = opts.path;
+          let path35 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path34 = `/${path34}`;
+            path35 = `/${path35}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path34);
+          url2 = new URL(util.parseOrigin(url2).origin + path35);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -20428,10 +20428,10 @@ var require_src2 = __commonJS({
     var fs_1 = __require("fs");
     var debug_1 = __importDefault(require_src());
     var log = debug_1.default("@kwsites/file-exists");
-    function check2(path34, isFile, isDirectory2) {
-      log(`checking %s`, path34);
+    function check2(path35, isFile, isDirectory2) {
+      log(`checking %s`, path35);
       try {
-        const stat7 = fs_1.statSync(path34);
+        const stat7 = fs_1.statSync(path35);
         if (stat7.isFile() && isFile) {
           log(`[OK] path represents a file`);
           return true;
@@ -20451,8 +20451,8 @@ var require_src2 = __commonJS({
         throw e;
       }
     }
-    function exists2(path34, type = exports.READABLE) {
-      return check2(path34, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
+    function exists2(path35, type = exports.READABLE) {
+      return check2(path35, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
     }
     exports.exists = exists2;
     exports.FILE = 1;
@@ -24302,10 +24302,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path34) {
-  if (!path34)
+function getElementAtPath(obj, path35) {
+  if (!path35)
     return obj;
-  return path34.reduce((acc, key) => acc?.[key], obj);
+  return path35.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -24564,11 +24564,11 @@ function explicitlyAborted(x3, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path34, issues) {
+function prefixIssues(path35, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path34);
+    iss.path.unshift(path35);
     return iss;
   });
 }
@@ -25101,16 +25101,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path34 = []) => {
+  const processError = (error64, path35 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path34, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path35, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path34, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path34, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
       } else {
-        const fullpath = [...path34, ...issue3.path];
+        const fullpath = [...path35, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -25149,17 +25149,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path34 = []) => {
+  const processError = (error64, path35 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path34, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path35, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path34, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path34, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
       } else {
-        const fullpath = [...path34, ...issue3.path];
+        const fullpath = [...path35, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -25198,8 +25198,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path34 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path34) {
+  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path35) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -37369,45 +37369,45 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
   throw new ZodCompileUnsupportedError("custom check without a predicate or check function");
 }
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt3 = def.format;
-  if (fmt3 === "base64") {
+  const fmt4 = def.format;
+  if (fmt4 === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "base64url") {
+  if (fmt4 === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "jwt") {
+  if (fmt4 === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "ipv6") {
+  if (fmt4 === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "cidrv6") {
+  if (fmt4 === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "credit_card") {
+  if (fmt4 === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "iban") {
+  if (fmt4 === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt3 === "url" || fmt3 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt4 === "url" || fmt4 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -37433,12 +37433,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt3}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt4}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt3) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt4) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -43231,13 +43231,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path34 = ref.slice(1).split("/").filter(Boolean);
-  if (path34.length === 0) {
+  const path35 = ref.slice(1).split("/").filter(Boolean);
+  if (path35.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path34[0] === defsKey) {
-    const key = path34[1] === void 0 ? void 0 : decodeJSONPointerSegment(path34[1]);
+  if (path35[0] === defsKey) {
+    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -44539,6 +44539,11 @@ function settingsSchema(cwd) {
       minImprovement: v2["min-improvement"],
       /** One-sided confidence for improved/regressed. */
       confidence: v2.confidence,
+      /**
+       * How keep/discard is decided: `loop` (expected gain for the night against the champion,
+       * docs/verdict-statistics.md) or `strict` (a one-sided t-test per experiment at `confidence`).
+       */
+      decision: v2.decision,
       /** Re-run a train.py already scored under the same comparability key. */
       force: v2.force,
       /** Branch that receives results.tsv rows; `''` means the experiment branch itself. */
@@ -44608,6 +44613,7 @@ var init_inputs = __esm({
       "baseline-repeats": "8",
       "min-improvement": "0",
       confidence: "0.95",
+      decision: "loop",
       force: "false",
       "results-branch": "autoresearch-results",
       "results-path": "{branch}/{runner}/results.tsv",
@@ -44636,6 +44642,7 @@ var init_inputs = __esm({
       confidence: external_exports.string().trim().transform(Number).pipe(
         external_exports.number({ message: "expected a probability between 0.5 and 0.9999" }).min(0.5, "expected a probability between 0.5 and 0.9999").max(0.9999, "expected a probability between 0.5 and 0.9999")
       ),
+      decision: external_exports.enum(["loop", "strict"], { message: "expected loop or strict" }),
       force: bool,
       "results-branch": external_exports.string().trim(),
       "results-path": external_exports.string().trim().min(1, "expected a path such as {branch}/{runner}/results.tsv"),
@@ -45622,6 +45629,10 @@ function comparabilitySection(report) {
   }
   return "";
 }
+function decisionSection(report) {
+  if (!report.decision) return "";
+  return ["**Why**", "", ...bulletList(report.decision.explanation, 400)].join("\n");
+}
 function warningsList(report) {
   if (report.warnings.length === 0) return "";
   return ["**Warnings**", "", ...bulletList(report.warnings, 300)].join("\n");
@@ -45853,6 +45864,7 @@ function prepare(report) {
     ].filter((block) => block !== ""),
     ...excerpt ? { excerpt } : {},
     middle: [
+      decisionSection(report),
       rejectedSection(report),
       skippedSection(report),
       comparabilitySection(report),
@@ -53124,17 +53136,17 @@ var init_output_sync = __esm({
       const writtenPaths = /* @__PURE__ */ new Set();
       for (const stdioItem of fileItems) {
         const { type, append } = stdioItem;
-        const path34 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
-        if (writtenPaths.has(path34)) {
+        const path35 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
+        if (writtenPaths.has(path35)) {
           continue;
         }
-        writtenPaths.add(path34);
-        if (append || outputFiles.has(path34)) {
-          appendFileSync2(path34, contents);
+        writtenPaths.add(path35);
+        if (append || outputFiles.has(path35)) {
+          appendFileSync2(path35, contents);
         } else {
-          writeFileSync(path34, contents);
+          writeFileSync(path35, contents);
         }
-        outputFiles.add(path34);
+        outputFiles.add(path35);
       }
     };
   }
@@ -56413,10 +56425,10 @@ var init_hardware_facts = __esm({
 });
 
 // src/identity/hardware-linux.ts
-async function readLinux(run2, readFile7) {
+async function readLinux(run2, readFile8) {
   const [cpuinfo, meminfo] = await Promise.all([
-    readRequired(readFile7, "/proc/cpuinfo"),
-    readRequired(readFile7, "/proc/meminfo")
+    readRequired(readFile8, "/proc/cpuinfo"),
+    readRequired(readFile8, "/proc/meminfo")
   ]);
   const processors = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
   const first = keyValues(processors[0] ?? cpuinfo, /^([^:]+?)\s*:\s*(.*)$/);
@@ -56433,7 +56445,7 @@ async function readLinux(run2, readFile7) {
     );
   }
   const cpuCount = Math.max(processors.length, 1);
-  const model = nonEmpty((await readFile7("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
+  const model = nonEmpty((await readFile8("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
   const gpus = parseNvidiaSmi(
     await tryRun(run2, "nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"])
   );
@@ -56462,8 +56474,8 @@ function parseNvidiaSmi(text2) {
   }
   return gpus;
 }
-async function readLinuxOs(readFile7) {
-  const text2 = await readFile7("/etc/os-release").catch(() => "");
+async function readLinuxOs(readFile8) {
+  const text2 = await readFile8("/etc/os-release").catch(() => "");
   const fields = keyValues(text2, /^(\w+)=(.*)$/);
   const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
   const version2 = unquote(fields.get("VERSION_ID"));
@@ -56472,9 +56484,9 @@ async function readLinuxOs(readFile7) {
     ...version2 === void 0 ? {} : { version: version2, major: version2.split(".")[0] ?? version2 }
   };
 }
-async function readRequired(readFile7, file2) {
+async function readRequired(readFile8, file2) {
   try {
-    return await readFile7(file2);
+    return await readFile8(file2);
   } catch (error63) {
     throw new HardwareError(
       `cannot read ${file2} (${error63.code ?? String(error63)}); the hardware fingerprint needs it`
@@ -57890,7 +57902,7 @@ var init_train = __esm({
 
 // src/run/training-series.ts
 import path28 from "node:path";
-async function runSeries(opts) {
+async function withTrainingSession(opts, body) {
   const lock = await acquireMachineLock({
     dir: opts.stateDir,
     holder: opts.holder,
@@ -57899,24 +57911,36 @@ async function runSeries(opts) {
     onWait: opts.log,
     ...opts.signal ? { signal: opts.signal } : {}
   });
-  const runs = [];
+  let count2 = 0;
+  const runOnce = (label) => {
+    count2++;
+    opts.log(`Training run ${label}: ${opts.command}`);
+    return runTraining({
+      protocol: opts.protocol,
+      command: opts.command,
+      cwd: path28.resolve(opts.workdir, opts.protocol.cwd),
+      runDir: path28.join(opts.runsDir, `run-${count2}`),
+      timeoutSeconds: opts.timeoutSeconds,
+      offline: opts.offline,
+      parentEnv: opts.parentEnv,
+      sandbox: opts.sandbox,
+      log: opts.log,
+      ...opts.signal ? { signal: opts.signal } : {},
+      ...opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {},
+      ...opts.graceMs ? { graceMs: opts.graceMs } : {}
+    });
+  };
   try {
+    return await body(runOnce);
+  } finally {
+    await lock.release();
+  }
+}
+async function runSeries(opts) {
+  return withTrainingSession(opts, async (runOnce) => {
+    const runs = [];
     for (let i2 = 1; i2 <= opts.runs; i2++) {
-      opts.log(`Training run ${i2}/${opts.runs}: ${opts.command}`);
-      const run2 = await runTraining({
-        protocol: opts.protocol,
-        command: opts.command,
-        cwd: path28.resolve(opts.workdir, opts.protocol.cwd),
-        runDir: path28.join(opts.runsDir, `run-${i2}`),
-        timeoutSeconds: opts.timeoutSeconds,
-        offline: opts.offline,
-        parentEnv: opts.parentEnv,
-        sandbox: opts.sandbox,
-        log: opts.log,
-        ...opts.signal ? { signal: opts.signal } : {},
-        ...opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {},
-        ...opts.graceMs ? { graceMs: opts.graceMs } : {}
-      });
+      const run2 = await runOnce(`${i2}/${opts.runs}`);
       runs.push(run2);
       if (run2.outcome.status === "crash") break;
       const samples = runs.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
@@ -57925,10 +57949,8 @@ async function runSeries(opts) {
         break;
       }
     }
-  } finally {
-    await lock.release();
-  }
-  return runs;
+    return runs;
+  });
 }
 var init_training_series = __esm({
   "src/run/training-series.ts"() {
@@ -58029,8 +58051,12 @@ async function findScored(stateDir, keyHash2, trainBlob) {
     (r2) => SCORED.has(r2.status) && r2.verdict !== "no-baseline" && r2.verdict !== "not-comparable"
   );
 }
-async function bestKept(stateDir, keyHash2, branch, direction, metric2) {
-  const { records } = await readLedger(stateDir, { keyHash: keyHash2, branch, status: "keep" });
+async function bestKept(stateDir, keyHash2, branch, direction, metric2, since) {
+  const from = since === void 0 ? Number.NEGATIVE_INFINITY : Date.parse(since);
+  const { records } = await readLedger(
+    stateDir,
+    (r2) => r2.keyHash === keyHash2 && r2.branch === branch && r2.status === "keep" && r2.mode !== "baseline" && Date.parse(r2.at) >= from
+  );
   let best;
   for (const record2 of records) {
     const value2 = metric2 === void 0 ? record2.value : record2.metrics?.[metric2];
@@ -58198,7 +58224,15 @@ var init_ledger = __esm({
       /** The noise σ the verdict used, where it came from, and its degrees of freedom (null: known). */
       sigma: external_exports.number().optional(),
       sigmaSource: external_exports.enum(["baseline", "pooled", "floor"]).optional(),
-      sigmaDf: external_exports.number().nullable().optional()
+      sigmaDf: external_exports.number().nullable().optional(),
+      /**
+       * What `decision: loop` needs to replay the job: every run in the order it ran (the candidate's
+       * and the champion's control runs) and the job's evidence about the effect, in σ.
+       */
+      loop: external_exports.looseObject({
+        runs: external_exports.array(external_exports.looseObject({ kind: external_exports.enum(["candidate", "control"]), value: external_exports.number() })),
+        evidence: external_exports.looseObject({ z: external_exports.number(), se: external_exports.number() }).optional()
+      }).optional()
     });
   }
 });
@@ -58290,6 +58324,22 @@ async function prepareJob(req, mode) {
   const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
   const now = req.now ?? (() => /* @__PURE__ */ new Date());
   const started = now();
+  const series = {
+    protocol,
+    command: req.command,
+    workdir: req.workdir,
+    runsDir: req.runsDir,
+    stateDir: settings.stateDir,
+    timeoutSeconds,
+    offline: settings.offline,
+    holder: req.holder,
+    parentEnv: req.parentEnv,
+    sandbox,
+    log: req.log,
+    signal: req.signal,
+    heartbeatMs: req.heartbeatMs,
+    graceMs: req.graceMs
+  };
   return {
     settings,
     protocol,
@@ -58306,24 +58356,8 @@ async function prepareJob(req, mode) {
       },
       commit: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob }
     }),
-    runSeries: (runs, stopAfter) => runSeries({
-      protocol,
-      command: req.command,
-      workdir: req.workdir,
-      runsDir: req.runsDir,
-      stateDir: settings.stateDir,
-      timeoutSeconds,
-      offline: settings.offline,
-      runs,
-      stopAfter,
-      holder: req.holder,
-      parentEnv: req.parentEnv,
-      sandbox,
-      log: req.log,
-      signal: req.signal,
-      heartbeatMs: req.heartbeatMs,
-      graceMs: req.graceMs
-    }),
+    runSeries: (runs, stopAfter) => runSeries({ ...series, runs, stopAfter }),
+    session: (body) => withTrainingSession(series, body),
     reidentify: identify,
     async history() {
       const { records } = await readLedger(settings.stateDir, {
@@ -58338,7 +58372,7 @@ async function prepareJob(req, mode) {
         status: r2.status
       }));
     },
-    async record(report, runs, sigma) {
+    async record(report, runs, extra) {
       const record2 = {
         at: now().toISOString(),
         keyHash: identity3.keyHash,
@@ -58364,7 +58398,7 @@ async function prepareJob(req, mode) {
         runner: { name: req.runnerName, label: identity3.hardware.label },
         triggeredBy: req.triggeredBy,
         runDirs: runs.map((r2) => r2.runDir),
-        ...sigma
+        ...extra
       };
       await appendLedger(settings.stateDir, record2);
       return record2;
@@ -58399,15 +58433,59 @@ var init_job = __esm({
   }
 });
 
+// src/verdict/policy/baseline-outliers.ts
+function baselineOutlier(samples, limit = OUTLIER_LIMIT) {
+  if (samples.some((v2) => !Number.isFinite(v2))) {
+    throw new StatisticsError("baselineOutlier: every baseline run must be a finite number");
+  }
+  if (samples.length < 5) return void 0;
+  let worst;
+  samples.forEach((value2, index) => {
+    const others = samples.filter((_3, j3) => j3 !== index);
+    const centre = median(others);
+    const spread = 1.4826 * median(others.map((v2) => Math.abs(v2 - centre)));
+    if (spread === 0) return;
+    const z4 = Math.abs(value2 - centre) / spread;
+    if (z4 > limit && (!worst || z4 > worst.z)) worst = { index, z: z4 };
+  });
+  return worst?.index;
+}
+function median(values) {
+  const sorted = [...values].sort((a2, b3) => a2 - b3);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+var OUTLIER_LIMIT;
+var init_baseline_outliers = __esm({
+  "src/verdict/policy/baseline-outliers.ts"() {
+    "use strict";
+    init_statistics();
+    OUTLIER_LIMIT = 3.5;
+  }
+});
+
 // src/verdict/establish-baseline.ts
 async function establishBaseline(req) {
   const job = await prepareJob(req, "baseline");
   const { protocol, identity: identity3, settings } = job;
   const repeats = req.repeats ?? settings.baselineRepeats;
-  const runs = await job.runSeries(repeats);
+  const { runs, setAside } = await job.session(async (runOnce) => {
+    const runs2 = [];
+    for (let i2 = 1; i2 <= repeats; i2++) {
+      const run2 = await runOnce(`${i2}/${repeats}`);
+      runs2.push(run2);
+      if (run2.outcome.status === "crash" || run2.summary.primary === null) return { runs: runs2 };
+    }
+    const outlier = baselineOutlier(runs2.map((r2) => r2.summary.primary));
+    if (outlier === void 0) return { runs: runs2 };
+    req.log(`Baseline run ${outlier + 1} sits far from the others; running once more to replace it.`);
+    runs2.push(await runOnce(`${repeats + 1} (replaces run ${outlier + 1})`));
+    return { runs: runs2, setAside: outlier };
+  });
   const crashed = runs.find((r2) => r2.outcome.status === "crash");
-  const samples = runs.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
-  const metrics = meanMetrics(runs.filter((r2) => r2.outcome.status === "ok"));
+  const kept = runs.filter((_3, i2) => i2 !== setAside);
+  const samples = kept.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
+  const metrics = meanMetrics(kept.filter((r2) => r2.outcome.status === "ok"));
   const previous = await currentBaseline(settings.stateDir, identity3.keyHash);
   const after = await job.reidentify();
   const moved = after.keyHash === identity3.keyHash ? [] : diffComponents(identity3.components, after.components);
@@ -58415,7 +58493,12 @@ async function establishBaseline(req) {
     ...job.base,
     samples,
     figures: figuresOf(protocol.figures, metrics, void 0, identity3.hardware.memoryBytes),
-    warnings: runWarnings(runs)
+    warnings: [
+      ...runWarnings(runs),
+      ...setAside === void 0 ? [] : [
+        `baseline run ${setAside + 1} (${protocol.primary.name} ${runs[setAside].summary.primary}) sat more than ${OUTLIER_LIMIT} robust \u03C3 from the others and was replaced by one more run; if this happens often, something else is loading the machine`
+      ]
+    ]
   };
   const drift = moved.map((d2) => d2.explanation);
   let report;
@@ -58489,6 +58572,7 @@ var init_establish_baseline = __esm({
     init_baselines();
     init_figures();
     init_job();
+    init_baseline_outliers();
     init_report();
     init_statistics();
   }
@@ -58692,6 +58776,746 @@ var init_decide = __esm({
   }
 });
 
+// src/run/champion-file.ts
+import { createHash as createHash6 } from "node:crypto";
+import { mkdir as mkdir8, readFile as readFile7, rm as rm3, writeFile as writeFile5 } from "node:fs/promises";
+import path30 from "node:path";
+function swapNote(stateDir) {
+  return path30.join(stateDir, "champion-swap.json");
+}
+async function readChampionFile(opts) {
+  if (!opts.blob || !/^[0-9a-f]{40}$/.test(opts.blob)) {
+    return { missing: "the champion's train.py has no recorded git blob" };
+  }
+  try {
+    return { contents: await opts.commands("git", ["-C", opts.workdir, "cat-file", "blob", opts.blob]) };
+  } catch {
+    return {
+      missing: `blob ${opts.blob.slice(0, 12)} (the champion's train.py) is not in this checkout; check out with fetch-depth: 0 so it can be re-measured`
+    };
+  }
+}
+async function withFileSwapped(opts, body) {
+  const target = path30.resolve(opts.workdir, opts.file);
+  const original = await readFile7(target);
+  await mkdir8(opts.stateDir, { recursive: true });
+  await writeFile5(
+    swapNote(opts.stateDir),
+    JSON.stringify({ target, original: original.toString("base64"), swapped: digest(opts.contents) })
+  );
+  await writeFile5(target, opts.contents);
+  try {
+    return await body();
+  } finally {
+    await writeFile5(target, original);
+    await rm3(swapNote(opts.stateDir), { force: true });
+  }
+}
+async function restoreInterruptedSwap(stateDir) {
+  let note;
+  try {
+    note = JSON.parse(await readFile7(swapNote(stateDir), "utf8"));
+  } catch {
+    return void 0;
+  }
+  await rm3(swapNote(stateDir), { force: true });
+  if (typeof note.target !== "string" || typeof note.original !== "string") return void 0;
+  const now = await readFile7(note.target, "utf8").catch(() => void 0);
+  if (now === void 0 || digest(now) !== note.swapped) return void 0;
+  await writeFile5(note.target, Buffer.from(note.original, "base64"));
+  return note.target;
+}
+function digest(text2) {
+  return createHash6("sha256").update(text2).digest("hex");
+}
+var init_champion_file = __esm({
+  "src/run/champion-file.ts"() {
+    "use strict";
+  }
+});
+
+// src/verdict/policy/explain.ts
+function explainDecision(input2) {
+  const { assessment: a2, settings, metric: metric2 } = input2;
+  const sigma = settings.sigma;
+  const sign = input2.direction === "minimize" ? 1 : -1;
+  const championValue = sign * a2.champion.level;
+  const gain = a2.expectedGain * sigma;
+  const gainSd = a2.gainSd * sigma;
+  const who = input2.champion.isBaseline ? "the baseline code" : `the champion ${input2.champion.commit.slice(0, 7)} (the last kept experiment)`;
+  const measured = [
+    input2.controlRuns > 0 ? `re-measured by ${input2.controlRuns} control run${input2.controlRuns === 1 ? "" : "s"} in this job` : "from every earlier run of its lineage",
+    input2.champion.carriedOver ? "carried over from the previous baseline and re-judged against the new one" : ""
+  ].filter(Boolean);
+  const pct = (p2) => `${Math.round(p2 * 100)} %`;
+  const amount = (x3) => fmt3(Math.abs(x3));
+  const better = input2.direction === "minimize" ? "lower" : "higher";
+  const lines = [
+    `Judged against ${who}: ${metric2} ${fmt3(championValue, 6)} \xB1 ${amount(a2.champion.sd * 1)} now (${(a2.champion.sd / sigma).toFixed(2)}\u03C3), ${measured.join(", ")}.`,
+    `Expected gain of this change: ${gain >= 0 ? "" : "\u2212"}${amount(gain)} ${metric2} (${a2.expectedGain >= 0 ? "+" : "\u2212"}${Math.abs(a2.expectedGain).toFixed(2)}\u03C3, ${gain >= 0 ? better : "worse"}) \xB1 ${amount(gainSd)} from ${input2.candidateRuns} run${input2.candidateRuns === 1 ? "" : "s"}; P(better) ${pct(a2.probabilityBetter)}, P(worse) ${pct(a2.probabilityWorse)}, \u03C3 = ${fmt3(sigma)}.`,
+    input2.keep ? `Kept: the expected gain is positive${settings.minProbabilityBetter > 0 ? ` and P(better) \u2265 ${pct(settings.minProbabilityBetter)}` : ""}. Over a night a kept change that does nothing costs little, while a real gain thrown away is lost for good; the champion moves by the expected gain, not by this run's value.` : `Discarded: ${a2.expectedGain <= settings.margin + settings.minGain / sigma ? "the expected gain is not positive" : `P(better) ${pct(a2.probabilityBetter)} is below ${pct(settings.minProbabilityBetter)}`}. Build the next change on the champion.`,
+    `Drift: the machine's level moves by ${a2.drift.slope * sign >= 0 ? "+" : "\u2212"}${amount(a2.drift.slope)} per run (\xB1 ${amount(a2.drift.sd)}), estimated from every run since the baseline and corrected for.`,
+    `Prior from ${input2.priorExperiments} judged experiment${input2.priorExperiments === 1 ? "" : "s"} on this runner (with a cautious default): ${pct(a2.priorShares.gain)} of changes help, ${pct(a2.priorShares.none)} do nothing, ${pct(a2.priorShares.harm)} hurt.`,
+    ...input2.controlProblem ? [`No control run: ${input2.controlProblem}.`] : []
+  ];
+  const next = input2.nextStep.kind === "run-control" ? `The next job will first run the champion once more: ${input2.nextStep.why}.` : "The next job runs its candidate straight away: the champion is known well enough.";
+  return {
+    rule: "loop",
+    kept: input2.keep,
+    champion: {
+      commit: input2.champion.commit,
+      value: championValue,
+      sd: a2.champion.sd,
+      controlRuns: input2.controlRuns,
+      carriedOver: input2.champion.carriedOver
+    },
+    expectedGain: gain,
+    gainSd,
+    expectedGainSigma: a2.expectedGain,
+    probabilityBetter: a2.probabilityBetter,
+    probabilityWorse: a2.probabilityWorse,
+    candidateRuns: input2.candidateRuns,
+    drift: { perRun: a2.drift.slope * sign, sd: a2.drift.sd },
+    next,
+    explanation: [...lines, next]
+  };
+}
+function fmt3(x3, decimals) {
+  if (!Number.isFinite(x3)) return String(x3);
+  if (decimals !== void 0) return x3.toFixed(decimals);
+  if (x3 === 0) return "0";
+  return String(Number(x3.toPrecision(2)));
+}
+var init_explain = __esm({
+  "src/verdict/policy/explain.ts"() {
+    "use strict";
+  }
+});
+
+// src/verdict/policy/effect-prior.ts
+function mixturePrior(opts) {
+  const tails = opts.tails ?? 0.03;
+  const from = opts.from ?? 0;
+  const gainShare = 1 - opts.nullShare - opts.harmShare;
+  const inRange = (d2) => Math.abs(d2) <= opts.range + 1e-9 && Math.abs(d2) >= from - 1e-9;
+  const harms = EFFECT_GRID.filter((d2) => d2 < 0 && inRange(d2)).length;
+  const gains = EFFECT_GRID.filter((d2) => d2 > 0 && inRange(d2)).length;
+  return EFFECT_GRID.map((d2) => {
+    const spread = tails / EFFECT_GRID.length;
+    if (d2 === 0) return (1 - tails) * opts.nullShare + spread;
+    if (!inRange(d2)) return spread;
+    return (1 - tails) * (d2 < 0 ? opts.harmShare / harms : gainShare / gains) + spread;
+  });
+}
+function posteriorWeights(prior, logLik) {
+  let best = Number.NEGATIVE_INFINITY;
+  for (let i2 = 0; i2 < prior.length; i2++) if (prior[i2] > 0) best = Math.max(best, logLik[i2]);
+  const w2 = prior.map((p2, i2) => p2 > 0 ? p2 * Math.exp(logLik[i2] - best) : 0);
+  const total = w2.reduce((a2, b3) => a2 + b3, 0);
+  return w2.map((v2) => v2 / total);
+}
+function evidenceLogLik(e) {
+  return EFFECT_GRID.map((d2) => -0.5 * ((e.z - d2) / e.se) ** 2);
+}
+function learnPrior(evidence, base = DEFAULT_PRIOR, pseudoCount = 20, start = base, steps = 60) {
+  if (evidence.length === 0) return base;
+  const likelihoods = evidence.map(evidenceLogLik);
+  let w2 = [...start];
+  for (let step = 0; step < steps; step++) {
+    const acc = base.map((b3) => b3 * pseudoCount);
+    for (const ll of likelihoods) {
+      const post = posteriorWeights(w2, ll);
+      for (let i2 = 0; i2 < acc.length; i2++) acc[i2] += post[i2];
+    }
+    const total = pseudoCount + likelihoods.length;
+    w2 = acc.map((a2) => a2 / total);
+  }
+  return w2;
+}
+function priorShares(prior) {
+  let harm = 0;
+  let none2 = 0;
+  let gain = 0;
+  EFFECT_GRID.forEach((d2, i2) => {
+    if (d2 < 0) harm += prior[i2];
+    else if (d2 > 0) gain += prior[i2];
+    else none2 += prior[i2];
+  });
+  return { harm, none: none2, gain };
+}
+var EFFECT_GRID, DEFAULT_PRIOR;
+var init_effect_prior = __esm({
+  "src/verdict/policy/effect-prior.ts"() {
+    "use strict";
+    EFFECT_GRID = Array.from({ length: 33 }, (_3, i2) => -4 + i2 * 0.25);
+    DEFAULT_PRIOR = mixturePrior({ nullShare: 0.5, harmShare: 0.34, range: 3 });
+  }
+});
+
+// src/verdict/policy/level-filter.ts
+function diffuseState(t2, firstValue, sigma, drift) {
+  return { t: t2, level: firstValue, slope: 0, pLL: (100 * sigma) ** 2, pLS: 0, pSS: drift.slopeSd ** 2 };
+}
+function predict(s, t2, drift) {
+  const dt2 = Math.max(0, t2 - s.t);
+  if (dt2 === 0) return s;
+  const pLL = s.pLL + 2 * dt2 * s.pLS + dt2 * dt2 * s.pSS + dt2 * drift.levelWalkSd ** 2;
+  return {
+    t: Math.max(t2, s.t),
+    level: s.level + dt2 * s.slope,
+    slope: s.slope,
+    pLL,
+    pLS: s.pLS + dt2 * s.pSS,
+    pSS: s.pSS
+  };
+}
+function observe(s, value2, offset, sigma) {
+  const innovation = value2 - (s.level + offset);
+  const variance = s.pLL + sigma * sigma;
+  const gL = s.pLL / variance;
+  const gS = s.pLS / variance;
+  return {
+    state: {
+      t: s.t,
+      level: s.level + gL * innovation,
+      slope: s.slope + gS * innovation,
+      pLL: s.pLL - gL * s.pLL,
+      pLS: s.pLS - gL * s.pLS,
+      pSS: s.pSS - gS * s.pLS
+    },
+    logLik: -0.5 * (Math.log(2 * Math.PI * variance) + innovation * innovation / variance)
+  };
+}
+function shiftLevel(s, amount) {
+  return { ...s, level: s.level + amount };
+}
+function collapse(parts) {
+  let total = 0;
+  let level = 0;
+  let slope = 0;
+  for (const { weight, state } of parts) {
+    total += weight;
+    level += weight * state.level;
+    slope += weight * state.slope;
+  }
+  level /= total;
+  slope /= total;
+  let pLL = 0;
+  let pLS = 0;
+  let pSS = 0;
+  for (const { weight, state } of parts) {
+    const w2 = weight / total;
+    const dL = state.level - level;
+    const dS = state.slope - slope;
+    pLL += w2 * (state.pLL + dL * dL);
+    pLS += w2 * (state.pLS + dL * dS);
+    pSS += w2 * (state.pSS + dS * dS);
+  }
+  return { t: parts[0].state.t, level, slope, pLL, pLS, pSS };
+}
+var init_level_filter = __esm({
+  "src/verdict/policy/level-filter.ts"() {
+    "use strict";
+  }
+});
+
+// src/verdict/policy/value-of-information.ts
+function keepThreshold(settings) {
+  return settings.margin + settings.minGain / settings.sigma;
+}
+function repeatWorth(parts, weights, belief, now, settings) {
+  const sigma = settings.sigma;
+  const effects = parts.map((p2) => p2.effect);
+  const predicted = parts.map((p2) => {
+    const s = predict(p2.state, now, settings.drift);
+    return { mean: s.level - p2.effect * sigma, variance: s.pLL + sigma * sigma };
+  });
+  const again = valueAfterOneRun(weights, effects, predicted, settings) - decisionValue(weights, effects, settings);
+  const champion = predict(belief.state, now, settings.drift);
+  const fresh = valueAfterOneRun(
+    belief.prior,
+    EFFECT_GRID,
+    EFFECT_GRID.map((d2) => ({ mean: champion.level - d2 * sigma, variance: champion.pLL + sigma * sigma })),
+    settings
+  );
+  return { again, fresh: Math.max(fresh - decisionValue(belief.prior, EFFECT_GRID, settings), 1e-9) };
+}
+function decisionValue(weights, effects, settings) {
+  let mean2 = 0;
+  let better = 0;
+  effects.forEach((d2, i2) => {
+    mean2 += weights[i2] * d2;
+    if (d2 > 0) better += weights[i2];
+  });
+  return keeps(mean2, better, settings) ? mean2 : 0;
+}
+function keeps(expectedGain, probabilityBetter, settings) {
+  return expectedGain > keepThreshold(settings) && probabilityBetter >= settings.minProbabilityBetter;
+}
+function valueAfterOneRun(weights, effects, predicted, settings) {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  predicted.forEach((p2, i2) => {
+    if (weights[i2] < 1e-6) return;
+    const sd = Math.sqrt(p2.variance);
+    lo = Math.min(lo, p2.mean - 5 * sd);
+    hi = Math.max(hi, p2.mean + 5 * sd);
+  });
+  const points = 80;
+  const step = (hi - lo) / points;
+  let total = 0;
+  let mass = 0;
+  for (let k2 = 0; k2 < points; k2++) {
+    const y2 = lo + (k2 + 0.5) * step;
+    let density = 0;
+    let gain = 0;
+    let better = 0;
+    predicted.forEach((p2, i2) => {
+      const w2 = weights[i2];
+      if (w2 === 0) return;
+      const f3 = w2 * Math.exp(-0.5 * (y2 - p2.mean) ** 2 / p2.variance) / Math.sqrt(p2.variance);
+      density += f3;
+      gain += f3 * effects[i2];
+      if (effects[i2] > 0) better += f3;
+    });
+    if (density === 0) continue;
+    const expected = gain / density;
+    total += density * (keeps(expected, better / density, settings) ? expected : 0);
+    mass += density;
+  }
+  return mass === 0 ? 0 : total / mass;
+}
+var init_value_of_information = __esm({
+  "src/verdict/policy/value-of-information.ts"() {
+    "use strict";
+    init_effect_prior();
+    init_level_filter();
+  }
+});
+
+// src/verdict/policy/loop-policy.ts
+function defaultLoopSettings(sigma, minGain = 0) {
+  return {
+    sigma,
+    drift: driftFor(sigma),
+    controlVariance: 1.5,
+    maxControls: 2,
+    minCandidateRuns: 1,
+    maxCandidateRuns: 2,
+    stopConfidence: 0.95,
+    repeatCost: 1,
+    minGain,
+    margin: 0,
+    minProbabilityBetter: 0.3,
+    basePrior: DEFAULT_PRIOR,
+    pseudoCount: 20
+  };
+}
+function driftFor(sigma) {
+  return { slopeSd: 0.03 * sigma, levelWalkSd: 0.03 * sigma };
+}
+function startFromBaseline(runs, settings, evidence = []) {
+  if (runs.length === 0) throw new RangeError("startFromBaseline: the baseline has no runs");
+  const sorted = [...runs].sort((a2, b3) => a2.t - b3.t);
+  let state = diffuseState(sorted[0].t, sorted[0].value, settings.sigma, settings.drift);
+  for (const run2 of sorted) {
+    state = observe(predict(state, run2.t, settings.drift), run2.value, 0, settings.sigma).state;
+  }
+  return {
+    state,
+    evidence: [...evidence],
+    prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
+    directRuns: runs.length,
+    kept: 0,
+    baselineLevel: state.level,
+    baselineTime: sorted[0].t
+  };
+}
+function nextStep(belief, job, now, settings) {
+  if (job.candidate.length === 0) {
+    const before = collapse(componentsOf(belief, job, settings).map((c5) => ({ weight: 1, state: c5.state })));
+    const variance = predict(before, now, settings.drift).pLL;
+    if (job.controls.length < settings.maxControls && variance > settings.controlVariance * settings.sigma ** 2) {
+      return {
+        kind: "run-control",
+        why: `the champion's level is known only to \xB1${(Math.sqrt(variance) / settings.sigma).toFixed(2)}\u03C3; one run of the champion's code sharpens it`
+      };
+    }
+    return { kind: "run-candidate", why: "first run of the candidate" };
+  }
+  const parts = componentsOf(belief, job, settings);
+  const weights = weightsOf(parts);
+  if (job.candidate.length < settings.minCandidateRuns) {
+    const worse = parts.reduce((sum, p2, i2) => sum + (p2.effect < 0 ? weights[i2] : 0), 0);
+    if (worse < settings.stopConfidence) {
+      return {
+        kind: "run-candidate",
+        why: `run ${job.candidate.length + 1} of the ${settings.minCandidateRuns} asked for`
+      };
+    }
+    return decide(belief, job, settings);
+  }
+  if (job.candidate.length < settings.maxCandidateRuns) {
+    const worth = repeatWorth(parts, weights, belief, now, settings);
+    if (worth.again > settings.repeatCost * worth.fresh) {
+      return {
+        kind: "run-candidate",
+        why: `the decision is close: one more run of the candidate is worth ${worth.again.toFixed(3)}\u03C3 of expected gain, more than a new experiment's run (${worth.fresh.toFixed(3)}\u03C3)`
+      };
+    }
+  }
+  return decide(belief, job, settings);
+}
+function decide(belief, job, settings) {
+  const assessment = assess(belief, job, settings);
+  const keep = job.candidate.length > 0 && keeps(assessment.expectedGain, assessment.probabilityBetter, settings);
+  return { kind: "decide", keep, assessment };
+}
+function assess(belief, job, settings) {
+  const parts = componentsOf(belief, job, settings);
+  const weights = weightsOf(parts);
+  let mean2 = 0;
+  let square = 0;
+  let better = 0;
+  let worse = 0;
+  parts.forEach(({ effect: d2 }, i2) => {
+    const w2 = weights[i2];
+    mean2 += w2 * d2;
+    square += w2 * d2 * d2;
+    if (d2 > 0) better += w2;
+    if (d2 < 0) worse += w2;
+  });
+  const champion = collapse(parts.map((p2, i2) => ({ weight: weights[i2], state: p2.state })));
+  const evidence = evidenceOf(parts);
+  return {
+    expectedGain: mean2,
+    gainSd: Math.sqrt(Math.max(0, square - mean2 * mean2)),
+    probabilityBetter: better,
+    probabilityWorse: worse,
+    champion: { level: champion.level, sd: Math.sqrt(champion.pLL) },
+    drift: { slope: champion.slope, sd: Math.sqrt(champion.pSS) },
+    ...evidence ? { evidence } : {},
+    priorShares: priorShares(belief.prior)
+  };
+}
+function conclude(belief, job, keep, settings) {
+  const parts = componentsOf(belief, job, settings);
+  const weights = weightsOf(parts);
+  const state = collapse(
+    parts.map((p2, i2) => ({
+      weight: weights[i2],
+      state: keep ? shiftLevel(p2.state, -p2.effect * settings.sigma) : p2.state
+    }))
+  );
+  const found = evidenceOf(parts);
+  const evidence = found ? [...belief.evidence, found] : belief.evidence;
+  return {
+    ...belief,
+    state,
+    evidence,
+    prior: found ? learnPrior(evidence, settings.basePrior, settings.pseudoCount, belief.prior, 6) : belief.prior,
+    directRuns: belief.directRuns + job.controls.length,
+    kept: belief.kept + (keep ? 1 : 0)
+  };
+}
+function weightsOf(parts) {
+  return posteriorWeights(
+    parts.map((p2) => p2.prior),
+    parts.map((p2) => p2.logLik)
+  );
+}
+function componentsOf(belief, job, settings) {
+  const runs = [
+    ...job.controls.map((r2) => ({ ...r2, candidate: false })),
+    ...job.candidate.map((r2) => ({ ...r2, candidate: true }))
+  ].sort((a2, b3) => a2.t - b3.t);
+  const under = (effect, prior) => {
+    let state = belief.state;
+    let logLik = 0;
+    for (const run2 of runs) {
+      const step2 = observe(
+        predict(state, run2.t, settings.drift),
+        run2.value,
+        run2.candidate ? -effect * settings.sigma : 0,
+        settings.sigma
+      );
+      state = step2.state;
+      logLik += step2.logLik;
+    }
+    return { effect, prior, logLik, state };
+  };
+  const parts = EFFECT_GRID.map((effect, i2) => under(effect, belief.prior[i2]));
+  const evidence = evidenceOf(parts);
+  if (!evidence) return parts;
+  const edge = EFFECT_GRID.at(-1);
+  if (Math.abs(evidence.z) <= edge + 2 * evidence.se) return parts;
+  const reach = Math.abs(evidence.z) + 5 * evidence.se;
+  const step = Math.max(0.25, (reach - edge) / 60);
+  const sign = evidence.z > 0 ? 1 : -1;
+  const points = Math.ceil((reach - edge) / step);
+  const tail = belief.prior[sign > 0 ? belief.prior.length - 1 : 0] / points;
+  for (let k2 = 1; k2 <= points; k2++) parts.push(under(sign * (edge + k2 * step), tail));
+  return parts;
+}
+function evidenceOf(parts) {
+  const at2 = (d2) => parts.find((p2) => p2.effect === d2).logLik;
+  const curvature = at2(1) + at2(-1) - 2 * at2(0);
+  if (!(curvature < -1e-12)) return void 0;
+  const se2 = 1 / Math.sqrt(-curvature);
+  return { z: (at2(1) - at2(-1)) / 2 * se2 * se2, se: se2 };
+}
+var init_loop_policy = __esm({
+  "src/verdict/policy/loop-policy.ts"() {
+    "use strict";
+    init_effect_prior();
+    init_level_filter();
+    init_value_of_information();
+  }
+});
+
+// src/verdict/policy/ledger-replay.ts
+function storedRuns(record2) {
+  const loop = record2["loop"];
+  if (loop && Array.isArray(loop.runs)) {
+    return loop.runs.filter(
+      (r2) => typeof r2?.value === "number" && Number.isFinite(r2.value) && (r2.kind === "candidate" || r2.kind === "control")
+    );
+  }
+  const samples = record2["samples"];
+  return Array.isArray(samples) ? samples.filter((v2) => typeof v2 === "number" && Number.isFinite(v2)).map((value2) => ({ kind: "candidate", value: value2 })) : [];
+}
+function isJudgedExperiment(record2) {
+  return record2.mode === "experiment" && (record2.status === "keep" || record2.status === "discard") && !NOT_EVIDENCE.has(String(record2.verdict)) && storedRuns(record2).some((r2) => r2.kind === "candidate");
+}
+function replayBranch(opts) {
+  const { settings, branch } = opts;
+  const loss = (v2) => opts.direction === "minimize" ? v2 : -v2;
+  const baselines = [...opts.baselines].sort((a2, b3) => Date.parse(a2.date) - Date.parse(b3.date));
+  if (baselines.length === 0) throw new RangeError("replayBranch: no baseline to start from");
+  const outside = opts.records.flatMap((r2) => {
+    const evidence = r2["loop"]?.evidence;
+    return r2.branch !== branch && isJudgedExperiment(r2) && evidence && evidence.se > 0 ? [evidence] : [];
+  });
+  let t2 = 0;
+  let belief;
+  let champion = codeOf(baselines.at(-1));
+  let judged = 0;
+  let carried = false;
+  for (const [k2, baseline] of baselines.entries()) {
+    const from = Date.parse(baseline.date);
+    const until = k2 + 1 < baselines.length ? Date.parse(baselines[k2 + 1].date) : Number.POSITIVE_INFINITY;
+    const runs = baseline.samples.map((v2) => ({ value: loss(v2), t: t2++ }));
+    const fresh = startFromBaseline(runs, settings, belief?.evidence ?? outside);
+    carried = belief !== void 0 && belief.kept > 0;
+    if (belief && carried) {
+      belief = carryOver(belief, fresh, settings);
+    } else {
+      belief = fresh;
+      champion = codeOf(baseline);
+    }
+    judged = 0;
+    for (const record2 of opts.records) {
+      const at2 = Date.parse(record2.at);
+      if (at2 < from || at2 >= until || record2.mode !== "experiment") continue;
+      const stored = storedRuns(record2);
+      const job = { candidate: [], controls: [] };
+      for (const run2 of stored)
+        (run2.kind === "control" ? job.controls : job.candidate).push({ value: loss(run2.value), t: t2++ });
+      if (record2.branch !== branch || !isJudgedExperiment(record2)) continue;
+      const keep = record2.status === "keep";
+      belief = conclude(belief, job, keep, settings);
+      judged++;
+      carried = false;
+      if (keep) {
+        champion = { commit: record2.commit ?? "", trainBlob: record2.trainBlob, record: record2 };
+      }
+    }
+  }
+  return { belief, now: t2, champion, judged, carried };
+}
+function carryOver(previous, newBaseline, settings) {
+  const oldBaseline = previous.baselineLevel + previous.state.slope * (previous.state.t - previous.baselineTime);
+  const advantage = previous.state.level - oldBaseline;
+  return {
+    ...newBaseline,
+    state: {
+      ...newBaseline.state,
+      level: newBaseline.state.level + advantage,
+      pLL: newBaseline.state.pLL + previous.state.pLL + 2 * settings.sigma ** 2
+    },
+    evidence: previous.evidence,
+    prior: previous.prior,
+    kept: previous.kept
+  };
+}
+function codeOf(baseline) {
+  return { commit: baseline.commit, ...baseline.trainBlob ? { trainBlob: baseline.trainBlob } : {} };
+}
+var NOT_EVIDENCE;
+var init_ledger_replay = __esm({
+  "src/verdict/policy/ledger-replay.ts"() {
+    "use strict";
+    init_loop_policy();
+    NOT_EVIDENCE = /* @__PURE__ */ new Set(["no-baseline", "not-comparable", "suspicious", "needs-review"]);
+  }
+});
+
+// src/verdict/judge-loop.ts
+async function judgeWithLoop(opts) {
+  const { job, req } = opts;
+  const { protocol, settings } = job;
+  const direction = protocol.primary.direction;
+  const loss = (v2) => direction === "minimize" ? v2 : -v2;
+  const policy = {
+    ...defaultLoopSettings(opts.sigma, settings.minImprovement),
+    // `repeats` asks for that many candidate runs (fail-fast still stops a clearly worse one).
+    minCandidateRuns: settings.repeats,
+    stopConfidence: settings.confidence
+  };
+  policy.maxCandidateRuns = Math.max(policy.maxCandidateRuns, settings.repeats);
+  const stored = opts.baselines.map((b3) => ({
+    samples: b3.samples,
+    date: b3.date,
+    commit: b3.commit,
+    ...b3.trainBlob ? { trainBlob: b3.trainBlob } : {}
+  }));
+  const replay = replayBranch({
+    baselines: stored,
+    records: opts.records,
+    branch: req.commit.branch,
+    direction,
+    settings: policy
+  });
+  let t2 = replay.now;
+  const belief = replay.belief;
+  const jobRuns = { candidate: [], controls: [] };
+  const result = { runs: [], candidateRuns: [], samples: [], ledger: { runs: [] }, notes: [] };
+  const record2 = (kind, value2) => {
+    (kind === "control" ? jobRuns.controls : jobRuns.candidate).push({ value: loss(value2), t: t2++ });
+    result.ledger.runs.push({ kind, value: value2 });
+  };
+  const files = protocol.allowedGlobs.filter((g2) => !/[*?[\]{}]/.test(g2));
+  let maxControls = policy.maxControls;
+  let controlProblem;
+  const stopControls = (why) => {
+    controlProblem = why;
+    maxControls = jobRuns.controls.length;
+  };
+  let step = nextStep(belief, jobRuns, t2, { ...policy, maxControls });
+  await job.session(async (runOnce) => {
+    const restored = await restoreInterruptedSwap(settings.stateDir);
+    if (restored) result.notes.push(`restored ${restored}, left swapped by an interrupted control run`);
+    while (step.kind !== "decide") {
+      if (step.kind === "run-control") {
+        if (files.length !== 1) {
+          stopControls(
+            "the protocol allows several experiment files, so the champion cannot be put back as one"
+          );
+        } else {
+          const file2 = await readChampionFile({
+            workdir: req.workdir,
+            blob: replay.champion.trainBlob,
+            commands: req.commands
+          });
+          if ("missing" in file2) stopControls(file2.missing);
+          else {
+            req.log(`Control run: ${step.why}`);
+            const run2 = await withFileSwapped(
+              { stateDir: settings.stateDir, workdir: req.workdir, file: files[0], contents: file2.contents },
+              () => runOnce(
+                `control ${jobRuns.controls.length + 1} (champion ${replay.champion.commit.slice(0, 7)})`
+              )
+            );
+            result.runs.push(run2);
+            const value2 = run2.summary.primary;
+            if (run2.outcome.status === "crash" || value2 === null) {
+              stopControls("the champion's control run did not produce a value");
+            } else record2("control", value2);
+          }
+        }
+      } else {
+        if (jobRuns.candidate.length > 0 && jobRuns.candidate.length >= settings.repeats) req.log(step.why);
+        const k2 = jobRuns.candidate.length + 1;
+        const run2 = await runOnce(
+          `${k2}/${settings.repeats}${k2 > settings.repeats ? " (one more: the decision is close)" : ""}`
+        );
+        result.runs.push(run2);
+        result.candidateRuns.push(run2);
+        const value2 = run2.summary.primary;
+        if (run2.outcome.status === "crash" || value2 === null) {
+          result.crashed = run2;
+          return;
+        }
+        result.samples.push(value2);
+        record2("candidate", value2);
+      }
+      step = nextStep(belief, jobRuns, t2, { ...policy, maxControls });
+    }
+  });
+  if (result.crashed || step.kind !== "decide") return result;
+  if (jobRuns.candidate.length < settings.repeats) {
+    req.log(
+      `Stopping after ${jobRuns.candidate.length} run(s): the candidate is already clearly worse than the champion.`
+    );
+  }
+  const after = conclude(belief, jobRuns, step.keep, policy);
+  const evidence = step.assessment.evidence;
+  if (evidence) result.ledger.evidence = { z: evidence.z, se: evidence.se };
+  result.keep = step.keep;
+  result.decision = explainDecision({
+    keep: step.keep,
+    assessment: step.assessment,
+    settings: policy,
+    direction,
+    metric: protocol.primary.name,
+    champion: {
+      commit: replay.champion.commit,
+      isBaseline: replay.champion.record === void 0,
+      carriedOver: replay.carried
+    },
+    candidateRuns: jobRuns.candidate.length,
+    controlRuns: jobRuns.controls.length,
+    priorExperiments: belief.evidence.length,
+    nextStep: nextStep(after, { candidate: [], controls: [] }, t2, policy),
+    ...controlProblem ? { controlProblem } : {}
+  });
+  return result;
+}
+async function baselinesOf(stateDir, keyHash2) {
+  const record2 = (await readBaselines(stateDir)).keys[keyHash2];
+  return record2 ? [...record2.history, record2.current] : [];
+}
+function loopSigma(context) {
+  const pooled = pooledSd([
+    { sd: context.baseline.sigma, n: context.baseline.n },
+    ...context.noiseHistory ?? []
+  ]);
+  if (pooled.df > 0 && pooled.sd > 0) return pooled.sd;
+  return context.sigmaFloor ?? Math.max(DEFAULT_RELATIVE_SIGMA_FLOOR * Math.abs(context.baseline.mean), 1e-12);
+}
+function loopVerdict(view, confidence) {
+  if (view.kept) return "improved";
+  return view.probabilityWorse >= confidence ? "regressed" : "within-noise";
+}
+function loopReason(view, metric2, vsBaseline) {
+  const sign = view.expectedGainSigma >= 0 ? "+" : "\u2212";
+  const champion = view.champion.commit ? `champion ${view.champion.commit.slice(0, 7)}` : "the champion";
+  const baseline = vsBaseline.vsBaseline;
+  return `${view.kept ? "kept" : "discarded"}, expected gain ${sign}${Math.abs(view.expectedGainSigma).toFixed(2)}\u03C3 over ${champion} (P(better) ${Math.round(view.probabilityBetter * 100)} %); ${metric2} ${baseline.delta <= 0 ? "" : "+"}${Number(baseline.delta.toPrecision(2))} vs baseline (${Number(baseline.deltaSigma.toPrecision(2))}\u03C3)`;
+}
+var init_judge_loop = __esm({
+  "src/verdict/judge-loop.ts"() {
+    "use strict";
+    init_champion_file();
+    init_baselines();
+    init_decide();
+    init_explain();
+    init_ledger_replay();
+    init_loop_policy();
+    init_statistics();
+  }
+});
+
 // src/verdict/judge-experiment.ts
 async function judgeExperiment(req) {
   const job = await prepareJob(req, "experiment");
@@ -58714,7 +59538,15 @@ async function judgeExperiment(req) {
       if (harness) return reportHarnessMismatch(job, harness);
     }
   }
-  const best = baseline ? await bestKept(stateDir, identity3.keyHash, req.commit.branch, protocol.primary.direction) : void 0;
+  const loop = settings.decision === "loop";
+  const best = baseline && !loop ? await bestKept(
+    stateDir,
+    identity3.keyHash,
+    req.commit.branch,
+    protocol.primary.direction,
+    void 0,
+    baseline.date
+  ) : void 0;
   const reference = best && baseline && isBetter(best.value, baseline.mean, protocol.primary.direction) ? best : void 0;
   const context = baseline ? {
     baseline,
@@ -58723,13 +59555,21 @@ async function judgeExperiment(req) {
     confidence: settings.confidence,
     noiseHistory: await noiseHistory(stateDir, identity3.components, baseline, reference?.record)
   } : void 0;
-  const runs = await job.runSeries(
+  const looped = context && loop ? await judgeWithLoop({
+    job,
+    req,
+    baselines: await baselinesOf(stateDir, identity3.keyHash),
+    records: (await readLedger(stateDir, { keyHash: identity3.keyHash })).records,
+    sigma: loopSigma(context)
+  }) : void 0;
+  const runs = looped?.runs ?? await job.runSeries(
     context ? settings.repeats : 1,
     (samples2) => context ? shouldStopEarly(samples2, context) : false
   );
-  const crashed = runs.find((r2) => r2.outcome.status === "crash");
-  const samples = runs.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
-  const metrics = meanMetrics(runs.filter((r2) => r2.outcome.status === "ok"));
+  const candidateRuns = looped?.candidateRuns ?? runs;
+  const crashed = candidateRuns.find((r2) => r2.outcome.status === "crash");
+  const samples = candidateRuns.map((r2) => r2.summary.primary).filter((v2) => v2 !== null);
+  const metrics = meanMetrics(candidateRuns.filter((r2) => r2.outcome.status === "ok"));
   const value2 = samples.length > 0 && !crashed ? mean(samples) : null;
   const metric2 = protocol.primary.name;
   const driftText = drift.map((d2) => d2.explanation);
@@ -58746,11 +59586,16 @@ async function judgeExperiment(req) {
     decision = decideVerdict({ ...context, candidate: samples, minImprovement: settings.minImprovement });
     verdict = decision.kind;
     why = { kind: "judged", verdict: decision.kind, reason: decision.reason };
+    if (looped?.decision) {
+      verdict = loopVerdict(looped.decision, settings.confidence);
+      why = { kind: "judged", verdict, reason: loopReason(looped.decision, protocol.primary.name, decision) };
+    }
   }
   const warnings = [
     ...osWarning(baseline, identity3.hardware.os, job.advice),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
+    ...looped?.notes ?? [],
     ...throughputWarnings(metrics, baseline?.metrics)
   ];
   const ramBytes = job.identity.hardware.memoryBytes;
@@ -58769,6 +59614,7 @@ async function judgeExperiment(req) {
       sigma: decision.sigma.value
     },
     vsBest: decision && decision.vsReference.against === "reference" && reference ? { value: reference.value, commit: reference.record.commit ?? "", delta: decision.vsReference.delta } : void 0,
+    decision: looped?.decision,
     figures: figuresOf(protocol.figures, metrics, baseline?.metrics, ramBytes),
     warnings,
     crash: crashed && crashed.outcome.status === "crash" ? crashSection2(crashed.outcome) : void 0,
@@ -58779,10 +59625,11 @@ async function judgeExperiment(req) {
     report,
     runs,
     decision && {
-      sigma: decision.sigma.value,
+      sigma: looped ? loopSigma(context) : decision.sigma.value,
       sigmaSource: decision.sigma.source,
       // A known (floor) σ has infinite degrees of freedom, which JSON cannot hold.
-      sigmaDf: Number.isFinite(decision.sigma.df) ? decision.sigma.df : null
+      sigmaDf: Number.isFinite(decision.sigma.df) ? decision.sigma.df : null,
+      ...looped ? { loop: looped.ledger } : {}
     }
   );
   return { report, runs, record: record2 };
@@ -58866,13 +59713,14 @@ var init_judge_experiment = __esm({
     init_decide();
     init_figures();
     init_job();
+    init_judge_loop();
     init_report();
     init_statistics();
   }
 });
 
 // src/action-flow.ts
-import path30 from "node:path";
+import path31 from "node:path";
 async function runAction(deps) {
   const errors = [];
   const gate = await gateJob(deps, errors);
@@ -58973,7 +59821,7 @@ function jobRequest(deps, job) {
     protocol: deps.protocol,
     command: settings.command ?? deps.protocol.command,
     workdir: settings.workingDirectory,
-    runsDir: path30.join(deps.workDir, "runs"),
+    runsDir: path31.join(deps.workDir, "runs"),
     runnerName: ctx.runnerName,
     commit: { sha: job.sha, subject: job.subject, branch: plan.branch, ref: `refs/heads/${plan.branch}` },
     triggeredBy: ctx.actor,
@@ -60616,7 +61464,7 @@ function isAuthRequest(method, pathname) {
 }
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path34) => path34.split("/").map((c5) => c5.startsWith("{") ? "(?:.+?)" : c5).join("/")
+    (path35) => path35.split("/").map((c5) => c5.startsWith("{") ? "(?:.+?)" : c5).join("/")
   );
   const regex2 = `^(?:${regexes.map((r2) => `(?:${r2})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -62320,17 +63168,17 @@ function requestLog(octokit) {
     octokit.log.debug("request", options);
     const start = Date.now();
     const requestOptions = octokit.request.endpoint.parse(options);
-    const path34 = requestOptions.url.replace(options.baseUrl, "");
+    const path35 = requestOptions.url.replace(options.baseUrl, "");
     return request2(options).then((response) => {
       const requestId = response.headers["x-github-request-id"];
       octokit.log.info(
-        `${requestOptions.method} ${path34} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path35} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       return response;
     }).catch((error63) => {
       const requestId = error63.response?.headers["x-github-request-id"] || "UNKNOWN";
       octokit.log.error(
-        `${requestOptions.method} ${path34} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path35} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       throw error63;
     });
@@ -65287,7 +66135,7 @@ var init_autoresearch_mlx_protocol = __esm({
 
 // src/settings/protocol.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path31 from "node:path";
+import path32 from "node:path";
 function loadProtocolFile(file2, cacheDir, advice = ACTION_ADVICE) {
   let text2;
   try {
@@ -65377,30 +66225,30 @@ function resolveSnapshot(snapshot, cacheDir) {
   const rebase = (p2) => {
     const abs = expandHome(p2);
     if (!cacheDir) return abs;
-    const rel = path31.relative(expandHome(protocolRoot), abs);
-    return rel.startsWith("..") || path31.isAbsolute(rel) ? abs : path31.join(expandHome(cacheDir), rel);
+    const rel = path32.relative(expandHome(protocolRoot), abs);
+    return rel.startsWith("..") || path32.isAbsolute(rel) ? abs : path32.join(expandHome(cacheDir), rel);
   };
   const absData = rebase(dataDir);
   return {
     root: cacheDir ? expandHome(cacheDir) : expandHome(protocolRoot),
     dataDir: absData,
     pinnedFiles: pinned.map(
-      (f3) => path31.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path31.join(absData, f3)
+      (f3) => path32.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path32.join(absData, f3)
     ),
     tokenizerDir: tokenizer ? rebase(tokenizer) : void 0
   };
 }
 function expandHome(p2) {
-  return path31.resolve(expandTilde(p2));
+  return path32.resolve(expandTilde(p2));
 }
 function commonRoot(a2, b3) {
-  if (!b3) return path31.dirname(a2);
+  if (!b3) return path32.dirname(a2);
   const pa = a2.split("/");
   const pb = b3.split("/");
   let i2 = 0;
   while (i2 < pa.length && i2 < pb.length && pa[i2] === pb[i2]) i2++;
   const root = pa.slice(0, i2).join("/");
-  return root === "" || root === "~" ? path31.dirname(a2) : root;
+  return root === "" || root === "~" ? path32.dirname(a2) : root;
 }
 function jsonPath(segments) {
   return "$" + segments.map((s) => typeof s === "number" ? `[${s}]` : `.${String(s)}`).join("");
@@ -65520,10 +66368,10 @@ var init_protocol = __esm({
 
 // src/settings/resolve-protocol.ts
 import { existsSync as existsSync2 } from "node:fs";
-import path32 from "node:path";
+import path33 from "node:path";
 function resolveProtocol(opts, advice = ACTION_ADVICE) {
   if (opts.protocolPath) return loadProtocolFile(opts.protocolPath, opts.cacheDir, advice);
-  const local = path32.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
+  const local = path33.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
   if (existsSync2(local)) return loadProtocolFile(local, opts.cacheDir, advice);
   return builtinProtocol(opts.cacheDir);
 }
@@ -65542,7 +66390,7 @@ var main_exports = {};
 __export(main_exports, {
   run: () => run
 });
-import path33 from "node:path";
+import path34 from "node:path";
 async function run() {
   const controller = new AbortController();
   const cancel = (signal) => {
@@ -65563,7 +66411,7 @@ async function run() {
       ...process.env.AUTORESEARCH_CI_RETRY_BASE_MS ? { retryBaseMs: Number(process.env.AUTORESEARCH_CI_RETRY_BASE_MS) } : {},
       log: (line) => info(line)
     }) : void 0;
-    const workDir = path33.join(
+    const workDir = path34.join(
       ctx.runnerTemp || settings.stateDir,
       "autoresearch-ci",
       `${ctx.runId}-${ctx.runAttempt}`
