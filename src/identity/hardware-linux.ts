@@ -46,7 +46,7 @@ export async function readLinux(
     platform: 'linux',
     chip,
     virtual: /\bhypervisor\b/.test(first.get('flags') ?? ''),
-    ...(model === undefined ? {} : { model }),
+    model,
     memoryBytes: memKb * 1024,
     cpuCount,
     coreLevels: [{ name: 'Standard', cores: cpuCount }],
@@ -67,7 +67,7 @@ function parseNvidiaSmi(text: string): DiscreteGpu[] {
     const [name, memory] = line.split(',').map((s) => s.trim());
     if (!name) continue;
     const memoryBytes = parseSize(memory);
-    gpus.push({ name, ...(memoryBytes === undefined ? {} : { memoryBytes }) });
+    gpus.push({ name, memoryBytes });
   }
   return gpus;
 }

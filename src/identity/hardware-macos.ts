@@ -89,11 +89,11 @@ export async function readMac(run: CommandRunner): Promise<HardwareFacts> {
     platform: 'darwin',
     chip,
     virtual: /\(Virtual\)/i.test(chip) || /^VirtualMac/i.test(model ?? ''),
-    ...(model === undefined ? {} : { model }),
+    model,
     memoryBytes,
     cpuCount: cpuCount ?? coreLevels.reduce((sum, level) => sum + level.cores, 0),
     coreLevels,
-    ...(gpuCores === undefined ? {} : { gpuCores }),
+    gpuCores,
   };
 }
 

@@ -109,7 +109,7 @@ function prepare(report: Report): Parts {
       figuresTable(report),
       ...(crash ? [crashSection(crash)] : []),
     ].filter((block) => block !== ''),
-    ...(excerpt ? { excerpt } : {}),
+    excerpt: excerpt || undefined,
     middle: [
       decisionSection(report),
       rejectedSection(report),

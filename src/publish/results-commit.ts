@@ -88,7 +88,7 @@ export async function commitResultRow(options: CommitResultOptions): Promise<Com
     const dir = path.join(root, 'repo');
     const home = path.join(root, 'home');
     await Promise.all([mkdir(dir), mkdir(home)]);
-    const git = new GitClient({ dir, home, ...(options.token ? { token: options.token } : {}) });
+    const git = new GitClient({ dir, home, token: options.token || undefined });
     await git.init(options.remoteUrl);
 
     for (let attempt = 1; ; attempt++) {
