@@ -13654,7 +13654,7 @@ async function readLinux(run, readFile8) {
     platform: "linux",
     chip,
     virtual: /\bhypervisor\b/.test(first.get("flags") ?? ""),
-    ...model === void 0 ? {} : { model },
+    model,
     memoryBytes: memKb * 1024,
     cpuCount,
     coreLevels: [{ name: "Standard", cores: cpuCount }],
@@ -13671,7 +13671,7 @@ function parseNvidiaSmi(text2) {
     const [name, memory] = line.split(",").map((s) => s.trim());
     if (!name) continue;
     const memoryBytes = parseSize(memory);
-    gpus.push({ name, ...memoryBytes === void 0 ? {} : { memoryBytes } });
+    gpus.push({ name, memoryBytes });
   }
   return gpus;
 }
@@ -13759,11 +13759,11 @@ async function readMac(run) {
     platform: "darwin",
     chip,
     virtual: /\(Virtual\)/i.test(chip) || /^VirtualMac/i.test(model ?? ""),
-    ...model === void 0 ? {} : { model },
+    model,
     memoryBytes,
     cpuCount: cpuCount ?? coreLevels.reduce((sum, level) => sum + level.cores, 0),
     coreLevels,
-    ...gpuCores === void 0 ? {} : { gpuCores }
+    gpuCores
   };
 }
 function isGenericBrand(brand) {

@@ -45862,7 +45862,7 @@ function prepare(report) {
       figuresTable(report),
       ...crash2 ? [crashSection(crash2)] : []
     ].filter((block) => block !== ""),
-    ...excerpt ? { excerpt } : {},
+    excerpt: excerpt || void 0,
     middle: [
       decisionSection(report),
       rejectedSection(report),
@@ -46386,7 +46386,7 @@ async function commitResultRow(options) {
     const dir = path7.join(root, "repo");
     const home = path7.join(root, "home");
     await Promise.all([mkdir2(dir), mkdir2(home)]);
-    const git = new GitClient({ dir, home, ...options.token ? { token: options.token } : {} });
+    const git = new GitClient({ dir, home, token: options.token || void 0 });
     await git.init(options.remoteUrl);
     for (let attempt = 1; ; attempt++) {
       const base = await fetchBase(git, options, remote);
@@ -56453,7 +56453,7 @@ async function readLinux(run2, readFile8) {
     platform: "linux",
     chip,
     virtual: /\bhypervisor\b/.test(first.get("flags") ?? ""),
-    ...model === void 0 ? {} : { model },
+    model,
     memoryBytes: memKb * 1024,
     cpuCount,
     coreLevels: [{ name: "Standard", cores: cpuCount }],
@@ -56470,7 +56470,7 @@ function parseNvidiaSmi(text2) {
     const [name, memory] = line.split(",").map((s) => s.trim());
     if (!name) continue;
     const memoryBytes = parseSize(memory);
-    gpus.push({ name, ...memoryBytes === void 0 ? {} : { memoryBytes } });
+    gpus.push({ name, memoryBytes });
   }
   return gpus;
 }
@@ -56558,11 +56558,11 @@ async function readMac(run2) {
     platform: "darwin",
     chip,
     virtual: /\(Virtual\)/i.test(chip) || /^VirtualMac/i.test(model ?? ""),
-    ...model === void 0 ? {} : { model },
+    model,
     memoryBytes,
     cpuCount: cpuCount ?? coreLevels.reduce((sum, level) => sum + level.cores, 0),
     coreLevels,
-    ...gpuCores === void 0 ? {} : { gpuCores }
+    gpuCores
   };
 }
 function isGenericBrand(brand) {
