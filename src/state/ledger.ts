@@ -8,7 +8,7 @@
  * stays correct on network file systems where O_APPEND is not atomic. It costs milliseconds per
  * five-minute run.
  */
-import { access, type FileHandle, open, readFile, stat } from 'node:fs/promises';
+import { access, type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { type Direction, isBetter, type Status, type VerdictKind } from '../model.js';
@@ -22,6 +22,7 @@ import {
   writeFileAtomic,
 } from './atomic-file.js';
 import { withFileLock } from './file-lock.js';
+import { candidateLines, ledgerText, lineNumberAt } from './ledger-search.js';
 
 /** File name of the ledger in the state dir. */
 const LEDGER_FILE = 'ledger.jsonl';
@@ -319,83 +320,6 @@ function parseLine(raw: string): LedgerRecord | string {
     return checked.error.issues.map((i) => `${i.path.join('.') || '(line)'}: ${i.message}`).join('; ');
   }
   return checked.data;
-}
-
-/** The last file read, by identity, size and mtime: a job asks several questions of one ledger. */
-let lastRead: { file: string; stamp: string; text: string } | undefined;
-
-/**
- * The ledger's text, read again only when the file changed (appends grow it, a move gives it a new
- * inode), so the questions of one job cost one read of a year's ledger, not four.
- */
-async function ledgerText(file: string): Promise<string> {
-  const info = await stat(file);
-  const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
-  if (lastRead?.file === file && lastRead.stamp === stamp) return lastRead.text;
-  const text = await readFile(file, 'utf8');
-  lastRead = { file, stamp, text };
-  return text;
-}
-
-/**
- * The [start, end) of every line after `from` that may be wanted. Parsing and checking a line
- * costs far more than searching the text, so with a wanted value (quoted as JSON, as the writer
- * wrote it) or pattern only the lines holding it are visited; the other values and the pattern
- * are checked on the line. An unterminated last line is always visited, to be reported.
- */
-function* candidateLines(
-  text: string,
-  from: number,
-  filter: LedgerFilter | undefined,
-  mayHold: RegExp | undefined,
-): Generator<[number, number]> {
-  const needles =
-    filter === undefined || typeof filter === 'function'
-      ? []
-      : Object.values(filter)
-          .filter((v): v is string => typeof v === 'string')
-          .map((v) => JSON.stringify(v))
-          .sort((a, b) => b.length - a.length);
-  const fits = (line: string) =>
-    needles.every((n) => line.includes(n)) && (mayHold === undefined || mayHold.test(line));
-  const lineAt = (pos: number): [number, number] => {
-    const end = text.indexOf('\n', pos);
-    return [Math.max(text.lastIndexOf('\n', pos - 1) + 1, from), end === -1 ? text.length : end];
-  };
-  const search =
-    needles[0] !== undefined
-      ? (pos: number) => text.indexOf(needles[0] as string, pos)
-      : mayHold
-        ? (pos: number) => {
-            const global = new RegExp(mayHold.source, mayHold.flags.replace('g', '') + 'g');
-            global.lastIndex = pos;
-            return global.exec(text)?.index ?? -1;
-          }
-        : undefined;
-  let lastEnd = from;
-  if (search) {
-    for (let pos = search(from); pos !== -1; ) {
-      const [start, end] = lineAt(pos);
-      if (fits(text.slice(start, end))) yield [start, end];
-      lastEnd = end;
-      pos = end >= text.length ? -1 : search(end + 1);
-    }
-    const tail = text.lastIndexOf('\n') + 1;
-    if (!text.endsWith('\n') && tail >= lastEnd && tail >= from) yield [tail, text.length];
-    return;
-  }
-  for (let start = from; start < text.length; ) {
-    const end = text.indexOf('\n', start);
-    yield [start, end === -1 ? text.length : end];
-    start = end === -1 ? text.length : end + 1;
-  }
-}
-
-/** 1-based line number of the line starting at `offset` (only for reporting a bad line). */
-function lineNumberAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
 }
 
 function toPredicate(filter: LedgerFilter | undefined): (record: LedgerRecord) => boolean {
