@@ -57974,8 +57974,60 @@ var init_advice = __esm({
   }
 });
 
+// src/state/ledger-search.ts
+import { readFile as readFile6, stat as stat6 } from "node:fs/promises";
+async function ledgerText(file2) {
+  const info2 = await stat6(file2);
+  const stamp = `${info2.dev}:${info2.ino}:${info2.size}:${info2.mtimeMs}`;
+  if (lastRead?.file === file2 && lastRead.stamp === stamp) return lastRead.text;
+  const text2 = await readFile6(file2, "utf8");
+  lastRead = { file: file2, stamp, text: text2 };
+  return text2;
+}
+function* candidateLines(text2, from, filter, mayHold) {
+  const needles = filter === void 0 || typeof filter === "function" ? [] : Object.values(filter).filter((v2) => typeof v2 === "string").map((v2) => JSON.stringify(v2)).sort((a2, b3) => b3.length - a2.length);
+  const fits = (line) => needles.every((n2) => line.includes(n2)) && (mayHold === void 0 || mayHold.test(line));
+  const lineAt = (pos) => {
+    const end = text2.indexOf("\n", pos);
+    return [Math.max(text2.lastIndexOf("\n", pos - 1) + 1, from), end === -1 ? text2.length : end];
+  };
+  const search = needles[0] !== void 0 ? (pos) => text2.indexOf(needles[0], pos) : mayHold ? (pos) => {
+    const global3 = new RegExp(mayHold.source, mayHold.flags.replace("g", "") + "g");
+    global3.lastIndex = pos;
+    return global3.exec(text2)?.index ?? -1;
+  } : void 0;
+  let lastEnd = from;
+  if (search) {
+    for (let pos = search(from); pos !== -1; ) {
+      const [start, end] = lineAt(pos);
+      if (fits(text2.slice(start, end))) yield [start, end];
+      lastEnd = end;
+      pos = end >= text2.length ? -1 : search(end + 1);
+    }
+    const tail = text2.lastIndexOf("\n") + 1;
+    if (!text2.endsWith("\n") && tail >= lastEnd && tail >= from) yield [tail, text2.length];
+    return;
+  }
+  for (let start = from; start < text2.length; ) {
+    const end = text2.indexOf("\n", start);
+    yield [start, end === -1 ? text2.length : end];
+    start = end === -1 ? text2.length : end + 1;
+  }
+}
+function lineNumberAt(text2, offset) {
+  let line = 1;
+  for (let i2 = text2.indexOf("\n"); i2 !== -1 && i2 < offset; i2 = text2.indexOf("\n", i2 + 1)) line++;
+  return line;
+}
+var lastRead;
+var init_ledger_search = __esm({
+  "src/state/ledger-search.ts"() {
+    "use strict";
+  }
+});
+
 // src/state/ledger.ts
-import { access as access2, open as open5, readFile as readFile6, stat as stat6 } from "node:fs/promises";
+import { access as access2, open as open5 } from "node:fs/promises";
 import path29 from "node:path";
 function ledgerPath(stateDir) {
   return path29.join(stateDir, LEDGER_FILE);
@@ -58123,56 +58175,13 @@ function parseLine(raw) {
   }
   return checked.data;
 }
-async function ledgerText(file2) {
-  const info2 = await stat6(file2);
-  const stamp = `${info2.dev}:${info2.ino}:${info2.size}:${info2.mtimeMs}`;
-  if (lastRead?.file === file2 && lastRead.stamp === stamp) return lastRead.text;
-  const text2 = await readFile6(file2, "utf8");
-  lastRead = { file: file2, stamp, text: text2 };
-  return text2;
-}
-function* candidateLines(text2, from, filter, mayHold) {
-  const needles = filter === void 0 || typeof filter === "function" ? [] : Object.values(filter).filter((v2) => typeof v2 === "string").map((v2) => JSON.stringify(v2)).sort((a2, b3) => b3.length - a2.length);
-  const fits = (line) => needles.every((n2) => line.includes(n2)) && (mayHold === void 0 || mayHold.test(line));
-  const lineAt = (pos) => {
-    const end = text2.indexOf("\n", pos);
-    return [Math.max(text2.lastIndexOf("\n", pos - 1) + 1, from), end === -1 ? text2.length : end];
-  };
-  const search = needles[0] !== void 0 ? (pos) => text2.indexOf(needles[0], pos) : mayHold ? (pos) => {
-    const global3 = new RegExp(mayHold.source, mayHold.flags.replace("g", "") + "g");
-    global3.lastIndex = pos;
-    return global3.exec(text2)?.index ?? -1;
-  } : void 0;
-  let lastEnd = from;
-  if (search) {
-    for (let pos = search(from); pos !== -1; ) {
-      const [start, end] = lineAt(pos);
-      if (fits(text2.slice(start, end))) yield [start, end];
-      lastEnd = end;
-      pos = end >= text2.length ? -1 : search(end + 1);
-    }
-    const tail = text2.lastIndexOf("\n") + 1;
-    if (!text2.endsWith("\n") && tail >= lastEnd && tail >= from) yield [tail, text2.length];
-    return;
-  }
-  for (let start = from; start < text2.length; ) {
-    const end = text2.indexOf("\n", start);
-    yield [start, end === -1 ? text2.length : end];
-    start = end === -1 ? text2.length : end + 1;
-  }
-}
-function lineNumberAt(text2, offset) {
-  let line = 1;
-  for (let i2 = text2.indexOf("\n"); i2 !== -1 && i2 < offset; i2 = text2.indexOf("\n", i2 + 1)) line++;
-  return line;
-}
 function toPredicate(filter) {
   if (filter === void 0) return () => true;
   if (typeof filter === "function") return filter;
   const wanted = Object.entries(filter).filter(([, v2]) => v2 !== void 0);
   return (record2) => wanted.every(([k2, v2]) => record2[k2] === v2);
 }
-var LEDGER_FILE, HEADER, STATUSES, SCORED, VERDICTS, text, recordSchema, lastRead;
+var LEDGER_FILE, HEADER, STATUSES, SCORED, VERDICTS, text, recordSchema;
 var init_ledger = __esm({
   "src/state/ledger.ts"() {
     "use strict";
@@ -58180,6 +58189,7 @@ var init_ledger = __esm({
     init_model();
     init_atomic_file();
     init_file_lock();
+    init_ledger_search();
     LEDGER_FILE = "ledger.jsonl";
     HEADER = { schema: "autoresearch-ci/ledger", version: 1 };
     STATUSES = ["keep", "discard", "crash", "rejected", "skipped"];
