@@ -151,3 +151,25 @@ describe('execute', () => {
     await expect(run(['/nonexistent/uv']).result).rejects.toThrow(/cannot start "\/nonexistent\/uv"/);
   });
 });
+
+describe('what the training leaves behind', () => {
+  it('ends a helper that left the process group and session (setsid) before it can write', async () => {
+    const dir = dirs.make();
+    const pidFile = path.join(dir, 'helper.pid');
+    const target = path.join(dir, 'github_output');
+    const r = await execute({
+      argv: trainerArgv('escape', pidFile, target),
+      cwd: dir,
+      env: buildChildEnv(process.env, { offline: true }),
+      logPath: path.join(dir, 'run.log'),
+      timeoutMs: 30_000,
+    });
+    expect(r.exit.exitCode).toBe(0);
+    const helper = Number(readFileSync(pidFile, 'utf8'));
+    expect(r.leftovers).toContain(helper);
+    expect(await waitUntilGone(helper)).toBe(true);
+    // The helper would have written 1.5 s after it started; nothing arrives.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(() => readFileSync(target, 'utf8')).toThrow(/ENOENT/);
+  });
+});

@@ -7,6 +7,7 @@
 import { execa } from 'execa';
 import type { ProcessExit, Progress } from '../model.js';
 import { OutputSink } from './output-sink.js';
+import { endStrayProcesses, RUN_MARKER_VARIABLE } from './stray-processes.js';
 
 /** Default time between SIGTERM and SIGKILL. */
 export const DEFAULT_GRACE_MS = 5_000;
@@ -32,6 +33,11 @@ export interface ExecuteOptions {
   heartbeatMs?: number;
   /** Receives the latest progress, at most once per `heartbeatMs`. */
   onHeartbeat?: (progress: Progress) => void;
+  /**
+   * Ends what is left of the run after the leader exited, beyond the process group (a sweep of
+   * the session and the run's marker by default; every process of the training user with run-as).
+   */
+  endLeftovers?: (leaderPid: number) => Promise<number[]>;
 }
 
 /** What {@link execute} observed. */
@@ -42,6 +48,8 @@ export interface ExecuteResult {
   /** Total bytes the child printed. */
   outputBytes: number;
   lastProgress?: Progress;
+  /** Pids of processes that outlived the leader outside its group and were ended. */
+  leftovers: number[];
 }
 
 /** Raised when the program cannot be started at all (missing, not executable, bad cwd). */
@@ -67,13 +75,16 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
     ...(opts.onHeartbeat ? { onHeartbeat: opts.onHeartbeat } : {}),
   });
   const started = performance.now();
+  let leftovers: number[] = [];
   // Called after sink.close(), so tail and progress include everything written.
   const finish = (exit: Omit<ProcessExit, 'durationMs'>, endedAt: number): ExecuteResult => ({
     exit: { ...exit, durationMs: Math.round(endedAt - started) },
     tail: sink.tail(),
     outputBytes: sink.outputBytes,
     ...(sink.lastProgress ? { lastProgress: sink.lastProgress } : {}),
+    leftovers,
   });
+  const marker = crypto.randomUUID();
 
   if (opts.signal?.aborted) {
     sink.close();
@@ -85,7 +96,8 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
   const logFd = sink.fd as unknown as 1;
   const child = execa(file, args, {
     cwd: opts.cwd,
-    env: opts.env,
+    // The marker lets the sweep below find helpers that left the process group.
+    env: { ...opts.env, [RUN_MARKER_VARIABLE]: marker },
     extendEnv: false,
     detached: true,
     stdin: 'ignore',
@@ -143,6 +155,9 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
     process.removeListener('exit', onParentExit);
     // The leader is done: whatever is left of its group is stray (a data loader, a background job).
     killGroup('SIGKILL');
+    if (pid !== undefined) {
+      leftovers = await (opts.endLeftovers ?? ((leader) => endStrayProcesses(leader, marker)))(pid);
+    }
     sink.close();
   }
   if (pid === undefined || (result.failed && result.exitCode === undefined && !result.signal)) {
