@@ -63,6 +63,14 @@ describe('formatRow', () => {
     expect(line.split('\t')[4]).toBe('retry experiment: wider MLP');
   });
 
+  it('neutralises a description a spreadsheet would run as a formula (OWASP: a leading quote)', () => {
+    for (const formula of ['=HYPERLINK("http://x","y")', '+1+2', '-2+3', '@SUM(A1)', 'experiment: =1+1']) {
+      const cellText = formatRow(COLUMNS, { ...row, description: formula }).split('\t')[4]!;
+      expect(cellText.startsWith("'"), formula).toBe(true);
+    }
+    expect(formatRow(COLUMNS, { ...row, description: 'a = b + c' }).split('\t')[4]).toBe('a = b + c');
+  });
+
   it('fills unknown columns from extra, or leaves them empty', () => {
     const line = formatRow([...COLUMNS, 'runner', 'artifact_mb'], { ...row, extra: { runner: 'm4-max' } });
     expect(line.split('\t').slice(5)).toEqual(['m4-max', '']);

@@ -125,6 +125,24 @@ describe('execute', () => {
     expect(r.tail).toContain('---\nval_bpb:');
   });
 
+  it('caps run.log on disk, keeping its head and tail and saying what was cut', async () => {
+    const bytes = 40 * 1024 * 1024;
+    const { logPath, result } = run(trainerArgv('flood', String(bytes)), {
+      tailBytes: 64 * 1024,
+      maxLogBytes: 1024 * 1024,
+    });
+    const r = await result;
+    expect(r.exit.exitCode).toBe(0);
+    const log = readFileSync(logPath, 'utf8');
+    expect(statSync(logPath).size).toBeLessThan(1024 * 1024);
+    expect(log.startsWith('x'.repeat(127))).toBe(true);
+    expect(log).toContain('[autoresearch-ci: run.log passed its cap of 1 MiB;');
+    expect(log.trimEnd().endsWith(r.tail.trimEnd())).toBe(true);
+    expect(r.tail).toContain('---\nval_bpb:');
+    expect(r.outputBytes).toBeGreaterThan(bytes);
+    expect(r.cutBytes).toBeGreaterThan(bytes - 1024 * 1024);
+  });
+
   it('gives the child nothing but the allowlisted environment', async () => {
     const secrets = {
       GITHUB_TOKEN: 'ghs_TOKEN_SECRET_1',

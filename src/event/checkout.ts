@@ -66,3 +66,32 @@ export async function folderInRepository(dir: string): Promise<string> {
     return '';
   }
 }
+
+/** Git's file mode of each path at `commit` (`100644`, `120000` for a link, `160000` for a submodule). */
+export async function treeModes(
+  dir: string,
+  commit: string,
+  paths: readonly string[],
+): Promise<Map<string, string>> {
+  const modes = new Map<string, string>();
+  if (paths.length === 0) return modes;
+  const out = await simpleGit({ baseDir: dir }).raw(['ls-tree', '-z', '--full-tree', commit, '--', ...paths]);
+  for (const entry of out.split('\0')) {
+    const tab = entry.indexOf('\t');
+    if (tab > 0) modes.set(entry.slice(tab + 1), entry.slice(0, entry.indexOf(' ')));
+  }
+  return modes;
+}
+
+/** A file's text at `rev` (a sha, a branch, or `origin/<branch>`); undefined when it is not there. */
+export async function fileAt(dir: string, rev: string, file: string): Promise<string | undefined> {
+  const git = simpleGit({ baseDir: dir });
+  for (const candidate of [rev, `origin/${rev}`]) {
+    try {
+      return await git.show([`${candidate}:${file}`]);
+    } catch {
+      // Not under that name, or not in that commit.
+    }
+  }
+  return undefined;
+}

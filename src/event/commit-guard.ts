@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { RepositoryApi } from '../github/repository-api.js';
 import type { Protocol } from '../settings/protocol.js';
-import { folderInRepository, localChangedPaths } from './checkout.js';
+import { fileAt, folderInRepository, localChangedPaths, treeModes } from './checkout.js';
 import { checkChangedPaths, describeOffending } from './path-guard.js';
 
 /** What {@link guardCommit} checks. */
@@ -38,12 +38,53 @@ export async function guardCommit(input: GuardInput): Promise<GuardResult> {
     { ...input.protocol, forbiddenGlobs: [...input.protocol.forbiddenGlobs, ...protocolFileGlob(input)] },
   );
   const problems = describeOffending(offending, input.protocol);
+  problems.push(...(await nonRegularFiles(input, paths, folder)));
+  if (input.ignoredPath && paths.includes(input.ignoredPath)) {
+    problems.push(...(await rewrittenResults(input, input.ignoredPath)));
+  }
   // GitHub's compare endpoint lists at most 300 files: the rest cannot be vouched for.
   if (truncated)
     problems.push(
       'the change touches more files than GitHub lists (300); an experiment changes only the allowed files',
     );
   return { changed: paths.length, problems };
+}
+
+/**
+ * The training runs what is on disk at the allowed paths: a symbolic link there runs (and the
+ * ledger hashes) a file outside the repository, a submodule runs code from another one.
+ */
+async function nonRegularFiles(
+  input: GuardInput,
+  paths: readonly string[],
+  folder: string,
+): Promise<string[]> {
+  let modes: Map<string, string>;
+  try {
+    modes = await treeModes(input.workingDirectory, input.head, paths);
+  } catch (error) {
+    return [
+      `the file modes at ${input.head.slice(0, 7)} cannot be read from the local clone (${(error as Error).message.trim()}); check out the experiment commit`,
+    ];
+  }
+  const kinds: Record<string, string> = { '120000': 'a symbolic link', '160000': 'a submodule (gitlink)' };
+  return [...modes]
+    .filter(([, mode]) => kinds[mode])
+    .map(([p, mode]) => `${relativeToFolder(p, folder)} is ${kinds[mode]}; only regular files may change`);
+}
+
+/**
+ * With results written to the experiment branch itself, results.tsv may change on the branch, but
+ * only the way the action changes it: rows appended. A commit that edits or drops earlier rows
+ * would rewrite the branch's history of results.
+ */
+async function rewrittenResults(input: GuardInput, file: string): Promise<string[]> {
+  const before = (await fileAt(input.workingDirectory, input.base, file)) ?? '';
+  const after = (await fileAt(input.workingDirectory, input.head, file)) ?? '';
+  const kept = before.replace(/\r?\n?$/, '');
+  return after.startsWith(kept)
+    ? []
+    : [`${file} has rows changed or removed; only the action appends rows to it`];
 }
 
 /** The protocol file's path relative to the experiment folder, when it was read from there. */

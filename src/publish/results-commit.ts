@@ -97,6 +97,11 @@ export async function commitResultRow(options: CommitResultOptions): Promise<Com
         `results: attempt ${attempt}/${maxAttempts}: ${base ? `${branch} at ${base.slice(0, 7)}` : `new orphan branch ${branch}`}`,
       );
       const current = base ? await git.readFile(base, filePath) : null;
+      if (current?.mode === '120000') {
+        throw new ResultsCommitError(
+          `results: ${filePath} on ${branch} is a symbolic link; the action writes only regular files there. Replace it with a regular file (or remove it) on ${branch}.`,
+        );
+      }
       const upsert = upsertIn(current?.text ?? null, options);
       if (!upsert.changed && base) {
         log(`results: ${filePath} already holds this row; nothing to commit`);

@@ -207,6 +207,12 @@ function cell(value: string): string {
   return value.replace(/\s*[\t\n\r\v\f]+\s*/g, ' ').trim();
 }
 
+/**
+ * The commit subject as a description. A leading `=`, `+`, `-` or `@` would make a spreadsheet
+ * opening results.tsv evaluate it as a formula, so such a cell gets a leading `'` (OWASP's advice
+ * for CSV injection).
+ */
 function describe(subject: string): string {
-  return cell(cell(subject).replace(/^experiment:/i, ''));
+  const text = cell(cell(subject).replace(/^experiment:/i, ''));
+  return /^[=+\-@]/.test(text) ? `'${text}` : text;
 }

@@ -15,10 +15,9 @@ export function resultsFilePath(
     return protocol.results.path;
   }
   const runner = runnerName.replace(/[^A-Za-z0-9._-]/g, '_');
-  return settings.resultsPath
-    .replaceAll('{branch}', branch)
-    .replaceAll('{runner}', runner)
-    .replace(/^\/+/, '');
+  // One pass: a branch named `x/{runner}` must not have its text substituted again.
+  const values: Record<string, string> = { branch, runner };
+  return settings.resultsPath.replace(/\{(branch|runner)\}/g, (_, name: string) => values[name]!).replace(/^\/+/, '');
 }
 
 /** The results.tsv push for this job, or undefined without a token (nothing can be pushed). */

@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Bytes of output tail to return (default 256 KiB). */
   tailBytes?: number;
+  /** Cap of run.log on disk (default 64 MiB); the head and the tail are kept. */
+  maxLogBytes?: number;
   /** Minimum time between heartbeats (default 30 s). */
   heartbeatMs?: number;
   /** Receives the latest progress, at most once per `heartbeatMs`. */
@@ -48,6 +50,8 @@ export interface ExecuteResult {
   /** Total bytes the child printed. */
   outputBytes: number;
   lastProgress?: Progress;
+  /** Bytes cut from the middle of run.log by its cap (0 when none). */
+  cutBytes: number;
   /** Pids of processes that outlived the leader outside its group and were ended. */
   leftovers: number[];
 }
@@ -71,6 +75,7 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
   const sink = OutputSink.open({
     logPath: opts.logPath,
     ...(opts.tailBytes === undefined ? {} : { tailBytes: opts.tailBytes }),
+    ...(opts.maxLogBytes === undefined ? {} : { maxLogBytes: opts.maxLogBytes }),
     ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     ...(opts.onHeartbeat ? { onHeartbeat: opts.onHeartbeat } : {}),
   });
@@ -82,6 +87,7 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
     tail: sink.tail(),
     outputBytes: sink.outputBytes,
     ...(sink.lastProgress ? { lastProgress: sink.lastProgress } : {}),
+    cutBytes: sink.cutBytes,
     leftovers,
   });
   const marker = crypto.randomUUID();

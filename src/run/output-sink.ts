@@ -6,12 +6,16 @@
  * ring (the tail for the report) and the latest complete progress segment. A segment can straddle
  * two reads; only the end of a large burst is read, since only the end matters for tail and progress.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Progress } from '../model.js';
 import { isProgressSegment, parseProgress } from './progress.js';
 
 /** Default size of the kept tail: enough for a traceback plus the summary block. */
 export const DEFAULT_TAIL_BYTES = 256 * 1024;
+/** Default cap of run.log on disk; beyond it the middle is cut, the head and the tail stay. */
+export const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
+/** How often the size of run.log is checked against the cap. */
+const CAP_CHECK_MS = 500;
 /** Default heartbeat period. */
 export const DEFAULT_HEARTBEAT_MS = 30_000;
 /** A segment longer than this is not progress; only its start is kept while it is incomplete. */
@@ -28,6 +32,8 @@ export interface OutputSinkOptions {
   heartbeatMs?: number;
   /** Called at most once per `heartbeatMs`, only when a newer progress segment arrived since the last call. */
   onHeartbeat?: (progress: Progress) => void;
+  /** Cap of run.log on disk (default 64 MiB): its first quarter and the tail are kept. */
+  maxLogBytes?: number;
 }
 
 /** The run log: a file descriptor for the child to write to, and a reader that keeps its tail and progress. */
@@ -50,6 +56,12 @@ export class OutputSink {
   #parsed: { text: string; progress: Progress | undefined } | undefined;
   #beatText: string | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #capTimer: NodeJS.Timeout | undefined;
+  #maxLogBytes: number;
+  /** Bytes cut out of the middle of run.log so far. */
+  #cutBytes = 0;
+  /** Length of the kept head plus the cut notice, once something was cut. */
+  #headEnd: number | undefined;
 
   /** Creates (truncates) the log file and returns a sink following it. */
   static open(opts: OutputSinkOptions): OutputSink {
@@ -75,6 +87,15 @@ export class OutputSink {
     this.fd = fd;
     this.#readFd = readFd;
     this.#ring = Buffer.allocUnsafe(tailBytes);
+    this.#maxLogBytes = Math.max(opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, 2 * tailBytes);
+    this.#capTimer = setInterval(() => {
+      try {
+        this.#enforceCap();
+      } catch {
+        // Reported by close() if the file cannot be read; the cap is retried on the next tick.
+      }
+    }, CAP_CHECK_MS);
+    this.#capTimer.unref();
     const onHeartbeat = opts.onHeartbeat;
     if (onHeartbeat) {
       this.#timer = setInterval(() => {
@@ -94,9 +115,14 @@ export class OutputSink {
     }
   }
 
-  /** Total bytes in the log as of the last read. */
+  /** Total bytes the child printed as of the last read, including any cut from run.log. */
   get outputBytes(): number {
-    return this.#readPos;
+    return this.#readPos + this.#cutBytes;
+  }
+
+  /** Bytes cut from the middle of run.log because it passed the cap (0 when nothing was cut). */
+  get cutBytes(): number {
+    return this.#cutBytes;
   }
 
   /** The latest complete progress segment seen. */
@@ -149,17 +175,49 @@ export class OutputSink {
   /** Stops following: reads the rest, treats the unfinished last segment as complete, closes the file. */
   close(): void {
     clearInterval(this.#timer);
+    clearInterval(this.#capTimer);
     this.#timer = undefined;
     const readFd = this.#readFd;
     if (readFd === undefined) return;
     try {
       this.catchUp();
       this.#followProgress(NEWLINE);
+      this.#enforceCap();
+      if (this.#headEnd !== undefined) {
+        // Head, the notice, then the tail as the ring holds it: the end of the run is what matters.
+        const tail = Buffer.from(this.tail(), 'utf8');
+        this.#cutBytes += this.#readPos - this.#headEnd - Math.min(tail.length, this.#readPos - this.#headEnd);
+        ftruncateSync(this.fd, this.#headEnd);
+        writeSync(this.fd, tail);
+      }
     } finally {
       this.#readFd = undefined;
       closeSync(readFd);
       closeSync(this.fd);
     }
+  }
+
+  /**
+   * Keeps run.log under the cap: once it is larger, everything after the first quarter of the cap
+   * is cut (the tail is in the ring, read just before) and a notice says so. The child keeps
+   * appending after the notice (its descriptor is in append mode).
+   */
+  #enforceCap(): void {
+    if (this.#readFd === undefined) return;
+    if (fstatSync(this.fd).size <= this.#maxLogBytes) return;
+    this.catchUp();
+    const head = this.#headEnd ?? Math.floor(this.#maxLogBytes / 4);
+    const size = fstatSync(this.fd).size;
+    ftruncateSync(this.fd, head);
+    if (this.#headEnd === undefined) {
+      const notice = Buffer.from(
+        `\n[autoresearch-ci: run.log passed its cap of ${Math.round(this.#maxLogBytes / 1024 / 1024)} MiB; the output after this point was cut except for its last ${Math.round(this.#ring.length / 1024)} KiB, which follow]\n`,
+      );
+      writeSync(this.fd, notice);
+      this.#headEnd = head + notice.length;
+    }
+    this.#cutBytes += size - this.#headEnd;
+    this.#readPos = this.#headEnd;
   }
 
   /** The child truncated its output: what was read is gone from the log, so start over. */
