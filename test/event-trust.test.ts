@@ -9,7 +9,10 @@ let gh: GitHubEmulator;
 let api: RepositoryApi;
 const ctx = (actor: string) => ({ actor, owner: 'lab', repo: 'mini' });
 
-function prPlan(pr: Partial<PullRequestInfo> = {}): Extract<Plan, { kind: 'experiment' }> {
+function prPlan(
+  pr: Partial<PullRequestInfo> = {},
+  event: { action?: string; addedLabel?: string } = { action: 'opened' },
+): Extract<Plan, { kind: 'experiment' }> {
   const info: PullRequestInfo = {
     number: 1,
     headRef: 'autoresearch/a',
@@ -29,6 +32,7 @@ function prPlan(pr: Partial<PullRequestInfo> = {}): Extract<Plan, { kind: 'exper
     defaultBranch: 'main',
     pullRequest: info,
     fromPullRequest: true,
+    ...event,
   };
 }
 
@@ -74,7 +78,10 @@ describe('the trust gate, with permissions read from the API', () => {
       trusted: false,
       reason: expect.stringContaining("no 'safe-to-test' label"),
     });
-    const labelled = prPlan({ ...fork, labels: ['safe-to-test'] });
+    const labelled = prPlan(
+      { ...fork, labels: ['safe-to-test'] },
+      { action: 'labeled', addedLabel: 'safe-to-test' },
+    );
     expect(await checkTrust(labelled, ctx('mallory'), { allowForks: true }, api)).toMatchObject({
       trusted: false,
     });
@@ -82,6 +89,40 @@ describe('the trust gate, with permissions read from the API', () => {
       trusted: true,
       note: expect.stringContaining("fork pull request labelled 'safe-to-test'"),
     });
+  });
+
+  it('binds the label to the head it was added to: a later event for the fork is refused', async () => {
+    const pr = await gh.addPullRequest('lab', 'mini', {
+      head: 'main',
+      base: 'main',
+      user: 'mallory',
+      labels: ['safe-to-test'],
+    });
+    const fork = { number: pr.number, headRepo: 'mallory/mini', labels: ['safe-to-test'] };
+    // A maintainer's "Update branch" or reopen: the actor is trusted, the head is not reviewed.
+    const reopened = await checkTrust(
+      prPlan(fork, { action: 'reopened' }),
+      ctx('maria'),
+      { allowForks: true },
+      api,
+    );
+    expect(reopened).toMatchObject({
+      trusted: false,
+      reason: expect.stringContaining("approves only the head it was added to, and this 'reopened' event"),
+    });
+    expect(gh.state.pullsOf('lab/mini').get(pr.number)!.labels).toEqual(['safe-to-test']);
+    // A new push: refused, and the stale label is removed so nobody mistakes it for an approval.
+    const pushed = await checkTrust(
+      prPlan(fork, { action: 'synchronize' }),
+      ctx('maria'),
+      { allowForks: true },
+      api,
+    );
+    expect(pushed).toMatchObject({
+      trusted: false,
+      reason: expect.stringContaining('the label was removed'),
+    });
+    expect(gh.state.pullsOf('lab/mini').get(pr.number)!.labels).toEqual([]);
   });
 
   it('treats a deleted fork as a fork', async () => {

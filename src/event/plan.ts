@@ -31,6 +31,10 @@ export type Plan =
       pullRequest?: PullRequestInfo;
       /** The event was a pull request (the trust gate checks the actor). */
       fromPullRequest: boolean;
+      /** The pull_request action (`opened`, `synchronize`, `labeled`, …). */
+      action?: string;
+      /** The label a `labeled` event added: it approves exactly the head it was added to. */
+      addedLabel?: string;
     }
   | { kind: 'baseline'; sha: string; branch: string; repeats?: number; reason: string; triggeredBy: string }
   | { kind: 'skip'; reason: string };
@@ -70,8 +74,9 @@ export function planJob(ctx: JobContext, settings: Pick<Settings, 'mode' | 'bran
   if (ctx.eventName === 'pull_request') {
     const pr = p.pull_request;
     if (!pr) return { kind: 'skip', reason: 'the pull_request payload has no pull_request object' };
-    const labelledSafe = p.action === 'labeled' && p.label?.name === SAFE_TO_TEST_LABEL;
-    if (!PR_ACTIONS.has(p.action) && !labelledSafe) {
+    const addedLabel = p.action === 'labeled' ? String(p.label?.name ?? '') : undefined;
+    const startsRun = addedLabel === SAFE_TO_TEST_LABEL || addedLabel === APPROVE_LABEL;
+    if (!PR_ACTIONS.has(p.action) && !startsRun) {
       return {
         kind: 'skip',
         reason: `pull_request action '${p.action}' does not start an experiment (opened, synchronize and reopened do)`,
@@ -86,6 +91,8 @@ export function planJob(ctx: JobContext, settings: Pick<Settings, 'mode' | 'bran
       defaultBranch,
       pullRequest: info,
       fromPullRequest: true,
+      action: String(p.action),
+      ...(addedLabel ? { addedLabel } : {}),
     };
   }
   if (ctx.eventName === 'push' || (settings.mode === 'experiment' && ctx.eventName !== 'pull_request')) {
@@ -122,6 +129,12 @@ export function planJob(ctx: JobContext, settings: Pick<Settings, 'mode' | 'bran
 
 /** Label a maintainer puts on a fork pull request to let it run (with `allow-forks: true`). */
 export const SAFE_TO_TEST_LABEL = 'safe-to-test';
+
+/**
+ * Label a maintainer adds to approve a held result (`suspicious` or `needs-review`) of the pull
+ * request's current head: the job it starts re-runs that head, and the approval counts for it only.
+ */
+export const APPROVE_LABEL = 'autoresearch-approve';
 
 /** `refs/heads/x` → `x`; other refs → undefined. */
 export function branchOf(ref: string): string | undefined {

@@ -19,7 +19,7 @@ export async function checkTrust(
   plan: Extract<Plan, { kind: 'experiment' }>,
   ctx: Pick<JobContext, 'actor' | 'owner' | 'repo'>,
   settings: Pick<Settings, 'allowForks'>,
-  api: Pick<RepositoryApi, 'permissionOf'>,
+  api: Pick<RepositoryApi, 'permissionOf' | 'removeLabel'>,
 ): Promise<TrustDecision> {
   if (!plan.fromPullRequest) return { trusted: true, note: 'push by a user with write access' };
   const pr = plan.pullRequest;
@@ -37,6 +37,16 @@ export async function checkTrust(
       return {
         trusted: false,
         reason: `pull request #${pr.number} comes from a fork and has no '${SAFE_TO_TEST_LABEL}' label; a maintainer reviews the change, then adds the label.`,
+      };
+    }
+    // The label approves the head it was added to. Any other event (a new push, Update branch,
+    // reopen) may carry a head nobody reviewed, whoever triggered it.
+    if (plan.addedLabel !== SAFE_TO_TEST_LABEL) {
+      const moved = plan.action === 'synchronize';
+      if (moved) await api.removeLabel(pr.number, SAFE_TO_TEST_LABEL).catch(() => undefined);
+      return {
+        trusted: false,
+        reason: `pull request #${pr.number} comes from a fork; its '${SAFE_TO_TEST_LABEL}' label approves only the head it was added to, and this '${plan.action ?? 'unknown'}' event is for ${pr.headSha.slice(0, 7)}${moved ? ' (the label was removed because the head moved)' : ''}. A maintainer reviews this head, then adds the label again.`,
       };
     }
   }

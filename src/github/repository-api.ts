@@ -40,6 +40,8 @@ export interface RepositoryApi {
   listComments(issueNumber: number): Promise<IssueComment[]>;
   createComment(issueNumber: number, body: string): Promise<IssueComment>;
   updateComment(commentId: number, body: string): Promise<IssueComment>;
+  /** Removes a label from an issue or pull request; a label that is not there is no error. */
+  removeLabel(issueNumber: number, name: string): Promise<void>;
 }
 
 /** GitHub's compare endpoint lists at most this many files. */
@@ -67,6 +69,13 @@ export function repositoryApi(client: GitHubClient, owner: string, repo: string)
         const status = (error as { status?: number }).status;
         if (status === 403 || status === 404) return undefined;
         throw error;
+      }
+    },
+    async removeLabel(issueNumber, name) {
+      try {
+        await client.rest.issues.removeLabel({ owner, repo, issue_number: issueNumber, name });
+      } catch (error) {
+        if ((error as { status?: number }).status !== 404) throw error;
       }
     },
     async permissionOf(user) {

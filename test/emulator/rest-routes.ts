@@ -212,6 +212,16 @@ export const routes: Record<string, Route> = {
     return { status: 200, body: issueComment(ctx.urls, ctx.state, repo, comment) };
   },
 
+  'issues/remove-label': (ctx) => {
+    const repo = repoOf(ctx);
+    const pr = repo && ctx.state.pullsOf(repo.fullName).get(Number(ctx.params['issue_number']));
+    const name = decodeURIComponent(ctx.params['name'] ?? '');
+    if (!repo || !pr || !pr.labels.includes(name)) return error(404, 'Label does not exist');
+    pr.labels = pr.labels.filter((l) => l !== name);
+    const labels = pullRequest(ctx.urls, ctx.state, repo, pr)['labels'] as unknown[];
+    return { status: 200, body: labels };
+  },
+
   'repos/compare-commits-with-basehead': (ctx) => compare(ctx, ctx.params['basehead'] ?? ''),
 
   // The same comparison under its older template `/compare/{base}...{head}`.
