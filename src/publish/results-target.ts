@@ -17,7 +17,9 @@ export function resultsFilePath(
   const runner = runnerName.replace(/[^A-Za-z0-9._-]/g, '_');
   // One pass: a branch named `x/{runner}` must not have its text substituted again.
   const values: Record<string, string> = { branch, runner };
-  return settings.resultsPath.replace(/\{(branch|runner)\}/g, (_, name: string) => values[name]!).replace(/^\/+/, '');
+  return settings.resultsPath
+    .replace(/\{(branch|runner)\}/g, (_, name: string) => values[name]!)
+    .replace(/^\/+/, '');
 }
 
 /** The results.tsv push for this job, or undefined without a token (nothing can be pushed). */

@@ -186,7 +186,8 @@ export class OutputSink {
       if (this.#headEnd !== undefined) {
         // Head, the notice, then the tail as the ring holds it: the end of the run is what matters.
         const tail = Buffer.from(this.tail(), 'utf8');
-        this.#cutBytes += this.#readPos - this.#headEnd - Math.min(tail.length, this.#readPos - this.#headEnd);
+        this.#cutBytes +=
+          this.#readPos - this.#headEnd - Math.min(tail.length, this.#readPos - this.#headEnd);
         ftruncateSync(this.fd, this.#headEnd);
         writeSync(this.fd, tail);
       }
