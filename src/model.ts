@@ -94,6 +94,8 @@ export interface TrainingRun {
   sandbox: SandboxInfo;
   /** Paths of runner file-command files the child changed (tampering). */
   tampered: string[];
+  /** Set when the measured wall time went far past budget and allowance: the run is not comparable. */
+  overrun?: string;
 }
 
 /** The verdict of one experiment against its references. */

@@ -110,3 +110,31 @@ describe('protocol', () => {
     expect(() => loadProtocolFile(file)).toThrow(new RegExp(`${file} is not valid JSON`));
   });
 });
+
+describe('protocol integrity section', () => {
+  it('loads the autoresearch-mlx document unchanged, with the integrity defaults', () => {
+    const loaded = loadProtocolFile(sharedProtocol);
+    expect(JSON.parse(readFileSync(sharedProtocol, 'utf8')).integrity).toBeUndefined();
+    expect(loaded.integrity).toEqual({
+      trainPyGuard: {
+        file: 'train.py',
+        harnessModule: 'prepare',
+        evaluationFunction: 'evaluate_bpb',
+        guardedKeys: ['val_bpb'],
+        python: 'python3',
+      },
+      wallClockAllowanceSeconds: 300,
+      plausibility: { lowerBound: 0, upperBound: null, maxImprovementSigma: 20, maxImprovementRelative: 0.1 },
+    });
+  });
+
+  it('turns the train.py guard off with false and names a bad field', () => {
+    const doc = JSON.parse(readFileSync(sharedProtocol, 'utf8'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'arci-protocol-'));
+    const file = path.join(dir, 'p.json');
+    writeFileSync(file, JSON.stringify({ ...doc, integrity: { trainPyGuard: false } }));
+    expect(loadProtocolFile(file).integrity.trainPyGuard).toBeUndefined();
+    writeFileSync(file, JSON.stringify({ ...doc, integrity: { plausibility: { maxImprovementSigma: -1 } } }));
+    expect(() => loadProtocolFile(file)).toThrow(/at \$\.integrity\.plausibility\.maxImprovementSigma/);
+  });
+});

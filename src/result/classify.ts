@@ -31,6 +31,8 @@ export interface ClassifyInput {
   protocol: Protocol;
   /** Runner files the child changed; any entry makes the run a tampering crash. */
   tampered: string[];
+  /** Everything the run printed, in bytes; more than the tail holds means the tail is cut. */
+  outputBytes?: number;
 }
 
 /**
@@ -101,7 +103,7 @@ export function classifyOutcome(input: ClassifyInput): Outcome {
   }
   return crash(
     'missing-metrics',
-    missingReason(summary, name),
+    missingReason(summary, name, (input.outputBytes ?? 0) > Buffer.byteLength(input.tail)),
     tailExcerpt(log),
     `train.py must end with a "---" line followed by "${name}: <number>", as the protocol's pattern ${protocol.primary.pattern.source} expects.`,
   );
@@ -184,7 +186,9 @@ function stepAndLoss(segment: string | undefined): string {
   return match ? ` at step ${Number(match[1])} (loss ${match[2]})` : '';
 }
 
-function missingReason(summary: Summary, name: string): string {
+function missingReason(summary: Summary, name: string, tailCut: boolean): string {
+  if (!summary.found && tailCut)
+    return `the run exited with code 0, but the last ${Math.round(TAIL_SCAN_CHARS / 1024)} KiB of its output hold no "---" summary block, so ${name} is missing: the summary must be the last thing train.py prints`;
   if (!summary.found)
     return `the run exited with code 0 but printed no "---" summary block, so ${name} is missing`;
   const printed = summary.raw[name];

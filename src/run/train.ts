@@ -9,6 +9,7 @@ import type { TrainingRun } from '../model.js';
 import { budgetWarnings } from '../result/budget.js';
 import { classifyOutcome } from '../result/classify.js';
 import { parseSummary } from '../result/summary.js';
+import { checkWallClock } from '../result/wall-clock.js';
 import type { Protocol } from '../settings/protocol.js';
 import { findProgram, parseCommand } from './command-line.js';
 import { buildChildEnv } from './environment.js';
@@ -116,8 +117,21 @@ export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRun
     summary,
     protocol: { ...protocol, command, hardTimeoutSeconds: opts.timeoutSeconds },
     tampered,
+    outputBytes: result.outputBytes,
   });
   warnings.push(...budgetWarnings(summary, protocol));
+  const wallClock = checkWallClock(exit.durationMs, summary, protocol);
+  if (outcome.status === 'ok') warnings.push(...wallClock.warnings);
+  if (result.cutBytes > 0) {
+    warnings.push(
+      `run.log passed its size cap: ${(result.cutBytes / 1024 / 1024).toFixed(0)} MiB of output were cut from its middle (its head and its end are kept in ${logPath})`,
+    );
+  }
+  if (result.leftovers.length > 0) {
+    warnings.push(
+      `the training left ${result.leftovers.length} process(es) running outside its process group (pid ${result.leftovers.join(', ')}); they were ended`,
+    );
+  }
   return {
     runDir: opts.runDir,
     logPath,
@@ -130,5 +144,6 @@ export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRun
     warnings,
     sandbox: sandbox.info,
     tampered,
+    ...(outcome.status === 'ok' && wallClock.overrun ? { overrun: wallClock.overrun } : {}),
   };
 }

@@ -50,7 +50,15 @@ export interface UpdateOptions {
 
 /** Creates a state directory (mode 0700: it holds this machine's judgements) if missing. */
 export async function ensureStateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+    throw new Error(
+      `the state directory ${dir} cannot be created: a file is in the way (${code}). Point the state-dir input at a directory, or move that file away.`,
+    );
+  }
 }
 
 /**
