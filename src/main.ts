@@ -33,6 +33,9 @@ export async function run(): Promise<void> {
           ...(process.env.AUTORESEARCH_CI_RETRY_BASE_MS
             ? { retryBaseMs: Number(process.env.AUTORESEARCH_CI_RETRY_BASE_MS) }
             : {}),
+          ...(process.env.AUTORESEARCH_CI_REQUEST_TIMEOUT_MS
+            ? { requestTimeoutMs: Number(process.env.AUTORESEARCH_CI_REQUEST_TIMEOUT_MS) }
+            : {}),
           log: (line) => core.info(line),
         })
       : undefined;

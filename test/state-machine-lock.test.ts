@@ -142,15 +142,28 @@ describe('machine lock', () => {
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MachineLockTimeoutError);
     const message = (error as Error).message;
-    expect(message).toMatch(/gave up after 300ms waiting for the machine lock/);
+    expect(message).toMatch(/gave up after 3\d\dms waiting for the machine lock/);
+    // It names only inputs that exist.
+    expect(message).not.toMatch(/wait timeout/);
+    expect(message).toContain('timeout-seconds input');
     expect(message).toContain(lockFile());
     expect(message).toContain(`acme/nanogpt run 101 (pid ${process.pid}, runner mac-1`);
-    expect(message).toMatch(/cancel that run/);
+    expect(message).toMatch(/Cancel that run/);
     expect((error as MachineLockTimeoutError).holder?.['repo']).toBe('acme/nanogpt');
     expect(notices.messages).toHaveLength(1);
     // The loser left the holder's lock alone.
     expect(JSON.parse(readFileSync(lockFile(), 'utf8')).repo).toBe('acme/nanogpt');
     await first.release();
+  });
+
+  it('waits for as long as the holder declared its series may take (a long baseline)', async () => {
+    const first = await acquireMachineLock(options({ ...holderA, holdsForMs: 1_000 }));
+    setTimeout(() => void first.release(), 800);
+    const started = Date.now();
+    // Its own floor is 300 ms; the holder said it may need a second (plus a minute of grace).
+    const lock = await acquireMachineLock(options(holderB, { timeoutMs: 300, fallbackPollMs: 50 }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    await lock.release();
   });
 
   it('repeats the wait notice no more often than the notice interval, however often it wakes', async () => {

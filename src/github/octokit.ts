@@ -16,6 +16,30 @@ export interface ClientOptions {
   retryBaseMs?: number;
   /** Where retries and rate-limit waits are reported. */
   log?: (line: string) => void;
+  /** A request without an answer after this long fails (and is retried like a 5xx); default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+/** Default time a single API request may take before it is abandoned. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * fetch with a deadline: a hung endpoint would otherwise hold the job for as long as the TCP
+ * connection lives (many minutes per call, each retry included).
+ */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return async (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    try {
+      return await fetch(input, { ...init, signal });
+    } catch (error) {
+      if (deadline.aborted && !init?.signal?.aborted) {
+        throw new Error(`no answer from ${String(input)} within ${timeoutMs / 1000} s`, { cause: error });
+      }
+      throw error;
+    }
+  };
 }
 
 /**
@@ -30,6 +54,7 @@ export function createGitHubClient(options: ClientOptions): GitHubClient {
     // @octokit/rest ignores GITHUB_API_URL; never pass baseUrl: undefined (it overrides the default).
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
     userAgent: 'autoresearch-ci',
+    request: { fetch: fetchWithTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
     log: { debug: () => {}, info: () => {}, warn: (m: string) => log(m), error: () => {} },
     retry: { retries: 3, retryAfterBaseValue: options.retryBaseMs ?? 1000 },
     throttle: {

@@ -43,8 +43,9 @@ export async function withTrainingSession<T>(
 ): Promise<T> {
   const lock = await acquireMachineLock({
     dir: opts.stateDir,
-    holder: opts.holder,
-    // A fair wait: the holder may need its whole hard timeout, twice over for a queue of one.
+    // Waiters wait as long as this series may take (a baseline of many runs included).
+    holder: { ...opts.holder, holdsForMs: opts.runs * opts.timeoutSeconds * 1000 },
+    // At least the hard timeout twice over (a queue of one); longer when the holder declared more.
     timeoutMs: opts.timeoutSeconds * 2 * 1000,
     onWait: opts.log,
     ...(opts.signal ? { signal: opts.signal } : {}),

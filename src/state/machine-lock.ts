@@ -22,6 +22,8 @@ export interface MachineLockHolder {
   pid: number;
   /** Runner name. */
   runner: string;
+  /** How long the holder may keep the machine (its runs × hard timeout); waiters wait that long. */
+  holdsForMs?: number;
 }
 
 /** Options of {@link acquireMachineLock}. */
@@ -71,7 +73,13 @@ export async function acquireMachineLock(options: MachineLockOptions): Promise<M
   signal?.throwIfAborted();
   await ensureStateDir(dir);
   const lockPath = path.join(dir, MACHINE_LOCK_FILE);
-  const facts = { pid: holder.pid, repo: holder.repo, runId: holder.runId, runner: holder.runner };
+  const facts = {
+    pid: holder.pid,
+    repo: holder.repo,
+    runId: holder.runId,
+    runner: holder.runner,
+    ...(holder.holdsForMs ? { holdsForMs: holder.holdsForMs } : {}),
+  };
 
   // Watch before the first attempt so a release between a failed attempt and the watch is not missed.
   const waker = new Waker(dir, options.fallbackPollMs ?? 5_000);
@@ -82,9 +90,11 @@ export async function acquireMachineLock(options: MachineLockOptions): Promise<M
       const attempt = await tryLock(lockPath, facts);
       if (attempt.acquired) return machineLock(attempt.lock);
       const waited = Date.now() - started;
-      if (waited >= timeoutMs) {
+      // A holder that declared a longer series (a baseline of many runs) is waited for to its end.
+      const limit = Math.max(timeoutMs, waited + holderEndsIn(attempt.holder));
+      if (waited >= limit) {
         throw new MachineLockTimeoutError(
-          `gave up after ${formatDuration(timeoutMs)} waiting for the machine lock ${lockPath}: another training is still running (${describeHolder(attempt.holder)}). Raise the wait timeout, or cancel that run; if its process no longer exists on this machine, delete ${lockPath}`,
+          `gave up after ${formatDuration(waited)} waiting for the machine lock ${lockPath}: another training is still running (${describeHolder(attempt.holder)}), longer than it declared it would. Cancel that run, or raise the protocol's hard timeout or the timeout-seconds input if trainings here really take longer; if its process no longer exists on this machine, delete ${lockPath}`,
           lockPath,
           attempt.holder,
         );
@@ -93,15 +103,23 @@ export async function acquireMachineLock(options: MachineLockOptions): Promise<M
       if (lastNotice === undefined || now - lastNotice >= noticeIntervalMs) {
         lastNotice = now;
         onWait(
-          `waiting for this machine: another training is running (${describeHolder(attempt.holder)}); waited ${formatDuration(waited)} of at most ${formatDuration(timeoutMs)}`,
+          `waiting for this machine: another training is running (${describeHolder(attempt.holder)}); waited ${formatDuration(waited)} of at most ${formatDuration(limit)}`,
         );
       }
       const untilNotice = lastNotice + noticeIntervalMs - now;
-      await waker.wait(Math.max(1, Math.min(timeoutMs - waited, untilNotice)), signal);
+      await waker.wait(Math.max(1, Math.min(limit - waited, untilNotice)), signal);
     }
   } finally {
     waker.close();
   }
+}
+
+/** Milliseconds until the holder's declared series ends (plus a minute), 0 when it declared none. */
+function holderEndsIn(owner: LockOwner | undefined): number {
+  const holds = owner?.['holdsForMs'];
+  const since = Date.parse(owner?.startedAt ?? '');
+  if (typeof holds !== 'number' || !Number.isFinite(since)) return 0;
+  return Math.max(0, since + holds + 60_000 - Date.now());
 }
 
 /** Names a machine lock holder for people: `acme/nanogpt run 42 (pid 123, runner mac-1, since …)`. */

@@ -90,6 +90,7 @@ export class GitHubEmulator {
     git: false,
   };
   private down = false;
+  private hangs = 0;
 
   /** Use `startEmulator`. */
   constructor(
@@ -128,6 +129,11 @@ export class GitHubEmulator {
   /** Makes the next `n` API requests fail with `status` and a GitHub-shaped body. */
   failNext(n: number, status = 502, options: FailOptions = {}): void {
     this.failures = { remaining: n, status, git: options.git ?? false };
+  }
+
+  /** The next `n` API requests are accepted but never answered, like a hung endpoint. */
+  hangNext(n: number): void {
+    this.hangs = n;
   }
 
   /** While down, API connections are closed without an answer, like an unreachable host. */
@@ -354,6 +360,11 @@ export class GitHubEmulator {
     if (this.down) {
       // Like an unreachable host: no HTTP answer at all.
       req.socket.destroy();
+      return;
+    }
+    if (this.hangs > 0) {
+      this.hangs -= 1;
+      // Never answered; close() ends the connection.
       return;
     }
     if (this.failures.remaining > 0) {
