@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { describeCheckout } from './event/checkout.js';
-import { guardCommit } from './event/commit-guard.js';
+import { guardCommitAgainst } from './event/commit-guard.js';
 import type { JobContext } from './event/context.js';
-import { type Plan, planJob } from './event/plan.js';
+import { APPROVE_LABEL, type Plan, planJob } from './event/plan.js';
+import { guardTrainPy } from './event/train-py-guard.js';
 import { checkTrust } from './event/trust.js';
 import type { RepositoryApi } from './github/repository-api.js';
 import type { CommandRunner } from './identity/command-runner.js';
@@ -54,6 +55,8 @@ interface GoAhead {
   sha: string;
   subject: string;
   comment?: CommentTarget;
+  /** The train.py guard's findings (experiments). */
+  guardFindings?: string[];
 }
 
 /** What the gate decided: stop with a report that says why, or go ahead. */
@@ -69,7 +72,7 @@ export async function runAction(deps: ActionDeps): Promise<ActionResult> {
   const gate = await gateJob(deps, errors);
   if (gate.kind === 'stop') return finish(deps, { report: gate.report, comment: gate.comment, errors });
   const { job } = gate;
-  if (job.comment) await postProgress(deps, job, errors);
+  if (job.comment) await postProgress(deps, job);
   let report: Report;
   try {
     const request = jobRequest(deps, job);
@@ -91,9 +94,27 @@ async function gateJob(deps: ActionDeps, errors: string[]): Promise<Gate> {
   return plan.kind === 'baseline' ? gateBaseline(deps, plan) : gateExperiment(deps, plan, errors);
 }
 
-/** A baseline measures whatever the workflow checked out (workflow_dispatch may name a ref). */
+/** A baseline is every later verdict's yardstick: only the event's head of a vetted branch. */
 async function gateBaseline(deps: ActionDeps, plan: Extract<Plan, { kind: 'baseline' }>): Promise<Gate> {
-  const checkout = await describeCheckout(deps.settings.workingDirectory);
+  const { settings } = deps;
+  const checkout = await describeCheckout(settings.workingDirectory);
+  if (checkout && plan.sha && checkout.sha !== plan.sha) {
+    const reason = `the checkout holds ${checkout.sha.slice(0, 7)}, but a baseline is measured only on the head of ${plan.branch} the event names (${plan.sha.slice(0, 7)}); check out that ref, without another ref input`;
+    return stop(rejectedReport(notRun(deps, plan), { reason, paths: [] }));
+  }
+  // The default branch's head is vetted by whoever merged into it; another branch is guarded.
+  const bases = plan.branch === plan.defaultBranch ? [] : [plan.defaultBranch];
+  const guard = await guardCommitAgainst(bases, {
+    workingDirectory: settings.workingDirectory,
+    protocol: deps.protocol,
+    api: deps.api,
+    head: plan.sha,
+    warning: deps.warning,
+  });
+  if (guard.problems.length > 0) {
+    const reason = `the baseline branch ${plan.branch} changes files the protocol does not allow, compared with ${plan.defaultBranch}`;
+    return stop(rejectedReport(notRun(deps, plan), { reason, paths: guard.problems }));
+  }
   return { kind: 'go', job: { plan, sha: checkout?.sha ?? plan.sha, subject: checkout?.subject ?? '' } };
 }
 
@@ -117,11 +138,14 @@ async function gateExperiment(
   await assertCheckoutIs(settings.workingDirectory, plan.sha);
   const comment = await commentTarget(deps, plan, errors);
   const base = plan.diffBase ?? plan.defaultBranch;
-  const guard = await guardCommit({
+  // A pull request into another branch is checked against the default branch too: its base may
+  // hold code that never passed the guard.
+  const bases =
+    plan.pullRequest && plan.pullRequest.baseRef !== plan.defaultBranch ? [base, plan.defaultBranch] : [base];
+  const guard = await guardCommitAgainst(bases, {
     workingDirectory: settings.workingDirectory,
     protocol,
     api,
-    base,
     head: plan.sha,
     ignoredPath:
       settings.resultsBranch === ''
@@ -137,9 +161,12 @@ async function gateExperiment(
       comment,
     };
   }
-  deps.sinks.log(`Protocol guard: ${guard.changed} changed path(s) since ${base.slice(0, 12)}, all allowed.`);
+  deps.sinks.log(
+    `Protocol guard: ${guard.changed} changed path(s) since ${bases.map((b) => b.slice(0, 12)).join(' and ')}, all allowed.`,
+  );
+  const guardFindings = await guardTrainPy(settings.workingDirectory, protocol.integrity, deps.sinks.log);
   const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? '';
-  return { kind: 'go', job: { plan, sha: plan.sha, subject, comment } };
+  return { kind: 'go', job: { plan, sha: plan.sha, subject, comment, guardFindings } };
 }
 
 function stop(report: Report): Gate {
@@ -159,7 +186,7 @@ async function commentTarget(
 }
 
 /** "Training…" in the sticky comment while the runs go on. */
-async function postProgress(deps: ActionDeps, job: GoAhead, errors: string[]): Promise<void> {
+async function postProgress(deps: ActionDeps, job: GoAhead): Promise<void> {
   const target = job.comment;
   if (!target) return;
   try {
@@ -177,7 +204,9 @@ async function postProgress(deps: ActionDeps, job: GoAhead, errors: string[]): P
       target.botLogin,
     );
   } catch (error) {
-    errors.push(`the "training…" comment could not be written: ${(error as Error).message}`);
+    // Only a courtesy while the runs go on: the verdict's comment is what must be published, and
+    // its own failure is reported by publishing.
+    deps.warning(`the "training…" comment could not be written: ${(error as Error).message}`);
   }
 }
 
@@ -196,6 +225,12 @@ function jobRequest(deps: ActionDeps, job: GoAhead): JobRequest {
     triggeredBy: ctx.actor,
     reason: plan.kind === 'baseline' ? plan.reason : undefined,
     repeats: plan.kind === 'baseline' ? plan.repeats : undefined,
+    guardFindings: job.guardFindings,
+    // The label event itself is the approval: it holds for the head it was added to, nothing later.
+    approval:
+      plan.kind === 'experiment' && plan.addedLabel === APPROVE_LABEL
+        ? { by: ctx.actor, sha: job.sha }
+        : undefined,
     holder: {
       repo: `${ctx.owner}/${ctx.repo}`,
       runId: `${ctx.runId}/${ctx.runAttempt}`,

@@ -171,6 +171,18 @@ export interface LoopDecisionView {
   explanation: string[];
 }
 
+/**
+ * A result held back from keep: `suspicious` (impossible, or far beyond anything measured here) or
+ * `needs-review` (the train.py guard cannot vouch for the measurement path). Recorded as a discard.
+ */
+export interface Hold {
+  kind: 'suspicious' | 'needs-review';
+  /** Why, one line each. */
+  reasons: string[];
+  /** What releases it, said plainly. */
+  release: string;
+}
+
 /** Everything the publish stage renders (PR comment, job summary, result.json). */
 export interface Report {
   /** `experiment` or `baseline`: what this job did. */
@@ -205,6 +217,8 @@ export interface Report {
   rejected?: { reason: string; paths: string[] };
   skipped?: { reason: string };
   notComparable?: { drift: string[] };
+  /** Set when the result is held (not kept, not a reference) until a maintainer approves it. */
+  hold?: Hold;
   /** Earlier experiments of the same PR/branch on this runner, oldest first. */
   history: Array<{ sha: string; subject: string; value: number | null; status: Status }>;
   /** Protocol budget, for the throughput/budget notes. */

@@ -133,6 +133,7 @@ describe('planJob', () => {
       kind: 'baseline',
       sha: 'f'.repeat(40),
       branch: 'main',
+      defaultBranch: 'main',
       repeats: 5,
       reason: 'new prepare.py',
       triggeredBy: 'Codertocat',
@@ -155,7 +156,14 @@ describe('planJob', () => {
       after: 'b'.repeat(40),
       deleted: false,
     });
-    expect(planJob(ctx('push', push), { ...auto, mode: 'baseline' }).kind).toBe('baseline');
+    // A baseline is measured only on the default branch or a branch the user allows.
+    expect(planJob(ctx('push', push), { ...auto, mode: 'baseline' })).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringContaining('baselines are measured only on the default branch'),
+    });
+    expect(
+      planJob(ctx('push', push), { ...auto, mode: 'baseline', baselineBranches: ['autoresearch/*'] }).kind,
+    ).toBe('baseline');
     expect(
       planJob(ctx('workflow_dispatch', example('workflow_dispatch'), 'refs/heads/main'), {
         ...auto,

@@ -76,6 +76,7 @@ describe('readSettings', () => {
       comment: true,
       allowForks: false,
       branchPattern: 'autoresearch/*',
+      baselineBranches: [],
       failOn: 'crash',
       githubToken: 'ghs_abc',
     });

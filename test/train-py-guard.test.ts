@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guardTrainPy } from '../src/event/train-py-guard.js';
+import { checkTrainPy } from '../src/event/train-py-guard.js';
 import { builtinProtocol } from '../src/settings/protocol.js';
 
 const spec = builtinProtocol().integrity.trainPyGuard!;
@@ -20,7 +20,7 @@ afterAll(async () => {
 async function findings(source: string): Promise<string[]> {
   await rm(path.join(dir, 'train.py'), { force: true });
   await writeFile(path.join(dir, 'train.py'), source);
-  return (await guardTrainPy(dir, spec)).findings;
+  return (await checkTrainPy(dir, spec)).findings;
 }
 
 /** The honest script with one line replaced (the line must exist). */
@@ -131,14 +131,14 @@ describe('the train.py guard', () => {
     await writeFile(path.join(dir, 'elsewhere.py'), honest);
     await rm(path.join(dir, 'train.py'), { force: true });
     await symlink(path.join(dir, 'elsewhere.py'), path.join(dir, 'train.py'));
-    expect((await guardTrainPy(dir, spec)).findings).toEqual(['train.py: is not a regular file']);
+    expect((await checkTrainPy(dir, spec)).findings).toEqual(['train.py: is not a regular file']);
     await rm(path.join(dir, 'train.py'));
-    expect((await guardTrainPy(dir, spec)).findings).toEqual(['train.py: cannot be read (ENOENT)']);
+    expect((await checkTrainPy(dir, spec)).findings).toEqual(['train.py: cannot be read (ENOENT)']);
   });
 
   it('says so when python3 cannot run the guard', async () => {
     await writeFile(path.join(dir, 'train.py'), honest);
-    const found = (await guardTrainPy(dir, { ...spec, python: 'no-such-python3' })).findings;
+    const found = (await checkTrainPy(dir, { ...spec, python: 'no-such-python3' })).findings;
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(
       /^train\.py: the guard could not run with no-such-python3 .*set integrity\.trainPyGuard\.python/,

@@ -524,6 +524,7 @@ describe('examples/autoresearch.yml', () => {
       kind: 'baseline',
       sha: 'a'.repeat(40),
       branch: 'main',
+      defaultBranch: 'main',
       repeats: 5,
       reason: 'new data snapshot',
       triggeredBy: 'alice',

@@ -87,6 +87,24 @@ async function rewrittenResults(input: GuardInput, file: string): Promise<string
     : [`${file} has rows changed or removed; only the action appends rows to it`];
 }
 
+/**
+ * {@link guardCommit} against several bases (a pull request into another branch: its base and the
+ * default branch), each problem said once.
+ */
+export async function guardCommitAgainst(
+  bases: readonly string[],
+  input: Omit<GuardInput, 'base'>,
+): Promise<GuardResult> {
+  const merged: GuardResult = { changed: 0, problems: [] };
+  for (const base of bases) {
+    const found = await guardCommit({ ...input, base });
+    merged.changed = Math.max(merged.changed, found.changed);
+    for (const problem of found.problems)
+      if (!merged.problems.includes(problem)) merged.problems.push(problem);
+  }
+  return merged;
+}
+
 /** The protocol file's path relative to the experiment folder, when it was read from there. */
 function protocolFileGlob({ workingDirectory, protocol }: GuardInput): string[] {
   const rel = path.relative(workingDirectory, protocol.source);

@@ -36,7 +36,15 @@ export type Plan =
       /** The label a `labeled` event added: it approves exactly the head it was added to. */
       addedLabel?: string;
     }
-  | { kind: 'baseline'; sha: string; branch: string; repeats?: number; reason: string; triggeredBy: string }
+  | {
+      kind: 'baseline';
+      sha: string;
+      branch: string;
+      defaultBranch: string;
+      repeats?: number;
+      reason: string;
+      triggeredBy: string;
+    }
   | { kind: 'skip'; reason: string };
 
 const ZERO_SHA = /^0+$/;
@@ -48,7 +56,10 @@ const REFUSED_EVENTS = new Set(['pull_request_target', 'workflow_run', 'issue_co
  * Decides what to do. `mode: auto` follows the event: push to a matching branch or a same-repo
  * pull request → experiment, workflow_dispatch → baseline; anything else is skipped with a reason.
  */
-export function planJob(ctx: JobContext, settings: Pick<Settings, 'mode' | 'branchPattern'>): Plan {
+export function planJob(
+  ctx: JobContext,
+  settings: Pick<Settings, 'mode' | 'branchPattern'> & Partial<Pick<Settings, 'baselineBranches'>>,
+): Plan {
   const p = ctx.payload;
   if (REFUSED_EVENTS.has(ctx.eventName)) {
     return {
@@ -59,10 +70,19 @@ export function planJob(ctx: JobContext, settings: Pick<Settings, 'mode' | 'bran
   const defaultBranch: string = p.repository?.default_branch ?? 'main';
   if (settings.mode === 'baseline' || (settings.mode === 'auto' && ctx.eventName === 'workflow_dispatch')) {
     const inputs = (p.inputs ?? {}) as Record<string, unknown>;
+    const branch = branchOf(ctx.ref) ?? defaultBranch;
+    const allowed = settings.baselineBranches ?? [];
+    if (branch !== defaultBranch && !allowed.some((glob) => matchesBranch(branch, glob))) {
+      return {
+        kind: 'skip',
+        reason: `baselines are measured only on the default branch ${defaultBranch}${allowed.length ? ` or ${allowed.join(', ')}` : ''}, not on '${branch}': a baseline judges every later experiment, so it runs only vetted code. Dispatch the workflow on ${defaultBranch}, or list the branch in baseline-branches.`,
+      };
+    }
     return {
       kind: 'baseline',
       sha: ctx.sha,
-      branch: branchOf(ctx.ref) ?? defaultBranch,
+      branch,
+      defaultBranch,
       repeats: readDispatchRepeats(inputs.repeats),
       reason:
         typeof inputs.reason === 'string' && inputs.reason.trim()

@@ -6,7 +6,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { TrainPyGuardSpec } from '../settings/protocol.js';
+import type { IntegritySpec, TrainPyGuardSpec } from '../settings/protocol.js';
 import { TRAIN_PY_GUARD_SCRIPT } from './train-py-guard-script.js';
 
 /** What the guard found; `findings` empty means the measurement path is intact. */
@@ -18,11 +18,34 @@ export interface TrainPyGuardResult {
 }
 
 /**
+ * The guard as the action runs it: off when the protocol turns it off, its outcome logged.
+ * @returns the findings (empty when the measurement path is intact or the guard is off)
+ */
+export async function guardTrainPy(
+  workdir: string,
+  integrity: IntegritySpec,
+  log: (line: string) => void,
+): Promise<string[]> {
+  const spec = integrity.trainPyGuard;
+  if (!spec) {
+    log('train.py guard: off (integrity.trainPyGuard is false in the protocol)');
+    return [];
+  }
+  const { findings } = await checkTrainPy(workdir, spec);
+  log(
+    findings.length === 0
+      ? `train.py guard: ${spec.guardedKeys.join(', ')} comes from ${spec.harnessModule}.${spec.evaluationFunction}`
+      : `train.py guard: ${findings.length} finding(s); the result will be held for review`,
+  );
+  return findings;
+}
+
+/**
  * Checks the experiment's train.py against the protocol's evaluation function and guarded keys.
  * Never throws for a hostile or broken file: an unreadable file, a parse error or a missing python3
  * are findings too (the judge cannot vouch for the number, so a person looks).
  */
-export async function guardTrainPy(workdir: string, spec: TrainPyGuardSpec): Promise<TrainPyGuardResult> {
+export async function checkTrainPy(workdir: string, spec: TrainPyGuardSpec): Promise<TrainPyGuardResult> {
   const file = spec.file;
   const at = (line: number, message: string) => `${file}${line > 0 ? `:${line}` : ''}: ${message}`;
   const full = path.join(workdir, file);

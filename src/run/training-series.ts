@@ -38,13 +38,13 @@ export type RunOnce = (label: string) => Promise<TrainingRun>;
  * training shares the machine between those runs, so they measure the same conditions.
  */
 export async function withTrainingSession<T>(
-  opts: Omit<SeriesOptions, 'runs' | 'stopAfter'>,
+  opts: Omit<SeriesOptions, 'runs' | 'stopAfter'> & { runs?: number },
   body: (runOnce: RunOnce) => Promise<T>,
 ): Promise<T> {
   const lock = await acquireMachineLock({
     dir: opts.stateDir,
     // Waiters wait as long as this series may take (a baseline of many runs included).
-    holder: { ...opts.holder, holdsForMs: opts.runs * opts.timeoutSeconds * 1000 },
+    holder: { ...opts.holder, holdsForMs: (opts.runs ?? 1) * opts.timeoutSeconds * 1000 },
     // At least the hard timeout twice over (a queue of one); longer when the holder declared more.
     timeoutMs: opts.timeoutSeconds * 2 * 1000,
     onWait: opts.log,

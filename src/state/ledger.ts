@@ -93,6 +93,8 @@ const recordSchema = z.looseObject({
       evidence: z.looseObject({ z: z.number(), se: z.number() }).optional(),
     })
     .optional(),
+  /** A held result (recorded as a discard): why, so an approval can find it and confirm it. */
+  hold: z.looseObject({ kind: z.enum(['suspicious', 'needs-review']), reasons: z.array(text) }).optional(),
 });
 
 /** One line of the ledger, as written and as read back. */

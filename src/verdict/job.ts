@@ -10,6 +10,7 @@ import type { Protocol } from '../settings/protocol.js';
 import { ensureStateDir } from '../state/atomic-file.js';
 import { appendLedger, type LedgerRecord, type LedgerSigma, readLedger } from '../state/ledger.js';
 import type { MachineLockHolder } from '../state/machine-lock.js';
+import type { Approval } from './hold.js';
 import { type BaseReport, baseReport } from './report.js';
 
 /** Everything a baseline or experiment job needs; the same for the action and the local CLI. */
@@ -40,6 +41,10 @@ export interface JobRequest {
   reason?: string;
   /** Overrides `baseline-repeats` (workflow_dispatch input). */
   repeats?: number;
+  /** What the train.py guard found before the runs (experiments; empty or absent: nothing). */
+  guardFindings?: readonly string[];
+  /** A maintainer's approval of this head: releases a held result (see verdict/hold.ts). */
+  approval?: Approval;
   holder: MachineLockHolder;
   /** The environment the training's allowlisted environment is drawn from. */
   parentEnv: NodeJS.ProcessEnv;
@@ -137,7 +142,8 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
       commit: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob },
     }),
     runSeries: (runs, stopAfter) => runSeries({ ...series, runs, stopAfter }),
-    session: (body) => withTrainingSession(series, body),
+    // The loop policy runs the candidate and the champion's controls: about twice the repeats.
+    session: (body) => withTrainingSession({ ...series, runs: 2 * settings.repeats + 1 }, body),
     reidentify: identify,
     async history() {
       const { records } = await readLedger(settings.stateDir, {
@@ -180,6 +186,7 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
         runner: { name: req.runnerName, label: identity.hardware.label },
         triggeredBy: req.triggeredBy,
         runDirs: runs.map((r) => r.runDir),
+        ...(report.hold ? { hold: { kind: report.hold.kind, reasons: report.hold.reasons } } : {}),
         ...extra,
       };
       await appendLedger(settings.stateDir, record);

@@ -11,6 +11,7 @@ import {
 import { bestKept, findScored, type LedgerRecord, readLedger } from '../state/ledger.js';
 import { type Decision, decideVerdict, shouldStopEarly, type VerdictContext } from './decide.js';
 import { figuresOf, meanMetrics, throughputWarnings } from './figures.js';
+import { holdResult } from './hold.js';
 import { crashSection, type JobRequest, type PreparedJob, prepareJob, runWarnings } from './job.js';
 import { baselinesOf, judgeWithLoop, loopReason, loopSigma, loopVerdict } from './judge-loop.js';
 import { type Headline, headline, rejectedReport } from './report.js';
@@ -34,7 +35,8 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   const { identity, protocol, settings } = job;
   const stateDir = settings.stateDir;
 
-  if (!settings.force) {
+  // An approval re-runs the head on purpose: the earlier (held) result is what it re-examines.
+  if (!settings.force && !req.approval) {
     const earlier = await findScored(stateDir, identity.keyHash, job.trainBlob);
     if (earlier) return reportDuplicate(job, earlier);
   }
@@ -102,15 +104,17 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   const value = samples.length > 0 && !crashed ? mean(samples) : null;
 
   const metric = protocol.primary.name;
-  const driftText = drift.map((d) => d.explanation);
+  // The one number the judge measures itself: a run far past budget and allowance is not comparable.
+  const overrun = crashed ? undefined : runs.find((r) => r.overrun)?.overrun;
+  const driftText = [...drift.map((d) => d.explanation), ...(overrun ? [overrun] : [])];
   let verdict: VerdictKind;
   let decision: Decision | undefined;
   let why: Headline;
   if (crashed && crashed.outcome.status === 'crash') {
     verdict = 'crashed';
     why = { kind: 'crashed', crash: crashed.outcome };
-  } else if (!context) {
-    verdict = drift.length > 0 ? 'not-comparable' : 'no-baseline';
+  } else if (!context || overrun) {
+    verdict = driftText.length > 0 ? 'not-comparable' : 'no-baseline';
     why =
       verdict === 'not-comparable'
         ? { kind: 'not-comparable', metric, value, drift: driftText }
@@ -125,7 +129,20 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
     }
   }
 
+  const held = await holdResult({
+    protocol,
+    stateDir,
+    keyHash: identity.keyHash,
+    trainBlob: job.trainBlob,
+    value: verdict === 'crashed' ? null : value,
+    guardFindings: req.guardFindings ?? [],
+    approval: req.approval,
+    bestSeen: reference?.value ?? baseline?.mean,
+    sigma: decision?.sigma.value ?? (baseline && baseline.n >= 2 ? baseline.sigma : undefined),
+  });
+
   const warnings = [
+    ...(held.released ? [held.released] : []),
     ...osWarning(baseline, identity.hardware.os, job.advice),
     ...runWarnings(runs),
     ...(decision?.warnings ?? []),
@@ -135,9 +152,11 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
   const ramBytes = job.identity.hardware.memoryBytes;
   const report: Report = {
     ...job.base,
-    status: statusOf(verdict),
+    // A held result is recorded as not kept, whatever the verdict: never the branch's reference.
+    status: held.hold ? 'discard' : statusOf(verdict),
     verdict,
-    headline: headline(why, job.advice),
+    headline: held.hold ? heldHeadline(held.hold, headline(why, job.advice)) : headline(why, job.advice),
+    hold: held.hold,
     value,
     samples,
     baseline: baseline && baselineView(baseline),
@@ -263,6 +282,12 @@ function osWarning(
   return [
     `${os.name} changed from ${before.version ?? before.major} to ${os.version ?? os.major} since the baseline; if the results look shifted, re-baseline (run ${advice.baselineRun})`,
   ];
+}
+
+/** A held result's headline: the hold first, plainly, then what the numbers said. */
+function heldHeadline(hold: NonNullable<Report['hold']>, judged: string): string {
+  const what = hold.kind === 'suspicious' ? 'Held as suspicious' : 'Held for review';
+  return `${what} — not kept: ${hold.reasons[0]}. ${hold.release} (Measured: ${judged})`;
 }
 
 function baselineView(b: BaselineEntry): NonNullable<Report['baseline']> {
