@@ -95,3 +95,22 @@ export async function fileAt(dir: string, rev: string, file: string): Promise<st
   }
   return undefined;
 }
+
+/** Commits from `base` (exclusive) to `head` that change `file`, oldest first; undefined when unknown here. */
+export async function commitsTouching(
+  dir: string,
+  base: string,
+  head: string,
+  file: string,
+): Promise<string[] | undefined> {
+  const git = simpleGit({ baseDir: dir });
+  for (const candidate of [base, `origin/${base}`]) {
+    try {
+      const out = await git.raw(['log', '--reverse', '--format=%H', `${candidate}..${head}`, '--', file]);
+      return out.split('\n').filter((line) => line !== '');
+    } catch {
+      // Not in this clone under that name; try the next.
+    }
+  }
+  return undefined;
+}

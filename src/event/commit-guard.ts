@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { RepositoryApi } from '../github/repository-api.js';
 import type { Protocol } from '../settings/protocol.js';
-import { fileAt, folderInRepository, localChangedPaths, treeModes } from './checkout.js';
+import { commitsTouching, fileAt, folderInRepository, localChangedPaths, treeModes } from './checkout.js';
 import { checkChangedPaths, describeOffending } from './path-guard.js';
 
 /** What {@link guardCommit} checks. */
@@ -61,7 +61,11 @@ async function nonRegularFiles(
 ): Promise<string[]> {
   let modes: Map<string, string>;
   try {
-    modes = await treeModes(input.workingDirectory, input.head, paths);
+    // The allowed files themselves too: a type change (file → submodule) may be listed oddly or not at all.
+    const allowed = input.protocol.allowedGlobs
+      .filter((g) => !/[*?[\]{}]/.test(g))
+      .map((g) => (folder === '' ? g : `${folder}/${g}`));
+    modes = await treeModes(input.workingDirectory, input.head, [...new Set([...paths, ...allowed])]);
   } catch (error) {
     return [
       `the file modes at ${input.head.slice(0, 7)} cannot be read from the local clone (${(error as Error).message.trim()}); check out the experiment commit`,
@@ -79,12 +83,21 @@ async function nonRegularFiles(
  * would rewrite the branch's history of results.
  */
 async function rewrittenResults(input: GuardInput, file: string): Promise<string[]> {
-  const before = (await fileAt(input.workingDirectory, input.base, file)) ?? '';
-  const after = (await fileAt(input.workingDirectory, input.head, file)) ?? '';
-  const kept = before.replace(/\r?\n?$/, '');
-  return after.startsWith(kept)
-    ? []
-    : [`${file} has rows changed or removed; only the action appends rows to it`];
+  const { workingDirectory: dir } = input;
+  const commits = await commitsTouching(dir, input.base, input.head, file);
+  if (!commits)
+    return [`the history of ${file} since ${input.base} is not in the local clone (use fetch-depth: 0)`];
+  // Each commit on its own: a rewrite followed by a later append must not hide behind it.
+  for (const commit of commits) {
+    const before = ((await fileAt(dir, `${commit}^`, file)) ?? '').replace(/\r?\n?$/, '');
+    const after = (await fileAt(dir, commit, file)) ?? '';
+    if (!after.startsWith(before)) {
+      return [
+        `${file} has rows changed or removed in ${commit.slice(0, 7)}; only the action appends rows to it`,
+      ];
+    }
+  }
+  return [];
 }
 
 /**

@@ -67,6 +67,7 @@ export async function holdResult(input: HoldInput): Promise<HoldDecision> {
         kind: 'suspicious',
         reasons: [
           ...reasons,
+          ...input.guardFindings,
           ...(approval
             ? [
                 earlier === undefined

@@ -4,7 +4,7 @@
  * by constants an "agent" edits (small noise, so verdicts are clear-cut).
  */
 
-export const PREPARE_PY = `import os, sys
+export const PREPARE_PY = `import os, random, sys
 TIME_BUDGET = 1
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "autoresearch")
 
@@ -21,14 +21,24 @@ def check():
     if not os.path.exists(os.path.join(CACHE, "data", "shard_06542.parquet")):
         sys.exit("no data snapshot")
 
+def evaluate_bpb(model):
+    # The test harness's stand-in for the real evaluation: the model's quality plus run-to-run noise.
+    return model["value"] + random.gauss(0, 0.002)
+
 if __name__ == "__main__":
     prepare()
 `;
 
-/** train.py with the given outcome: a value (noise σ 0.002), or a crash. */
-export function trainPy(opts: { value?: number; crash?: boolean; printEnv?: boolean } = {}): string {
+/**
+ * train.py with the given outcome: a value (noise σ 0.002, measured by the harness's evaluate_bpb),
+ * or a crash. `before` is code placed after the imports, `sleep` seconds more of "training".
+ */
+export function trainPy(
+  opts: { value?: number; crash?: boolean; printEnv?: boolean; before?: string; sleep?: number } = {},
+): string {
   return `import os, random, sys, time
-from prepare import TIME_BUDGET, check
+from prepare import TIME_BUDGET, check, evaluate_bpb
+${opts.before ?? ''}
 VALUE = ${opts.value ?? 1.8}
 CRASH = ${opts.crash ? 'True' : 'False'}
 check()
@@ -42,11 +52,13 @@ while time.time() - start < 0.3:
     step += 1
     time.sleep(0.02)
 print()
+time.sleep(${opts.sleep ?? 0})
 if CRASH:
     raise ValueError("[matmul] shapes do not match")
+val_bpb = evaluate_bpb({"value": VALUE})
 print("::set-output name=status::keep")
 print("---")
-print("val_bpb:          %.6f" % (VALUE + random.gauss(0, 0.002)))
+print("val_bpb:          %.6f" % val_bpb)
 print("training_seconds: 1.0")
 print("peak_vram_mb:     2048.0")
 print("total_tokens_M:   1.5")
