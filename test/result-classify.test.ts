@@ -254,6 +254,24 @@ describe('missing metrics', () => {
     expect(o.hint).toContain(protocol.primary.pattern.source);
   });
 
+  it('says the summary must come last when more output than the tail holds follows it', () => {
+    const tail = 'x'.repeat(256 * 1024);
+    const o = expectCrash(
+      classifyOutcome({
+        exit: exitWith({}),
+        tail,
+        summary: parseSummary(tail, protocol),
+        protocol,
+        tampered: [],
+        outputBytes: 300 * 1024 + 40,
+      }),
+      'missing-metrics',
+    );
+    expect(o.reason).toBe(
+      'the run exited with code 0, but the last 256 KiB of its output hold no "---" summary block, so val_bpb is missing: the summary must be the last thing train.py prints',
+    );
+  });
+
   it('reports a primary printed as n/a', () => {
     const o = expectCrash(classify('---\nval_bpb: n/a\n', exitWith({})), 'missing-metrics');
     expect(o.reason).toBe('val_bpb was "n/a" in the summary block, not a number');

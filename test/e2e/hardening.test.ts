@@ -542,6 +542,34 @@ describe('results.tsv on the results branch', () => {
     );
   });
 
+  it('does not fail the step when only the "training…" comment failed and the verdict was published', async () => {
+    await gh.commitTo(OWNER, REPO, 'autoresearch/flaky', {}, 'start');
+    const pr = await gh.addPullRequest(OWNER, REPO, {
+      head: 'autoresearch/flaky',
+      base: 'main',
+      user: 'alice',
+    });
+    let armed = false;
+    const { run } = await pushExperiment(
+      'autoresearch/flaky',
+      { 'train.py': trainPy({ value: 1.8 }) },
+      'experiment: flaky API',
+      {
+        // The gate's last line comes right before the progress comment: its requests get 500 four times.
+        onStdout: (chunk) => {
+          if (!armed && chunk.includes('train.py guard:')) {
+            armed = true;
+            gh.failNext(4, 500);
+          }
+        },
+      },
+    );
+    expect(armed).toBe(true);
+    expect(run.stdout).toMatch(/::warning::the "training…" comment could not be written/);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(comment(pr.number)).toMatch(/\*\*(Keep|Discard)\*\*/);
+  });
+
   it('names a file in the way of state-dir', async () => {
     const file = path.join(home, 'not-a-dir');
     await writeFile(file, 'x');
