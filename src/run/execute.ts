@@ -40,6 +40,9 @@ export interface ExecuteOptions {
    * the session and the run's marker by default; every process of the training user with run-as).
    */
   endLeftovers?: (leaderPid: number) => Promise<number[]>;
+  /** Start the child as this user and group (the action runs as root and `run-as` is set). */
+  uid?: number;
+  gid?: number;
 }
 
 /** What {@link execute} observed. */
@@ -114,6 +117,8 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
     // The group kill below replaces execa's own single-process cleanup and force-kill.
     cleanup: false,
     forceKillAfterDelay: false,
+    ...(opts.uid === undefined ? {} : { uid: opts.uid }),
+    ...(opts.gid === undefined ? {} : { gid: opts.gid }),
   });
   const pid = child.pid;
 
@@ -127,7 +132,9 @@ export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
       // A negative pid addresses the whole process group the child leads.
       process.kill(-pid, signal);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      // EPERM: the group runs as another user (run-as through sudo); its own sweep ends it.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ESRCH' && code !== 'EPERM') throw error;
     }
   };
   const terminate = (): void => {

@@ -17,6 +17,7 @@ import { execute, SpawnError } from './execute.js';
 import { changedFileCommands, snapshotFileCommands } from './file-commands.js';
 import { neutralizeWorkflowCommands } from './neutralize.js';
 import { describeProgress } from './progress.js';
+import type { RunAsPlan } from './run-as.js';
 import { planSandbox, type SandboxPlan } from './sandbox.js';
 
 /** Options of {@link runTraining}. */
@@ -44,6 +45,8 @@ export interface RunTrainingOptions {
   graceMs?: number;
   /** A sandbox plan made once per job (the caller prints its detail); planned here when absent. */
   sandbox?: SandboxPlan;
+  /** Run as this dedicated user (the `run-as` input): every process of that user ends with the run. */
+  runAs?: RunAsPlan;
 }
 
 /**
@@ -73,6 +76,9 @@ export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRun
   }
   const logPath = path.join(opts.runDir, 'run.log');
   const env = buildChildEnv(parentEnv, { offline: opts.offline });
+  const runAs = opts.runAs;
+  // The runner's own temp directory is not the training user's to write.
+  if (runAs) env['TMPDIR'] = '/tmp';
   if (!findProgram(argv[0]!, env, opts.cwd)) {
     throw new SpawnError(
       `cannot start the training command ${JSON.stringify(command)}: ${JSON.stringify(argv[0])} is not an executable ` +
@@ -85,7 +91,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRun
     `running ${command} in ${opts.cwd} (network: ${sandbox.info.kind}, hard timeout ${opts.timeoutSeconds} s)`,
   );
   const result = await execute({
-    argv: sandbox.wrap(argv),
+    argv: runAs ? runAs.wrap(sandbox.wrap(argv), env) : sandbox.wrap(argv),
     cwd: opts.cwd,
     env,
     logPath,
@@ -94,6 +100,16 @@ export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRun
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     onHeartbeat: (progress) => say(`training: ${describeProgress(progress)}`),
+    ...(runAs
+      ? {
+          ...runAs.spawn,
+          // Every process of the training user, whatever group, session or environment it chose.
+          endLeftovers: async () => {
+            await runAs.endAll();
+            return [];
+          },
+        }
+      : {}),
   });
   const { exit, tail } = result;
   say(

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { TrainingRun } from '../model.js';
 import type { Protocol } from '../settings/protocol.js';
 import { acquireMachineLock, type MachineLockHolder } from '../state/machine-lock.js';
+import type { RunAsPlan } from './run-as.js';
 import type { SandboxPlan } from './sandbox.js';
 import { runTraining } from './train.js';
 
@@ -23,6 +24,7 @@ export interface SeriesOptions {
   holder: MachineLockHolder;
   parentEnv: NodeJS.ProcessEnv;
   sandbox: SandboxPlan;
+  runAs?: RunAsPlan;
   signal?: AbortSignal;
   log: (line: string) => void;
   heartbeatMs?: number;
@@ -63,6 +65,7 @@ export async function withTrainingSession<T>(
       offline: opts.offline,
       parentEnv: opts.parentEnv,
       sandbox: opts.sandbox,
+      ...(opts.runAs ? { runAs: opts.runAs } : {}),
       log: opts.log,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),

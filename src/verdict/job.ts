@@ -2,6 +2,7 @@ import type { CommandRunner } from '../identity/command-runner.js';
 import { experimentBlob } from '../identity/experiment-blob.js';
 import { identifyRunner, type RunnerIdentity } from '../identity/runner-identity.js';
 import type { Outcome, Report, TrainingRun } from '../model.js';
+import { planRunAs } from '../run/run-as.js';
 import { planSandbox } from '../run/sandbox.js';
 import { type RunOnce, runSeries, withTrainingSession } from '../run/training-series.js';
 import { ACTION_ADVICE, type Advice } from '../settings/advice.js';
@@ -26,7 +27,8 @@ export interface JobRequest {
     | 'decision'
     | 'force'
     | 'timeoutSeconds'
-  >;
+  > &
+    Partial<Pick<Settings, 'runAs'>>;
   protocol: Protocol;
   /** The command to run (the `command` input or the protocol's). */
   command: string;
@@ -105,6 +107,8 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
   req.log(`Runner ${identity.hardware.label}; comparability key ${identity.keyHash}`);
   const trainBlob = await experimentBlob(req.workdir, protocol.allowedGlobs);
   const sandbox = await planSandbox({ offline: settings.offline });
+  const runAs = settings.runAs ? await planRunAs(settings.runAs) : undefined;
+  if (runAs) req.log(`The training runs ${runAs.detail}; all its processes are ended after each run.`);
   if (settings.offline) req.log(`Network isolation: ${sandbox.info.kind} (${sandbox.info.detail})`);
   const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
   const now = req.now ?? (() => new Date());
@@ -120,6 +124,7 @@ export async function prepareJob(req: JobRequest, mode: Report['mode']): Promise
     holder: req.holder,
     parentEnv: req.parentEnv,
     sandbox,
+    runAs,
     log: req.log,
     signal: req.signal,
     heartbeatMs: req.heartbeatMs,
