@@ -66,7 +66,7 @@ describe('autoresearch-ci (local CLI)', () => {
     const base = await cli('baseline', '--repeats', '2');
     expect(base.exitCode, base.stderr).toBe(0);
     expect(base.stdout).toMatch(/Baseline established on laptop/);
-    await writeFile(path.join(project, 'train.py'), trainPy({ value: 1.6 }));
+    await writeFile(path.join(project, 'train.py'), trainPy({ value: 1.7 }));
     const run = await cli('run', '--cwd', project);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^status\s+keep$/m);
