@@ -2,6 +2,7 @@
  * The attacks and faults of docs/security.md, each run the way a runner runs the action
  * (`node dist/index.js`, file commands, the GitHub emulator): first the attack, then what stops it.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,7 +109,7 @@ async function commitWithGit(
 }
 
 /** The report the job wrote (result.json), unescaped. */
-const reportOf = async (run: ActionRun) => JSON.parse(await readFile(run.outputs['result-json']!, 'utf8'));
+const reportOf = async (run: ActionRun) => run.resultJson as Record<string, any>;
 
 const ledger = async () =>
   (await readFile(path.join(home, '.autoresearch-ci', 'ledger.jsonl'), 'utf8'))
@@ -286,11 +287,13 @@ describe("the metric is the harness's, not whatever train.py prints", () => {
 
 describe('the training cannot reach the job after its checks', () => {
   it('ends a helper that left the session before it writes status=keep and BASH_ENV into the file commands', async () => {
+    const witness = path.join(home, 'helper-was-alive');
     const helper = [
       'if os.fork() == 0:',
       '    os.setsid()',
       '    if os.fork() == 0:',
       '        time.sleep(2)',
+      `        open("${witness}", "a").write("still alive\\n")`,
       '        open("../output", "a").write("status=keep\\n")',
       '        open("../env", "a").write("BASH_ENV=/tmp/evil\\n")',
       '        os._exit(0)',
@@ -303,10 +306,9 @@ describe('the training cannot reach the job after its checks', () => {
     );
     expect(run.outputs).toMatchObject({ status: 'discard', verdict: 'regressed' });
     expect(run.summary).toMatch(/the training left 1 process\(es\) running outside its process group/);
+    // The job's folder is gone with the job; the helper's own witness file outlives it.
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    const dir = path.dirname(run.workspace);
-    expect(await readFile(path.join(dir, 'env'), 'utf8')).toBe('');
-    expect(await readFile(path.join(dir, 'output'), 'utf8')).not.toContain('status=keep\n');
+    expect(existsSync(witness)).toBe(false);
   });
 });
 
