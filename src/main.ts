@@ -6,6 +6,7 @@ import { createGitHubClient } from './github/octokit.js';
 import { repositoryApi } from './github/repository-api.js';
 import { execaRunner } from './identity/command-runner.js';
 import { codeBlock } from './publish/untrusted-text.js';
+import { StepFileCommands } from './run/file-commands.js';
 import { neutralizeWorkflowCommands } from './run/neutralize.js';
 import { readSettings } from './settings/inputs.js';
 import { resolveProtocol } from './settings/resolve-protocol.js';
@@ -20,6 +21,12 @@ export async function run(): Promise<void> {
   };
   process.once('SIGINT', () => cancel('SIGINT'));
   process.once('SIGTERM', () => cancel('SIGTERM'));
+  // Read before anything writes them: at the very end they may hold only what the action wrote.
+  const fileCommands = await StepFileCommands.open(process.env);
+  const writeSummary = async (markdown: string) => {
+    fileCommands.recordSummary(markdown);
+    await core.summary.addRaw(markdown).write();
+  };
   try {
     const ctx = readJobContext(process.env, process.cwd());
     const settings = readSettings((name) => core.getInput(name), ctx.workspace);
@@ -51,9 +58,12 @@ export async function run(): Promise<void> {
       ...(client ? { api: repositoryApi(client, ctx.owner, ctx.repo) } : {}),
       commands: execaRunner(),
       sinks: {
-        setOutput: (name, value) => core.setOutput(name, value),
+        setOutput: (name, value) => {
+          fileCommands.recordOutput(name, value);
+          core.setOutput(name, value);
+        },
         writeSummary: async (markdown) => {
-          await core.summary.addRaw(markdown).write();
+          await writeSummary(markdown);
         },
         log: (line) => core.info(neutralizeWorkflowCommands(line)),
       },
@@ -78,9 +88,17 @@ export async function run(): Promise<void> {
     core.setFailed(message);
     // The job summary is where people look first; an error that stopped the job belongs there too.
     try {
-      await core.summary.addRaw(`## autoresearch-ci failed\n\n${codeBlock(message)}\n`).write();
+      await writeSummary(`## autoresearch-ci failed\n\n${codeBlock(message)}\n`);
     } catch {
       // No summary file (a local run): setFailed above already reported it.
+    }
+  } finally {
+    // A process the training left behind may have written here after the training's own check.
+    const restored = await fileCommands.verifyAndRestore().catch((error: Error) => [error.message]);
+    if (restored.length > 0) {
+      core.setFailed(
+        `the runner's file-command files (${restored.join(', ')}) were changed after the training's checks by something it left running; they were restored. Run the training as its own user (the run-as input) to rule this out.`,
+      );
     }
   }
 }
