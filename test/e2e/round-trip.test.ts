@@ -7,7 +7,7 @@ import { type GitHubEmulator, startEmulator } from '../emulator/server.js';
 import { pullRequestPayload, pushPayload, workflowDispatchPayload } from '../emulator/webhook-payloads.js';
 import { launchCommentBrowser } from '../support/browser.js';
 import { PREPARE_PY, protocolJson, trainPy } from './project.js';
-import { type ActionRun, type RunActionOptions, runActionProcess } from './run-action.js';
+import { type ActionRun, pushAndRun, type RunActionOptions, runActionProcess } from './run-action.js';
 
 const sharedProtocol = JSON.parse(
   await readFile(
@@ -44,24 +44,19 @@ async function forkPullRequest(branch: string, value: number, subject: string, l
   });
 }
 
-async function pushExperiment(
+function pushExperiment(
   branch: string,
   files: Record<string, string | null>,
   message: string,
-  extra: Partial<Parameters<typeof runActionProcess>[0]> = {},
+  extra: Partial<RunActionOptions> = {},
 ): Promise<{ sha: string; run: ActionRun }> {
-  const before = (await gh.resolveRef(OWNER, REPO, `refs/heads/${branch}`)) ?? mainSha;
-  const sha = await gh.commitTo(OWNER, REPO, branch, files, message);
-  const payload = await pushPayload(gh, OWNER, REPO, { ref: branch, before, sender: 'alice' });
-  const run = await runJob({
-    eventName: 'push',
-    payload,
-    sha,
-    ref: `refs/heads/${branch}`,
-    actor: 'alice',
-    ...extra,
-  });
-  return { sha, run };
+  return pushAndRun(
+    { gh, owner: OWNER, repo: REPO, home, defaultSha: mainSha },
+    branch,
+    files,
+    message,
+    extra,
+  );
 }
 
 async function resultsFile(file = 'autoresearch/exp/mac-mini-1/results.tsv'): Promise<string> {

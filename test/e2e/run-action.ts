@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
 import type { GitHubEmulator } from '../emulator/server.js';
+import { pushPayload } from '../emulator/webhook-payloads.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const action = YAML.parse(await readFile(path.join(root, 'action.yml'), 'utf8')) as {
@@ -174,4 +175,33 @@ async function runJob(dir: string, opts: RunActionOptions): Promise<ActionRun> {
     summary: await readFile(summaryFile, 'utf8'),
     ...(resultPath ? { resultJson: JSON.parse(await readFile(resultPath, 'utf8')) } : {}),
   };
+}
+
+/**
+ * Commits `files` to `branch` of a repository in the emulator (a new branch starts at the default
+ * branch, `defaultSha`) and runs the action on that push by `actor` (default alice), as a runner
+ * in `home` would.
+ */
+export async function pushAndRun(
+  opts: Pick<RunActionOptions, 'gh' | 'owner' | 'repo' | 'home'> & { defaultSha: string; actor?: string },
+  branch: string,
+  files: Record<string, string | null>,
+  message: string,
+  extra: Partial<RunActionOptions> = {},
+): Promise<{ sha: string; run: ActionRun }> {
+  const { gh, owner, repo } = opts;
+  const actor = opts.actor ?? 'alice';
+  const before = (await gh.resolveRef(owner, repo, `refs/heads/${branch}`)) ?? opts.defaultSha;
+  const sha = await gh.commitTo(owner, repo, branch, files, message);
+  const payload = await pushPayload(gh, owner, repo, { ref: branch, before, sender: actor });
+  const run = await runActionProcess({
+    ...opts,
+    eventName: 'push',
+    payload,
+    sha,
+    ref: `refs/heads/${branch}`,
+    actor,
+    ...extra,
+  });
+  return { sha, run };
 }

@@ -214,9 +214,9 @@ export const routes: Record<string, Route> = {
 
   'issues/remove-label': (ctx) => {
     const repo = repoOf(ctx);
-    const pr = repo && ctx.state.pullsOf(repo.fullName).get(Number(ctx.params['issue_number']));
+    const pr = repo ? ctx.state.pullsOf(repo.fullName).get(Number(ctx.params['issue_number'])) : undefined;
     const name = decodeURIComponent(ctx.params['name'] ?? '');
-    if (!repo || !pr || !pr.labels.includes(name)) return error(404, 'Label does not exist');
+    if (!repo || pr === undefined || !pr.labels.includes(name)) return error(404, 'Label does not exist');
     pr.labels = pr.labels.filter((l) => l !== name);
     const labels = pullRequest(ctx.urls, ctx.state, repo, pr)['labels'] as unknown[];
     return { status: 200, body: labels };
