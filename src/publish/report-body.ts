@@ -14,6 +14,7 @@ import {
   excerptBlock,
   figuresTable,
   headingLine,
+  holdSection,
   provenanceLine,
   rejectedSection,
   skippedSection,
@@ -111,6 +112,7 @@ function prepare(report: Report): Parts {
     ].filter((block) => block !== ''),
     excerpt: excerpt || undefined,
     middle: [
+      holdSection(report),
       decisionSection(report),
       rejectedSection(report),
       skippedSection(report),

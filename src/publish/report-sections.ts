@@ -59,6 +59,7 @@ const CRASH_KIND: Record<CrashKind, string> = {
 
 /** Emoji for the verdict: the status decides, except the verdicts a reader must not miss. */
 function badgeEmoji(report: Report): string {
+  if (report.hold) return '⚠️';
   if (report.status === 'crash' || report.status === 'rejected' || report.status === 'skipped') {
     return STATUS_EMOJI[report.status];
   }
@@ -78,6 +79,9 @@ function badgeEmoji(report: Report): string {
 }
 
 export function headingLine(report: Report): string {
+  if (report.hold) {
+    return `### ${badgeEmoji(report)} **Held: ${report.hold.kind === 'suspicious' ? 'suspicious' : 'needs review'}** — not kept`;
+  }
   const word =
     report.mode === 'baseline' && report.status === 'keep' ? 'Baseline recorded' : STATUS_WORD[report.status];
   const detail =
@@ -198,6 +202,16 @@ export function comparabilitySection(report: Report): string {
 export function decisionSection(report: Report): string {
   if (!report.decision) return '';
   return ['**Why**', '', ...bulletList(report.decision.explanation, 400)].join('\n');
+}
+
+/** Why a result is held and what releases it, every reason listed. */
+export function holdSection(report: Report): string {
+  if (!report.hold) return '';
+  const title =
+    report.hold.kind === 'suspicious' ? '**Why it is held as suspicious**' : '**Why it needs review**';
+  return [title, '', ...bulletList(report.hold.reasons, 300), '', inlineText(report.hold.release, 500)].join(
+    '\n',
+  );
 }
 
 export function warningsList(report: Report): string {

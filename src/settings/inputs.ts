@@ -71,6 +71,8 @@ export const INPUT_DEFAULTS = {
   comment: 'true',
   'allow-forks': 'false',
   'branch-pattern': 'autoresearch/*',
+  'baseline-branches': '',
+  'run-as': '',
   'fail-on': 'crash',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the workflow expression action.yml declares
   'github-token': '${{ github.token }}',
@@ -118,6 +120,11 @@ const inputSchema = z.object({
   comment: bool,
   'allow-forks': bool,
   'branch-pattern': z.string().trim().min(1, 'expected a glob such as autoresearch/*'),
+  'baseline-branches': z.string().trim(),
+  'run-as': z
+    .string()
+    .trim()
+    .regex(/^([a-z_][a-z0-9_.-]*)?$/i, 'expected a user name such as autoresearch-trainer, or empty'),
   'fail-on': z.enum(['crash', 'regression', 'never'], { message: 'expected crash, regression or never' }),
   'github-token': z.string(),
 });
@@ -201,6 +208,10 @@ function settingsSchema(cwd: string) {
       allowForks: v['allow-forks'],
       /** Pushed branches that count as experiments. */
       branchPattern: v['branch-pattern'],
+      /** Branches besides the default branch a baseline may be measured on (globs). */
+      baselineBranches: v['baseline-branches'].split(/[\s,]+/).filter((b) => b !== ''),
+      /** Dedicated unprivileged user the training runs as; undefined: the runner's own user. */
+      runAs: v['run-as'] || undefined,
       /** When the step fails. */
       failOn: v['fail-on'],
       /** Token for the API and the results push; never passed to the training. An unexpanded

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { ACTION_ADVICE, type Advice } from './advice.js';
 import builtinDocument from './autoresearch-mlx.protocol.json' with { type: 'json' };
 import { expandTilde } from './home-path.js';
+import { type IntegritySpec, integritySchema, resolveIntegrity } from './integrity.js';
+
+export type { IntegritySpec, TrainPyGuardSpec } from './integrity.js';
 
 /** Raised when a protocol document cannot be read or does not match the schema. */
 export class ProtocolError extends Error {
@@ -60,48 +63,6 @@ const DEFAULT_OOM_PATTERNS = [
   'Insufficient Memory',
   '\\[METAL\\] Command buffer execution failed',
 ];
-
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Python identifier');
-
-/**
- * How the judge checks that a number is the harness's measurement and not train.py's say-so. Every
- * field has a default (the autoresearch harness: `prepare.evaluate_bpb`), so documents without
- * this section, such as autoresearch-mlx's own, load unchanged.
- */
-const integritySchema = z.looseObject({
-  /** The AST guard of train.py; `false` turns it off (for harnesses without an evaluation function). */
-  trainPyGuard: z
-    .union([
-      z.literal(false),
-      z.looseObject({
-        file: z.string().min(1).default('train.py'),
-        harnessModule: identifier.default('prepare'),
-        evaluationFunction: identifier.default('evaluate_bpb'),
-        /** Summary keys that must be printed from the evaluation's result; default: the primary metric. */
-        guardedKeys: z.array(identifier).min(1).optional(),
-        python: z.string().min(1).default('python3'),
-      }),
-    ])
-    .prefault({}),
-  wallClock: z
-    .looseObject({
-      /** Start-up and evaluation time allowed on top of the budget; default max(60 s, the budget). */
-      allowanceSeconds: z.number().nonnegative().optional(),
-    })
-    .prefault({}),
-  plausibility: z
-    .looseObject({
-      /** Values at or below this are impossible (val_bpb ≤ 0); null for none. */
-      lowerBound: z.number().nullable().default(0),
-      /** Values at or above this are impossible; null for none. */
-      upperBound: z.number().nullable().default(null),
-      /** An improvement over the best the runner has seen beyond this many σ … */
-      maxImprovementSigma: z.number().positive().default(20),
-      /** … and beyond this fraction of that best value is held as suspicious. */
-      maxImprovementRelative: z.number().positive().default(0.1),
-    })
-    .prefault({}),
-});
 
 /** Unknown fields are kept (loose objects): the document belongs to the user, we only read what we need. */
 const protocolSchema = z.looseObject({
@@ -197,29 +158,6 @@ export interface DataSnapshot {
   pinnedFiles: string[];
   /** Tokenizer artifacts directory, if the protocol names one. */
   tokenizerDir?: string;
-}
-
-/** The train.py guard's settings, resolved (see `integrity.trainPyGuard`). */
-export interface TrainPyGuardSpec {
-  file: string;
-  harnessModule: string;
-  evaluationFunction: string;
-  guardedKeys: string[];
-  python: string;
-}
-
-/** What the judge checks beyond the number itself (`integrity` in the protocol, with defaults). */
-export interface IntegritySpec {
-  /** Absent when the protocol turns the guard off. */
-  trainPyGuard?: TrainPyGuardSpec;
-  /** Measured wall time above `budgetSeconds + this` makes a run not comparable. */
-  wallClockAllowanceSeconds: number;
-  plausibility: {
-    lowerBound: number | null;
-    upperBound: number | null;
-    maxImprovementSigma: number;
-    maxImprovementRelative: number;
-  };
 }
 
 /** What the rest of the action reads: every protocol-driven decision comes from here, not constants. */
@@ -329,32 +267,11 @@ export function parseProtocol(
     oomPatterns: doc.safety.oomPatterns.map((p) => new RegExp(p, 'm')),
     dataSnapshot: snapshot === undefined ? undefined : resolveSnapshot(snapshot, cacheDir),
     ...(snapshot === undefined ? {} : { dataSnapshot: resolveSnapshot(snapshot, cacheDir) }),
-    integrity: resolveIntegrity(doc),
-  };
-}
-
-function resolveIntegrity(doc: ProtocolDocument): IntegritySpec {
-  const { trainPyGuard, wallClock, plausibility } = doc.integrity;
-  const budget = doc.execution.stopCondition.trainingSecondsBudget;
-  return {
-    ...(trainPyGuard === false
-      ? {}
-      : {
-          trainPyGuard: {
-            file: trainPyGuard.file,
-            harnessModule: trainPyGuard.harnessModule,
-            evaluationFunction: trainPyGuard.evaluationFunction,
-            guardedKeys: trainPyGuard.guardedKeys ?? [doc.measurement.primaryMetric.name],
-            python: trainPyGuard.python,
-          },
-        }),
-    wallClockAllowanceSeconds: wallClock.allowanceSeconds ?? Math.max(60, budget),
-    plausibility: {
-      lowerBound: plausibility.lowerBound,
-      upperBound: plausibility.upperBound,
-      maxImprovementSigma: plausibility.maxImprovementSigma,
-      maxImprovementRelative: plausibility.maxImprovementRelative,
-    },
+    integrity: resolveIntegrity(
+      doc.integrity,
+      doc.execution.stopCondition.trainingSecondsBudget,
+      doc.measurement.primaryMetric.name,
+    ),
   };
 }
 
