@@ -6,7 +6,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { IntegritySpec, TrainPyGuardSpec } from '../settings/protocol.js';
+import type { IntegritySpec, TrainPyGuardSpec } from '../settings/integrity.js';
 import { TRAIN_PY_GUARD_SCRIPT } from './train-py-guard-script.js';
 
 /** What the guard found; `findings` empty means the measurement path is intact. */

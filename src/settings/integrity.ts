@@ -71,12 +71,14 @@ export interface IntegritySpec {
 }
 
 /** The section with its defaults resolved (the guarded keys default to the primary metric). */
-export function resolveIntegrity(
-  integrity: z.output<typeof integritySchema>,
-  budget: number,
-  primaryMetric: string,
-): IntegritySpec {
-  const { trainPyGuard, wallClock, plausibility } = integrity;
+export function resolveIntegrity(doc: {
+  integrity: z.output<typeof integritySchema>;
+  execution: { stopCondition: { trainingSecondsBudget: number } };
+  measurement: { primaryMetric: { name: string } };
+}): IntegritySpec {
+  const { trainPyGuard, wallClock, plausibility } = doc.integrity;
+  const budget = doc.execution.stopCondition.trainingSecondsBudget;
+  const primaryMetric = doc.measurement.primaryMetric.name;
   return {
     ...(trainPyGuard === false
       ? {}

@@ -6,8 +6,6 @@ import builtinDocument from './autoresearch-mlx.protocol.json' with { type: 'jso
 import { expandTilde } from './home-path.js';
 import { type IntegritySpec, integritySchema, resolveIntegrity } from './integrity.js';
 
-export type { IntegritySpec, TrainPyGuardSpec } from './integrity.js';
-
 /** Raised when a protocol document cannot be read or does not match the schema. */
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -266,12 +264,7 @@ export function parseProtocol(
     oomPolicy: doc.safety.oomPolicy,
     oomPatterns: doc.safety.oomPatterns.map((p) => new RegExp(p, 'm')),
     dataSnapshot: snapshot === undefined ? undefined : resolveSnapshot(snapshot, cacheDir),
-    ...(snapshot === undefined ? {} : { dataSnapshot: resolveSnapshot(snapshot, cacheDir) }),
-    integrity: resolveIntegrity(
-      doc.integrity,
-      doc.execution.stopCondition.trainingSecondsBudget,
-      doc.measurement.primaryMetric.name,
-    ),
+    integrity: resolveIntegrity(doc),
   };
 }
 

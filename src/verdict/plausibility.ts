@@ -4,7 +4,7 @@
  * or gamed measurement than a breakthrough. Such a result is held as `suspicious`: not kept and
  * not a reference until a re-run confirms it and a maintainer approves it.
  */
-import type { IntegritySpec } from '../settings/protocol.js';
+import type { IntegritySpec } from '../settings/integrity.js';
 
 /** What {@link checkPlausibility} compares. */
 export interface PlausibilityInput {
