@@ -13626,10 +13626,10 @@ var init_hardware_facts = __esm({
 });
 
 // src/identity/hardware-linux.ts
-async function readLinux(run, readFile8) {
+async function readLinux(run, readFile10) {
   const [cpuinfo, meminfo] = await Promise.all([
-    readRequired(readFile8, "/proc/cpuinfo"),
-    readRequired(readFile8, "/proc/meminfo")
+    readRequired(readFile10, "/proc/cpuinfo"),
+    readRequired(readFile10, "/proc/meminfo")
   ]);
   const processors = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
   const first = keyValues(processors[0] ?? cpuinfo, /^([^:]+?)\s*:\s*(.*)$/);
@@ -13646,7 +13646,7 @@ async function readLinux(run, readFile8) {
     );
   }
   const cpuCount = Math.max(processors.length, 1);
-  const model = nonEmpty((await readFile8("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
+  const model = nonEmpty((await readFile10("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
   const gpus = parseNvidiaSmi(
     await tryRun(run, "nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"])
   );
@@ -13675,8 +13675,8 @@ function parseNvidiaSmi(text2) {
   }
   return gpus;
 }
-async function readLinuxOs(readFile8) {
-  const text2 = await readFile8("/etc/os-release").catch(() => "");
+async function readLinuxOs(readFile10) {
+  const text2 = await readFile10("/etc/os-release").catch(() => "");
   const fields = keyValues(text2, /^(\w+)=(.*)$/);
   const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
   const version2 = unquote(fields.get("VERSION_ID"));
@@ -13685,9 +13685,9 @@ async function readLinuxOs(readFile8) {
     ...version2 === void 0 ? {} : { version: version2, major: version2.split(".")[0] ?? version2 }
   };
 }
-async function readRequired(readFile8, file2) {
+async function readRequired(readFile10, file2) {
   try {
-    return await readFile8(file2);
+    return await readFile10(file2);
   } catch (error62) {
     throw new HardwareError(
       `cannot read ${file2} (${error62.code ?? String(error62)}); the hardware fingerprint needs it`
@@ -34507,7 +34507,15 @@ import { randomBytes as randomBytes2 } from "node:crypto";
 import { mkdir as mkdir3, open as open3, readdir as readdir2, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 import path14 from "node:path";
 async function ensureStateDir(dir) {
-  await mkdir3(dir, { recursive: true, mode: 448 });
+  try {
+    await mkdir3(dir, { recursive: true, mode: 448 });
+  } catch (error62) {
+    const code = error62.code;
+    if (code !== "EEXIST" && code !== "ENOTDIR") throw error62;
+    throw new Error(
+      `the state directory ${dir} cannot be created: a file is in the way (${code}). Point the state-dir input at a directory, or move that file away.`
+    );
+  }
 }
 async function stageFile(file2, data) {
   const dir = path14.dirname(file2);
@@ -34992,7 +35000,9 @@ var init_ledger = __esm({
       loop: external_exports.looseObject({
         runs: external_exports.array(external_exports.looseObject({ kind: external_exports.enum(["candidate", "control"]), value: external_exports.number() })),
         evidence: external_exports.looseObject({ z: external_exports.number(), se: external_exports.number() }).optional()
-      }).optional()
+      }).optional(),
+      /** A held result (recorded as a discard): why, so an approval can find it and confirm it. */
+      hold: external_exports.looseObject({ kind: external_exports.enum(["suspicious", "needs-review"]), reasons: external_exports.array(text) }).optional()
     });
   }
 });
@@ -35622,6 +35632,10 @@ function settingsSchema(cwd) {
       allowForks: v2["allow-forks"],
       /** Pushed branches that count as experiments. */
       branchPattern: v2["branch-pattern"],
+      /** Branches besides the default branch a baseline may be measured on (globs). */
+      baselineBranches: v2["baseline-branches"].split(/[\s,]+/).filter((b3) => b3 !== ""),
+      /** Dedicated unprivileged user the training runs as; undefined: the runner's own user. */
+      runAs: v2["run-as"] || void 0,
       /** When the step fails. */
       failOn: v2["fail-on"],
       /** Token for the API and the results push; never passed to the training. An unexpanded
@@ -35686,6 +35700,8 @@ var init_inputs = __esm({
       comment: "true",
       "allow-forks": "false",
       "branch-pattern": "autoresearch/*",
+      "baseline-branches": "",
+      "run-as": "",
       "fail-on": "crash",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the workflow expression action.yml declares
       "github-token": "${{ github.token }}"
@@ -35715,6 +35731,8 @@ var init_inputs = __esm({
       comment: bool,
       "allow-forks": bool,
       "branch-pattern": external_exports.string().trim().min(1, "expected a glob such as autoresearch/*"),
+      "baseline-branches": external_exports.string().trim(),
+      "run-as": external_exports.string().trim().regex(/^([a-z_][a-z0-9_.-]*)?$/i, "expected a user name such as autoresearch-trainer, or empty"),
       "fail-on": external_exports.enum(["crash", "regression", "never"], { message: "expected crash, regression or never" }),
       "github-token": external_exports.string()
     });
@@ -35922,6 +35940,67 @@ var init_autoresearch_mlx_protocol = __esm({
   }
 });
 
+// src/settings/integrity.ts
+function resolveIntegrity(doc) {
+  const { trainPyGuard, wallClock, plausibility } = doc.integrity;
+  const budget = doc.execution.stopCondition.trainingSecondsBudget;
+  const primaryMetric = doc.measurement.primaryMetric.name;
+  return {
+    ...trainPyGuard === false ? {} : {
+      trainPyGuard: {
+        file: trainPyGuard.file,
+        harnessModule: trainPyGuard.harnessModule,
+        evaluationFunction: trainPyGuard.evaluationFunction,
+        guardedKeys: trainPyGuard.guardedKeys ?? [primaryMetric],
+        python: trainPyGuard.python
+      }
+    },
+    wallClockAllowanceSeconds: wallClock.allowanceSeconds ?? Math.max(60, budget),
+    plausibility: {
+      lowerBound: plausibility.lowerBound,
+      upperBound: plausibility.upperBound,
+      maxImprovementSigma: plausibility.maxImprovementSigma,
+      maxImprovementRelative: plausibility.maxImprovementRelative
+    }
+  };
+}
+var identifier, integritySchema;
+var init_integrity = __esm({
+  "src/settings/integrity.ts"() {
+    "use strict";
+    init_zod();
+    identifier = external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a Python identifier");
+    integritySchema = external_exports.looseObject({
+      /** The AST guard of train.py; `false` turns it off (for harnesses without an evaluation function). */
+      trainPyGuard: external_exports.union([
+        external_exports.literal(false),
+        external_exports.looseObject({
+          file: external_exports.string().min(1).default("train.py"),
+          harnessModule: identifier.default("prepare"),
+          evaluationFunction: identifier.default("evaluate_bpb"),
+          /** Summary keys that must be printed from the evaluation's result; default: the primary metric. */
+          guardedKeys: external_exports.array(identifier).min(1).optional(),
+          python: external_exports.string().min(1).default("python3")
+        })
+      ]).prefault({}),
+      wallClock: external_exports.looseObject({
+        /** Start-up and evaluation time allowed on top of the budget; default max(60 s, the budget). */
+        allowanceSeconds: external_exports.number().nonnegative().optional()
+      }).prefault({}),
+      plausibility: external_exports.looseObject({
+        /** Values at or below this are impossible (val_bpb ≤ 0); null for none. */
+        lowerBound: external_exports.number().nullable().default(0),
+        /** Values at or above this are impossible; null for none. */
+        upperBound: external_exports.number().nullable().default(null),
+        /** An improvement over the best the runner has seen beyond this many σ … */
+        maxImprovementSigma: external_exports.number().positive().default(20),
+        /** … and beyond this fraction of that best value is held as suspicious. */
+        maxImprovementRelative: external_exports.number().positive().default(0.1)
+      }).prefault({})
+    });
+  }
+});
+
 // src/settings/protocol.ts
 import { readFileSync as readFileSync4 } from "node:fs";
 import path19 from "node:path";
@@ -35984,7 +36063,8 @@ Fix the field(s) above or point ${advice.protocol} at a valid document.`
     crashStatus: doc.safety.crashStatus,
     oomPolicy: doc.safety.oomPolicy,
     oomPatterns: doc.safety.oomPatterns.map((p2) => new RegExp(p2, "m")),
-    dataSnapshot: snapshot === void 0 ? void 0 : resolveSnapshot(snapshot, cacheDir)
+    dataSnapshot: snapshot === void 0 ? void 0 : resolveSnapshot(snapshot, cacheDir),
+    integrity: resolveIntegrity(doc)
   };
 }
 function figuresOf(declared, secondary) {
@@ -36058,6 +36138,7 @@ var init_protocol = __esm({
     init_advice();
     init_autoresearch_mlx_protocol();
     init_home_path();
+    init_integrity();
     ProtocolError = class extends Error {
       name = "ProtocolError";
     };
@@ -36135,6 +36216,7 @@ var init_protocol = __esm({
         /** Regular expressions of the backend's out-of-memory messages. */
         oomPatterns: external_exports.array(external_exports.string().min(1).refine(isValidRegex, { message: "is not a valid regular expression" })).default(DEFAULT_OOM_PATTERNS)
       }).default({ oomPolicy: "reduce_batch", crashStatus: "crash", oomPatterns: DEFAULT_OOM_PATTERNS }),
+      integrity: integritySchema.prefault({}),
       archetypeExtensions: external_exports.looseObject({
         ml_train: external_exports.looseObject({
           dataSnapshot: external_exports.union([
@@ -36360,6 +36442,63 @@ var init_experiment_blob = __esm({
   }
 });
 
+// src/run/run-as.ts
+async function planRunAs(user) {
+  const id = async (flag) => {
+    const result = await execa("id", [flag, user], { reject: false, stdin: "ignore" });
+    if (result.exitCode !== 0) {
+      throw new RunAsError(
+        `input 'run-as': user '${user}' does not exist on this runner (${result.stderr.trim()}). Create it as docs/runner-setup.md describes, or leave run-as empty.`
+      );
+    }
+    return Number(result.stdout.trim());
+  };
+  const uid = await id("-u");
+  const gid = await id("-g");
+  const self = process.getuid?.();
+  if (uid === 0 || uid === self) {
+    throw new RunAsError(
+      `input 'run-as': '${user}' is ${uid === 0 ? "root" : "the runner's own user"}; name a dedicated unprivileged user that holds nothing else.`
+    );
+  }
+  if (self === 0) {
+    return {
+      user,
+      uid,
+      gid,
+      wrap: (argv) => argv,
+      spawn: { uid, gid },
+      endAll: async () => {
+        await execa("kill", ["-KILL", "-1"], { uid, gid, reject: false, stdin: "ignore" });
+      },
+      detail: `as ${user} (uid ${uid}), dropped to directly (the action runs as root)`
+    };
+  }
+  const sudo = ["sudo", "-n", "-u", user, "--"];
+  return {
+    user,
+    uid,
+    gid,
+    // sudo resets the environment; env -i hands over exactly the allowlisted one.
+    wrap: (argv, env) => [...sudo, "env", "-i", ...Object.entries(env).map(([k2, v2]) => `${k2}=${v2}`), ...argv],
+    spawn: {},
+    endAll: async () => {
+      await execa(sudo[0], [...sudo.slice(1), "kill", "-KILL", "-1"], { reject: false, stdin: "ignore" });
+    },
+    detail: `as ${user} (uid ${uid}) through sudo -n`
+  };
+}
+var RunAsError;
+var init_run_as = __esm({
+  "src/run/run-as.ts"() {
+    "use strict";
+    init_execa();
+    RunAsError = class extends Error {
+      name = "RunAsError";
+    };
+  }
+});
+
 // src/run/sandbox.ts
 async function planSandbox(opts) {
   const platform2 = opts.platform ?? process.platform;
@@ -36435,7 +36574,13 @@ async function acquireMachineLock(options) {
   signal?.throwIfAborted();
   await ensureStateDir(dir);
   const lockPath = path23.join(dir, MACHINE_LOCK_FILE);
-  const facts = { pid: holder.pid, repo: holder.repo, runId: holder.runId, runner: holder.runner };
+  const facts = {
+    pid: holder.pid,
+    repo: holder.repo,
+    runId: holder.runId,
+    runner: holder.runner,
+    ...holder.holdsForMs ? { holdsForMs: holder.holdsForMs } : {}
+  };
   const waker = new Waker(dir, options.fallbackPollMs ?? 5e3);
   try {
     const started = Date.now();
@@ -36444,9 +36589,10 @@ async function acquireMachineLock(options) {
       const attempt = await tryLock(lockPath, facts);
       if (attempt.acquired) return machineLock(attempt.lock);
       const waited = Date.now() - started;
-      if (waited >= timeoutMs) {
+      const limit = Math.max(timeoutMs, waited + holderEndsIn(attempt.holder));
+      if (waited >= limit) {
         throw new MachineLockTimeoutError(
-          `gave up after ${formatDuration(timeoutMs)} waiting for the machine lock ${lockPath}: another training is still running (${describeHolder(attempt.holder)}). Raise the wait timeout, or cancel that run; if its process no longer exists on this machine, delete ${lockPath}`,
+          `gave up after ${formatDuration(waited)} waiting for the machine lock ${lockPath}: another training is still running (${describeHolder(attempt.holder)}), longer than it declared it would. Cancel that run, or raise the protocol's hard timeout or the timeout-seconds input if trainings here really take longer; if its process no longer exists on this machine, delete ${lockPath}`,
           lockPath,
           attempt.holder
         );
@@ -36455,15 +36601,21 @@ async function acquireMachineLock(options) {
       if (lastNotice === void 0 || now - lastNotice >= noticeIntervalMs) {
         lastNotice = now;
         onWait(
-          `waiting for this machine: another training is running (${describeHolder(attempt.holder)}); waited ${formatDuration(waited)} of at most ${formatDuration(timeoutMs)}`
+          `waiting for this machine: another training is running (${describeHolder(attempt.holder)}); waited ${formatDuration(waited)} of at most ${formatDuration(limit)}`
         );
       }
       const untilNotice = lastNotice + noticeIntervalMs - now;
-      await waker.wait(Math.max(1, Math.min(timeoutMs - waited, untilNotice)), signal);
+      await waker.wait(Math.max(1, Math.min(limit - waited, untilNotice)), signal);
     }
   } finally {
     waker.close();
   }
+}
+function holderEndsIn(owner) {
+  const holds = owner?.["holdsForMs"];
+  const since = Date.parse(owner?.startedAt ?? "");
+  if (typeof holds !== "number" || !Number.isFinite(since)) return 0;
+  return Math.max(0, since + holds + 6e4 - Date.now());
 }
 function describeHolder(owner) {
   if (!owner) return "holder unknown: the lock file is being written or is unreadable";
@@ -36646,7 +36798,7 @@ function classifyOutcome(input2) {
   }
   return crash(
     "missing-metrics",
-    missingReason(summary, name),
+    missingReason(summary, name, (input2.outputBytes ?? 0) > Buffer.byteLength(input2.tail)),
     tailExcerpt(log),
     `train.py must end with a "---" line followed by "${name}: <number>", as the protocol's pattern ${protocol.primary.pattern.source} expects.`
   );
@@ -36708,7 +36860,9 @@ function stepAndLoss(segment) {
   const match = segment?.match(/^step (\d+)\b.*?\bloss: (\S+)/);
   return match ? ` at step ${Number(match[1])} (loss ${match[2]})` : "";
 }
-function missingReason(summary, name) {
+function missingReason(summary, name, tailCut) {
+  if (!summary.found && tailCut)
+    return `the run exited with code 0, but the last ${Math.round(TAIL_SCAN_CHARS / 1024)} KiB of its output hold no "---" summary block, so ${name} is missing: the summary must be the last thing train.py prints`;
   if (!summary.found)
     return `the run exited with code 0 but printed no "---" summary block, so ${name} is missing`;
   const printed = summary.raw[name];
@@ -36857,6 +37011,44 @@ var init_summary = __esm({
     KEY_VALUE = /^\s*([A-Za-z_][\w.-]*)\s*:\s*(.*?)\s*$/;
     NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
     NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
+  }
+});
+
+// src/result/wall-clock.ts
+function checkWallClock(durationMs, summary, protocol) {
+  const measured = durationMs / 1e3;
+  const budget = protocol.budgetSeconds;
+  const allowance = protocol.integrity.wallClockAllowanceSeconds;
+  const limit = budget + allowance;
+  const s = (x3) => `${x3.toFixed(1)} s`;
+  const warnings = [];
+  const reported = summary.metrics[TRAINING_SECONDS_KEY];
+  if (summary.found && reported === void 0) {
+    warnings.push(
+      `train.py did not report ${TRAINING_SECONDS_KEY}; the measured wall time was ${s(measured)} (budget ${s(budget)} + allowance ${s(allowance)})`
+    );
+  } else if (reported !== void 0 && reported > measured + REPORT_SLACK_SECONDS) {
+    warnings.push(
+      `train.py reports ${TRAINING_SECONDS_KEY} ${s(reported)}, but the process ran only ${s(measured)}: the reported time cannot be true`
+    );
+  } else if (reported !== void 0 && measured - reported > allowance) {
+    warnings.push(
+      `train.py reports ${TRAINING_SECONDS_KEY} ${s(reported)}, but the process ran ${s(measured)}: ${s(measured - reported)} are unaccounted for (allowance ${s(allowance)})`
+    );
+  }
+  return {
+    ...measured > limit ? {
+      overrun: `the training ran ${s(measured)} by the runner's clock, past the budget ${s(budget)} plus the ${s(allowance)} start-up and evaluation allowance (integrity.wallClock.allowanceSeconds), so it is not comparable whatever ${TRAINING_SECONDS_KEY} it printed`
+    } : {},
+    warnings
+  };
+}
+var REPORT_SLACK_SECONDS;
+var init_wall_clock = __esm({
+  "src/result/wall-clock.ts"() {
+    "use strict";
+    init_budget();
+    REPORT_SLACK_SECONDS = 1;
   }
 });
 
@@ -37030,7 +37222,7 @@ var init_progress = __esm({
 });
 
 // src/run/output-sink.ts
-import { closeSync as closeSync2, constants as constants7, fstatSync, openSync as openSync2, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync2, constants as constants7, fstatSync, ftruncateSync, openSync as openSync2, readSync as readSync2, writeSync } from "node:fs";
 function firstSeparator(chunk) {
   const cr2 = chunk.indexOf(CR2);
   const lf = chunk.indexOf(LF2);
@@ -37043,12 +37235,14 @@ function startsLikeProgress(segment) {
   while (i2 < segment.length && (segment[i2] === 32 || segment[i2] === 9)) i2++;
   return segment[i2] === 115 && segment[i2 + 1] === 116 && segment[i2 + 2] === 101 && segment[i2 + 3] === 112;
 }
-var DEFAULT_TAIL_BYTES, DEFAULT_HEARTBEAT_MS, MAX_PENDING, READ_CHUNK, OutputSink, CR2, LF2, EMPTY, NEWLINE;
+var DEFAULT_TAIL_BYTES, DEFAULT_MAX_LOG_BYTES, CAP_CHECK_MS, DEFAULT_HEARTBEAT_MS, MAX_PENDING, READ_CHUNK, OutputSink, CR2, LF2, EMPTY, NEWLINE;
 var init_output_sink = __esm({
   "src/run/output-sink.ts"() {
     "use strict";
     init_progress();
     DEFAULT_TAIL_BYTES = 256 * 1024;
+    DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
+    CAP_CHECK_MS = 500;
     DEFAULT_HEARTBEAT_MS = 3e4;
     MAX_PENDING = 4096;
     READ_CHUNK = 64 * 1024;
@@ -37071,6 +37265,12 @@ var init_output_sink = __esm({
       #parsed;
       #beatText;
       #timer;
+      #capTimer;
+      #maxLogBytes;
+      /** Bytes cut out of the middle of run.log so far. */
+      #cutBytes = 0;
+      /** Length of the kept head plus the cut notice, once something was cut. */
+      #headEnd;
       /** Creates (truncates) the log file and returns a sink following it. */
       static open(opts) {
         const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
@@ -37093,6 +37293,14 @@ var init_output_sink = __esm({
         this.fd = fd;
         this.#readFd = readFd;
         this.#ring = Buffer.allocUnsafe(tailBytes);
+        this.#maxLogBytes = Math.max(opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, 2 * tailBytes);
+        this.#capTimer = setInterval(() => {
+          try {
+            this.#enforceCap();
+          } catch {
+          }
+        }, CAP_CHECK_MS);
+        this.#capTimer.unref();
         const onHeartbeat = opts.onHeartbeat;
         if (onHeartbeat) {
           this.#timer = setInterval(() => {
@@ -37110,9 +37318,13 @@ var init_output_sink = __esm({
           this.#timer.unref();
         }
       }
-      /** Total bytes in the log as of the last read. */
+      /** Total bytes the child printed as of the last read, including any cut from run.log. */
       get outputBytes() {
-        return this.#readPos;
+        return this.#readPos + this.#cutBytes;
+      }
+      /** Bytes cut from the middle of run.log because it passed the cap (0 when nothing was cut). */
+      get cutBytes() {
+        return this.#cutBytes;
       }
       /** The latest complete progress segment seen. */
       get lastProgress() {
@@ -37160,17 +37372,49 @@ var init_output_sink = __esm({
       /** Stops following: reads the rest, treats the unfinished last segment as complete, closes the file. */
       close() {
         clearInterval(this.#timer);
+        clearInterval(this.#capTimer);
         this.#timer = void 0;
         const readFd = this.#readFd;
         if (readFd === void 0) return;
         try {
           this.catchUp();
           this.#followProgress(NEWLINE);
+          this.#enforceCap();
+          if (this.#headEnd !== void 0) {
+            const tail = Buffer.from(this.tail(), "utf8");
+            this.#cutBytes += this.#readPos - this.#headEnd - Math.min(tail.length, this.#readPos - this.#headEnd);
+            ftruncateSync(this.fd, this.#headEnd);
+            writeSync(this.fd, tail);
+          }
         } finally {
           this.#readFd = void 0;
           closeSync2(readFd);
           closeSync2(this.fd);
         }
+      }
+      /**
+       * Keeps run.log under the cap: once it is larger, everything after the first quarter of the cap
+       * is cut (the tail is in the ring, read just before) and a notice says so. The child keeps
+       * appending after the notice (its descriptor is in append mode).
+       */
+      #enforceCap() {
+        if (this.#readFd === void 0) return;
+        if (fstatSync(this.fd).size <= this.#maxLogBytes) return;
+        this.catchUp();
+        const head = this.#headEnd ?? Math.floor(this.#maxLogBytes / 4);
+        const size = fstatSync(this.fd).size;
+        ftruncateSync(this.fd, head);
+        if (this.#headEnd === void 0) {
+          const notice = Buffer.from(
+            `
+[autoresearch-ci: run.log passed its cap of ${Math.round(this.#maxLogBytes / 1024 / 1024)} MiB; the output after this point was cut except for its last ${Math.round(this.#ring.length / 1024)} KiB, which follow]
+`
+          );
+          writeSync(this.fd, notice);
+          this.#headEnd = head + notice.length;
+        }
+        this.#cutBytes += size - this.#headEnd;
+        this.#readPos = this.#headEnd;
       }
       /** The child truncated its output: what was read is gone from the log, so start over. */
       #restart() {
@@ -37260,6 +37504,75 @@ var init_output_sink = __esm({
   }
 });
 
+// src/run/stray-processes.ts
+import { readdir as readdir3, readFile as readFile7 } from "node:fs/promises";
+async function endStrayProcesses(leaderPid, marker) {
+  const killed = [];
+  for (let round2 = 0; round2 < 10; round2++) {
+    const strays = (await listProcesses(marker)).filter(
+      (p2) => p2.pid !== process.pid && p2.pid !== leaderPid && (p2.marked || p2.pgid === leaderPid || p2.sid === leaderPid)
+    );
+    if (strays.length === 0) break;
+    for (const { pid } of strays) {
+      try {
+        process.kill(pid, "SIGKILL");
+        killed.push(pid);
+      } catch {
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return [...new Set(killed)];
+}
+async function listProcesses(marker) {
+  return process.platform === "linux" ? listFromProc(marker) : listFromPs(marker);
+}
+async function listFromProc(marker) {
+  const needle = Buffer.from(`${RUN_MARKER_VARIABLE}=${marker}\0`);
+  const found = [];
+  for (const entry of await readdir3("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat6 = await readFile7(`/proc/${entry}/stat`, "utf8");
+      const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z") continue;
+      let marked = false;
+      try {
+        marked = (await readFile7(`/proc/${entry}/environ`)).includes(needle);
+      } catch {
+      }
+      found.push({ pid: Number(entry), pgid: Number(fields[2]), sid: Number(fields[3]), marked });
+    } catch {
+    }
+  }
+  return found;
+}
+async function listFromPs(marker) {
+  const result = await execa("ps", ["-axwwE", "-o", "pid=,pgid=,stat=,command="], {
+    reject: false,
+    stdin: "ignore"
+  });
+  const found = [];
+  for (const line of result.stdout.split("\n")) {
+    const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (!match || match[3].startsWith("Z")) continue;
+    found.push({
+      pid: Number(match[1]),
+      pgid: Number(match[2]),
+      marked: match[4].includes(`${RUN_MARKER_VARIABLE}=${marker}`)
+    });
+  }
+  return found;
+}
+var RUN_MARKER_VARIABLE;
+var init_stray_processes = __esm({
+  "src/run/stray-processes.ts"() {
+    "use strict";
+    init_execa();
+    RUN_MARKER_VARIABLE = "AUTORESEARCH_CI_RUN";
+  }
+});
+
 // src/run/execute.ts
 async function execute(opts) {
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
@@ -37268,16 +37581,21 @@ async function execute(opts) {
   const sink = OutputSink.open({
     logPath: opts.logPath,
     ...opts.tailBytes === void 0 ? {} : { tailBytes: opts.tailBytes },
+    ...opts.maxLogBytes === void 0 ? {} : { maxLogBytes: opts.maxLogBytes },
     ...opts.heartbeatMs === void 0 ? {} : { heartbeatMs: opts.heartbeatMs },
     ...opts.onHeartbeat ? { onHeartbeat: opts.onHeartbeat } : {}
   });
   const started = performance.now();
+  let leftovers = [];
   const finish = (exit, endedAt) => ({
     exit: { ...exit, durationMs: Math.round(endedAt - started) },
     tail: sink.tail(),
     outputBytes: sink.outputBytes,
-    ...sink.lastProgress ? { lastProgress: sink.lastProgress } : {}
+    ...sink.lastProgress ? { lastProgress: sink.lastProgress } : {},
+    cutBytes: sink.cutBytes,
+    leftovers
   });
+  const marker = crypto.randomUUID();
   if (opts.signal?.aborted) {
     sink.close();
     return finish({ exitCode: null, signal: null, timedOut: false, cancelled: true }, performance.now());
@@ -37285,7 +37603,8 @@ async function execute(opts) {
   const logFd = sink.fd;
   const child = execa(file2, args, {
     cwd: opts.cwd,
-    env: opts.env,
+    // The marker lets the sweep below find helpers that left the process group.
+    env: { ...opts.env, [RUN_MARKER_VARIABLE]: marker },
     extendEnv: false,
     detached: true,
     stdin: "ignore",
@@ -37295,7 +37614,9 @@ async function execute(opts) {
     reject: false,
     // The group kill below replaces execa's own single-process cleanup and force-kill.
     cleanup: false,
-    forceKillAfterDelay: false
+    forceKillAfterDelay: false,
+    ...opts.uid === void 0 ? {} : { uid: opts.uid },
+    ...opts.gid === void 0 ? {} : { gid: opts.gid }
   });
   const pid = child.pid;
   let timedOut = false;
@@ -37307,7 +37628,8 @@ async function execute(opts) {
     try {
       process.kill(-pid, signal);
     } catch (error62) {
-      if (error62.code !== "ESRCH") throw error62;
+      const code = error62.code;
+      if (code !== "ESRCH" && code !== "EPERM") throw error62;
     }
   };
   const terminate = () => {
@@ -37338,6 +37660,9 @@ async function execute(opts) {
     opts.signal?.removeEventListener("abort", onAbort);
     process.removeListener("exit", onParentExit);
     killGroup("SIGKILL");
+    if (pid !== void 0) {
+      leftovers = await (opts.endLeftovers ?? ((leader) => endStrayProcesses(leader, marker)))(pid);
+    }
     sink.close();
   }
   if (pid === void 0 || result.failed && result.exitCode === void 0 && !result.signal) {
@@ -37356,6 +37681,7 @@ var init_execute = __esm({
     "use strict";
     init_execa();
     init_output_sink();
+    init_stray_processes();
     DEFAULT_GRACE_MS = 5e3;
     SpawnError = class extends Error {
       name = "SpawnError";
@@ -37364,9 +37690,9 @@ var init_execute = __esm({
 });
 
 // src/run/file-commands.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash5, randomUUID } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
-import { stat as stat5 } from "node:fs/promises";
+import { readFile as readFile8, stat as stat5, writeFile as writeFile3 } from "node:fs/promises";
 async function snapshotFileCommands(env) {
   const states = [];
   for (const variable of FILE_COMMAND_VARIABLES) {
@@ -37401,7 +37727,7 @@ async function readState(file2) {
     );
   }
 }
-var FILE_COMMAND_VARIABLES;
+var FILE_COMMAND_VARIABLES, MAX_KEPT_BYTES;
 var init_file_commands = __esm({
   "src/run/file-commands.ts"() {
     "use strict";
@@ -37412,6 +37738,7 @@ var init_file_commands = __esm({
       "GITHUB_STATE",
       "GITHUB_STEP_SUMMARY"
     ];
+    MAX_KEPT_BYTES = 8 * 1024 * 1024;
   }
 });
 
@@ -37438,6 +37765,8 @@ async function runTraining(opts) {
   }
   const logPath = path25.join(opts.runDir, "run.log");
   const env = buildChildEnv(parentEnv, { offline: opts.offline });
+  const runAs = opts.runAs;
+  if (runAs) env["TMPDIR"] = "/tmp";
   if (!findProgram(argv[0], env, opts.cwd)) {
     throw new SpawnError(
       `cannot start the training command ${JSON.stringify(command)}: ${JSON.stringify(argv[0])} is not an executable file in ${opts.cwd} or on PATH (${env["PATH"] ?? "unset"}). Install it on the runner or fix execution.command in the protocol.`
@@ -37448,7 +37777,7 @@ async function runTraining(opts) {
     `running ${command} in ${opts.cwd} (network: ${sandbox.info.kind}, hard timeout ${opts.timeoutSeconds} s)`
   );
   const result = await execute({
-    argv: sandbox.wrap(argv),
+    argv: runAs ? runAs.wrap(sandbox.wrap(argv), env) : sandbox.wrap(argv),
     cwd: opts.cwd,
     env,
     logPath,
@@ -37456,7 +37785,15 @@ async function runTraining(opts) {
     ...opts.graceMs === void 0 ? {} : { graceMs: opts.graceMs },
     ...opts.signal ? { signal: opts.signal } : {},
     ...opts.heartbeatMs === void 0 ? {} : { heartbeatMs: opts.heartbeatMs },
-    onHeartbeat: (progress) => say(`training: ${describeProgress(progress)}`)
+    onHeartbeat: (progress) => say(`training: ${describeProgress(progress)}`),
+    ...runAs ? {
+      ...runAs.spawn,
+      // Every process of the training user, whatever group, session or environment it chose.
+      endLeftovers: async () => {
+        await runAs.endAll();
+        return [];
+      }
+    } : {}
   });
   const { exit, tail } = result;
   say(
@@ -37469,9 +37806,22 @@ async function runTraining(opts) {
     tail,
     summary,
     protocol: { ...protocol, command, hardTimeoutSeconds: opts.timeoutSeconds },
-    tampered
+    tampered,
+    outputBytes: result.outputBytes
   });
   warnings.push(...budgetWarnings(summary, protocol));
+  const wallClock = checkWallClock(exit.durationMs, summary, protocol);
+  if (outcome.status === "ok") warnings.push(...wallClock.warnings);
+  if (result.cutBytes > 0) {
+    warnings.push(
+      `run.log passed its size cap: ${(result.cutBytes / 1024 / 1024).toFixed(0)} MiB of output were cut from its middle (its head and its end are kept in ${logPath})`
+    );
+  }
+  if (result.leftovers.length > 0) {
+    warnings.push(
+      `the training left ${result.leftovers.length} process(es) running outside its process group (pid ${result.leftovers.join(", ")}); they were ended`
+    );
+  }
   return {
     runDir: opts.runDir,
     logPath,
@@ -37483,7 +37833,8 @@ async function runTraining(opts) {
     outcome,
     warnings,
     sandbox: sandbox.info,
-    tampered
+    tampered,
+    ...outcome.status === "ok" && wallClock.overrun ? { overrun: wallClock.overrun } : {}
   };
 }
 var init_train = __esm({
@@ -37492,6 +37843,7 @@ var init_train = __esm({
     init_budget();
     init_classify();
     init_summary();
+    init_wall_clock();
     init_command_line();
     init_environment();
     init_execute();
@@ -37507,8 +37859,9 @@ import path26 from "node:path";
 async function withTrainingSession(opts, body) {
   const lock = await acquireMachineLock({
     dir: opts.stateDir,
-    holder: opts.holder,
-    // A fair wait: the holder may need its whole hard timeout, twice over for a queue of one.
+    // Waiters wait as long as this series may take (a baseline of many runs included).
+    holder: { ...opts.holder, holdsForMs: (opts.runs ?? 1) * opts.timeoutSeconds * 1e3 },
+    // At least the hard timeout twice over (a queue of one); longer when the holder declared more.
     timeoutMs: opts.timeoutSeconds * 2 * 1e3,
     onWait: opts.log,
     ...opts.signal ? { signal: opts.signal } : {}
@@ -37526,6 +37879,7 @@ async function withTrainingSession(opts, body) {
       offline: opts.offline,
       parentEnv: opts.parentEnv,
       sandbox: opts.sandbox,
+      ...opts.runAs ? { runAs: opts.runAs } : {},
       log: opts.log,
       ...opts.signal ? { signal: opts.signal } : {},
       ...opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {},
@@ -37642,6 +37996,8 @@ async function prepareJob(req, mode) {
   req.log(`Runner ${identity3.hardware.label}; comparability key ${identity3.keyHash}`);
   const trainBlob = await experimentBlob(req.workdir, protocol.allowedGlobs);
   const sandbox = await planSandbox({ offline: settings.offline });
+  const runAs = settings.runAs ? await planRunAs(settings.runAs) : void 0;
+  if (runAs) req.log(`The training runs ${runAs.detail}; all its processes are ended after each run.`);
   if (settings.offline) req.log(`Network isolation: ${sandbox.info.kind} (${sandbox.info.detail})`);
   const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
   const now = req.now ?? (() => /* @__PURE__ */ new Date());
@@ -37657,6 +38013,7 @@ async function prepareJob(req, mode) {
     holder: req.holder,
     parentEnv: req.parentEnv,
     sandbox,
+    runAs,
     log: req.log,
     signal: req.signal,
     heartbeatMs: req.heartbeatMs,
@@ -37679,7 +38036,8 @@ async function prepareJob(req, mode) {
       commit: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob }
     }),
     runSeries: (runs, stopAfter) => runSeries({ ...series, runs, stopAfter }),
-    session: (body) => withTrainingSession(series, body),
+    // The loop policy runs the candidate and the champion's controls: about twice the repeats.
+    session: (body) => withTrainingSession({ ...series, runs: 2 * settings.repeats + 1 }, body),
     reidentify: identify,
     async history() {
       const { records } = await readLedger(settings.stateDir, {
@@ -37720,6 +38078,7 @@ async function prepareJob(req, mode) {
         runner: { name: req.runnerName, label: identity3.hardware.label },
         triggeredBy: req.triggeredBy,
         runDirs: runs.map((r2) => r2.runDir),
+        ...report.hold ? { hold: { kind: report.hold.kind, reasons: report.hold.reasons } } : {},
         ...extra
       };
       await appendLedger(settings.stateDir, record2);
@@ -37746,6 +38105,7 @@ var init_job = __esm({
     "use strict";
     init_experiment_blob();
     init_runner_identity();
+    init_run_as();
     init_sandbox();
     init_training_series();
     init_advice();
@@ -38098,9 +38458,117 @@ var init_decide = __esm({
   }
 });
 
+// src/event/plan.ts
+var APPROVE_LABEL;
+var init_plan = __esm({
+  "src/event/plan.ts"() {
+    "use strict";
+    init_inputs();
+    APPROVE_LABEL = "autoresearch-approve";
+  }
+});
+
+// src/verdict/plausibility.ts
+function checkPlausibility(input2) {
+  const { value: value2, metric: metric2, spec } = input2;
+  const reasons = [];
+  if (spec.lowerBound !== null && value2 <= spec.lowerBound) {
+    reasons.push(`${metric2} ${value2} is impossible: it must be above ${spec.lowerBound}`);
+  }
+  if (spec.upperBound !== null && value2 >= spec.upperBound) {
+    reasons.push(`${metric2} ${value2} is impossible: it must be below ${spec.upperBound}`);
+  }
+  const { bestSeen, sigma } = input2;
+  if (bestSeen !== void 0 && sigma !== void 0 && sigma > 0) {
+    const gain = input2.direction === "minimize" ? bestSeen - value2 : value2 - bestSeen;
+    const inSigma = gain / sigma;
+    const relative = gain / Math.abs(bestSeen);
+    if (inSigma > spec.maxImprovementSigma && relative > spec.maxImprovementRelative) {
+      reasons.push(
+        `${metric2} ${value2} beats the best this runner has measured (${bestSeen}) by ${gain.toPrecision(3)}: ${inSigma.toFixed(0)}\u03C3 and ${(relative * 100).toFixed(0)} %, beyond the protocol's limits (${spec.maxImprovementSigma}\u03C3 and ${(spec.maxImprovementRelative * 100).toFixed(0)} %)`
+      );
+    }
+  }
+  return reasons;
+}
+function confirmsHeldValue(held, rerun, sigma, tolerance = 4) {
+  const scale = sigma && sigma > 0 ? sigma : Math.abs(held) * 1e-3;
+  return Math.abs(rerun - held) <= tolerance * scale;
+}
+var init_plausibility = __esm({
+  "src/verdict/plausibility.ts"() {
+    "use strict";
+  }
+});
+
+// src/verdict/hold.ts
+async function holdResult(input2) {
+  const { value: value2, protocol, approval } = input2;
+  if (value2 === null) return {};
+  const reasons = checkPlausibility({
+    value: value2,
+    metric: protocol.primary.name,
+    direction: protocol.primary.direction,
+    spec: protocol.integrity.plausibility,
+    ...input2.bestSeen === void 0 ? {} : { bestSeen: input2.bestSeen },
+    ...input2.sigma === void 0 ? {} : { sigma: input2.sigma }
+  });
+  const approvedBy = approval ? `approved by ${approval.by} for ${approval.sha.slice(0, 7)}` : "";
+  if (reasons.length > 0) {
+    const earlier = approval ? await heldBefore(input2) : void 0;
+    if (earlier !== void 0 && confirmsHeldValue(earlier, value2, input2.sigma)) {
+      return {
+        released: `${protocol.primary.name} ${value2} was held as suspicious; this re-run confirmed it (held value ${earlier}) and it was ${approvedBy}, so it counts`
+      };
+    }
+    return {
+      hold: {
+        kind: "suspicious",
+        reasons: [
+          ...reasons,
+          ...input2.guardFindings,
+          ...approval ? [
+            earlier === void 0 ? `${approvedBy}, but there is no earlier held run of this train.py to confirm: this run is the first, a second approval re-runs it to confirm` : `${approvedBy}, but this re-run (${value2}) does not confirm the held value ${earlier}`
+          ] : []
+        ],
+        release: `Not kept, and not this branch's reference. If it is real: a maintainer reviews train.py and adds the label '${APPROVE_LABEL}' to the pull request; that re-runs this commit, and the result counts only if the re-run confirms it.`
+      }
+    };
+  }
+  if (input2.guardFindings.length > 0) {
+    if (approval) {
+      return { released: `the train.py guard flagged this commit; it was ${approvedBy} after review` };
+    }
+    return {
+      hold: {
+        kind: "needs-review",
+        reasons: [...input2.guardFindings],
+        release: `Not kept: the guard cannot vouch that the printed ${protocol.primary.name} is the harness's measurement. A maintainer reviews train.py and, if it is sound, adds the label '${APPROVE_LABEL}' to the pull request to judge it again.`
+      }
+    };
+  }
+  return {};
+}
+async function heldBefore(input2) {
+  const { records } = await readLedger(
+    input2.stateDir,
+    (r2) => r2.keyHash === input2.keyHash && r2.trainBlob === input2.trainBlob && r2.hold?.kind === "suspicious"
+  );
+  const value2 = records.at(-1)?.value;
+  return typeof value2 === "number" ? value2 : void 0;
+}
+var init_hold = __esm({
+  "src/verdict/hold.ts"() {
+    "use strict";
+    init_plan();
+    init_ledger();
+    init_plausibility();
+  }
+});
+
 // src/run/champion-file.ts
 import { createHash as createHash6 } from "node:crypto";
-import { mkdir as mkdir6, readFile as readFile7, rm, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir6, readFile as readFile9, rm, writeFile as writeFile4 } from "node:fs/promises";
 import path27 from "node:path";
 function swapNote(stateDir) {
   return path27.join(stateDir, "champion-swap.json");
@@ -38119,32 +38587,32 @@ async function readChampionFile(opts) {
 }
 async function withFileSwapped(opts, body) {
   const target = path27.resolve(opts.workdir, opts.file);
-  const original = await readFile7(target);
+  const original = await readFile9(target);
   await mkdir6(opts.stateDir, { recursive: true });
-  await writeFile3(
+  await writeFile4(
     swapNote(opts.stateDir),
     JSON.stringify({ target, original: original.toString("base64"), swapped: digest(opts.contents) })
   );
-  await writeFile3(target, opts.contents);
+  await writeFile4(target, opts.contents);
   try {
     return await body();
   } finally {
-    await writeFile3(target, original);
+    await writeFile4(target, original);
     await rm(swapNote(opts.stateDir), { force: true });
   }
 }
 async function restoreInterruptedSwap(stateDir) {
   let note;
   try {
-    note = JSON.parse(await readFile7(swapNote(stateDir), "utf8"));
+    note = JSON.parse(await readFile9(swapNote(stateDir), "utf8"));
   } catch {
     return void 0;
   }
   await rm(swapNote(stateDir), { force: true });
   if (typeof note.target !== "string" || typeof note.original !== "string") return void 0;
-  const now = await readFile7(note.target, "utf8").catch(() => void 0);
+  const now = await readFile9(note.target, "utf8").catch(() => void 0);
   if (now === void 0 || digest(now) !== note.swapped) return void 0;
-  await writeFile3(note.target, Buffer.from(note.original, "base64"));
+  await writeFile4(note.target, Buffer.from(note.original, "base64"));
   return note.target;
 }
 function digest(text2) {
@@ -38843,7 +39311,7 @@ async function judgeExperiment(req) {
   const job = await prepareJob(req, "experiment");
   const { identity: identity3, protocol, settings } = job;
   const stateDir = settings.stateDir;
-  if (!settings.force) {
+  if (!settings.force && !req.approval) {
     const earlier = await findScored(stateDir, identity3.keyHash, job.trainBlob);
     if (earlier) return reportDuplicate(job, earlier);
   }
@@ -38894,15 +39362,16 @@ async function judgeExperiment(req) {
   const metrics = meanMetrics(candidateRuns.filter((r2) => r2.outcome.status === "ok"));
   const value2 = samples.length > 0 && !crashed ? mean(samples) : null;
   const metric2 = protocol.primary.name;
-  const driftText = drift.map((d2) => d2.explanation);
+  const overrun = crashed ? void 0 : runs.find((r2) => r2.overrun)?.overrun;
+  const driftText = [...drift.map((d2) => d2.explanation), ...overrun ? [overrun] : []];
   let verdict;
   let decision;
   let why;
   if (crashed && crashed.outcome.status === "crash") {
     verdict = "crashed";
     why = { kind: "crashed", crash: crashed.outcome };
-  } else if (!context) {
-    verdict = drift.length > 0 ? "not-comparable" : "no-baseline";
+  } else if (!context || overrun) {
+    verdict = driftText.length > 0 ? "not-comparable" : "no-baseline";
     why = verdict === "not-comparable" ? { kind: "not-comparable", metric: metric2, value: value2, drift: driftText } : { kind: "no-baseline", metric: metric2, value: value2 };
   } else {
     decision = decideVerdict({ ...context, candidate: samples, minImprovement: settings.minImprovement });
@@ -38913,7 +39382,19 @@ async function judgeExperiment(req) {
       why = { kind: "judged", verdict, reason: loopReason(looped.decision, protocol.primary.name, decision) };
     }
   }
+  const held = await holdResult({
+    protocol,
+    stateDir,
+    keyHash: identity3.keyHash,
+    trainBlob: job.trainBlob,
+    value: verdict === "crashed" ? null : value2,
+    guardFindings: req.guardFindings ?? [],
+    approval: req.approval,
+    bestSeen: reference?.value ?? baseline?.mean,
+    sigma: decision?.sigma.value ?? (baseline && baseline.n >= 2 ? baseline.sigma : void 0)
+  });
   const warnings = [
+    ...held.released ? [held.released] : [],
     ...osWarning(baseline, identity3.hardware.os, job.advice),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
@@ -38923,9 +39404,11 @@ async function judgeExperiment(req) {
   const ramBytes = job.identity.hardware.memoryBytes;
   const report = {
     ...job.base,
-    status: statusOf(verdict),
+    // A held result is recorded as not kept, whatever the verdict: never the branch's reference.
+    status: held.hold ? "discard" : statusOf(verdict),
     verdict,
-    headline: headline(why, job.advice),
+    headline: held.hold ? heldHeadline(held.hold, headline(why, job.advice)) : headline(why, job.advice),
+    hold: held.hold,
     value: value2,
     samples,
     baseline: baseline && baselineView(baseline),
@@ -39022,6 +39505,10 @@ function osWarning(baseline, os2, advice) {
     `${os2.name} changed from ${before.version ?? before.major} to ${os2.version ?? os2.major} since the baseline; if the results look shifted, re-baseline (run ${advice.baselineRun})`
   ];
 }
+function heldHeadline(hold, judged) {
+  const what = hold.kind === "suspicious" ? "Held as suspicious" : "Held for review";
+  return `${what} \u2014 not kept: ${hold.reasons[0]}. ${hold.release} (Measured: ${judged})`;
+}
 function baselineView(b3) {
   return { mean: b3.mean, sigma: b3.sigma, n: b3.n, commit: b3.commit, date: b3.date };
 }
@@ -39034,6 +39521,7 @@ var init_judge_experiment = __esm({
     init_ledger();
     init_decide();
     init_figures2();
+    init_hold();
     init_job();
     init_judge_loop();
     init_report();

@@ -127,7 +127,7 @@ var init_command = __esm({
 });
 
 // node_modules/@actions/core/lib/file-command.js
-import * as crypto from "crypto";
+import * as crypto2 from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
 function issueFileCommand(command, message2) {
@@ -143,7 +143,7 @@ function issueFileCommand(command, message2) {
   });
 }
 function prepareKeyValueMessage(key, value2) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value2);
   if (key.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
@@ -1204,14 +1204,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path35 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path36 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path35 && path35[0] !== "/") {
-          path35 = `/${path35}`;
+        if (path36 && path36[0] !== "/") {
+          path36 = `/${path36}`;
         }
-        return new URL(`${origin}${path35}`);
+        return new URL(`${origin}${path36}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1662,39 +1662,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path35, origin }
+          request: { method, path: path36, origin }
         } = evt;
-        debuglog2("sending request to %s %s/%s", method, origin, path35);
+        debuglog2("sending request to %s %s/%s", method, origin, path36);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path35, origin },
+          request: { method, path: path36, origin },
           response: { statusCode }
         } = evt;
         debuglog2(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path35,
+          path36,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path35, origin }
+          request: { method, path: path36, origin }
         } = evt;
-        debuglog2("trailers received from %s %s/%s", method, origin, path35);
+        debuglog2("trailers received from %s %s/%s", method, origin, path36);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path35, origin },
+          request: { method, path: path36, origin },
           error: error63
         } = evt;
         debuglog2(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path35,
+          path36,
           error63.message
         );
       });
@@ -1743,9 +1743,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path35, origin }
+            request: { method, path: path36, origin }
           } = evt;
-          debuglog2("sending request to %s %s/%s", method, origin, path35);
+          debuglog2("sending request to %s %s/%s", method, origin, path36);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1808,7 +1808,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path35,
+        path: path36,
         method,
         body,
         headers,
@@ -1823,11 +1823,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path35 !== "string") {
+        if (typeof path36 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path35[0] !== "/" && !(path35.startsWith("http://") || path35.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path36[0] !== "/" && !(path36.startsWith("http://") || path36.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path35)) {
+        } else if (invalidPathRegex.test(path36)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1893,7 +1893,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path35, query) : path35;
+        this.path = query ? buildURL(path36, query) : path36;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -4217,11 +4217,11 @@ var require_util2 = __commonJS({
     var { isUint8Array: isUint8Array2 } = __require("node:util/types");
     var { webidl } = require_webidl();
     var supportedHashes = [];
-    var crypto2;
+    var crypto3;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
+      supportedHashes = crypto3.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
     } catch {
     }
     function responseURL(response) {
@@ -4494,7 +4494,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto2 === void 0) {
+      if (crypto3 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -4509,7 +4509,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto3.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -5573,8 +5573,8 @@ var require_body = __commonJS({
     var { multipartFormDataParser } = require_formdata_parser();
     var random;
     try {
-      const crypto2 = __require("node:crypto");
-      random = (max) => crypto2.randomInt(0, max);
+      const crypto3 = __require("node:crypto");
+      random = (max) => crypto3.randomInt(0, max);
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
@@ -6586,7 +6586,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path35, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path36, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6667,7 +6667,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path35} HTTP/1.1\r
+      let header = `${method} ${path36} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7196,7 +7196,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path35, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path36, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7293,7 +7293,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path35;
+      headers[HTTP2_HEADER_PATH] = path36;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7646,9 +7646,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path35 = search ? `${pathname}${search}` : pathname;
+        const path36 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path35;
+        this.opts.path = path36;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8887,10 +8887,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path35 = "/",
+          path: path36 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path35;
+        opts.path = origin + path36;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10862,20 +10862,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path35) {
-      if (typeof path35 !== "string") {
-        return path35;
+    function safeUrl(path36) {
+      if (typeof path36 !== "string") {
+        return path36;
       }
-      const pathSegments = path35.split("?");
+      const pathSegments = path36.split("?");
       if (pathSegments.length !== 2) {
-        return path35;
+        return path36;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path35, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path35);
+    function matchKey(mockDispatch2, { path: path36, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path36);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10897,7 +10897,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path35 }) => matchValue(safeUrl(path35), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path36 }) => matchValue(safeUrl(path36), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10935,9 +10935,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path35, method, body, headers, query } = opts;
+      const { path: path36, method, body, headers, query } = opts;
       return {
-        path: path35,
+        path: path36,
         method,
         body,
         headers,
@@ -11400,10 +11400,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path35, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path36, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path35,
+            Path: path36,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -13737,7 +13737,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch(input2, init = void 0) {
+    function fetch2(input2, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p2 = createDeferredPromise();
       let requestObject;
@@ -14692,7 +14692,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch,
+      fetch: fetch2,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -16282,9 +16282,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path35) {
-      for (let i2 = 0; i2 < path35.length; ++i2) {
-        const code = path35.charCodeAt(i2);
+    function validateCookiePath(path36) {
+      for (let i2 = 0; i2 < path36.length; ++i2) {
+        const code = path36.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -17213,13 +17213,13 @@ var require_frame = __commonJS({
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
     var BUFFER_SIZE = 16386;
-    var crypto2;
+    var crypto3;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
     } catch {
-      crypto2 = {
+      crypto3 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size2) {
           for (let i2 = 0; i2 < buffer2.length; ++i2) {
@@ -17232,7 +17232,7 @@ var require_frame = __commonJS({
     function generateMask() {
       if (bufIdx === BUFFER_SIZE) {
         bufIdx = 0;
-        crypto2.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
+        crypto3.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
       }
       return [buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++]];
     }
@@ -17304,9 +17304,9 @@ var require_connection = __commonJS({
     var { Headers: Headers2, getHeadersList } = require_headers();
     var { getDecodeSplit } = require_util2();
     var { WebsocketFrameSend } = require_frame();
-    var crypto2;
+    var crypto3;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
     } catch {
     }
     function establishWebSocketConnection(url2, protocols, client, ws2, onEstablish, options) {
@@ -17326,7 +17326,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers2(options.headers));
         request2.headersList = headersList;
       }
-      const keyValue = crypto2.randomBytes(16).toString("base64");
+      const keyValue = crypto3.randomBytes(16).toString("base64");
       request2.headersList.append("sec-websocket-key", keyValue);
       request2.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -17356,7 +17356,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest2 = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest2 = crypto3.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest2) {
             failWebsocketConnection(ws2, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -19204,11 +19204,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path35 = opts.path;
+          let path36 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path35 = `/${path35}`;
+            path36 = `/${path36}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path35);
+          url2 = new URL(util.parseOrigin(url2).origin + path36);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19230,7 +19230,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch(init, options = void 0) {
+    module.exports.fetch = async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -20428,10 +20428,10 @@ var require_src2 = __commonJS({
     var fs_1 = __require("fs");
     var debug_1 = __importDefault(require_src());
     var log = debug_1.default("@kwsites/file-exists");
-    function check2(path35, isFile, isDirectory2) {
-      log(`checking %s`, path35);
+    function check2(path36, isFile, isDirectory2) {
+      log(`checking %s`, path36);
       try {
-        const stat7 = fs_1.statSync(path35);
+        const stat7 = fs_1.statSync(path36);
         if (stat7.isFile() && isFile) {
           log(`[OK] path represents a file`);
           return true;
@@ -20451,8 +20451,8 @@ var require_src2 = __commonJS({
         throw e;
       }
     }
-    function exists2(path35, type = exports.READABLE) {
-      return check2(path35, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
+    function exists2(path36, type = exports.READABLE) {
+      return check2(path36, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
     }
     exports.exists = exists2;
     exports.FILE = 1;
@@ -23988,6 +23988,37 @@ async function folderInRepository(dir) {
     return "";
   }
 }
+async function treeModes(dir, commit, paths) {
+  const modes = /* @__PURE__ */ new Map();
+  if (paths.length === 0) return modes;
+  const out = await wo({ baseDir: dir }).raw(["ls-tree", "-z", "--full-tree", commit, "--", ...paths]);
+  for (const entry of out.split("\0")) {
+    const tab = entry.indexOf("	");
+    if (tab > 0) modes.set(entry.slice(tab + 1), entry.slice(0, entry.indexOf(" ")));
+  }
+  return modes;
+}
+async function fileAt(dir, rev, file2) {
+  const git = wo({ baseDir: dir });
+  for (const candidate of [rev, `origin/${rev}`]) {
+    try {
+      return await git.show([`${candidate}:${file2}`]);
+    } catch {
+    }
+  }
+  return void 0;
+}
+async function commitsTouching(dir, base, head, file2) {
+  const git = wo({ baseDir: dir });
+  for (const candidate of [base, `origin/${base}`]) {
+    try {
+      const out = await git.raw(["log", "--reverse", "--format=%H", `${candidate}..${head}`, "--", file2]);
+      return out.split("\n").filter((line) => line !== "");
+    } catch {
+    }
+  }
+  return void 0;
+}
 var init_checkout = __esm({
   "src/event/checkout.ts"() {
     "use strict";
@@ -24035,11 +24066,54 @@ async function guardCommit(input2) {
     { ...input2.protocol, forbiddenGlobs: [...input2.protocol.forbiddenGlobs, ...protocolFileGlob(input2)] }
   );
   const problems = describeOffending(offending, input2.protocol);
+  problems.push(...await nonRegularFiles(input2, paths, folder));
+  if (input2.ignoredPath && paths.includes(input2.ignoredPath)) {
+    problems.push(...await rewrittenResults(input2, input2.ignoredPath));
+  }
   if (truncated)
     problems.push(
       "the change touches more files than GitHub lists (300); an experiment changes only the allowed files"
     );
   return { changed: paths.length, problems };
+}
+async function nonRegularFiles(input2, paths, folder) {
+  let modes;
+  try {
+    const allowed = input2.protocol.allowedGlobs.filter((g2) => !/[*?[\]{}]/.test(g2)).map((g2) => folder === "" ? g2 : `${folder}/${g2}`);
+    modes = await treeModes(input2.workingDirectory, input2.head, [.../* @__PURE__ */ new Set([...paths, ...allowed])]);
+  } catch (error63) {
+    return [
+      `the file modes at ${input2.head.slice(0, 7)} cannot be read from the local clone (${error63.message.trim()}); check out the experiment commit`
+    ];
+  }
+  const kinds = { "120000": "a symbolic link", "160000": "a submodule (gitlink)" };
+  return [...modes].filter(([, mode]) => kinds[mode]).map(([p2, mode]) => `${relativeToFolder(p2, folder)} is ${kinds[mode]}; only regular files may change`);
+}
+async function rewrittenResults(input2, file2) {
+  const { workingDirectory: dir } = input2;
+  const commits = await commitsTouching(dir, input2.base, input2.head, file2);
+  if (!commits)
+    return [`the history of ${file2} since ${input2.base} is not in the local clone (use fetch-depth: 0)`];
+  for (const commit of commits) {
+    const before = (await fileAt(dir, `${commit}^`, file2) ?? "").replace(/\r?\n?$/, "");
+    const after = await fileAt(dir, commit, file2) ?? "";
+    if (!after.startsWith(before)) {
+      return [
+        `${file2} has rows changed or removed in ${commit.slice(0, 7)}; only the action appends rows to it`
+      ];
+    }
+  }
+  return [];
+}
+async function guardCommitAgainst(bases, input2) {
+  const merged = { changed: 0, problems: [] };
+  for (const base of bases) {
+    const found = await guardCommit({ ...input2, base });
+    merged.changed = Math.max(merged.changed, found.changed);
+    for (const problem2 of found.problems)
+      if (!merged.problems.includes(problem2)) merged.problems.push(problem2);
+  }
+  return merged;
 }
 function protocolFileGlob({ workingDirectory, protocol }) {
   const rel = path2.relative(workingDirectory, protocol.source);
@@ -24302,10 +24376,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path35) {
-  if (!path35)
+function getElementAtPath(obj, path36) {
+  if (!path36)
     return obj;
-  return path35.reduce((acc, key) => acc?.[key], obj);
+  return path36.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -24564,11 +24638,11 @@ function explicitlyAborted(x3, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path35, issues) {
+function prefixIssues(path36, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path35);
+    iss.path.unshift(path36);
     return iss;
   });
 }
@@ -25101,16 +25175,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path35 = []) => {
+  const processError = (error64, path36 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path35, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path36, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path36, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path36, ...issue3.path]);
       } else {
-        const fullpath = [...path35, ...issue3.path];
+        const fullpath = [...path36, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -25149,17 +25223,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path35 = []) => {
+  const processError = (error64, path36 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path35, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path36, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path36, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path36, ...issue3.path]);
       } else {
-        const fullpath = [...path35, ...issue3.path];
+        const fullpath = [...path36, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -25198,8 +25272,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path35) {
+  const path36 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path36) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -43231,13 +43305,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path35 = ref.slice(1).split("/").filter(Boolean);
-  if (path35.length === 0) {
+  const path36 = ref.slice(1).split("/").filter(Boolean);
+  if (path36.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path35[0] === defsKey) {
-    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
+  if (path36[0] === defsKey) {
+    const key = path36[1] === void 0 ? void 0 : decodeJSONPointerSegment(path36[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -44556,6 +44630,10 @@ function settingsSchema(cwd) {
       allowForks: v2["allow-forks"],
       /** Pushed branches that count as experiments. */
       branchPattern: v2["branch-pattern"],
+      /** Branches besides the default branch a baseline may be measured on (globs). */
+      baselineBranches: v2["baseline-branches"].split(/[\s,]+/).filter((b3) => b3 !== ""),
+      /** Dedicated unprivileged user the training runs as; undefined: the runner's own user. */
+      runAs: v2["run-as"] || void 0,
       /** When the step fails. */
       failOn: v2["fail-on"],
       /** Token for the API and the results push; never passed to the training. An unexpanded
@@ -44620,6 +44698,8 @@ var init_inputs = __esm({
       comment: "true",
       "allow-forks": "false",
       "branch-pattern": "autoresearch/*",
+      "baseline-branches": "",
+      "run-as": "",
       "fail-on": "crash",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the workflow expression action.yml declares
       "github-token": "${{ github.token }}"
@@ -44649,6 +44729,8 @@ var init_inputs = __esm({
       comment: bool,
       "allow-forks": bool,
       "branch-pattern": external_exports.string().trim().min(1, "expected a glob such as autoresearch/*"),
+      "baseline-branches": external_exports.string().trim(),
+      "run-as": external_exports.string().trim().regex(/^([a-z_][a-z0-9_.-]*)?$/i, "expected a user name such as autoresearch-trainer, or empty"),
       "fail-on": external_exports.enum(["crash", "regression", "never"], { message: "expected crash, regression or never" }),
       "github-token": external_exports.string()
     });
@@ -44669,10 +44751,19 @@ function planJob(ctx, settings) {
   const defaultBranch = p2.repository?.default_branch ?? "main";
   if (settings.mode === "baseline" || settings.mode === "auto" && ctx.eventName === "workflow_dispatch") {
     const inputs = p2.inputs ?? {};
+    const branch = branchOf(ctx.ref) ?? defaultBranch;
+    const allowed = settings.baselineBranches ?? [];
+    if (branch !== defaultBranch && !allowed.some((glob) => matchesBranch(branch, glob))) {
+      return {
+        kind: "skip",
+        reason: `baselines are measured only on the default branch ${defaultBranch}${allowed.length ? ` or ${allowed.join(", ")}` : ""}, not on '${branch}': a baseline judges every later experiment, so it runs only vetted code. Dispatch the workflow on ${defaultBranch}, or list the branch in baseline-branches.`
+      };
+    }
     return {
       kind: "baseline",
       sha: ctx.sha,
-      branch: branchOf(ctx.ref) ?? defaultBranch,
+      branch,
+      defaultBranch,
       repeats: readDispatchRepeats(inputs.repeats),
       reason: typeof inputs.reason === "string" && inputs.reason.trim() ? inputs.reason.trim() : `${ctx.eventName} by ${ctx.actor}`,
       triggeredBy: ctx.actor
@@ -44681,8 +44772,9 @@ function planJob(ctx, settings) {
   if (ctx.eventName === "pull_request") {
     const pr2 = p2.pull_request;
     if (!pr2) return { kind: "skip", reason: "the pull_request payload has no pull_request object" };
-    const labelledSafe = p2.action === "labeled" && p2.label?.name === SAFE_TO_TEST_LABEL;
-    if (!PR_ACTIONS.has(p2.action) && !labelledSafe) {
+    const addedLabel = p2.action === "labeled" ? String(p2.label?.name ?? "") : void 0;
+    const startsRun = addedLabel === SAFE_TO_TEST_LABEL || addedLabel === APPROVE_LABEL;
+    if (!PR_ACTIONS.has(p2.action) && !startsRun) {
       return {
         kind: "skip",
         reason: `pull_request action '${p2.action}' does not start an experiment (opened, synchronize and reopened do)`
@@ -44696,7 +44788,9 @@ function planJob(ctx, settings) {
       diffBase: info2.baseSha,
       defaultBranch,
       pullRequest: info2,
-      fromPullRequest: true
+      fromPullRequest: true,
+      action: String(p2.action),
+      ...addedLabel ? { addedLabel } : {}
     };
   }
   if (ctx.eventName === "push" || settings.mode === "experiment" && ctx.eventName !== "pull_request") {
@@ -44747,7 +44841,7 @@ function pullRequestInfo(pr2) {
     author: String(pr2.user?.login ?? "")
   };
 }
-var ZERO_SHA, PR_ACTIONS, REFUSED_EVENTS, SAFE_TO_TEST_LABEL;
+var ZERO_SHA, PR_ACTIONS, REFUSED_EVENTS, SAFE_TO_TEST_LABEL, APPROVE_LABEL;
 var init_plan = __esm({
   "src/event/plan.ts"() {
     "use strict";
@@ -44756,2765 +44850,7 @@ var init_plan = __esm({
     PR_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize", "reopened"]);
     REFUSED_EVENTS = /* @__PURE__ */ new Set(["pull_request_target", "workflow_run", "issue_comment"]);
     SAFE_TO_TEST_LABEL = "safe-to-test";
-  }
-});
-
-// src/event/trust.ts
-async function checkTrust(plan, ctx, settings, api) {
-  if (!plan.fromPullRequest) return { trusted: true, note: "push by a user with write access" };
-  const pr2 = plan.pullRequest;
-  if (!pr2) return { trusted: false, reason: "the pull request is missing from the event payload" };
-  const repoName = `${ctx.owner}/${ctx.repo}`;
-  const fork = pr2.headRepo === null || pr2.headRepo !== pr2.baseRepo;
-  if (fork) {
-    if (!settings.allowForks) {
-      return {
-        trusted: false,
-        reason: `pull request #${pr2.number} comes from a fork (${pr2.headRepo ?? "deleted repository"}); fork code never runs on this runner. A maintainer can push the change to a branch of ${repoName}, or set allow-forks: true and label the PR '${SAFE_TO_TEST_LABEL}' after reviewing it.`
-      };
-    }
-    if (!pr2.labels.includes(SAFE_TO_TEST_LABEL)) {
-      return {
-        trusted: false,
-        reason: `pull request #${pr2.number} comes from a fork and has no '${SAFE_TO_TEST_LABEL}' label; a maintainer reviews the change, then adds the label.`
-      };
-    }
-  }
-  const permission = await readPermission(api, ctx.actor);
-  if (!WRITERS.has(permission)) {
-    return {
-      trusted: false,
-      reason: `${ctx.actor} has '${permission}' permission on ${repoName}; experiments from pull requests run only for actors with write, maintain or admin. A maintainer can push the change to a branch of ${repoName}, or (with allow-forks) add the '${SAFE_TO_TEST_LABEL}' label, which starts a run as the maintainer.`
-    };
-  }
-  return {
-    trusted: true,
-    note: fork ? `fork pull request labelled '${SAFE_TO_TEST_LABEL}', actor ${ctx.actor} has ${permission}` : `actor ${ctx.actor} has ${permission}`
-  };
-}
-async function readPermission(api, user) {
-  try {
-    return await api.permissionOf(user);
-  } catch (error63) {
-    if (error63.status === 404) return "none";
-    throw error63;
-  }
-}
-var WRITERS;
-var init_trust = __esm({
-  "src/event/trust.ts"() {
-    "use strict";
-    init_plan();
-    WRITERS = /* @__PURE__ */ new Set(["admin", "maintain", "write"]);
-  }
-});
-
-// src/model.ts
-function isBetter(a2, b3, direction) {
-  return direction === "minimize" ? a2 < b3 : a2 > b3;
-}
-function statusOf(verdict) {
-  if (verdict === "improved") return "keep";
-  if (verdict === "crashed") return "crash";
-  return "discard";
-}
-var init_model = __esm({
-  "src/model.ts"() {
-    "use strict";
-  }
-});
-
-// src/publish/format.ts
-function formatValue(value2) {
-  if (value2 === null || value2 === void 0) return MISSING;
-  if (!Number.isFinite(value2)) return "n/a";
-  return signed(value2, 6, false);
-}
-function formatDelta(delta) {
-  return signed(delta, 4, true);
-}
-function formatSigma(multiple) {
-  return `${signed(multiple, 1, true)}\u03C3`;
-}
-function formatNoise(sigma) {
-  return signed(sigma, 4, false);
-}
-function formatPercent(share) {
-  if (!Number.isFinite(share)) return "n/a";
-  return `${signed(share * 100, 0, false)}%`;
-}
-function formatSeconds(seconds2) {
-  if (!Number.isFinite(seconds2)) return "n/a";
-  return `${signed(seconds2, Number.isInteger(seconds2) ? 0 : 1, false)} s`;
-}
-function formatCount(count2) {
-  if (!Number.isFinite(count2)) return "n/a";
-  return groupThousands(signed(Math.round(count2), 0, false));
-}
-function formatFigure(value2, figure2) {
-  if (!Number.isFinite(value2)) return "n/a";
-  const number4 = groupThousands(signed(value2, figure2.decimals, false));
-  if (figure2.unit === "") return number4;
-  return ["k", "M", "%"].includes(figure2.unit) ? `${number4}${figure2.unit}` : `${number4} ${figure2.unit}`;
-}
-function describeFigure(figure2, budgetSeconds) {
-  const text2 = formatFigure(figure2.value, figure2);
-  if (figure2.role === "training-time") return `${text2} of ${formatSeconds(budgetSeconds)} budget`;
-  const share = figure2.shareOfRam === void 0 ? "" : ` (${formatPercent(figure2.shareOfRam)} of RAM)`;
-  const baseline = figure2.baseline === void 0 ? "" : ` \xB7 baseline ${formatFigure(figure2.baseline, figure2)}`;
-  return `${text2}${share}${baseline}`;
-}
-function figureWithRole(figures2, role) {
-  return figures2.find((f3) => f3.role === role);
-}
-function directionNote(direction) {
-  return direction === "minimize" ? "lower is better" : "higher is better";
-}
-function deltaWord(delta, direction) {
-  if (!Number.isFinite(delta) || Math.abs(delta) < 5e-5) return "equal";
-  return isBetter(delta, 0, direction) ? "better" : "worse";
-}
-function shortSha(sha) {
-  const text2 = (sha ?? "").trim();
-  if (/^[0-9a-f]{7,64}$/i.test(text2)) return text2.slice(0, 7).toLowerCase();
-  const alnum = text2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
-  return alnum === "" ? "unknown" : alnum;
-}
-function shortHash(hash2) {
-  const alnum = hash2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
-  return alnum === "" ? "unknown" : alnum;
-}
-function signed(value2, decimals, explicit) {
-  if (!Number.isFinite(value2)) return "n/a";
-  const fixed2 = Math.abs(value2).toFixed(decimals);
-  if (Number(fixed2) === 0) return explicit ? `\xB1${fixed2}` : fixed2;
-  if (value2 < 0) return `${MINUS}${fixed2}`;
-  return explicit ? `+${fixed2}` : fixed2;
-}
-function groupThousands(text2) {
-  const [whole, fraction] = text2.split(".");
-  const grouped = (whole ?? "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return fraction === void 0 ? grouped : `${grouped}.${fraction}`;
-}
-var MINUS, MISSING;
-var init_format = __esm({
-  "src/publish/format.ts"() {
-    "use strict";
-    init_model();
-    MINUS = "\u2212";
-    MISSING = "\u2014";
-  }
-});
-
-// src/publish/outputs.ts
-function reportOutputs(report, refs) {
-  const num = (v2, digits) => v2 === void 0 || v2 === null || !Number.isFinite(v2) ? "" : v2.toFixed(digits);
-  return {
-    status: report.status,
-    verdict: report.verdict ?? "",
-    "val-bpb": num(report.value, 6),
-    "baseline-val-bpb": num(report.baseline?.mean, 6),
-    delta: num(report.vsBaseline?.delta, 6),
-    sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
-    "peak-memory-gb": num(figureWithRole(report.figures, "memory")?.value, 1),
-    "training-seconds": num(figureWithRole(report.figures, "training-time")?.value, 1),
-    runner: report.runner.label,
-    "comment-url": refs.commentUrl ?? "",
-    "results-commit": refs.resultsCommit ?? "",
-    "result-json": refs.resultJson ?? ""
-  };
-}
-var init_outputs = __esm({
-  "src/publish/outputs.ts"() {
-    "use strict";
-    init_format();
-  }
-});
-
-// src/verdict/random.ts
-var init_random = __esm({
-  "src/verdict/random.ts"() {
-    "use strict";
-  }
-});
-
-// src/verdict/statistics.ts
-function mean(values) {
-  requireFinite(values, "mean", 1);
-  let sum = 0;
-  for (const v2 of values) sum += v2;
-  return sum / values.length;
-}
-function sampleSd(values) {
-  requireFinite(values, "sampleSd", 2);
-  const m2 = mean(values);
-  let squares = 0;
-  for (const v2 of values) squares += (v2 - m2) ** 2;
-  return Math.sqrt(squares / (values.length - 1));
-}
-function pooledSd(groups2) {
-  let weighted = 0;
-  let df = 0;
-  for (const [i2, g2] of groups2.entries()) {
-    if (!Number.isInteger(g2.n) || g2.n < 0) {
-      throw new StatisticsError(`pooledSd: group ${i2} has n = ${g2.n}; n must be a whole number \u2265 0`);
-    }
-    if (g2.n < 2) continue;
-    if (!Number.isFinite(g2.sd) || g2.sd < 0) {
-      throw new StatisticsError(`pooledSd: group ${i2} has sd = ${g2.sd}; sd must be finite and \u2265 0`);
-    }
-    weighted += (g2.n - 1) * g2.sd * g2.sd;
-    df += g2.n - 1;
-  }
-  return { sd: df === 0 ? Number.NaN : Math.sqrt(weighted / df), df };
-}
-function normalCdf(x3) {
-  if (Number.isNaN(x3)) return Number.NaN;
-  const z4 = Math.abs(x3);
-  let tail;
-  if (z4 > 37) {
-    tail = 0;
-  } else {
-    const e = Math.exp(-z4 * z4 / 2);
-    if (z4 < 7.07106781186547) {
-      let num = 0.0352624965998911 * z4 + 0.700383064443688;
-      num = num * z4 + 6.37396220353165;
-      num = num * z4 + 33.912866078383;
-      num = num * z4 + 112.079291497871;
-      num = num * z4 + 221.213596169931;
-      num = num * z4 + 220.206867912376;
-      let den = 0.0883883476483184 * z4 + 1.75566716318264;
-      den = den * z4 + 16.064177579207;
-      den = den * z4 + 86.7807322029461;
-      den = den * z4 + 296.564248779674;
-      den = den * z4 + 637.333633378831;
-      den = den * z4 + 793.826512519948;
-      den = den * z4 + 440.413735824752;
-      tail = e * num / den;
-    } else {
-      let cf = z4 + 0.65;
-      cf = z4 + 4 / cf;
-      cf = z4 + 3 / cf;
-      cf = z4 + 2 / cf;
-      cf = z4 + 1 / cf;
-      tail = e / cf / 2.506628274631;
-    }
-  }
-  return x3 > 0 ? 1 - tail : tail;
-}
-function logGamma(x3) {
-  if (!(x3 > 0) || !Number.isFinite(x3)) {
-    throw new StatisticsError(`logGamma: x = ${x3}; x must be a finite number > 0`);
-  }
-  if (x3 < 0.5) {
-    return Math.log(Math.PI / Math.sin(Math.PI * x3)) - logGamma(1 - x3);
-  }
-  const z4 = x3 - 1;
-  let sum = LANCZOS[0];
-  for (let i2 = 1; i2 < LANCZOS.length; i2++) sum += LANCZOS[i2] / (z4 + i2);
-  const t2 = z4 + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z4 + 0.5) * Math.log(t2) - t2 + Math.log(sum);
-}
-function incompleteBeta(x3, a2, b3) {
-  if (!(a2 > 0) || !(b3 > 0)) throw new StatisticsError(`incompleteBeta: a = ${a2}, b = ${b3}; both must be > 0`);
-  if (!(x3 >= 0 && x3 <= 1)) throw new StatisticsError(`incompleteBeta: x = ${x3}; x must be within [0, 1]`);
-  if (x3 === 0 || x3 === 1) return x3;
-  const front = Math.exp(logGamma(a2 + b3) - logGamma(a2) - logGamma(b3) + a2 * Math.log(x3) + b3 * Math.log1p(-x3));
-  if (x3 < (a2 + 1) / (a2 + b3 + 2)) return front * betaContinuedFraction(x3, a2, b3) / a2;
-  return 1 - front * betaContinuedFraction(1 - x3, b3, a2) / b3;
-}
-function betaContinuedFraction(x3, a2, b3) {
-  const tiny = 1e-300;
-  let c5 = 1;
-  let d2 = 1 - (a2 + b3) * x3 / (a2 + 1);
-  if (Math.abs(d2) < tiny) d2 = tiny;
-  d2 = 1 / d2;
-  let h4 = d2;
-  for (let m2 = 1; m2 <= 1e4; m2++) {
-    const m22 = 2 * m2;
-    let aa = m2 * (b3 - m2) * x3 / ((a2 + m22 - 1) * (a2 + m22));
-    d2 = 1 + aa * d2;
-    if (Math.abs(d2) < tiny) d2 = tiny;
-    c5 = 1 + aa / c5;
-    if (Math.abs(c5) < tiny) c5 = tiny;
-    d2 = 1 / d2;
-    h4 *= d2 * c5;
-    aa = -(a2 + m2) * (a2 + b3 + m2) * x3 / ((a2 + m22) * (a2 + m22 + 1));
-    d2 = 1 + aa * d2;
-    if (Math.abs(d2) < tiny) d2 = tiny;
-    c5 = 1 + aa / c5;
-    if (Math.abs(c5) < tiny) c5 = tiny;
-    d2 = 1 / d2;
-    const step = d2 * c5;
-    h4 *= step;
-    if (Math.abs(step - 1) < 1e-15) return h4;
-  }
-  return h4;
-}
-function studentTCdf(t2, df) {
-  requireDf(df, "studentTCdf");
-  if (Number.isNaN(t2)) return Number.NaN;
-  if (df === Number.POSITIVE_INFINITY) return normalCdf(t2);
-  if (t2 === Number.POSITIVE_INFINITY) return 1;
-  if (t2 === Number.NEGATIVE_INFINITY) return 0;
-  const tail = 0.5 * incompleteBeta(df / (df + t2 * t2), df / 2, 0.5);
-  return t2 > 0 ? 1 - tail : tail;
-}
-function requireFinite(values, fn2, atLeast) {
-  if (values.length < atLeast) {
-    throw new StatisticsError(`${fn2}: needs at least ${atLeast} value(s), got ${values.length}`);
-  }
-  const bad = values.findIndex((v2) => !Number.isFinite(v2));
-  if (bad >= 0)
-    throw new StatisticsError(`${fn2}: value ${bad} is ${values[bad]}; every value must be finite`);
-}
-function requireDf(df, fn2) {
-  if (!(df > 0)) throw new StatisticsError(`${fn2}: df = ${df}; degrees of freedom must be > 0`);
-}
-var StatisticsError, LANCZOS;
-var init_statistics = __esm({
-  "src/verdict/statistics.ts"() {
-    "use strict";
-    init_random();
-    StatisticsError = class extends RangeError {
-      name = "StatisticsError";
-    };
-    LANCZOS = [
-      0.9999999999998099,
-      676.5203681218851,
-      -1259.1392167224028,
-      771.3234287776531,
-      -176.6150291621406,
-      12.507343278686905,
-      -0.13857109526572012,
-      9984369578019572e-21,
-      15056327351493116e-23
-    ];
-  }
-});
-
-// src/publish/progress-data.ts
-function runningBest(series, start) {
-  let best = start;
-  return series.points.map((p2) => {
-    if (p2.status === "keep" && p2.value !== null && (best === void 0 || isBetter(p2.value, best, series.direction)))
-      best = p2.value;
-    return best;
-  });
-}
-function keptChanges(series) {
-  const baseline = series.baselines.at(-1);
-  let best = baseline?.value;
-  const changes = [];
-  series.points.forEach((point, index) => {
-    if (point.status !== "keep" || point.value === null) return;
-    if (best !== void 0 && !isBetter(point.value, best, series.direction)) return;
-    const delta = best === void 0 ? 0 : point.value - best;
-    const sigma = baseline?.sigma;
-    changes.push({
-      index,
-      point: { ...point, value: point.value },
-      delta,
-      deltaSigma: sigma ? delta / sigma : void 0
-    });
-    best = point.value;
-  });
-  return changes;
-}
-function seriesFromResultsFiles(files, metric2, direction) {
-  const parsed = files.map((file2) => ({ file: file2, rows: parseResults(file2.text, metric2) }));
-  const baselinesByRunner = /* @__PURE__ */ new Map();
-  const series = [];
-  for (const { file: file2, rows } of parsed) {
-    const where = placeOf(file2.path);
-    const points = [];
-    for (const row of rows) {
-      const runner = row.runner || where.runner;
-      const base = BASELINE_ROW.exec(row.description);
-      if (base && row.value !== null) {
-        const list = baselinesByRunner.get(runner) ?? [];
-        list.push({ commit: row.commit, value: row.value, n: Number(base[1]), sigma: Number(base[2]) });
-        baselinesByRunner.set(runner, list);
-      } else {
-        points.push(row);
-      }
-    }
-    if (points.length > 0) series.push({ ...where, metric: metric2, direction, points, baselines: [] });
-  }
-  for (const s of series) s.baselines = baselinesByRunner.get(s.runner) ?? [];
-  return series.sort((a2, b3) => a2.branch.localeCompare(b3.branch) || a2.runner.localeCompare(b3.runner));
-}
-function parseResults(text2, metric2) {
-  const lines = text2.replace(/^\uFEFF/, "").split(/\r?\n/);
-  const header = (lines[0] ?? "").split("	").map((c5) => c5.trim());
-  const col = (name) => header.indexOf(name);
-  const [commitAt, valueAt, statusAt, descriptionAt, runnerAt] = [
-    col("commit"),
-    col(metric2),
-    col("status"),
-    col("description"),
-    col("runner")
-  ];
-  if (commitAt < 0 || valueAt < 0) return [];
-  const rows = [];
-  for (const line of lines.slice(1)) {
-    if (line.trim() === "") continue;
-    const cells = line.split("	");
-    const status = (cells[statusAt] ?? "").trim();
-    const value2 = Number(cells[valueAt]);
-    rows.push({
-      commit: (cells[commitAt] ?? "").trim(),
-      // A crash is written as 0.000000: it has no value.
-      value: status === "keep" || status === "discard" ? Number.isFinite(value2) ? value2 : null : null,
-      status,
-      description: (cells[descriptionAt] ?? "").trim(),
-      runner: runnerAt < 0 ? "" : (cells[runnerAt] ?? "").trim()
-    });
-  }
-  return rows;
-}
-function placeOf(file2) {
-  const parts = file2.split("/").slice(0, -1);
-  if (parts.length >= 2) return { branch: parts.slice(0, -1).join("/"), runner: parts.at(-1) ?? "" };
-  return { branch: parts[0] ?? "", runner: "" };
-}
-var BASELINE_ROW;
-var init_progress_data = __esm({
-  "src/publish/progress-data.ts"() {
-    "use strict";
-    init_model();
-    init_statistics();
-    BASELINE_ROW = /^baseline \(n=(\d+), σ=([0-9.]+)\)/;
-  }
-});
-
-// src/publish/progress-svg.ts
-function progressSvg(series) {
-  const baseline = series.baselines.at(-1);
-  const values = series.points.map((p2) => p2.value).filter((v2) => v2 !== null);
-  const span = [...values];
-  if (baseline) span.push(baseline.value - baseline.sigma, baseline.value + baseline.sigma);
-  if (span.length === 0) return "";
-  let lo = Math.min(...span);
-  let hi = Math.max(...span);
-  const pad = hi > lo ? (hi - lo) * 0.08 : Math.max(Math.abs(hi) * 0.01, 1e-6);
-  lo -= pad;
-  hi += pad;
-  const n2 = series.points.length;
-  const plotW = WIDTH - PAD.left - PAD.right;
-  const plotH = HEIGHT - PAD.top - PAD.bottom;
-  const x3 = (i2) => PAD.left + (n2 <= 1 ? plotW / 2 : i2 / (n2 - 1) * plotW);
-  const y2 = (v2) => PAD.top + (1 - (v2 - lo) / (hi - lo)) * plotH;
-  const r2 = (v2) => String(Math.round(v2 * 10) / 10);
-  const parts = [];
-  for (let t2 = 0; t2 <= 4; t2++) {
-    const v2 = lo + (hi - lo) * t2 / 4;
-    parts.push(
-      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(v2))}" y2="${r2(y2(v2))}" stroke="#d0d7de" stroke-width="1"/>`,
-      `<text x="${PAD.left - 6}" y="${r2(y2(v2) + 4)}" text-anchor="end" class="tick">${tickLabel(v2, hi - lo)}</text>`
-    );
-  }
-  for (const i2 of xTicks(n2)) {
-    parts.push(
-      `<text x="${r2(x3(i2))}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle" class="tick">${i2 + 1}</text>`
-    );
-  }
-  parts.push(
-    `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">experiment # (${n2} in order)</text>`,
-    `<text x="14" y="${PAD.top + plotH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${PAD.top + plotH / 2})">${escapeXml(series.metric)} (${directionNote(series.direction)})</text>`
-  );
-  if (baseline) {
-    const top = y2(baseline.value + baseline.sigma);
-    const bottom = y2(baseline.value - baseline.sigma);
-    parts.push(
-      `<rect class="band" x="${PAD.left}" y="${r2(top)}" width="${plotW}" height="${r2(Math.max(bottom - top, 1))}" fill="#8c959f" fill-opacity="0.18"><title>baseline \xB1 \u03C3: ${fmt(baseline.value)} \xB1 ${fmt(baseline.sigma)}</title></rect>`,
-      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(baseline.value))}" y2="${r2(y2(baseline.value))}" stroke="#57606a" stroke-width="1.5" stroke-dasharray="6 4"/>`
-    );
-  }
-  const dots = (kept2) => {
-    const seen = /* @__PURE__ */ new Set();
-    for (const [i2, p2] of series.points.entries()) {
-      if (p2.value === null || p2.status === "keep" !== kept2) continue;
-      seen.add(`M${Math.round(x3(i2))} ${Math.round(y2(p2.value))}h0`);
-    }
-    return [...seen].join("");
-  };
-  const discards = dots(false);
-  if (discards) {
-    parts.push(
-      `<path class="discarded" d="${discards}" stroke="#8c959f" stroke-width="6" stroke-linecap="round" stroke-opacity="0.75"/>`
-    );
-  }
-  const crashes = series.points.map((p2, i2) => p2.value === null ? `M${r2(x3(i2) - 3)} ${r2(PAD.top + plotH - 3)}l6 6m0 -6l-6 6` : "").join("");
-  if (crashes) parts.push(`<path d="${crashes}" stroke="#cf222e" stroke-width="1.5"/>`);
-  const best = runningBest(series, baseline?.value);
-  let step = "";
-  best.forEach((v2, i2) => {
-    if (v2 === void 0) return;
-    const prev = best[i2 - 1];
-    if (step === "" || prev === void 0) step += `M${r2(x3(i2))} ${r2(y2(v2))}`;
-    else if (v2 !== prev) step += `H${r2(x3(i2))}V${r2(y2(v2))}`;
-  });
-  if (step !== "") {
-    step += `H${r2(x3(Math.max(n2 - 1, 0)))}`;
-    parts.push(`<path class="best" d="${step}" fill="none" stroke="#1a7f37" stroke-width="2.5"/>`);
-  }
-  const kept = dots(true);
-  if (kept) {
-    parts.push(
-      `<path class="kept" d="${kept}" stroke="#2da44e" stroke-width="10" stroke-linecap="round"/>`,
-      `<path d="${kept}" stroke="#ffffff" stroke-width="3" stroke-linecap="round" stroke-opacity="0.6"/>`
-    );
-  }
-  const legend = [
-    ["#8c959f", "circle", "discarded"],
-    ["#2da44e", "circle", "kept"],
-    ["#1a7f37", "line", "running best"],
-    ...baseline ? [["#8c959f", "band", `baseline ${fmt(baseline.value)} \xB1 \u03C3 ${fmt(baseline.sigma)}`]] : [],
-    ...crashes ? [["#cf222e", "cross", "crash"]] : []
-  ];
-  let lx = PAD.left;
-  for (const [color, shape, text2] of legend) {
-    const mark = shape === "circle" ? `<circle cx="${lx + 5}" cy="14" r="5" fill="${color}"/>` : shape === "line" ? `<line x1="${lx}" x2="${lx + 14}" y1="14" y2="14" stroke="${color}" stroke-width="2.5"/>` : shape === "band" ? `<rect x="${lx}" y="8" width="14" height="12" fill="${color}" fill-opacity="0.3"/>` : `<path d="M${lx + 2} 10l8 8m0 -8l-8 8" stroke="${color}" stroke-width="1.5"/>`;
-    parts.push(mark, `<text x="${lx + 19}" y="18" class="legend">${escapeXml(text2)}</text>`);
-    lx += 30 + text2.length * 6.6;
-  }
-  const title = `${series.metric} per experiment on ${series.branch || "(no branch)"}, runner ${series.runner || "(unknown)"}`;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${escapeXml(title)}">`,
-    "<style>.tick{font:11px sans-serif;fill:#57606a}.axis{font:12px sans-serif;fill:#24292f}.legend{font:12px sans-serif;fill:#24292f}</style>",
-    ...parts,
-    "</svg>"
-  ].join("\n");
-}
-function escapeXml(text2) {
-  return text2.replace(/[&<>"']/g, (c5) => `&#${c5.charCodeAt(0)};`);
-}
-function xTicks(n2) {
-  if (n2 <= 1) return [0];
-  const step = Math.max(1, Math.ceil((n2 - 1) / 8));
-  const ticks = [];
-  for (let i2 = 0; i2 < n2 - 1; i2 += step) ticks.push(i2);
-  ticks.push(n2 - 1);
-  return ticks;
-}
-function tickLabel(v2, range) {
-  const decimals = Math.min(6, Math.max(0, 2 - Math.floor(Math.log10(range || 1))));
-  return v2.toFixed(decimals);
-}
-function fmt(v2) {
-  return String(Number(v2.toFixed(6)));
-}
-var WIDTH, HEIGHT, PAD;
-var init_progress_svg = __esm({
-  "src/publish/progress-svg.ts"() {
-    "use strict";
-    init_format();
-    init_progress_data();
-    WIDTH = 880;
-    HEIGHT = 340;
-    PAD = { left: 72, right: 16, top: 28, bottom: 44 };
-  }
-});
-
-// src/publish/progress-page.ts
-function renderProgressPage(series, opts) {
-  const title = escapeXml(opts.title);
-  const sections = series.map(section);
-  const toc = series.length > 1 ? `<nav><ul>${series.map((s, i2) => `<li><a href="#s${i2}">${escapeXml(place(s))}</a> (${s.points.length})</li>`).join("")}</ul></nav>` : "";
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} \xB7 research progress</title>
-<style>
-body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#24292f;background:#fff;max-width:960px;margin:0 auto;padding:16px}
-h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 4px;border-bottom:1px solid #d0d7de;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left}th{background:#f6f8fa}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}code{font-size:12px}.muted{color:#57606a}
-</style>
-</head>
-<body>
-<h1>${title}: research progress</h1>
-<p class="muted">Every experiment judged by autoresearch-ci, per experiment branch and runner. Written ${escapeXml(opts.generatedAt.toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
-${toc}
-${sections.length > 0 ? sections.join("\n") : "<p>No experiments recorded yet.</p>"}
-</body>
-</html>
-`;
-}
-function section(series, index) {
-  const kept = keptChanges(series);
-  const crashes = series.points.filter((p2) => p2.value === null).length;
-  const baseline = series.baselines.at(-1);
-  const summary2 = [
-    `${series.points.length} experiments`,
-    `${series.points.filter((p2) => p2.status === "keep").length} kept`,
-    `${crashes} crashed`,
-    ...kept.length > 0 && baseline ? [`best ${fmt2(kept.at(-1).point.value)} vs baseline ${fmt2(baseline.value)}`] : []
-  ].join(" \xB7 ");
-  return `<section id="s${index}">
-<h2>${escapeXml(place(series))}</h2>
-<p class="muted">${escapeXml(summary2)}</p>
-${progressSvg(series)}
-<h3>Kept changes</h3>
-${keptTable(series, kept)}
-<h3>Baselines of runner ${escapeXml(series.runner || "(unknown)")}</h3>
-${baselineTable(series)}
-</section>`;
-}
-function keptTable(series, kept) {
-  if (kept.length === 0) return "<p>None kept yet.</p>";
-  const shown = kept.slice(-MAX_TABLE_ROWS);
-  const rows = shown.map(
-    (k2) => `<tr><td class="num">${k2.index + 1}</td><td><code>${escapeXml(k2.point.commit.slice(0, 7))}</code></td><td>${escapeXml(k2.point.description)}</td><td class="num">${fmt2(k2.point.value)}</td><td class="num">${signed2(k2.delta, 4)}</td><td class="num">${k2.deltaSigma === void 0 ? "\u2014" : `${signed2(k2.deltaSigma, 1)}\u03C3`}</td></tr>`
-  );
-  const more = kept.length - shown.length;
-  return `<table><thead><tr><th>#</th><th>commit</th><th>change</th><th>${escapeXml(series.metric)}</th><th>\u0394 vs best before</th><th>\u0394 in \u03C3</th></tr></thead><tbody>
-${rows.join("\n")}
-</tbody></table>${more > 0 ? `<p class="muted">\u2026 and ${more} earlier kept changes.</p>` : ""}`;
-}
-function baselineTable(series) {
-  if (series.baselines.length === 0) return "<p>No baseline recorded for this runner.</p>";
-  const shown = series.baselines.slice(-MAX_TABLE_ROWS);
-  const rows = shown.map(
-    (b3, i2) => `<tr><td class="num">${series.baselines.length - shown.length + i2 + 1}</td><td><code>${escapeXml(b3.commit.slice(0, 7))}</code></td><td class="num">${fmt2(b3.value)}</td><td class="num">${b3.sigma.toFixed(4)}</td><td class="num">${b3.n}</td></tr>`
-  );
-  return `<table><thead><tr><th>#</th><th>commit</th><th>${escapeXml(series.metric)}</th><th>\u03C3</th><th>runs</th></tr></thead><tbody>
-${rows.join("\n")}
-</tbody></table>`;
-}
-function place(series) {
-  return `${series.branch || "(no branch)"} on ${series.runner || "(unknown runner)"}`;
-}
-function fmt2(v2) {
-  return v2.toFixed(6);
-}
-function signed2(v2, decimals) {
-  const text2 = Math.abs(v2).toFixed(decimals);
-  if (Number(text2) === 0) return `\xB1${text2}`;
-  return `${v2 < 0 ? "\u2212" : "+"}${text2}`;
-}
-var MAX_TABLE_ROWS;
-var init_progress_page = __esm({
-  "src/publish/progress-page.ts"() {
-    "use strict";
-    init_progress_data();
-    init_progress_svg();
-    MAX_TABLE_ROWS = 100;
-  }
-});
-
-// src/publish/untrusted-text.ts
-function sanitizeTerminal(text2) {
-  const lines = text2.replace(ANSI_SEQUENCE, "").replace(/\r\n/g, "\n").replace(/[\u2028\u2029\x85]/g, "\n").split("\n");
-  return lines.map((line) => lastVisibleSegment(line).replace(CONTROL, "").replace(INVISIBLE, "").trimEnd()).join("\n");
-}
-function lastVisibleSegment(line) {
-  if (!line.includes("\r")) return line;
-  const segments = line.split("\r");
-  for (let i2 = segments.length - 1; i2 >= 0; i2--) {
-    const segment = segments[i2];
-    if (segment.trim() !== "") return segment;
-  }
-  return "";
-}
-function redactSecrets(text2) {
-  let out = text2;
-  for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
-  for (const [pattern, replacement] of KEEP_PREFIX_PATTERNS) out = out.replace(pattern, replacement);
-  return out.replace(
-    ASSIGNED_SECRET,
-    (match, key, sep2, quote, value2) => looksRandom(value2) ? `${key}${sep2}${quote}${REDACTED}` : match
-  );
-}
-function looksRandom(value2) {
-  const counts = /* @__PURE__ */ new Map();
-  for (const ch of value2) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let entropy = 0;
-  for (const count2 of counts.values()) {
-    const p2 = count2 / value2.length;
-    entropy -= p2 * Math.log2(p2);
-  }
-  return entropy >= 3 && /\d/.test(value2);
-}
-function cleanUntrusted(text2) {
-  return redactSecrets(sanitizeTerminal(text2));
-}
-function codeBlock(text2, lang = "") {
-  return fenceClean(cleanUntrusted(text2), lang);
-}
-function fenceClean(clean, lang = "") {
-  const body = clean.replace(/\n+$/, "");
-  const fence = "`".repeat(Math.max(3, longestRun(body, "`") + 1));
-  const tag = lang.replace(/[^A-Za-z0-9+_-]/g, "").slice(0, 20);
-  return `${fence}${tag}
-${body}
-${fence}`;
-}
-function longestRun(text2, ch) {
-  let best = 0;
-  let run2 = 0;
-  for (const c5 of text2) {
-    run2 = c5 === ch ? run2 + 1 : 0;
-    if (run2 > best) best = run2;
-  }
-  return best;
-}
-function inlineText(text2, max) {
-  if (!Number.isInteger(max) || max < 1) {
-    throw new RangeError(`inlineText: max must be a positive integer, got ${String(max)}`);
-  }
-  const oneLine = cleanUntrusted(text2).replace(/\s+/g, " ").trim();
-  return escapeInline(truncate(oneLine, max));
-}
-function truncate(text2, max) {
-  const chars = Array.from(text2);
-  if (chars.length <= max) return text2;
-  return `${chars.slice(0, Math.max(0, max - 1)).join("")}\u2026`;
-}
-function escapeInline(text2) {
-  const escaped = text2.replace(/\\/g, "\\\\").replace(/@(?=[A-Za-z0-9])/g, `@${ZWJ}`).replace(/#(?=\d)/g, `#${ZWJ}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWJ}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "&#96;").replace(/\|/g, "&#124;").replace(/[*_[\]~$]/g, (ch) => `\\${ch}`);
-  return escaped.replace(/^(#|[-+=]|\d+(?=[.)]))/, (m2) => /^\d/.test(m2) ? `${m2}\\` : `\\${m2}`);
-}
-var REDACTED, ANSI_SEQUENCE, CONTROL, INVISIBLE, TOKEN_PATTERNS, KEEP_PREFIX_PATTERNS, ASSIGNED_SECRET, ZWJ;
-var init_untrusted_text = __esm({
-  "src/publish/untrusted-text.ts"() {
-    "use strict";
-    REDACTED = "[redacted]";
-    ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
-    CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-    INVISIBLE = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;
-    TOKEN_PATTERNS = [
-      // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens.
-      /\bgh[pousr]_[A-Za-z0-9]{16,}\b/g,
-      /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
-      // AWS access key ids (long-term and temporary).
-      /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-      // Hugging Face user access tokens.
-      /\bhf_[A-Za-z0-9]{20,}\b/g,
-      // JSON Web Tokens (header.payload.signature, both JSON parts base64url of `{"`).
-      /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g
-    ];
-    KEEP_PREFIX_PATTERNS = [
-      [/x-access-token:[^@\s]+@/gi, `x-access-token:${REDACTED}@`],
-      // A digit is required so prose ("the bearer of …") stays intact; real credentials have one.
-      [/\bBearer\s+(?=[A-Za-z._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*/gi, `Bearer ${REDACTED}`],
-      // HTTP `Authorization: token …` / `Basic …` headers echoed by clients.
-      [/\b(Authorization:\s*(?:token|basic))\s+[A-Za-z0-9._~+/-]{8,}=*/gi, `$1 ${REDACTED}`],
-      // Credentials embedded in any URL: scheme://user:password@host.
-      [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+):[^\s/@]+@/gi, `$1:${REDACTED}@`]
-    ];
-    ASSIGNED_SECRET = /\b([\w-]*?(?:token|passw(?:or)?d|secret))(\s*[=:]\s*)(["']?)([A-Za-z0-9+/_.=-]{16,})/gi;
-    ZWJ = "\u200D";
-  }
-});
-
-// src/publish/report-sections.ts
-function badgeEmoji(report) {
-  if (report.status === "crash" || report.status === "rejected" || report.status === "skipped") {
-    return STATUS_EMOJI[report.status];
-  }
-  switch (report.verdict) {
-    case "not-comparable":
-    case "no-baseline":
-      return "\u26A0\uFE0F";
-    case "regressed":
-      return "\u274C";
-    case "within-noise":
-      return "\u2796";
-    case "improved":
-      return "\u2705";
-    default:
-      return STATUS_EMOJI[report.status];
-  }
-}
-function headingLine(report) {
-  const word = report.mode === "baseline" && report.status === "keep" ? "Baseline recorded" : STATUS_WORD[report.status];
-  const detail = report.status === "crash" && report.crash ? CRASH_KIND[report.crash.kind] : report.verdict && report.verdict !== "crashed" ? VERDICT_WORDS[report.verdict] : "";
-  return `### ${badgeEmoji(report)} **${word}**${detail === "" ? "" : ` \u2014 ${detail}`}`;
-}
-function commitLine(commit) {
-  const subject = commit.subject ? ` \u2014 ${inlineText(commit.subject, 120)}` : "";
-  const branch = commit.branch ? ` (branch ${inlineText(commit.branch, 80)})` : "";
-  return `Commit \`${shortSha(commit.sha)}\`${subject}${branch}`;
-}
-function figuresTable(report) {
-  const metric2 = inlineText(report.primary.name, 40);
-  const direction = report.primary.direction;
-  const rows = [];
-  if (report.value !== void 0) {
-    const n2 = report.samples?.length ?? 0;
-    const samples = n2 === 0 ? "" : n2 === 1 ? ", 1 sample" : `, mean of ${n2} samples`;
-    rows.push([`**${metric2}**`, `**${formatValue(report.value)}** (${directionNote(direction)}${samples})`]);
-  }
-  if (report.baseline) {
-    rows.push(["Baseline", `${formatValue(report.baseline.mean)} (n=${report.baseline.n})`]);
-  }
-  const vs2 = report.vsBaseline;
-  if (vs2) {
-    const sigma = vs2.deltaSigma === null ? "\u03C3 unknown" : formatSigma(vs2.deltaSigma);
-    const p2 = vs2.probabilityBetter === void 0 ? "" : ` \xB7 P(better) ${formatPercent(vs2.probabilityBetter)}`;
-    rows.push([
-      "\u0394 vs baseline",
-      `${formatDelta(vs2.delta)} (${sigma}) \xB7 ${deltaWord(vs2.delta, direction)}${p2}`
-    ]);
-  }
-  const best = report.vsBest;
-  if (best) {
-    rows.push([
-      "\u0394 vs best on branch",
-      `${formatDelta(best.delta)} \xB7 ${deltaWord(best.delta, direction)} than ${formatValue(best.value)} at \`${shortSha(best.commit)}\``
-    ]);
-  }
-  for (const figure2 of report.figures) {
-    const unit = inlineText(figure2.unit, 20);
-    rows.push([inlineText(figure2.label, 40), describeFigure({ ...figure2, unit }, report.budgetSeconds)]);
-  }
-  if (rows.length === 0) return "";
-  return ["| Figure | Value |", "| --- | --- |", ...rows.map(([k2, v2]) => `| ${k2} | ${v2} |`)].join("\n");
-}
-function crashSection(crash2) {
-  const lines = [`**Crash (${CRASH_KIND[crash2.kind]}):** ${inlineText(crash2.reason, 500)}`];
-  if (crash2.hint) lines.push("", `> \u{1F4A1} ${inlineText(crash2.hint, 500)}`);
-  return lines.join("\n");
-}
-function excerptBlock(excerpt, chars) {
-  if (excerpt === void 0) return "";
-  const total = lineCount(excerpt);
-  if (chars <= 0) {
-    return `_Log excerpt (${formatCount(total)} lines) left out: too long for this space; see the job log._`;
-  }
-  let kept = excerpt;
-  if (excerpt.length > chars) {
-    kept = excerpt.slice(excerpt.length - chars);
-    const newline = kept.indexOf("\n");
-    if (newline !== -1 && newline < kept.length - 1) kept = kept.slice(newline + 1);
-  }
-  const omitted = total - lineCount(kept);
-  const summary2 = omitted > 0 ? `Log excerpt (last ${formatCount(lineCount(kept))} of ${formatCount(total)} lines)` : `Log excerpt (${formatCount(total)} lines)`;
-  return `<details><summary>${summary2}</summary>
-
-${fenceClean(kept, "text")}
-
-</details>`;
-}
-function lineCount(text2) {
-  return text2 === "" ? 0 : text2.split("\n").length;
-}
-function rejectedSection(report) {
-  if (!report.rejected) return "";
-  const lines = [`**Rejected:** ${inlineText(report.rejected.reason, 500)}`];
-  if (report.rejected.paths.length > 0) {
-    lines.push("", "Paths outside the allowed surface:", ...bulletList(report.rejected.paths, 200));
-  }
-  return lines.join("\n");
-}
-function skippedSection(report) {
-  return report.skipped ? `**Skipped:** ${inlineText(report.skipped.reason, 500)}` : "";
-}
-function comparabilitySection(report) {
-  const rebaseline = "Re-baseline this runner: run the workflow manually (`workflow_dispatch`) in baseline mode.";
-  if (report.notComparable) {
-    return [
-      "**Not comparable:** this runner's setup changed since its baseline was recorded:",
-      ...bulletList(report.notComparable.drift, 300),
-      "",
-      `${rebaseline} Until then results are reported but not judged.`
-    ].join("\n");
-  }
-  if (report.verdict === "no-baseline" && report.mode === "experiment") {
-    return `**No baseline** is stored for this runner yet, so there is nothing to compare with. ${rebaseline}`;
-  }
-  return "";
-}
-function decisionSection(report) {
-  if (!report.decision) return "";
-  return ["**Why**", "", ...bulletList(report.decision.explanation, 400)].join("\n");
-}
-function warningsList(report) {
-  if (report.warnings.length === 0) return "";
-  return ["**Warnings**", "", ...bulletList(report.warnings, 300)].join("\n");
-}
-function bulletList(items, maxEach) {
-  const shown = items.slice(0, MAX_LIST_ITEMS).map((item) => `- ${inlineText(item, maxEach)}`);
-  const rest = items.length - MAX_LIST_ITEMS;
-  return rest > 0 ? [...shown, `- \u2026 and ${rest} more`] : shown;
-}
-function provenanceLine(report) {
-  const pieces = [];
-  const b3 = report.baseline;
-  if (b3) {
-    pieces.push(
-      `Baseline \`${shortSha(b3.commit)}\` of ${inlineText(b3.date, 40)} \xB7 n=${b3.n} \xB7 \u03C3=${formatNoise(b3.sigma)}`
-    );
-  } else {
-    pieces.push("No stored baseline");
-  }
-  pieces.push(`runner ${inlineText(report.runner.label, 100)}`);
-  if (report.runner.keyHash) pieces.push(`key \`${shortHash(report.runner.keyHash)}\``);
-  if (report.commit?.trainBlob) pieces.push(`train.py blob \`${shortSha(report.commit.trainBlob)}\``);
-  return `<sub>${pieces.join(" \xB7 ")}</sub>`;
-}
-var MAX_LIST_ITEMS, STATUS_WORD, STATUS_EMOJI, VERDICT_WORDS, CRASH_KIND;
-var init_report_sections = __esm({
-  "src/publish/report-sections.ts"() {
-    "use strict";
-    init_format();
-    init_untrusted_text();
-    MAX_LIST_ITEMS = 50;
-    STATUS_WORD = {
-      keep: "Keep",
-      discard: "Discard",
-      crash: "Crash",
-      rejected: "Rejected",
-      skipped: "Skipped"
-    };
-    STATUS_EMOJI = {
-      keep: "\u2705",
-      discard: "\u2796",
-      crash: "\u{1F4A5}",
-      rejected: "\u{1F6AB}",
-      skipped: "\u23ED\uFE0F"
-    };
-    VERDICT_WORDS = {
-      improved: "improved",
-      regressed: "regressed",
-      "within-noise": "within noise",
-      crashed: "crashed",
-      "not-comparable": "not comparable",
-      "no-baseline": "no baseline"
-    };
-    CRASH_KIND = {
-      exception: "Python exception",
-      oom: "out of memory",
-      timeout: "hard timeout",
-      diverged: "diverged (loss not finite)",
-      "missing-metrics": "no summary metrics",
-      tampering: "runner files modified",
-      cancelled: "cancelled"
-    };
-  }
-});
-
-// src/publish/history-table.ts
-function historyEntries(report) {
-  const items = [...report.history];
-  const current = report.commit;
-  if (current && items.at(-1)?.sha !== current.sha && report.mode === "experiment") {
-    items.push({
-      sha: current.sha,
-      subject: current.subject,
-      value: report.value ?? null,
-      status: report.status,
-      current: true
-    });
-  }
-  return items.map((item, i2) => {
-    const label = shortSha(item.sha);
-    const subject = `${item.current ? "**(this run)** " : ""}${inlineText(item.subject, 100)}`;
-    const value2 = item.value !== null && Number.isFinite(item.value) ? item.value : null;
-    const status = `${STATUS_EMOJI[item.status] ?? ""} ${inlineText(item.status, 20)}`.trim();
-    return {
-      row: `| ${formatCount(i2 + 1)} | \`${label}\` | ${subject} | ${formatValue(item.value)} | ${status} |`,
-      label,
-      number: i2 + 1,
-      value: value2,
-      kept: item.status === "keep"
-    };
-  });
-}
-function historyTable(total, metricName2, shown) {
-  if (total === 0) return "";
-  const count2 = shown.length === total ? `${formatCount(total)} experiment${total === 1 ? "" : "s"}` : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
-  const metric2 = inlineText(metricName2, 40);
-  if (shown.length === 0)
-    return `_History on this runner: ${formatCount(total)} experiments, left out for space._`;
-  return [
-    `<details><summary>History on this runner (${count2})</summary>`,
-    "",
-    `| # | Commit | Subject | ${metric2} | Status |`,
-    "| --- | --- | --- | --- | --- |",
-    ...shown.map((entry) => entry.row),
-    "",
-    "</details>"
-  ].join("\n");
-}
-var init_history_table = __esm({
-  "src/publish/history-table.ts"() {
-    "use strict";
-    init_format();
-    init_report_sections();
-    init_untrusted_text();
-  }
-});
-
-// src/publish/progress-chart.ts
-function progressChart(ctx, shown) {
-  const points = shown.filter((entry) => entry.value !== null).slice(-CHART_MAX_POINTS);
-  if (points.length < 2) return "";
-  const values = points.map((p2) => p2.value);
-  const best = runningBest2(points, ctx);
-  const base = ctx.baselineValue;
-  const sigma = base !== void 0 && ctx.baselineSigma && ctx.baselineSigma > 0 ? ctx.baselineSigma : void 0;
-  const all = [...values];
-  if (base !== void 0) all.push(base);
-  if (base !== void 0 && sigma !== void 0) all.push(base - sigma, base + sigma);
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
-  const pad = hi > lo ? (hi - lo) * 0.1 : Math.max(Math.abs(hi) * 1e-3, 1e-6);
-  const labels = points.map((p2) => `"${p2.kept ? "\u2605" : ""}${p2.number}"`);
-  const name = ctx.metric.replace(/[^A-Za-z0-9_]/g, "") || "metric";
-  const num = (v2) => v2.toFixed(6);
-  const flat = (v2) => `  line [${points.map(() => num(v2)).join(", ")}]`;
-  const series = [`  line [${values.map(num).join(", ")}]`, `  line [${best.map(num).join(", ")}]`];
-  if (base !== void 0) series.push(flat(base));
-  if (base !== void 0 && sigma !== void 0) series.push(flat(base + sigma), flat(base - sigma));
-  const lines = [
-    "```mermaid",
-    // Mermaid's default first line colour is nearly white on GitHub's light theme; a fixed white
-    // background keeps the colours readable in the dark theme too.
-    `%%{init: {"xyChart": {"width": 760, "height": 420, "xAxis": {"labelFontSize": 11}}, "themeVariables": {"xyChart": {"backgroundColor": "#ffffff", "plotColorPalette": "${PALETTE.slice(0, series.length).join(", ")}"}}}}%%`,
-    "xychart-beta",
-    `  title "${name} per experiment # (${directionNote(ctx.direction)})"`,
-    `  x-axis [${labels.join(", ")}]`,
-    `  y-axis "${name}" ${num(Math.floor((lo - pad) * 1e6) / 1e6)} --> ${num(Math.ceil((hi + pad) * 1e6) / 1e6)}`,
-    ...series,
-    "```"
-  ];
-  const legend = [
-    "blue: each experiment",
-    "green: best kept so far",
-    ...base !== void 0 ? ["dark grey: the baseline"] : [],
-    ...sigma !== void 0 ? ["light grey: its \xB1\u03C3 noise band"] : [],
-    "\u2605 kept; the numbers are those of the history table"
-  ].join(" \xB7 ");
-  return `${lines.join("\n")}
-
-<sub>Chart: ${name} of the last ${points.length} experiments with a value. ${legend}.</sub>`;
-}
-function runningBest2(points, ctx) {
-  let best = ctx.baselineValue ?? points[0]?.value;
-  return points.map((p2) => {
-    if (p2.kept && p2.value !== null && isBetter(p2.value, best, ctx.direction)) best = p2.value;
-    return best;
-  });
-}
-var CHART_MAX_POINTS, PALETTE;
-var init_progress_chart = __esm({
-  "src/publish/progress-chart.ts"() {
-    "use strict";
-    init_model();
-    init_format();
-    CHART_MAX_POINTS = 40;
-    PALETTE = ["#0969da", "#1a7f37", "#57606a", "#afb8c1", "#afb8c1"];
-  }
-});
-
-// src/publish/report-body.ts
-function renderReportBody(report, maxChars) {
-  if (!Number.isInteger(maxChars) || maxChars < MIN_BODY_CHARS) {
-    throw new RangeError(
-      `maxChars left for the report body must be an integer of at least ${MIN_BODY_CHARS}, got ${String(maxChars)}; raise maxChars`
-    );
-  }
-  const parts = prepare(report);
-  const fits = (limits) => {
-    const text2 = assemble(parts, limits);
-    return text2.length <= maxChars ? text2 : void 0;
-  };
-  const excerptChars = parts.excerpt?.length ?? 0;
-  const full = fits({ historyRows: parts.history.length, excerptChars });
-  if (full !== void 0) return full;
-  const rows = largestFitting(parts.history.length, (k2) => fits({ historyRows: k2, excerptChars }));
-  if (rows !== void 0) return rows;
-  const cut = largestFitting(excerptChars, (c5) => fits({ historyRows: 0, excerptChars: c5 }));
-  if (cut !== void 0) return cut;
-  return minimal(parts, maxChars);
-}
-function largestFitting(max, render) {
-  let best = render(0);
-  if (best === void 0) return void 0;
-  let lo = 1;
-  let hi = max;
-  while (lo <= hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const text2 = render(mid);
-    if (text2 === void 0) {
-      hi = mid - 1;
-    } else {
-      best = text2;
-      lo = mid + 1;
-    }
-  }
-  return best;
-}
-function prepare(report) {
-  const crash2 = report.crash;
-  const excerpt = crash2 ? cleanUntrusted(crash2.excerpt).replace(/^\n+|\s+$/g, "") : void 0;
-  return {
-    heading: headingLine(report),
-    headline: report.headline,
-    top: [
-      inlineText(report.headline, 500),
-      ...report.commit ? [commitLine(report.commit)] : [],
-      figuresTable(report),
-      ...crash2 ? [crashSection(crash2)] : []
-    ].filter((block) => block !== ""),
-    excerpt: excerpt || void 0,
-    middle: [
-      decisionSection(report),
-      rejectedSection(report),
-      skippedSection(report),
-      comparabilitySection(report),
-      warningsList(report)
-    ].filter((block) => block !== ""),
-    history: historyEntries(report),
-    ...report.baseline && Number.isFinite(report.baseline.mean) ? {
-      baselineValue: report.baseline.mean,
-      baselineSigma: report.vsBaseline?.sigma ?? report.baseline.sigma
-    } : {},
-    metric: report.primary.name,
-    direction: report.primary.direction,
-    provenance: provenanceLine(report)
-  };
-}
-function assemble(parts, limits) {
-  const shown = parts.history.slice(parts.history.length - limits.historyRows);
-  const blocks = [
-    parts.heading,
-    ...parts.top,
-    excerptBlock(parts.excerpt, limits.excerptChars),
-    ...parts.middle,
-    progressChart(parts, shown),
-    historyTable(parts.history.length, parts.metric, shown),
-    parts.provenance
-  ];
-  return blocks.filter((block) => block !== "").join("\n\n");
-}
-function minimal(parts, maxChars) {
-  const note = "_The full report is too long for this space; see the job summary and log of this run._";
-  const room = maxChars - parts.heading.length - note.length - 4;
-  let cut = room;
-  let headline2 = "";
-  while (cut > 0) {
-    headline2 = inlineText(parts.headline, cut);
-    if (headline2.length <= room) break;
-    cut = Math.floor(cut * 0.8);
-    headline2 = "";
-  }
-  return [parts.heading, headline2, note].filter((block) => block !== "").join("\n\n");
-}
-function checkMaxChars(maxChars) {
-  if (!Number.isInteger(maxChars) || maxChars < MIN_MAX_CHARS) {
-    throw new RangeError(`maxChars must be an integer of at least ${MIN_MAX_CHARS}, got ${String(maxChars)}`);
-  }
-  return maxChars;
-}
-var DEFAULT_MAX_CHARS, MIN_MAX_CHARS, MIN_BODY_CHARS;
-var init_report_body = __esm({
-  "src/publish/report-body.ts"() {
-    "use strict";
-    init_history_table();
-    init_progress_chart();
-    init_report_sections();
-    init_untrusted_text();
-    DEFAULT_MAX_CHARS = 6e4;
-    MIN_MAX_CHARS = 1e3;
-    MIN_BODY_CHARS = 300;
-  }
-});
-
-// src/publish/render-comment.ts
-function renderComment(report, opts) {
-  const marker = checkMarker(opts.marker);
-  const maxChars = checkMaxChars(opts.maxChars ?? DEFAULT_MAX_CHARS);
-  return `${marker}
-${renderReportBody(report, maxChars - marker.length - 1)}`;
-}
-function renderProgressComment(opts) {
-  const marker = checkMarker(opts.marker);
-  const runner = inlineText(opts.runnerLabel, 100);
-  const eta = opts.budgetSeconds === void 0 ? "" : ` Training takes about ${formatSeconds(opts.budgetSeconds)} plus start-up and evaluation.`;
-  return [
-    marker,
-    `### \u23F3 Training on ${runner}\u2026`,
-    "",
-    `${commitLine(opts.commit)} \xB7 started ${formatTime(opts.startedAt, "startedAt")}.${eta}`,
-    "",
-    "This comment is replaced by the verdict when the run ends."
-  ].join("\n");
-}
-function renderCancelledComment(opts) {
-  const marker = checkMarker(opts.marker);
-  const runner = inlineText(opts.runnerLabel, 100);
-  const when2 = opts.cancelledAt === void 0 ? "" : ` at ${formatTime(opts.cancelledAt, "cancelledAt")}`;
-  const why = opts.reason === void 0 ? "" : ` Reason: ${inlineText(opts.reason, 300)}.`;
-  return [
-    marker,
-    "### \u{1F6D1} **Cancelled** \u2014 no verdict",
-    "",
-    `${commitLine(opts.commit)} \xB7 training on ${runner} was cancelled${when2} before it finished, so nothing was compared or recorded.${why}`,
-    "",
-    "Re-run the job to judge this commit."
-  ].join("\n");
-}
-function renderErrorComment(opts) {
-  const marker = checkMarker(opts.marker);
-  return `${marker}
-### \u26A0\uFE0F **Error** \u2014 no verdict
-
-${inlineText(opts.message, 2e3)}
-
-The job summary has the details.`;
-}
-function formatTime(value2, field) {
-  const date5 = value2 instanceof Date ? value2 : new Date(value2);
-  if (Number.isNaN(date5.getTime())) {
-    throw new TypeError(
-      `${field} is not a valid date: ${JSON.stringify(String(value2))}; pass a Date or an ISO 8601 string`
-    );
-  }
-  return `${date5.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-function checkMarker(marker) {
-  const valid = /^<!--[^\n]*-->$/.test(marker) && marker.indexOf("-->") === marker.length - 3;
-  if (!valid || marker.length > MAX_MARKER_CHARS) {
-    throw new TypeError(
-      `marker must be a single-line HTML comment of at most ${MAX_MARKER_CHARS} characters such as "<!-- autoresearch-ci:runner=mac1 -->", got ${JSON.stringify(marker.slice(0, 300))}`
-    );
-  }
-  return marker;
-}
-var MAX_MARKER_CHARS;
-var init_render_comment = __esm({
-  "src/publish/render-comment.ts"() {
-    "use strict";
-    init_format();
-    init_report_body();
-    init_report_sections();
-    init_untrusted_text();
-    MAX_MARKER_CHARS = 200;
-  }
-});
-
-// src/publish/render-summary.ts
-function renderJobSummary(report, opts = {}) {
-  const maxChars = checkMaxChars(opts.maxChars ?? SUMMARY_MAX_CHARS);
-  const kind = report.mode === "baseline" ? "baseline" : "experiment";
-  const title = `## autoresearch-ci ${kind} on ${inlineText(report.runner.label, 60)}`;
-  const errors = publishErrorsSection(opts.publishErrors ?? [], Math.floor(maxChars / 4));
-  const frame = title.length + 2 + (errors === "" ? 0 : errors.length + 2) + 1;
-  const body = renderReportBody(report, maxChars - frame);
-  return [title, body, errors].filter((block) => block !== "").join("\n\n") + "\n";
-}
-function publishErrorsSection(errors, maxChars) {
-  if (errors.length === 0) return "";
-  const lines = [
-    "### \u26A0\uFE0F Not published",
-    "",
-    "The verdict above is complete, but these steps failed; the PR comment or results log may be out of date:",
-    ""
-  ];
-  let length = lines.join("\n").length;
-  for (const [i2, error63] of errors.entries()) {
-    const item = `- ${inlineText(error63, 300)}`;
-    const more = `- \u2026 and ${errors.length - i2} more`;
-    const isLast = i2 === errors.length - 1;
-    if (length + item.length + 1 + (isLast ? 0 : more.length + 1) > maxChars) {
-      lines.push(more);
-      break;
-    }
-    lines.push(item);
-    length += item.length + 1;
-  }
-  return lines.join("\n");
-}
-var SUMMARY_MAX_CHARS;
-var init_render_summary = __esm({
-  "src/publish/render-summary.ts"() {
-    "use strict";
-    init_report_body();
-    init_untrusted_text();
-    SUMMARY_MAX_CHARS = 1e6;
-  }
-});
-
-// src/publish/git-client.ts
-import { randomUUID as randomUUID2 } from "node:crypto";
-import { writeFile as writeFile2 } from "node:fs/promises";
-import path6 from "node:path";
-function basicAuthHeader(token) {
-  return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`;
-}
-function redactSecrets2(text2, token) {
-  let out = text2.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
-  if (token) {
-    for (const secret of [Buffer.from(`x-access-token:${token}`).toString("base64"), token]) {
-      out = out.split(secret).join("***");
-    }
-  }
-  return out;
-}
-function gitEnvironment(home, token) {
-  const env = {};
-  for (const key of PASSTHROUGH_ENV) {
-    const value2 = process.env[key];
-    if (value2 !== void 0) env[key] = value2;
-  }
-  Object.assign(env, {
-    HOME: home,
-    XDG_CONFIG_HOME: path6.join(home, ".config"),
-    LC_ALL: "C",
-    LANG: "C",
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_AUTHOR_NAME: BOT_IDENTITY.name,
-    GIT_AUTHOR_EMAIL: BOT_IDENTITY.email,
-    GIT_COMMITTER_NAME: BOT_IDENTITY.name,
-    GIT_COMMITTER_EMAIL: BOT_IDENTITY.email
-  });
-  if (token) {
-    Object.assign(env, {
-      GIT_CONFIG_COUNT: "1",
-      GIT_CONFIG_KEY_0: "http.extraHeader",
-      GIT_CONFIG_VALUE_0: basicAuthHeader(token)
-    });
-  }
-  return env;
-}
-var BOT_IDENTITY, GitCommandError, FIXED_CONFIG, PASSTHROUGH_ENV, GitClient;
-var init_git_client = __esm({
-  "src/publish/git-client.ts"() {
-    "use strict";
-    init_dist3();
-    BOT_IDENTITY = {
-      name: "github-actions[bot]",
-      email: "41898282+github-actions[bot]@users.noreply.github.com"
-    };
-    GitCommandError = class extends Error {
-      constructor(args, stderr) {
-        super(`git ${args.join(" ")} failed: ${stderr.trim() || "(no output)"}`);
-        this.args = args;
-        this.stderr = stderr;
-      }
-      args;
-      stderr;
-      name = "GitCommandError";
-    };
-    FIXED_CONFIG = [
-      "core.hooksPath=/dev/null",
-      "credential.helper=",
-      "gc.auto=0",
-      "maintenance.auto=false"
-    ];
-    PASSTHROUGH_ENV = [
-      "PATH",
-      "TMPDIR",
-      "SYSTEMROOT",
-      "http_proxy",
-      "https_proxy",
-      "no_proxy",
-      "HTTP_PROXY",
-      "HTTPS_PROXY",
-      "NO_PROXY",
-      "SSL_CERT_FILE",
-      "SSL_CERT_DIR",
-      "GIT_SSL_CAINFO"
-    ];
-    GitClient = class {
-      #git;
-      #dir;
-      #token;
-      constructor(options) {
-        this.#dir = options.dir;
-        this.#token = options.token;
-        const env = gitEnvironment(options.home, options.token);
-        this.#git = wo({
-          baseDir: options.dir,
-          config: FIXED_CONFIG,
-          maxConcurrentProcesses: 1,
-          timeout: { block: options.idleTimeoutMs ?? 12e4 },
-          // simple-git guards these settings because callers could inject them; here they are ours.
-          allowEnvironment: Object.keys(env).filter((key) => key.startsWith("GIT_")),
-          unsafe: {
-            allowUnsafeHooksPath: true,
-            allowUnsafeCredentialHelper: true,
-            allowUnsafeConfigEnvCount: true
-          },
-          // Every non-zero exit is an error (simple-git's default ignores one without stderr).
-          errors: (error63, result) => result.exitCode === 0 ? error63 : Buffer.concat(result.stdErr.length ? result.stdErr : result.stdOut)
-        }).env(env);
-      }
-      /** Runs `git <args>` and returns stdout; throws a redacted {@link GitCommandError} on failure. */
-      run(args) {
-        return this.#guard(args, () => this.#git.raw(args));
-      }
-      /** Makes the directory an empty repository whose `origin` is `remoteUrl`. */
-      async init(remoteUrl) {
-        await this.run(["init", "--quiet"]);
-        await this.run(["remote", "add", "origin", remoteUrl]);
-      }
-      /** The sha `branch` points at on `origin`, or `null` when the branch does not exist there. */
-      async remoteTip(branch) {
-        const out = await this.run(["ls-remote", "origin", `refs/heads/${branch}`]);
-        const line = out.split("\n").find((l3) => l3.endsWith(`	refs/heads/${branch}`));
-        return line ? line.split("	")[0] : null;
-      }
-      /** Fetches only the tip commit of `branch` (depth 1) and returns its sha. */
-      async fetchTip(branch) {
-        const ref = `refs/remotes/origin/${branch}`;
-        await this.run([
-          "fetch",
-          "--quiet",
-          "--depth",
-          "1",
-          "--no-tags",
-          "origin",
-          `+refs/heads/${branch}:${ref}`
-        ]);
-        return (await this.run(["rev-parse", "--verify", `${ref}^{commit}`])).trim();
-      }
-      /** Reads `file` from `commit`; `null` when the commit has no such file. Only UTF-8 text is accepted. */
-      async readFile(commit, file2) {
-        const entry = await this.run(["ls-tree", "-z", commit, "--", file2]);
-        if (entry === "") return null;
-        const [meta3 = ""] = entry.split("	");
-        const [mode = "", type = "", sha = ""] = meta3.split(" ");
-        if (type !== "blob") {
-          throw new GitCommandError(["ls-tree", commit, "--", file2], `${file2} is a ${type}, not a file`);
-        }
-        const bytes = await this.#guard(
-          ["cat-file", "blob", sha],
-          () => this.#git.binaryCatFile(["blob", sha])
-        );
-        try {
-          return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes), mode };
-        } catch {
-          throw new GitCommandError(["cat-file", "blob", sha], `${file2} is not UTF-8 text`);
-        }
-      }
-      /**
-       * Creates a commit that sets one file, without a checkout: plumbing commands build the tree from
-       * the parent's, so nothing is written to a working tree and no commit hook can run.
-       */
-      async commitFile(change) {
-        const scratch = path6.join(this.#dir, ".git", `publish-${randomUUID2()}`);
-        await writeFile2(scratch, change.content);
-        const blob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
-        await this.run(change.parent ? ["read-tree", change.parent] : ["read-tree", "--empty"]);
-        await this.run([
-          "update-index",
-          "--add",
-          "--cacheinfo",
-          `${change.mode ?? "100644"},${blob},${change.path}`
-        ]);
-        for (const extra of change.also ?? []) {
-          await writeFile2(scratch, extra.content);
-          const extraBlob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
-          await this.run(["update-index", "--add", "--cacheinfo", `100644,${extraBlob},${extra.path}`]);
-        }
-        const tree = (await this.run(["write-tree"])).trim();
-        await writeFile2(scratch, change.message);
-        const parents = change.parent ? ["-p", change.parent] : [];
-        return (await this.run(["commit-tree", tree, ...parents, "-F", scratch])).trim();
-      }
-      /** Paths of the files in `commit` whose name is `name`, anywhere in the tree. */
-      async filesNamed(commit, name) {
-        const listing = await this.run(["ls-tree", "-r", "-z", "--name-only", commit]);
-        return listing.split("\0").filter((p2) => p2 === name || p2.endsWith(`/${name}`));
-      }
-      /** Pushes `commit` to `branch` on origin; never forced, so a moved branch rejects it. */
-      async push(commit, branch) {
-        await this.run(["push", "--quiet", "--no-verify", "origin", `${commit}:refs/heads/${branch}`]);
-      }
-      async #guard(args, task) {
-        try {
-          return await task();
-        } catch (error63) {
-          const text2 = error63 instanceof Error ? error63.message : String(error63);
-          throw new GitCommandError(
-            args.map((arg) => redactSecrets2(arg, this.#token)),
-            redactSecrets2(text2, this.#token)
-          );
-        }
-      }
-    };
-  }
-});
-
-// src/publish/results-row.ts
-function reportRow(report, protocol, runner) {
-  const crashed = report.status === "crash";
-  return {
-    commit: report.commit?.sha ?? "",
-    value: crashed ? null : report.value ?? null,
-    memoryGb: crashed ? null : figureWithRole(report.figures, "memory")?.value ?? null,
-    status: crashed ? protocol.crashStatus : report.status,
-    description: describeRow(report),
-    metricColumn: protocol.primary.name,
-    extra: {
-      ...Object.fromEntries(report.figures.map((f3) => [f3.metric, crashed ? "" : String(f3.raw)])),
-      runner
-    }
-  };
-}
-function describeRow(report) {
-  if (report.mode === "baseline" && report.baseline) {
-    return `baseline (n=${report.baseline.n}, \u03C3=${report.baseline.sigma.toFixed(4)})`;
-  }
-  return report.commit?.subject ?? "";
-}
-function formatRow(columns, row) {
-  const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
-  const commit = row.commit.trim();
-  if (!SHA_PATTERN.test(commit)) {
-    throw new ResultsRowError(
-      `results row: commit "${row.commit}" is not a git sha (7 to 64 hex characters); pass the experiment commit's sha`
-    );
-  }
-  return columns.map((raw) => {
-    const column = cleanHeaderCell(raw);
-    if (column === "commit") return commit.slice(0, SHORT_SHA_LENGTH).toLowerCase();
-    if (column === metricColumn) return fixed(row.value, 6, metricColumn);
-    if (column === "memory_gb") return fixed(row.memoryGb, 1, "memory_gb");
-    if (column === "status") return cell(row.status);
-    if (column === "description") return describe3(row.description);
-    return cell(row.extra?.[column] ?? "");
-  }).join("	");
-}
-function upsertRow(existing, columns, row, identity3) {
-  if (existing === null || existing.replace(/^\uFEFF/, "").trim() === "") {
-    const text2 = `${columns.join("	")}
-${formatRow(columns, row)}
-`;
-    return { text: text2, changed: text2 !== existing, replaced: false };
-  }
-  const lines = splitLines(existing);
-  const eol = lineEnding(lines);
-  const headerCells = lineBody(lines[0]).split("	").map(cleanHeaderCell);
-  const hasHeader = headerCells.includes("commit");
-  const fileColumns = hasHeader ? headerCells : columns.map(cleanHeaderCell);
-  const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
-  if (hasHeader && !fileColumns.includes(metricColumn)) {
-    throw new ResultsRowError(
-      `results file header (${fileColumns.join(", ")}) has no "${metricColumn}" column; add it to the header or point the results path at another file`
-    );
-  }
-  const newLine = formatRow(fileColumns, row);
-  const commitIndex = fileColumns.indexOf("commit");
-  const runnerIndex = identity3.runnerOrKey === void 0 ? -1 : fileColumns.indexOf("runner");
-  let match = -1;
-  for (let i2 = hasHeader ? 1 : 0; i2 < lines.length; i2++) {
-    const cells = lineBody(lines[i2]).split("	");
-    if (!sameCommit(cells[commitIndex], identity3.commit)) continue;
-    if (runnerIndex >= 0 && (cells[runnerIndex] ?? "").trim() !== identity3.runnerOrKey) continue;
-    match = i2;
-  }
-  if (match >= 0) {
-    const old = lines[match];
-    const body = lineBody(old);
-    lines[match] = newLine + old.slice(body.length);
-    const text2 = lines.join("");
-    return { text: text2, changed: text2 !== existing, replaced: true };
-  }
-  const separator = existing.endsWith("\n") ? "" : eol;
-  return { text: `${existing}${separator}${newLine}${eol}`, changed: true, replaced: false };
-}
-function splitLines(text2) {
-  return text2.match(/[^\n]*\n|[^\n]+$/g) ?? [];
-}
-function lineBody(line) {
-  return line.replace(/\r?\n$/, "");
-}
-function lineEnding(lines) {
-  const first = lines.find((line) => line.endsWith("\n"));
-  return first?.endsWith("\r\n") ? "\r\n" : "\n";
-}
-function cleanHeaderCell(cell2) {
-  return cell2.replace(/^\uFEFF/, "").trim();
-}
-function sameCommit(cellValue, commit) {
-  const a2 = (cellValue ?? "").trim().toLowerCase();
-  const b3 = commit.trim().toLowerCase();
-  if (!SHA_PATTERN.test(a2) || !SHA_PATTERN.test(b3)) return false;
-  return a2.startsWith(b3) || b3.startsWith(a2);
-}
-function fixed(value2, digits, column) {
-  if (value2 === null) return 0 .toFixed(digits);
-  if (!Number.isFinite(value2)) {
-    throw new ResultsRowError(
-      `results row: ${column} is ${value2}; pass a finite number, or null for a crashed run`
-    );
-  }
-  return value2.toFixed(digits);
-}
-function cell(value2) {
-  return value2.replace(/\s*[\t\n\r\v\f]+\s*/g, " ").trim();
-}
-function describe3(subject) {
-  return cell(cell(subject).replace(/^experiment:/i, ""));
-}
-var ResultsRowError, DEFAULT_METRIC_COLUMN, SHORT_SHA_LENGTH, SHA_PATTERN;
-var init_results_row = __esm({
-  "src/publish/results-row.ts"() {
-    "use strict";
-    init_format();
-    ResultsRowError = class extends Error {
-      name = "ResultsRowError";
-    };
-    DEFAULT_METRIC_COLUMN = "val_bpb";
-    SHORT_SHA_LENGTH = 7;
-    SHA_PATTERN = /^[0-9a-f]{7,64}$/i;
-  }
-});
-
-// src/publish/results-commit.ts
-import { mkdir as mkdir2, mkdtemp, rm as rm2 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path7 from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-async function commitResultRow(options) {
-  validate2(options);
-  const { branch, filePath, log = () => {
-  } } = options;
-  const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
-  const remote = redactSecrets2(options.remoteUrl, options.token);
-  const root = await mkdtemp(path7.join(options.workDir ?? tmpdir(), "arci-results-"));
-  try {
-    const dir = path7.join(root, "repo");
-    const home = path7.join(root, "home");
-    await Promise.all([mkdir2(dir), mkdir2(home)]);
-    const git = new GitClient({ dir, home, token: options.token || void 0 });
-    await git.init(options.remoteUrl);
-    for (let attempt = 1; ; attempt++) {
-      const base = await fetchBase(git, options, remote);
-      log(
-        `results: attempt ${attempt}/${maxAttempts}: ${base ? `${branch} at ${base.slice(0, 7)}` : `new orphan branch ${branch}`}`
-      );
-      const current = base ? await git.readFile(base, filePath) : null;
-      const upsert = upsertIn(current?.text ?? null, options);
-      if (!upsert.changed && base) {
-        log(`results: ${filePath} already holds this row; nothing to commit`);
-        return { commitSha: base, attempts: attempt, changed: false };
-      }
-      const commit = await git.commitFile({
-        parent: base,
-        path: filePath,
-        content: upsert.text,
-        mode: current?.mode,
-        also: options.page ? [{ path: PAGE_FILE, content: await pageOn(git, base, options, upsert.text) }] : [],
-        message: options.message
-      });
-      await options.beforePush?.(attempt);
-      try {
-        await git.push(commit, branch);
-        log(
-          `results: pushed ${commit.slice(0, 7)} to ${branch} (${upsert.replaced ? "row replaced" : "row added"})`
-        );
-        return { commitSha: commit, attempts: attempt, changed: true };
-      } catch (error63) {
-        if (!(error63 instanceof GitCommandError) || !await raced(git, branch, base, error63)) throw error63;
-        if (attempt >= maxAttempts) {
-          throw new ResultsCommitError(
-            `results: could not push to ${branch} of ${remote} after ${attempt} attempts because other jobs kept updating it; re-run the job (last error: ${error63.stderr.trim()})`
-          );
-        }
-        const delay = backoff(attempt, options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
-        log(
-          `results: attempt ${attempt}/${maxAttempts}: ${branch} moved while we pushed; retrying in ${delay} ms`
-        );
-        await sleep(delay);
-      }
-    }
-  } finally {
-    await rm2(root, { recursive: true, force: true });
-  }
-}
-async function fetchBase(git, options, remote) {
-  if (await git.remoteTip(options.branch) !== null) return git.fetchTip(options.branch);
-  if (options.orphan) return null;
-  throw new ResultsCommitError(
-    `results: branch ${options.branch} does not exist on ${remote}; push the experiment branch before publishing, or use a separate results branch`
-  );
-}
-async function pageOn(git, base, options, ours) {
-  const name = path7.posix.basename(options.filePath);
-  const paths = base ? await git.filesNamed(base, name) : [];
-  const files = [{ path: options.filePath, text: ours }];
-  for (const file2 of paths) {
-    if (file2 === options.filePath) continue;
-    const read = await git.readFile(base, file2);
-    if (read) files.push({ path: file2, text: read.text });
-  }
-  return options.page(files);
-}
-function upsertIn(text2, options) {
-  try {
-    return upsertRow(text2, options.columns, options.row, options.identity);
-  } catch (error63) {
-    if (!(error63 instanceof ResultsRowError)) throw error63;
-    throw new ResultsCommitError(`${options.filePath} on branch ${options.branch}: ${error63.message}`);
-  }
-}
-async function raced(git, branch, base, error63) {
-  const tip = await git.remoteTip(branch).catch(() => void 0);
-  return tip !== void 0 && tip !== base || RACE_PATTERN.test(error63.stderr);
-}
-function backoff(attempt, baseMs) {
-  const nominal = Math.min(baseMs * 2 ** (attempt - 1), MAX_DELAY_MS);
-  return Math.round(nominal * (0.5 + Math.random()));
-}
-function validate2(options) {
-  const fail = (what) => {
-    throw new ResultsCommitError(`results: ${what}`);
-  };
-  if (!options.message.trimEnd().endsWith("[skip ci]")) {
-    fail(`commit message "${options.message}" must end with [skip ci] so the bot commit starts no workflow`);
-  }
-  const segments = options.filePath.split("/");
-  if (options.filePath.startsWith("/") || options.filePath.includes("\\") || segments.some((s) => s === "" || s === "." || s === ".." || s === ".git")) {
-    fail(
-      `results file path "${options.filePath}" must be a relative path inside the repository such as autoresearch-results/<runner>/results.tsv`
-    );
-  }
-  if (!/^(?![-.])(?!.*\.\.)(?!.*\/\/)(?!.*\/\.)(?!.*@\{)[^\s~^:?*[\\\x00-\x1f\x7f]+(?<![./])(?<!\.lock)$/.test(
-    options.branch
-  )) {
-    fail(
-      `branch "${options.branch}" is not a valid git branch name; set the results branch input to e.g. autoresearch-results`
-    );
-  }
-  if (options.columns.length === 0 || !options.columns.includes("commit")) {
-    fail(
-      `results columns (${options.columns.join(", ")}) must include "commit"; check the protocol's provenance.resultsLog.columns`
-    );
-  }
-  const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
-  if (!Number.isInteger(attempts) || attempts < 1)
-    fail(`maxAttempts must be a positive integer, got ${attempts}`);
-}
-var ResultsCommitError, PAGE_FILE, DEFAULT_ATTEMPTS, DEFAULT_BASE_DELAY_MS, MAX_DELAY_MS, RACE_PATTERN;
-var init_results_commit = __esm({
-  "src/publish/results-commit.ts"() {
-    "use strict";
-    init_git_client();
-    init_results_row();
-    ResultsCommitError = class extends Error {
-      name = "ResultsCommitError";
-    };
-    PAGE_FILE = "index.html";
-    DEFAULT_ATTEMPTS = 5;
-    DEFAULT_BASE_DELAY_MS = 1e3;
-    MAX_DELAY_MS = 15e3;
-    RACE_PATTERN = /\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|incorrect old value|stale info/i;
-  }
-});
-
-// src/publish/sticky-comment.ts
-function commentMarker(runnerId) {
-  return `<!-- autoresearch-ci:runner=${runnerId.replace(/[^A-Za-z0-9._-]/g, "_")} -->`;
-}
-function findStickyComment(comments, marker, botLogin) {
-  return comments.find((c5) => c5.authorLogin === botLogin && firstLine(c5.body) === marker);
-}
-async function upsertStickyComment(api, issueNumber, marker, body, botLogin = ACTIONS_BOT_LOGIN) {
-  if (firstLine(body) !== marker) throw new Error("a sticky comment body must start with its marker line");
-  const existing = findStickyComment(await api.listComments(issueNumber), marker, botLogin);
-  return existing ? api.updateComment(existing.id, body) : api.createComment(issueNumber, body);
-}
-function firstLine(text2) {
-  const end = text2.indexOf("\n");
-  return (end === -1 ? text2 : text2.slice(0, end)).replace(/\r$/, "");
-}
-var ACTIONS_BOT_LOGIN;
-var init_sticky_comment = __esm({
-  "src/publish/sticky-comment.ts"() {
-    "use strict";
-    ACTIONS_BOT_LOGIN = "github-actions[bot]";
-  }
-});
-
-// src/publish/publish-report.ts
-import { mkdir as mkdir3, writeFile as writeFile3 } from "node:fs/promises";
-import path8 from "node:path";
-async function publishReport(req) {
-  const { report, sinks } = req;
-  const errors = [...req.earlierErrors ?? []];
-  const refs = {};
-  const resultJson = path8.join(req.outDir, "result.json");
-  try {
-    await mkdir3(req.outDir, { recursive: true });
-    await writeFile3(resultJson, `${JSON.stringify(report, null, 2)}
-`);
-    refs.resultJson = resultJson;
-  } catch (error63) {
-    errors.push(`result.json could not be written to ${resultJson}: ${message(error63)}`);
-  }
-  if (req.comment) {
-    const { api, issueNumber, marker, botLogin } = req.comment;
-    try {
-      const body = report.crash?.kind === "cancelled" ? renderCancelledComment({
-        marker,
-        runnerLabel: report.runner.label,
-        commit: { sha: report.commit?.sha ?? "", subject: report.commit?.subject ?? "" },
-        cancelledAt: /* @__PURE__ */ new Date()
-      }) : renderComment(report, { marker });
-      const comment = await upsertStickyComment(api, issueNumber, marker, body, botLogin);
-      refs.commentUrl = comment.url;
-      sinks.log(`Comment updated: ${comment.url}`);
-    } catch (error63) {
-      errors.push(`the pull request comment on #${issueNumber} could not be written: ${message(error63)}`);
-    }
-  }
-  if (req.results && report.commit && (report.status === "keep" || report.status === "discard" || report.status === "crash")) {
-    const target = req.results;
-    try {
-      const { commitSha, changed } = await commitResultRow({
-        remoteUrl: target.remoteUrl,
-        token: target.token,
-        branch: target.branch,
-        filePath: target.filePath,
-        columns: req.protocol.results.columns,
-        row: reportRow(report, req.protocol, target.runnerName),
-        identity: { commit: report.commit.sha, runnerOrKey: target.runnerName },
-        message: `results: ${report.status} ${report.commit.sha.slice(0, 7)} on ${target.runnerName} [skip ci]`,
-        orphan: target.orphan,
-        // A dedicated results branch gets the progress page; an experiment branch only its row.
-        page: target.orphan ? (files) => progressPage(files, req.protocol, target.remoteUrl) : void 0,
-        log: sinks.log
-      });
-      refs.resultsCommit = commitSha;
-      sinks.log(
-        `${changed ? "Recorded" : "Already recorded"} in ${target.filePath} on ${target.branch} (${commitSha.slice(0, 7)})`
-      );
-    } catch (error63) {
-      errors.push(`the results.tsv row could not be pushed to ${target.branch}: ${message(error63)}`);
-    }
-  }
-  const outputs = reportOutputs(report, refs);
-  for (const [name, value2] of Object.entries(outputs)) sinks.setOutput(name, value2);
-  try {
-    await sinks.writeSummary(renderJobSummary(report, { publishErrors: errors }));
-  } catch (error63) {
-    errors.push(`the job summary could not be written: ${message(error63)}`);
-  }
-  return { ...refs, errors };
-}
-function progressPage(files, protocol, remoteUrl) {
-  const title = remoteUrl.replace(/\.git$/, "").split("/").slice(-2).join("/");
-  return renderProgressPage(
-    seriesFromResultsFiles(files, protocol.primary.name, protocol.primary.direction),
-    {
-      title,
-      generatedAt: /* @__PURE__ */ new Date()
-    }
-  );
-}
-function message(error63) {
-  return error63 instanceof Error ? error63.message : String(error63);
-}
-var init_publish_report = __esm({
-  "src/publish/publish-report.ts"() {
-    "use strict";
-    init_outputs();
-    init_progress_data();
-    init_progress_page();
-    init_render_comment();
-    init_render_summary();
-    init_results_commit();
-    init_results_row();
-    init_sticky_comment();
-  }
-});
-
-// src/publish/results-target.ts
-function resultsFilePath(settings, protocol, runnerName, branch) {
-  if (settings.resultsBranch === "" && settings.resultsPath === INPUT_DEFAULTS["results-path"]) {
-    return protocol.results.path;
-  }
-  const runner = runnerName.replace(/[^A-Za-z0-9._-]/g, "_");
-  return settings.resultsPath.replaceAll("{branch}", branch).replaceAll("{runner}", runner).replace(/^\/+/, "");
-}
-function resultsTarget(settings, protocol, ctx, branch) {
-  if (!settings.githubToken || ctx.eventName === "local") return void 0;
-  return {
-    remoteUrl: `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.owner}/${ctx.repo}.git`,
-    token: settings.githubToken,
-    branch: settings.resultsBranch || branch,
-    filePath: resultsFilePath(settings, protocol, ctx.runnerName, branch),
-    orphan: settings.resultsBranch !== "",
-    runnerName: ctx.runnerName
-  };
-}
-var init_results_target = __esm({
-  "src/publish/results-target.ts"() {
-    "use strict";
-    init_inputs();
-  }
-});
-
-// src/identity/data-snapshot.ts
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir as mkdir4, readdir as readdir2, readFile, rename as rename2, stat as stat2, writeFile as writeFile4 } from "node:fs/promises";
-import { homedir as homedir2 } from "node:os";
-import path9 from "node:path";
-async function preflightSnapshot(snapshot, opts) {
-  const checks = [
-    { path: snapshot.dataDir, kind: "directory", role: "data cache directory" },
-    ...snapshot.pinnedFiles.map((p2) => ({ path: p2, kind: "file", role: "pinned file" })),
-    ...snapshot.tokenizerDir ? [{ path: snapshot.tokenizerDir, kind: "directory", role: "tokenizer directory" }] : []
-  ];
-  const problems = [];
-  for (const check2 of checks) {
-    const problem2 = await whatIsWrong(check2.path, check2.kind);
-    if (problem2) problems.push(`  - ${tildify(check2.path)} (${check2.role}): ${problem2}`);
-  }
-  if (problems.length === 0) return;
-  const prep = opts.setupCommands.length > 0 ? `run the protocol's one-time preparation there once: ${opts.setupCommands.map((c5) => `\`${c5}\``).join(" then ")}` : "run the protocol's one-time data preparation there once";
-  throw new SnapshotError(
-    `the data snapshot under ${tildify(snapshot.root)} is not ready on this runner:
-${problems.join("\n")}
-On the runner, in a checkout of the repository, ${prep}. The action never downloads data: training runs offline against the prepared cache.`
-  );
-}
-function protocolSetupCommands(protocol) {
-  const commands = protocol.document.environment?.setupCommands;
-  return Array.isArray(commands) ? commands.filter((c5) => typeof c5 === "string") : [];
-}
-async function whatIsWrong(p2, kind) {
-  try {
-    const info2 = await stat2(p2);
-    if (kind === "directory" && !info2.isDirectory()) return "exists but is not a directory";
-    if (kind === "file" && !info2.isFile()) return "exists but is not a regular file";
-    return void 0;
-  } catch (error63) {
-    const code = error63.code;
-    return code === "ENOENT" || code === "ENOTDIR" ? "missing" : `cannot be read (${code ?? String(error63)})`;
-  }
-}
-async function fingerprintSnapshot(snapshot, opts) {
-  const pinned = await Promise.all(snapshot.pinnedFiles.map((p2) => fileInfo(p2, "pinned file")));
-  const tokenizer = snapshot.tokenizerDir ? await listFiles(snapshot.tokenizerDir, "tokenizer directory") : [];
-  const skip = new Set(pinned.map((f3) => f3.abs));
-  const shards = (await listFiles(snapshot.dataDir, "data cache directory")).filter(
-    (f3) => !skip.has(f3.abs) && !(snapshot.tokenizerDir && isInside(f3.abs, snapshot.tokenizerDir))
-  );
-  const cache = await loadCache(opts.cacheFile);
-  const used = {};
-  let rehashed = 0;
-  const contentHash = async (file2) => {
-    const hit = cache.entries[file2.abs];
-    if (hit && hit.size === file2.size && hit.mtimeMs === file2.mtimeMs) {
-      used[file2.abs] = hit;
-      return hit.sha256;
-    }
-    const sha2562 = await hashFile(file2.abs);
-    rehashed++;
-    used[file2.abs] = { size: file2.size, mtimeMs: file2.mtimeMs, sha256: sha2562 };
-    return sha2562;
-  };
-  const lines = [];
-  for (const file2 of pinned) {
-    lines.push(
-      `pinned	${path9.relative(snapshot.dataDir, file2.abs)}	${file2.size}	${await contentHash(file2)}`
-    );
-  }
-  for (const file2 of tokenizer) {
-    lines.push(`tokenizer	${path9.relative(snapshot.tokenizerDir, file2.abs)}	${await contentHash(file2)}`);
-  }
-  for (const file2 of shards) {
-    lines.push(`shard	${path9.relative(snapshot.dataDir, file2.abs)}	${file2.size}`);
-  }
-  lines.sort();
-  if (rehashed > 0 || Object.keys(used).length !== Object.keys(cache.entries).length) {
-    await saveCache(opts.cacheFile, { version: 1, entries: used });
-  }
-  const all = [...pinned, ...tokenizer, ...shards];
-  return {
-    hash: createHash("sha256").update(lines.join("\n")).digest("hex").slice(0, 16),
-    files: all.length,
-    bytes: all.reduce((sum, f3) => sum + f3.size, 0),
-    rehashed
-  };
-}
-async function fileInfo(abs, role) {
-  try {
-    const info2 = await stat2(abs);
-    if (!info2.isFile()) throw new SnapshotError(`${role} ${tildify(abs)} is not a regular file`);
-    return { abs, size: info2.size, mtimeMs: info2.mtimeMs };
-  } catch (error63) {
-    if (error63 instanceof SnapshotError) throw error63;
-    throw new SnapshotError(
-      `${role} ${tildify(abs)} cannot be read (${error63.code ?? String(error63)}); run the snapshot preflight first`
-    );
-  }
-}
-async function listFiles(dir, role) {
-  let names;
-  try {
-    names = await readdir2(dir);
-  } catch (error63) {
-    throw new SnapshotError(
-      `${role} ${tildify(dir)} cannot be listed (${error63.code ?? String(error63)}); run the snapshot preflight first`
-    );
-  }
-  const files = [];
-  for (const name of names.sort()) {
-    if (name.startsWith(".")) continue;
-    const abs = path9.join(dir, name);
-    const info2 = await stat2(abs);
-    if (info2.isDirectory()) files.push(...await listFiles(abs, role));
-    else if (info2.isFile()) files.push({ abs, size: info2.size, mtimeMs: info2.mtimeMs });
-  }
-  return files;
-}
-function hashFile(abs) {
-  return new Promise((resolve, reject) => {
-    const hash2 = createHash("sha256");
-    createReadStream(abs).on(
-      "error",
-      (error63) => reject(
-        new SnapshotError(`cannot read ${tildify(abs)} to fingerprint the data snapshot: ${error63.message}`)
-      )
-    ).on("data", (chunk) => hash2.update(chunk)).on("end", () => resolve(hash2.digest("hex")));
-  });
-}
-async function loadCache(file2) {
-  try {
-    const doc = JSON.parse(await readFile(file2, "utf8"));
-    if (doc.version === 1 && doc.entries && typeof doc.entries === "object") {
-      return { version: 1, entries: doc.entries };
-    }
-  } catch {
-  }
-  return { version: 1, entries: {} };
-}
-async function saveCache(file2, doc) {
-  try {
-    await mkdir4(path9.dirname(file2), { recursive: true });
-    const tmp = `${file2}.${process.pid}.tmp`;
-    await writeFile4(tmp, `${JSON.stringify(doc)}
-`);
-    await rename2(tmp, file2);
-  } catch (error63) {
-    throw new SnapshotError(
-      `cannot write the snapshot hash cache ${file2} (${error63.code ?? String(error63)}); point it at a writable directory`
-    );
-  }
-}
-function isInside(child, parent) {
-  const rel = path9.relative(parent, child);
-  return rel !== "" && !rel.startsWith("..") && !path9.isAbsolute(rel);
-}
-function tildify(p2) {
-  const home = homedir2();
-  return p2 === home ? "~" : p2.startsWith(home + path9.sep) ? `~${p2.slice(home.length)}` : p2;
-}
-var SnapshotError;
-var init_data_snapshot = __esm({
-  "src/identity/data-snapshot.ts"() {
-    "use strict";
-    SnapshotError = class extends Error {
-      name = "SnapshotError";
-    };
-  }
-});
-
-// src/identity/comparability.ts
-import { createHash as createHash2 } from "node:crypto";
-import { readFile as readFile2 } from "node:fs/promises";
-import path10 from "node:path";
-async function computeComponents(opts) {
-  const lockfile = opts.lockfile ?? "uv.lock";
-  const [harness, lock] = await Promise.all([
-    harnessHash(opts.workdir, opts.protocol.immutablePaths),
-    lockfileHash(path10.join(opts.workdir, lockfile))
-  ]);
-  return {
-    hardware: opts.hardwareHash,
-    harness,
-    data: opts.dataHash,
-    budgetSeconds: opts.protocol.budgetSeconds,
-    command: normaliseCommand(opts.protocol.command),
-    lockfile: lock
-  };
-}
-async function harnessHash(workdir, immutablePaths) {
-  if (immutablePaths.length === 0) return NONE2;
-  const lines = [];
-  for (const rel of [...new Set(immutablePaths)].sort()) {
-    let content;
-    try {
-      content = await readFile2(path10.resolve(workdir, rel));
-    } catch (error63) {
-      const code = error63.code;
-      const why = code === "ENOENT" ? "is missing" : code === "EISDIR" ? "is a directory" : `cannot be read (${code})`;
-      throw new ComparabilityError(
-        `immutable harness file ${rel} (protocol immutableHarness.paths) ${why} in ${workdir}; restore it from the base branch (it must not change) or fix the protocol`
-      );
-    }
-    lines.push(`${rel}	${sha256(content)}`);
-  }
-  return short(lines.join("\n"));
-}
-async function lockfileHash(file2) {
-  try {
-    return short(await readFile2(file2));
-  } catch (error63) {
-    if (error63.code === "ENOENT") return NONE2;
-    throw new ComparabilityError(
-      `lockfile ${file2} cannot be read (${error63.code ?? String(error63)})`
-    );
-  }
-}
-function normaliseCommand(command) {
-  return command.trim().replace(/\s+/g, " ");
-}
-function keyHash(components) {
-  const canonical = JSON.stringify([1, ...COMPONENT_NAMES.map((name) => components[name])]);
-  return short(canonical);
-}
-function diffComponents(stored, current, context = {}) {
-  const diffs = [];
-  for (const component of COMPONENT_NAMES) {
-    const before = stored[component] === void 0 ? "unrecorded" : String(stored[component]);
-    const after = String(current[component]);
-    if (before === after) continue;
-    diffs.push({ component, before, after, explanation: explain(component, before, after, context) });
-  }
-  return diffs;
-}
-function explain(component, before, after, context) {
-  switch (component) {
-    case "hardware": {
-      const labels = context.hardwareLabels;
-      const shown = labels?.before && labels.after && labels.before !== labels.after ? `${labels.before} \u2192 ${labels.after}` : `hardware fingerprint ${before} \u2192 ${after}`;
-      return `a different machine (${shown})`;
-    }
-    case "harness": {
-      const paths = context.harnessPaths?.length ? context.harnessPaths.join(", ") : "files";
-      return `the immutable harness ${paths} changed`;
-    }
-    case "data":
-      return `the data snapshot changed${context.dataRoot ? ` (${tildify(context.dataRoot)})` : ""}`;
-    case "budgetSeconds":
-      return `the time budget changed ${before === "unrecorded" ? before : `${before} s`} \u2192 ${after} s`;
-    case "command":
-      return `the training command changed: \`${before}\` \u2192 \`${after}\``;
-    case "lockfile": {
-      const name = context.lockfile ?? "uv.lock";
-      if (before === NONE2) return `${name} was added`;
-      if (after === NONE2) return `${name} was removed`;
-      return `${name} changed`;
-    }
-  }
-}
-function sha256(data) {
-  return createHash2("sha256").update(data).digest("hex");
-}
-function short(data) {
-  return sha256(data).slice(0, 16);
-}
-var COMPONENT_NAMES, ComparabilityError, NONE2;
-var init_comparability = __esm({
-  "src/identity/comparability.ts"() {
-    "use strict";
-    init_data_snapshot();
-    COMPONENT_NAMES = [
-      "hardware",
-      "harness",
-      "data",
-      "budgetSeconds",
-      "command",
-      "lockfile"
-    ];
-    ComparabilityError = class extends Error {
-      name = "ComparabilityError";
-    };
-    NONE2 = "none";
-  }
-});
-
-// src/state/file-lock.ts
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir as mkdir5, open as open3, readFile as readFile3, stat as stat3, unlink as unlink2 } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
-import path11 from "node:path";
-import { setTimeout as sleep2 } from "node:timers/promises";
-function isProcessAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error63) {
-    return error63.code === "EPERM";
-  }
-  try {
-    const stat7 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat7.slice(stat7.lastIndexOf(")") + 2, stat7.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return true;
-  }
-}
-function describeOwner(owner) {
-  if (!owner) return "an unidentified process (the lock file is empty or unreadable)";
-  return `pid ${owner.pid} on host ${owner.hostname} since ${owner.startedAt}`;
-}
-async function tryLock(lockPath, extra = {}) {
-  await mkdir5(path11.dirname(lockPath), { recursive: true, mode: 448 });
-  for (let round2 = 0; round2 < 3; round2++) {
-    const owner = newOwner(extra);
-    if (await createExclusive(lockPath, owner)) return { acquired: true, lock: heldLock(lockPath, owner) };
-    const seen = await readLock(lockPath);
-    if (seen.kind === "missing") continue;
-    if (!isStale(seen)) return { acquired: false, holder: seen.owner };
-    if (!await removeStale(lockPath, seen.raw)) return { acquired: false, holder: seen.owner };
-  }
-  return { acquired: false, holder: void 0 };
-}
-async function acquireFileLock(lockPath, options = {}) {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  for (; ; ) {
-    const attempt = await tryLock(lockPath, options.extra);
-    if (attempt.acquired) return attempt.lock;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      const holder = attempt.holder;
-      const remedy = holder && holder.hostname !== hostname3() ? `it was taken on another host, so its process cannot be checked from here; if that process is gone, delete ${lockPath}` : `if that process is stuck, stop it; if it no longer exists, delete ${lockPath}`;
-      throw new LockTimeoutError(
-        `timed out after ${timeoutMs} ms waiting for the lock ${lockPath}, held by ${describeOwner(holder)}; ${remedy}`,
-        lockPath,
-        holder
-      );
-    }
-    await sleep2(Math.min(left, delay * (0.5 + Math.random())));
-    delay = Math.min(delay * 2, 100);
-  }
-}
-async function withFileLock(lockPath, fn2, options = {}) {
-  const lock = await acquireFileLock(lockPath, options);
-  try {
-    return await fn2();
-  } finally {
-    await lock.release();
-  }
-}
-function newOwner(extra) {
-  return {
-    ...extra,
-    pid: typeof extra["pid"] === "number" ? extra["pid"] : process.pid,
-    hostname: hostname3(),
-    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    token: randomBytes(8).toString("hex")
-  };
-}
-async function createExclusive(file2, owner) {
-  let handle;
-  try {
-    handle = await open3(file2, "wx", 384);
-  } catch (error63) {
-    if (error63.code === "EEXIST") return false;
-    throw error63;
-  }
-  try {
-    await handle.writeFile(JSON.stringify(owner));
-  } catch (error63) {
-    await handle.close();
-    await unlink2(file2).catch(() => {
-    });
-    throw error63;
-  }
-  await handle.close();
-  return true;
-}
-async function readLock(file2) {
-  let raw;
-  let mtimeMs;
-  try {
-    raw = await readFile3(file2, "utf8");
-    mtimeMs = (await stat3(file2)).mtimeMs;
-  } catch (error63) {
-    if (error63.code === "ENOENT") return { kind: "missing" };
-    throw error63;
-  }
-  try {
-    const parsed = JSON.parse(raw);
-    if (typeof parsed.pid === "number" && typeof parsed.hostname === "string" && typeof parsed.startedAt === "string" && typeof parsed.token === "string") {
-      return { kind: "owner", owner: parsed, raw, mtimeMs };
-    }
-  } catch {
-  }
-  return { kind: "unreadable", owner: void 0, raw, mtimeMs };
-}
-function isStale(seen) {
-  if (seen.kind === "unreadable") return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
-  return seen.owner.hostname === hostname3() && !isProcessAlive(seen.owner.pid);
-}
-async function removeStale(lockPath, staleRaw) {
-  const guard = `${lockPath}.takeover`;
-  if (!await createExclusive(guard, newOwner({}))) {
-    const other = await readLock(guard);
-    if (other.kind !== "missing" && isStale(other)) await unlinkIfExists(guard);
-    return false;
-  }
-  try {
-    const again = await readLock(lockPath);
-    if (again.kind !== "missing" && again.raw === staleRaw) await unlinkIfExists(lockPath);
-    return true;
-  } finally {
-    await unlinkIfExists(guard);
-  }
-}
-function heldLock(lockPath, owner) {
-  let released = false;
-  return {
-    path: lockPath,
-    owner,
-    async release() {
-      if (released) return;
-      released = true;
-      const seen = await readLock(lockPath);
-      if (seen.kind === "owner" && seen.owner.token === owner.token) await unlinkIfExists(lockPath);
-    }
-  };
-}
-async function unlinkIfExists(file2) {
-  try {
-    await unlink2(file2);
-  } catch (error63) {
-    if (error63.code !== "ENOENT") throw error63;
-  }
-}
-var LockTimeoutError, UNREADABLE_GRACE_MS, DEFAULT_TIMEOUT_MS;
-var init_file_lock = __esm({
-  "src/state/file-lock.ts"() {
-    "use strict";
-    LockTimeoutError = class extends Error {
-      constructor(message2, lockPath, holder) {
-        super(message2);
-        this.lockPath = lockPath;
-        this.holder = holder;
-      }
-      lockPath;
-      holder;
-      name = "LockTimeoutError";
-    };
-    UNREADABLE_GRACE_MS = 1e4;
-    DEFAULT_TIMEOUT_MS = 3e4;
-  }
-});
-
-// src/state/atomic-file.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { mkdir as mkdir6, open as open4, readdir as readdir3, rename as rename3, stat as stat4, unlink as unlink3 } from "node:fs/promises";
-import path12 from "node:path";
-async function ensureStateDir(dir) {
-  await mkdir6(dir, { recursive: true, mode: 448 });
-}
-async function stageFile(file2, data) {
-  const dir = path12.dirname(file2);
-  await ensureStateDir(dir);
-  const tempPath = path12.join(
-    dir,
-    `.${path12.basename(file2)}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`
-  );
-  const handle = await open4(tempPath, "wx", 384);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (error63) {
-    await handle.close();
-    await unlink3(tempPath).catch(() => {
-    });
-    throw error63;
-  }
-  await handle.close();
-  return {
-    tempPath,
-    async commit() {
-      try {
-        await rename3(tempPath, file2);
-      } catch (error63) {
-        await unlink3(tempPath).catch(() => {
-        });
-        throw error63;
-      }
-      await syncDirectory(dir);
-    },
-    async discard() {
-      await unlink3(tempPath).catch(() => {
-      });
-    }
-  };
-}
-async function writeFileAtomic(file2, data) {
-  await (await stageFile(file2, data)).commit();
-}
-async function readStateFile(file2, format2) {
-  for (let round2 = 0; round2 < 3; round2++) {
-    let text2;
-    let ino;
-    try {
-      const handle = await open4(file2, "r");
-      try {
-        ino = (await handle.stat()).ino;
-        text2 = await handle.readFile("utf8");
-      } finally {
-        await handle.close();
-      }
-    } catch (error63) {
-      if (error63.code !== "ENOENT") throw error63;
-      await assertNoCorruptCopy(file2);
-      return void 0;
-    }
-    const checked = checkDocument(text2, format2);
-    if (checked.ok) return checked.value;
-    if (checked.newer) {
-      throw new StateFileError(
-        `${file2} was written by a newer autoresearch-ci (${format2.schema} version ${checked.newer}; this version reads ${format2.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
-        file2
-      );
-    }
-    const kept = await quarantine(file2, ino);
-    if (kept) throw corruptError(file2, kept, checked.problem);
-  }
-  throw new StateFileError(`${file2} kept changing while being read; retry`, file2);
-}
-async function updateStateFile(file2, format2, update, options = {}) {
-  await ensureStateDir(path12.dirname(file2));
-  const lock = await acquireFileLock(`${file2}.lock`, {
-    ...options.lockTimeoutMs === void 0 ? {} : { timeoutMs: options.lockTimeoutMs }
-  });
-  try {
-    await removeOrphanTemps(file2);
-    const next = await update(await readStateFile(file2, format2));
-    const document2 = { ...next, schema: format2.schema, version: format2.version };
-    const checked = format2.body.safeParse(document2);
-    if (!checked.success) {
-      throw new StateFileError(
-        `refusing to write ${file2}: the new content does not match ${format2.schema} version ${format2.version}: ${describeIssues(checked.error)}`,
-        file2
-      );
-    }
-    await writeFileAtomic(file2, `${JSON.stringify(document2, null, 2)}
-`);
-    return next;
-  } finally {
-    await lock.release();
-  }
-}
-async function quarantine(file2, expectedIno) {
-  try {
-    if (expectedIno !== void 0 && (await stat4(file2)).ino !== expectedIno) return void 0;
-    const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
-    const kept = `${file2}.corrupt-${stamp}-${randomBytes2(2).toString("hex")}`;
-    await rename3(file2, kept);
-    await syncDirectory(path12.dirname(file2));
-    return kept;
-  } catch (error63) {
-    if (error63.code === "ENOENT") return void 0;
-    throw error63;
-  }
-}
-function corruptError(file2, kept, problem2) {
-  return new StateFileError(
-    `${file2} is corrupt (${problem2}); it was moved to ${kept} and nothing was overwritten. Repair it and move it back to ${file2}, or delete ${kept} to start ${path12.basename(file2)} afresh`,
-    file2,
-    kept
-  );
-}
-async function assertNoCorruptCopy(file2) {
-  const prefix = `${path12.basename(file2)}.corrupt-`;
-  let names;
-  try {
-    names = await readdir3(path12.dirname(file2));
-  } catch (error63) {
-    if (error63.code === "ENOENT") return;
-    throw error63;
-  }
-  const copies = names.filter((name) => name.startsWith(prefix)).sort();
-  const latest2 = copies.at(-1);
-  if (latest2 === void 0) return;
-  const kept = path12.join(path12.dirname(file2), latest2);
-  throw new StateFileError(
-    `${file2} is missing and a corrupt copy was set aside at ${kept}; repair it and move it back to ${file2}, or delete ${copies.length > 1 ? `the ${copies.length} ${prefix}* files` : kept} to start ${path12.basename(file2)} afresh`,
-    file2,
-    kept
-  );
-}
-async function removeOrphanTemps(file2) {
-  const dir = path12.dirname(file2);
-  const base = path12.basename(file2);
-  const removed = [];
-  for (const name of await readdir3(dir)) {
-    const pid = tempFileWriter(name, base);
-    if (pid === void 0 || isProcessAlive(pid)) continue;
-    await unlink3(path12.join(dir, name)).catch(() => {
-    });
-    removed.push(name);
-  }
-  return removed;
-}
-function tempFileWriter(name, base) {
-  const prefix = `.${base}.`;
-  if (!name.startsWith(prefix) || !name.endsWith(".tmp")) return void 0;
-  const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -".tmp".length));
-  return match ? Number(match[1]) : void 0;
-}
-function checkDocument(text2, format2) {
-  let json2;
-  try {
-    json2 = JSON.parse(text2);
-  } catch (error63) {
-    return { ok: false, problem: `not valid JSON: ${error63.message}` };
-  }
-  const header = checkHeader(json2, format2);
-  if (!header.ok) return header;
-  const parsed = format2.body.safeParse(json2);
-  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
-  return { ok: true, value: parsed.data };
-}
-function checkHeader(json2, format2) {
-  if (typeof json2 !== "object" || json2 === null || Array.isArray(json2)) {
-    return { ok: false, problem: "not a JSON object" };
-  }
-  const { schema, version: version2 } = json2;
-  if (schema !== format2.schema) {
-    return { ok: false, problem: `field "schema" is ${JSON.stringify(schema)}, expected "${format2.schema}"` };
-  }
-  if (typeof version2 === "number" && Number.isInteger(version2) && version2 > format2.version) {
-    return { ok: false, problem: `version ${version2} is newer than ${format2.version}`, newer: version2 };
-  }
-  if (version2 !== format2.version) {
-    return {
-      ok: false,
-      problem: `field "version" is ${JSON.stringify(version2)}, expected ${format2.version}`
-    };
-  }
-  return { ok: true };
-}
-function describeIssues(error63) {
-  return error63.issues.slice(0, 5).map((issue3) => `${issue3.path.length ? issue3.path.join(".") : "(top level)"}: ${issue3.message}`).join("; ");
-}
-async function syncDirectory(dir) {
-  let handle;
-  try {
-    handle = await open4(dir, "r");
-    await handle.sync();
-  } catch (error63) {
-    const code = error63.code;
-    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM" && code !== "EBADF") throw error63;
-  } finally {
-    await handle?.close();
-  }
-}
-var StateFileError;
-var init_atomic_file = __esm({
-  "src/state/atomic-file.ts"() {
-    "use strict";
-    init_file_lock();
-    StateFileError = class extends Error {
-      constructor(message2, file2, keptAt) {
-        super(message2);
-        this.file = file2;
-        this.keptAt = keptAt;
-      }
-      file;
-      keptAt;
-      name = "StateFileError";
-    };
-  }
-});
-
-// src/state/baselines.ts
-import path13 from "node:path";
-function baselinesPath(stateDir) {
-  return path13.join(stateDir, BASELINES_FILE);
-}
-async function readBaselines(stateDir) {
-  return await readStateFile(baselinesPath(stateDir), baselinesFormat) ?? { keys: {} };
-}
-async function currentBaseline(stateDir, keyHash2) {
-  return (await readBaselines(stateDir)).keys[keyHash2]?.current;
-}
-async function promoteBaseline(stateDir, keyHash2, components, entry) {
-  const file2 = baselinesPath(stateDir);
-  if (typeof keyHash2 !== "string" || keyHash2.length === 0) {
-    throw new StateFileError(
-      `cannot promote a baseline into ${file2}: keyHash must be a non-empty string`,
-      file2
-    );
-  }
-  const checked = entrySchema.safeParse(entry);
-  if (!checked.success) {
-    const problems = checked.error.issues.map((i2) => `entry.${i2.path.join(".")}: ${i2.message}`).join("; ");
-    throw new StateFileError(`cannot promote a baseline into ${file2}: ${problems}`, file2);
-  }
-  let record2;
-  await updateStateFile(file2, baselinesFormat, (current) => {
-    const keys = { ...current?.keys ?? {} };
-    const previous = keys[keyHash2];
-    record2 = {
-      components: structuredClone(components),
-      current: structuredClone(entry),
-      history: previous ? [...previous.history, previous.current] : [],
-      updatedAt: (/* @__PURE__ */ new Date()).toISOString()
-    };
-    keys[keyHash2] = record2;
-    return { ...current, keys };
-  });
-  return record2;
-}
-async function latestBaselineAnyKey(stateDir, runnerLabel) {
-  return latest(
-    await readBaselines(stateDir),
-    (_hash, components) => runnerLabel === void 0 || components["runnerLabel"] === runnerLabel
-  );
-}
-function latest(baselines, keep) {
-  let best;
-  for (const [keyHash2, record2] of Object.entries(baselines.keys)) {
-    if (!keep(keyHash2, record2.components)) continue;
-    if (best === void 0 || record2.updatedAt > best.updatedAt) {
-      best = { keyHash: keyHash2, components: record2.components, current: record2.current, updatedAt: record2.updatedAt };
-    }
-  }
-  return best;
-}
-var BASELINES_FILE, finite, entrySchema, keyRecordSchema, baselinesFormat;
-var init_baselines = __esm({
-  "src/state/baselines.ts"() {
-    "use strict";
-    init_zod();
-    init_atomic_file();
-    BASELINES_FILE = "baselines.json";
-    finite = external_exports.number({ error: "must be a finite number" });
-    entrySchema = external_exports.looseObject({
-      commit: external_exports.string().min(1, "must name the commit"),
-      ref: external_exports.string(),
-      date: external_exports.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO date" }),
-      triggeredBy: external_exports.string(),
-      reason: external_exports.string(),
-      samples: external_exports.array(finite).min(1, "must hold at least one sample"),
-      mean: finite,
-      sigma: finite.refine((v2) => v2 >= 0, { message: "must not be negative" }),
-      n: external_exports.number().int().positive(),
-      trainBlob: external_exports.string().min(1).optional(),
-      metrics: external_exports.record(external_exports.string(), finite).optional()
-    }).refine((e) => e.n === e.samples.length, {
-      message: "n must equal the number of samples",
-      path: ["n"]
-    });
-    keyRecordSchema = external_exports.looseObject({
-      components: external_exports.record(external_exports.string(), external_exports.unknown()),
-      current: entrySchema,
-      history: external_exports.array(entrySchema),
-      updatedAt: external_exports.string()
-    });
-    baselinesFormat = {
-      schema: "autoresearch-ci/baselines",
-      version: 1,
-      body: external_exports.looseObject({ keys: external_exports.record(external_exports.string(), keyRecordSchema) })
-    };
-  }
-});
-
-// src/verdict/figures.ts
-function meanMetrics(runs) {
-  const sums = /* @__PURE__ */ new Map();
-  for (const run2 of runs) {
-    for (const [key, value2] of Object.entries(run2.summary.metrics)) {
-      const s = sums.get(key) ?? { total: 0, n: 0 };
-      s.total += value2;
-      s.n += 1;
-      sums.set(key, s);
-    }
-  }
-  return Object.fromEntries([...sums].map(([key, s]) => [key, s.total / s.n]));
-}
-function figuresOf(specs, metrics, baseline, ramBytes) {
-  const figures2 = [];
-  for (const spec of specs) {
-    const raw = metrics[spec.metric];
-    if (raw === void 0 || !Number.isFinite(raw)) continue;
-    const value2 = raw * spec.scale;
-    const before = baseline?.[spec.metric];
-    figures2.push({
-      metric: spec.metric,
-      label: spec.label,
-      value: value2,
-      raw,
-      unit: spec.unit,
-      decimals: spec.decimals,
-      role: spec.role,
-      baseline: before === void 0 ? void 0 : before * spec.scale,
-      // Memory figures are in GB (GiB, as train.py divides MiB by 1024).
-      shareOfRam: spec.role === "memory" && ramBytes ? value2 * 1024 ** 3 / ramBytes : void 0
-    });
-  }
-  return figures2;
-}
-function throughputWarnings(candidate, baseline) {
-  if (!baseline) return [];
-  const warnings = [];
-  for (const key of ["num_steps", "total_tokens_M"]) {
-    const now = candidate[key];
-    const before = baseline[key];
-    if (now === void 0 || before === void 0 || before <= 0) continue;
-    const drop = (before - now) / before;
-    if (drop > THROUGHPUT_TOLERANCE) {
-      warnings.push(
-        `environment suspect: ${key} ${round(now)} is ${Math.round(drop * 100)} % below the baseline's ${round(before)} at the same budget (thermal throttling, Low Power Mode or another load on the machine?)`
-      );
-    }
-  }
-  return warnings;
-}
-function round(v2) {
-  return Number.isInteger(v2) ? String(v2) : v2.toFixed(1);
-}
-var THROUGHPUT_TOLERANCE;
-var init_figures = __esm({
-  "src/verdict/figures.ts"() {
-    "use strict";
-    THROUGHPUT_TOLERANCE = 0.2;
-  }
-});
-
-// src/identity/experiment-blob.ts
-import { createHash as createHash3 } from "node:crypto";
-import { readFile as readFile4 } from "node:fs/promises";
-import path14 from "node:path";
-function gitBlobHash(contents) {
-  return createHash3("sha1").update(`blob ${contents.length}\0`).update(contents).digest("hex");
-}
-async function experimentBlob(workdir, allowedGlobs) {
-  const literal2 = allowedGlobs.filter((g2) => !/[*?[\]{}]/.test(g2));
-  const blobs = [];
-  for (const file2 of literal2) {
-    try {
-      blobs.push(`${file2}:${gitBlobHash(await readFile4(path14.join(workdir, file2)))}`);
-    } catch (error63) {
-      if (error63.code !== "ENOENT") throw error63;
-    }
-  }
-  if (blobs.length === 0) {
-    throw new Error(
-      `none of the protocol's allowed files (${allowedGlobs.join(", ")}) exists in ${workdir}; set working-directory to the experiment checkout`
-    );
-  }
-  if (blobs.length === 1) return blobs[0].slice(blobs[0].indexOf(":") + 1);
-  return createHash3("sha1").update(blobs.join("\n")).digest("hex");
-}
-var init_experiment_blob = __esm({
-  "src/identity/experiment-blob.ts"() {
-    "use strict";
+    APPROVE_LABEL = "autoresearch-approve";
   }
 });
 
@@ -48016,7 +45352,7 @@ var init_is_unicode_supported = __esm({
 
 // node_modules/figures/index.js
 var common, specialMainSymbols, specialFallbackSymbols, mainSymbols, fallbackSymbols, shouldUseMain, figures, figures_default, replacements;
-var init_figures2 = __esm({
+var init_figures = __esm({
   "node_modules/figures/index.js"() {
     init_is_unicode_supported();
     common = {
@@ -48404,7 +45740,7 @@ import process4 from "node:process";
 var hasColors2, identity, getColor, gray2, bold2, redBright2, yellowBright2, defaultVerboseFunction, serializeTimestamp, padField, getFinalIcon, ICONS, COLORS;
 var init_default = __esm({
   "node_modules/execa/lib/verbose/default.js"() {
-    init_figures2();
+    init_figures();
     init_yoctocolors();
     hasColors2 = process4.env.FORCE_COLOR !== void 0 || process4.stderr.isTTY === true;
     identity = (string4) => string4;
@@ -48629,7 +45965,7 @@ var init_default2 = __esm({
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path15 from "node:path";
+import path6 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 function toPath(urlOrPath) {
   return urlOrPath instanceof URL ? fileURLToPath2(urlOrPath) : urlOrPath;
@@ -48637,12 +45973,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path15.resolve(toPath(startPath));
+      let currentPath = path6.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path15.resolve(currentPath, "..");
+        currentPath = path6.resolve(currentPath, "..");
       }
     }
   };
@@ -48658,7 +45994,7 @@ var init_node = __esm({
 
 // node_modules/npm-run-path/index.js
 import process5 from "node:process";
-import path16 from "node:path";
+import path7 from "node:path";
 var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
 var init_npm_run_path = __esm({
   "node_modules/npm-run-path/index.js"() {
@@ -48671,27 +46007,27 @@ var init_npm_run_path = __esm({
       execPath: execPath2 = process5.execPath,
       addExecPath = true
     } = {}) => {
-      const cwdPath = path16.resolve(toPath(cwd));
+      const cwdPath = path7.resolve(toPath(cwd));
       const result = [];
-      const pathParts = pathOption.split(path16.delimiter);
+      const pathParts = pathOption.split(path7.delimiter);
       if (preferLocal) {
         applyPreferLocal(result, pathParts, cwdPath);
       }
       if (addExecPath) {
         applyExecPath(result, pathParts, execPath2, cwdPath);
       }
-      return pathOption === "" || pathOption === path16.delimiter ? `${result.join(path16.delimiter)}${pathOption}` : [...result, pathOption].join(path16.delimiter);
+      return pathOption === "" || pathOption === path7.delimiter ? `${result.join(path7.delimiter)}${pathOption}` : [...result, pathOption].join(path7.delimiter);
     };
     applyPreferLocal = (result, pathParts, cwdPath) => {
       for (const directory of traversePathUp(cwdPath)) {
-        const pathPart = path16.join(directory, "node_modules/.bin");
+        const pathPart = path7.join(directory, "node_modules/.bin");
         if (!pathParts.includes(pathPart)) {
           result.push(pathPart);
         }
       }
     };
     applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-      const pathPart = path16.resolve(cwdPath, toPath(execPath2), "..");
+      const pathPart = path7.resolve(cwdPath, toPath(execPath2), "..");
       if (!pathParts.includes(pathPart)) {
         result.push(pathPart);
       }
@@ -49896,7 +47232,7 @@ var init_graceful2 = __esm({
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path17 from "node:path";
+import path8 from "node:path";
 var mapNode, getDefaultNodeOptions, REMOVED_OPTIONS_WITH_VALUE, IGNORED_OPTIONS_REGEXP, handleNodeOption;
 var init_node2 = __esm({
   "node_modules/execa/lib/methods/node.js"() {
@@ -49938,7 +47274,7 @@ var init_node2 = __esm({
         throw new TypeError('The "nodeOptions" option must be an array of strings.');
       }
       const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-      const resolvedNodePath = path17.resolve(cwd, normalizedNodePath);
+      const resolvedNodePath = path8.resolve(cwd, normalizedNodePath);
       const newOptions = {
         __proto__: null,
         shell: false,
@@ -49950,7 +47286,7 @@ var init_node2 = __esm({
       if (!shouldHandleNode) {
         return [file2, commandArguments, newOptions];
       }
-      if (path17.basename(file2, ".exe") === "node") {
+      if (path8.basename(file2, ".exe") === "node") {
         throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
       }
       return [
@@ -50074,7 +47410,7 @@ Please rename it to one of: ${correctEncodings}.`);
 
 // node_modules/which-command/index.js
 import fs4 from "node:fs";
-import path18 from "node:path";
+import path9 from "node:path";
 import process6 from "node:process";
 function resolveOptions(command, options) {
   if (typeof command !== "string" || command.length === 0) {
@@ -50090,8 +47426,8 @@ function resolveOptions(command, options) {
   return { cwd, searchPath, pathExt };
 }
 function windowsExtensions(command, pathExt) {
-  const extensions = pathExt.split(path18.delimiter).filter(Boolean);
-  const commandExtension = path18.extname(command).toLowerCase();
+  const extensions = pathExt.split(path9.delimiter).filter(Boolean);
+  const commandExtension = path9.extname(command).toLowerCase();
   if (commandExtension !== "" && extensions.some((extension) => extension.toLowerCase() === commandExtension)) {
     return ["", ...extensions];
   }
@@ -50100,7 +47436,7 @@ function windowsExtensions(command, pathExt) {
 function* candidatePaths(command, { cwd, searchPath, pathExt }) {
   const extensions = isWindows ? windowsExtensions(command, pathExt) : [""];
   if (separatorPattern.test(command)) {
-    const base = path18.resolve(cwd, command);
+    const base = path9.resolve(cwd, command);
     for (const extension of extensions) {
       yield base + extension;
     }
@@ -50109,14 +47445,14 @@ function* candidatePaths(command, { cwd, searchPath, pathExt }) {
   const directories = [
     // Windows searches the current directory before `PATH`.
     ...isWindows ? [cwd] : [],
-    ...searchPath.split(path18.delimiter)
+    ...searchPath.split(path9.delimiter)
   ];
   for (const directory of directories) {
     const unquoted = isWindows && directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
     if (unquoted === "") {
       continue;
     }
-    const base = path18.resolve(cwd, unquoted, command);
+    const base = path9.resolve(cwd, unquoted, command);
     for (const extension of extensions) {
       yield base + extension;
     }
@@ -50163,7 +47499,7 @@ var init_which_command = __esm({
 // node_modules/execa/lib/arguments/command-file.js
 import { openSync, readSync, closeSync } from "node:fs";
 import { Buffer as Buffer2 } from "node:buffer";
-import path19 from "node:path";
+import path10 from "node:path";
 import process7 from "node:process";
 var parseCommandFile, directlyExecutableRegExp, escapeWindowsCommand, resolveWithShebang, resolvePath, hasWindowsPathSeparator, shouldSearchCurrentDirectory, resolvePathDirectories, getWindowsEnvironmentValue, SHEBANG_BYTE_LENGTH, readShebang, shebangRegExp, parseShebang, lineBreakRegExp, assertNoLineBreak, metaCharsRegExp, escapeMetaChars, backslashRunRegExp, quotedCharacterRegExp, escapeArgument, shouldQuoteArgument;
 var init_command_file = __esm({
@@ -50186,7 +47522,7 @@ var init_command_file = __esm({
       for (const value2 of [parsed.file, ...parsed.commandArguments]) {
         assertNoLineBreak(value2);
       }
-      const escapedFile = escapeMetaChars(path19.normalize(resolvedFile ?? parsed.file));
+      const escapedFile = escapeMetaChars(path10.normalize(resolvedFile ?? parsed.file));
       const escapedArguments = parsed.commandArguments.map((argument) => escapeArgument(argument));
       const commandLine = `"${[escapedFile, ...escapedArguments].join(" ")}"`;
       parsed.options.windowsVerbatimArguments = true;
@@ -50211,10 +47547,10 @@ var init_command_file = __esm({
       const environment = parsed.options.env || process7.env;
       const cwd = parsed.options.cwd ?? process7.cwd();
       const environmentPathExt = getWindowsEnvironmentValue(environment, "PATHEXT");
-      const commandExtension = path19.extname(parsed.file);
-      const pathExt = commandExtension === "" ? environmentPathExt : `${commandExtension}${path19.delimiter}${environmentPathExt ?? ""}`;
+      const commandExtension = path10.extname(parsed.file);
+      const pathExt = commandExtension === "" ? environmentPathExt : `${commandExtension}${path10.delimiter}${environmentPathExt ?? ""}`;
       if (hasWindowsPathSeparator(parsed.file)) {
-        return whichCommandSync(path19.resolve(cwd, parsed.file), { cwd, pathExt });
+        return whichCommandSync(path10.resolve(cwd, parsed.file), { cwd, pathExt });
       }
       const searchPath = getWindowsEnvironmentValue(environment, "PATH") ?? getWindowsEnvironmentValue(process7.env, "PATH") ?? "";
       const resolveOptions2 = {
@@ -50227,12 +47563,12 @@ var init_command_file = __esm({
     hasWindowsPathSeparator = (file2) => file2.includes("/") || file2.includes("\\") || file2.includes(":");
     shouldSearchCurrentDirectory = (environment) => getWindowsEnvironmentValue(process7.env, "NODEFAULTCURRENTDIRECTORYINEXEPATH") === void 0 && getWindowsEnvironmentValue(environment, "NODEFAULTCURRENTDIRECTORYINEXEPATH") === void 0;
     resolvePathDirectories = (file2, { cwd, path: searchPath, pathExt }) => {
-      for (const directory of searchPath.split(path19.delimiter)) {
+      for (const directory of searchPath.split(path10.delimiter)) {
         const unquotedDirectory = directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
         if (unquotedDirectory === "") {
           continue;
         }
-        const resolvedFile = whichCommandSync(path19.resolve(cwd, unquotedDirectory, file2), { cwd, pathExt });
+        const resolvedFile = whichCommandSync(path10.resolve(cwd, unquotedDirectory, file2), { cwd, pathExt });
         if (resolvedFile !== void 0) {
           return resolvedFile;
         }
@@ -50301,7 +47637,7 @@ Invalid value: ${JSON.stringify(`${value2}`)}`);
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
-import path20 from "node:path";
+import path11 from "node:path";
 import process8 from "node:process";
 var normalizeCwd, getDefaultCwd, getCurrentCwd, fixCwdError;
 var init_cwd = __esm({
@@ -50309,7 +47645,7 @@ var init_cwd = __esm({
     init_file_url();
     normalizeCwd = (cwd = getDefaultCwd()) => {
       const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-      return path20.resolve(cwdString);
+      return path11.resolve(cwdString);
     };
     getDefaultCwd = () => {
       try {
@@ -50345,7 +47681,7 @@ ${originalMessage}`;
 });
 
 // node_modules/execa/lib/arguments/options.js
-import path21 from "node:path";
+import path12 from "node:path";
 import process9 from "node:process";
 var cmdExeRegExp, normalizeOptions, BOOLEAN_OPTIONS, validateBooleanOptions, validateEnv, addDefaultOptions, getEnv, computeEnv;
 var init_options2 = __esm({
@@ -50385,7 +47721,7 @@ var init_options2 = __esm({
       options.killSignal = normalizeKillSignal(options.killSignal);
       options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
       options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-      if (process9.platform === "win32" && cmdExeRegExp.test(path21.basename(file2))) {
+      if (process9.platform === "win32" && cmdExeRegExp.test(path12.basename(file2))) {
         commandArguments.unshift("/q");
       }
       return { file: file2, commandArguments, options };
@@ -52177,7 +49513,7 @@ Please set this option with "pipe" instead.`;
 });
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
 var init_native = __esm({
@@ -52218,7 +49554,7 @@ var init_native = __esm({
       if (tty2.isatty(targetFdNumber)) {
         throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value2)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
       }
-      return { type: "uint8Array", contents: () => [bufferToUint8Array(readFileSync2(targetFdNumber))], optionName };
+      return { type: "uint8Array", contents: () => [bufferToUint8Array(readFileSync(targetFdNumber))], optionName };
     };
     getTargetFdNumber = (value2, fdNumber) => {
       if (value2 === "inherit") {
@@ -52296,14 +49632,14 @@ var init_input_option = __esm({
 });
 
 // node_modules/execa/lib/stdio/duplicate.js
-import path22 from "node:path";
+import path13 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var isFileType, getFileTarget, filterDuplicates, hasSameValueAndDirection, getDuplicateStream, getOtherStdioItems, isSameDuplicateType, validateDuplicateStreamSync, getDuplicateStreamInstance, hasSameValue, validateDuplicateTransform, throwOnDuplicateStream;
 var init_duplicate = __esm({
   "node_modules/execa/lib/stdio/duplicate.js"() {
     init_type();
     isFileType = (type) => SPECIAL_DUPLICATE_TYPES_SYNC.has(type);
-    getFileTarget = ({ type, value: value2 }) => type === "filePath" ? path22.resolve(value2.file) : fileURLToPath3(value2);
+    getFileTarget = ({ type, value: value2 }) => type === "filePath" ? path13.resolve(value2.file) : fileURLToPath3(value2);
     filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => !hasSameValueAndDirection(stdioItemOne, stdioItemTwo) || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
     hasSameValueAndDirection = (stdioItemOne, stdioItemTwo) => stdioItemOne.value === stdioItemTwo.value && stdioItemOne.direction === stdioItemTwo.direction;
     getDuplicateStream = ({ stdioItem: { type, value: value2, optionName }, direction, fileDescriptors, isSync }) => {
@@ -52602,7 +49938,7 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
 });
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, forbiddenNativeInputIfSync, forbiddenInputTransformIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
 var init_handle_sync = __esm({
   "node_modules/execa/lib/stdio/handle-sync.js"() {
@@ -52651,8 +49987,8 @@ var init_handle_sync = __esm({
         generator: forbiddenInputTransformIfSync,
         native: forbiddenNativeInputIfSync,
         // Files and iterables are read lazily, so that a file which cannot be read, or an iterable which throws, is reported like any other early error, instead of being thrown as a raw error
-        fileUrl: ({ value: value2 }) => ({ contents: () => [bufferToUint8Array(readFileSync3(value2))] }),
-        filePath: ({ value: { file: file2 } }) => ({ contents: () => [bufferToUint8Array(readFileSync3(file2))] }),
+        fileUrl: ({ value: value2 }) => ({ contents: () => [bufferToUint8Array(readFileSync2(value2))] }),
+        filePath: ({ value: { file: file2 } }) => ({ contents: () => [bufferToUint8Array(readFileSync2(file2))] }),
         fileNumber: forbiddenIfSync,
         iterable: ({ value: value2 }) => ({ contents: () => [...value2] }),
         string: ({ value: value2 }) => ({ contents: [value2] }),
@@ -53136,17 +50472,17 @@ var init_output_sync = __esm({
       const writtenPaths = /* @__PURE__ */ new Set();
       for (const stdioItem of fileItems) {
         const { type, append } = stdioItem;
-        const path35 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
-        if (writtenPaths.has(path35)) {
+        const path36 = type === "fileNumber" ? stdioItem.path : getFileTarget(stdioItem);
+        if (writtenPaths.has(path36)) {
           continue;
         }
-        writtenPaths.add(path35);
-        if (append || outputFiles.has(path35)) {
-          appendFileSync2(path35, contents);
+        writtenPaths.add(path36);
+        if (append || outputFiles.has(path36)) {
+          appendFileSync2(path36, contents);
         } else {
-          writeFileSync(path35, contents);
+          writeFileSync(path36, contents);
         }
-        outputFiles.add(path35);
+        outputFiles.add(path36);
       }
     };
   }
@@ -53727,7 +51063,7 @@ var init_early_error = __esm({
 });
 
 // node_modules/execa/lib/stdio/handle-async.js
-import { createReadStream as createReadStream2, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { Buffer as Buffer7 } from "node:buffer";
 import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
 var handleStdioAsync, forbiddenIfAsync, addProperties2, validateIterable, validateAsyncIterable, validateIterableValue, readableFromChunk, generatorToInputStream, addPropertiesAsync;
@@ -53782,8 +51118,8 @@ var init_handle_async = __esm({
         ...addProperties2,
         generator: generatorToInputStream,
         asyncGenerator: generatorToInputStream,
-        fileUrl: ({ value: value2 }) => ({ stream: createReadStream2(value2) }),
-        filePath: ({ value: { file: file2 } }) => ({ stream: createReadStream2(file2) }),
+        fileUrl: ({ value: value2 }) => ({ stream: createReadStream(value2) }),
+        filePath: ({ value: { file: file2 } }) => ({ stream: createReadStream(file2) }),
         webStream: ({ value: value2 }, options, objectMode) => ({ stream: Readable2.fromWeb(value2, { objectMode }) }),
         iterable: ({ value: value2, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value2 : validateIterable(value2, optionName)) }),
         asyncIterable: ({ value: value2, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value2 : validateAsyncIterable(value2, optionName)) }),
@@ -54141,7 +51477,7 @@ var init_output_async = __esm({
 // node_modules/execa/lib/terminate/kill-descendants.js
 import process12 from "node:process";
 import { execFile } from "node:child_process";
-import path23 from "node:path/win32";
+import path14 from "node:path/win32";
 var isWindows2, getSpawnOptions, getKillFunction, isAbandoned, hasExited, killDescendantsUnix, killDescendantsWindows, getTaskkillFile, isWindowsDriveAbsolutePath;
 var init_kill_descendants = __esm({
   "node_modules/execa/lib/terminate/kill-descendants.js"() {
@@ -54184,10 +51520,10 @@ var init_kill_descendants = __esm({
     };
     getTaskkillFile = () => {
       const windowsDirectory = [process12.env.SystemRoot, process12.env.windir].find((directory) => directory && isWindowsDriveAbsolutePath(directory));
-      return windowsDirectory === void 0 ? void 0 : path23.join(windowsDirectory, "System32", "taskkill.exe");
+      return windowsDirectory === void 0 ? void 0 : path14.join(windowsDirectory, "System32", "taskkill.exe");
     };
     isWindowsDriveAbsolutePath = (directory) => {
-      const { root } = path23.parse(directory);
+      const { root } = path14.parse(directory);
       return /^[a-z]:[/\\]/i.test(root);
     };
   }
@@ -56335,6 +53671,3157 @@ var init_execa = __esm({
   }
 });
 
+// src/event/train-py-guard-script.ts
+var TRAIN_PY_GUARD_SCRIPT;
+var init_train_py_guard_script = __esm({
+  "src/event/train-py-guard-script.ts"() {
+    "use strict";
+    TRAIN_PY_GUARD_SCRIPT = String.raw`
+import ast, json, re, sys
+
+cfg = json.loads(sys.argv[1])
+MODULE = cfg["module"]
+FUNCTION = cfg["function"]
+KEYS = cfg["keys"]
+findings = []
+
+def flag(node, message):
+    findings.append({"line": getattr(node, "lineno", 0) or 0, "message": message})
+
+def done():
+    seen = set()
+    unique = []
+    for f in sorted(findings, key=lambda f: f["line"]):
+        k = (f["line"], f["message"])
+        if k not in seen:
+            seen.add(k)
+            unique.append(f)
+    print(json.dumps({"findings": unique}))
+    sys.exit(0)
+
+try:
+    tree = ast.parse(sys.stdin.buffer.read(), filename=cfg.get("file", "train.py"))
+except SyntaxError as e:
+    flag(e, "cannot be parsed (%s), so the guard cannot vouch for its metric" % e.msg)
+    done()
+
+module_names = set()    # local names of the harness module (import prepare [as p])
+harness_names = set()   # names imported from the harness (from prepare import x [as y])
+eval_names = set()      # local names of the evaluation function
+for node in ast.walk(tree):
+    if isinstance(node, ast.Import):
+        for a in node.names:
+            if a.name == MODULE:
+                module_names.add(a.asname or a.name)
+    elif isinstance(node, ast.ImportFrom):
+        for a in node.names:
+            local = a.asname or a.name
+            if node.module == MODULE and node.level == 0:
+                if a.name == "*":
+                    eval_names.add(FUNCTION)
+                    harness_names.add(FUNCTION)
+                    continue
+                harness_names.add(local)
+                if a.name == FUNCTION:
+                    eval_names.add(local)
+            elif a.name == FUNCTION or local == FUNCTION:
+                flag(node, "imports %s from %s instead of the harness module %s" % (FUNCTION, node.module or ".", MODULE))
+protected = module_names | harness_names | eval_names | {FUNCTION}
+
+def is_module_ref(expr):
+    return isinstance(expr, ast.Name) and expr.id in module_names
+
+def is_eval_call(expr):
+    if not isinstance(expr, ast.Call):
+        return False
+    f = expr.func
+    if isinstance(f, ast.Name) and f.id in eval_names:
+        return True
+    return isinstance(f, ast.Attribute) and f.attr == FUNCTION and is_module_ref(f.value)
+
+def is_eval_value(expr):
+    """The evaluation's call itself, or float() of it."""
+    if is_eval_call(expr):
+        return True
+    return (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "float"
+            and len(expr.args) == 1 and not expr.keywords and is_eval_call(expr.args[0]))
+
+def names_in_target(target):
+    if isinstance(target, ast.Name):
+        yield target
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for e in target.elts:
+            yield from names_in_target(e)
+    elif isinstance(target, ast.Starred):
+        yield from names_in_target(target.value)
+
+def dotted(expr):
+    parts = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return None
+
+# Every binding of every name: (name, node that binds, value expression or None).
+bindings = {}
+def bind(name_node, owner, value):
+    bindings.setdefault(name_node.id, []).append((owner, value))
+
+def check_target(target, owner, value):
+    if isinstance(value, ast.Name) and value.id in module_names | eval_names:
+        flag(owner, "aliases the harness name %s, which hides later changes to it" % value.id)
+    for n in names_in_target(target):
+        bind(n, owner, value)
+        if n.id in protected:
+            flag(owner, "rebinds the harness name %s" % n.id)
+    for t in ([target] if not isinstance(target, (ast.Tuple, ast.List)) else target.elts):
+        if isinstance(t, ast.Attribute):
+            d = dotted(t) or ""
+            root = d.split(".")[0]
+            if root in module_names or root in harness_names:
+                flag(owner, "assigns to %s, a name of the harness" % d)
+            elif root in ("builtins", "__builtins__", "sys") or t.attr in ("__code__", "__globals__", "__dict__"):
+                flag(owner, "assigns to %s, which can change how the metric is computed or printed" % (d or t.attr))
+        elif isinstance(t, ast.Subscript):
+            d = dotted(t.value) or ""
+            if d in ("sys.modules", "__builtins__") or (isinstance(t.value, ast.Call) and dotted(t.value.func) in ("globals", "vars", "locals")):
+                flag(owner, "writes into %s, which can replace the harness" % (d or dotted(t.value.func)))
+
+for node in ast.walk(tree):
+    if isinstance(node, ast.Assign):
+        for t in node.targets:
+            check_target(t, node, node.value)
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        check_target(node.target, node, None if isinstance(node, ast.AugAssign) else node.value)
+    elif isinstance(node, ast.NamedExpr):
+        check_target(node.target, node, node.value)
+    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        check_target(node.target, node if not isinstance(node, ast.comprehension) else node.iter, None)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        for item in node.items:
+            if item.optional_vars is not None:
+                check_target(item.optional_vars, node, None)
+    elif isinstance(node, ast.Delete):
+        for t in node.targets:
+            check_target(t, node, None)
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        bindings.setdefault(node.name, []).append((node, None))
+        if node.name in protected:
+            flag(node, "defines %s, a name of the harness" % node.name)
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+        bindings.setdefault(node.name, []).append((node, None))
+        if node.name in protected:
+            flag(node, "rebinds the harness name %s" % node.name)
+    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        for name in node.names:
+            if name in protected:
+                flag(node, "declares the harness name %s global, to rebind it" % name)
+    elif isinstance(node, ast.Import):
+        for a in node.names:
+            local = a.asname or a.name.split(".")[0]
+            if local in protected and a.name != MODULE:
+                flag(node, "rebinds the harness name %s with an import" % local)
+            if a.name == "importlib" or a.name.startswith("importlib."):
+                flag(node, "imports importlib, which can reload or replace the harness")
+    elif isinstance(node, ast.ImportFrom) and node.module != MODULE:
+        for a in node.names:
+            local = a.asname or a.name
+            if local in protected and a.name != FUNCTION:
+                flag(node, "rebinds the harness name %s with an import" % local)
+        if node.module and node.module.split(".")[0] == "importlib":
+            flag(node, "imports from importlib, which can reload or replace the harness")
+    elif isinstance(node, ast.Call):
+        name = dotted(node.func)
+        first = node.args[0] if node.args else None
+        if name in ("setattr", "delattr") and isinstance(first, ast.Name) and first.id in protected:
+            flag(node, "calls %s on %s, a name of the harness" % (name, first.id))
+        elif name in ("exec", "eval", "compile", "__import__"):
+            flag(node, "runs dynamic code with %s(), which the guard cannot read" % name)
+    elif isinstance(node, ast.Attribute) and dotted(node) == "sys.modules":
+        flag(node, "reaches into sys.modules, which can replace the harness")
+
+eval_calls = [n for n in ast.walk(tree) if is_eval_call(n)]
+if not eval_calls:
+    flag(tree.body[0] if tree.body else tree,
+         "never calls %s.%s, so the metric it prints is not the harness's" % (MODULE, FUNCTION))
+
+def eval_result(expr):
+    """True when expr is the evaluation's result: the call, or a name bound only from it."""
+    while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "float" and len(expr.args) == 1:
+        if is_eval_value(expr):
+            return True
+        expr = expr.args[0]
+    if is_eval_value(expr):
+        return True
+    if isinstance(expr, ast.Name):
+        bound = bindings.get(expr.id, [])
+        return bool(bound) and all(v is not None and is_eval_value(v) for _, v in bound)
+    return False
+
+KEY_AT_LINE_START = [(k, re.compile(r"(?:^|\n)[ \t]*" + re.escape(k) + r"[ \t]*:")) for k in KEYS]
+handled = set()
+
+def keys_in(text, first):
+    """Guarded keys at a line start in text; with first False the text does not start a line."""
+    found = []
+    for key, pattern in KEY_AT_LINE_START:
+        for m in pattern.finditer(text):
+            if m.start() == 0 and not first and not text[:1] == "\n":
+                continue
+            found.append((key, m.end()))
+    return sorted(found, key=lambda x: x[1])
+
+def literal_value(rest):
+    return bool(re.match(r"[ \t]*[^\s\n]", rest.split("\n")[0]))
+
+def require(key, value, node):
+    if value is None:
+        flag(node, "prints %s without a value the guard can trace to %s" % (key, FUNCTION))
+    elif not eval_result(value):
+        what = ("the variable %s" % value.id) if isinstance(value, ast.Name) else "an expression"
+        extra = ""
+        if isinstance(value, ast.Name) and len(bindings.get(value.id, [])) > 1:
+            extra = " (it is assigned more than once)"
+        flag(node, "prints %s from %s%s, not from the result of %s" % (key, what, extra, FUNCTION))
+
+def check_joined(js, node):
+    pending = None
+    first = True
+    for part in js.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            handled.add(id(part))
+            for key, end in keys_in(part.value, first):
+                if pending:
+                    require(pending, None, node)
+                pending = key
+                if literal_value(part.value[end:]):
+                    flag(node, "prints %s with a literal value" % key)
+                    pending = None
+        elif isinstance(part, ast.FormattedValue):
+            if pending:
+                require(pending, part.value, node)
+                pending = None
+        first = False
+    if pending:
+        require(pending, None, node)
+
+def check_format_string(const, values, node):
+    """'key: %s' % values and 'key: {}'.format(*values): the n-th placeholder after the key."""
+    text = const.value
+    handled.add(id(const))
+    for key, end in keys_in(text, True):
+        if literal_value(re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|\{[^{}]*\}", "", text[end:], count=1)):
+            flag(node, "prints %s with a literal value" % key)
+            continue
+        index = len(re.findall(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|\{[^{}]*\}", text[:end]))
+        require(key, values[index] if index < len(values) else None, node)
+
+def check_printed(arg, rest, node):
+    """One printed argument; rest are the arguments after it (print("val_bpb:", x))."""
+    if isinstance(arg, ast.JoinedStr):
+        check_joined(arg, node)
+    elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        handled.add(id(arg))
+        for key, end in keys_in(arg.value, True):
+            if literal_value(arg.value[end:]):
+                flag(node, "prints %s with a literal value" % key)
+            else:
+                require(key, rest[0] if rest else None, node)
+    elif isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod) and isinstance(arg.left, ast.Constant) and isinstance(arg.left.value, str):
+        right = arg.right
+        check_format_string(arg.left, list(right.elts) if isinstance(right, ast.Tuple) else [right], node)
+    elif (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format"
+          and isinstance(arg.func.value, ast.Constant) and isinstance(arg.func.value.value, str)):
+        check_format_string(arg.func.value, list(arg.args), node)
+    elif isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Add):
+        left, right = arg.left, arg.right
+        if isinstance(left, ast.Constant) and isinstance(left.value, str):
+            value = right
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("str", "repr", "format") and value.args:
+                value = value.args[0]
+            check_printed(left, [value], node)
+        else:
+            check_printed(left, [], node)
+            check_printed(right, [], node)
+
+for node in ast.walk(tree):
+    if isinstance(node, ast.Call):
+        for i, arg in enumerate(node.args):
+            check_printed(arg, node.args[i + 1:], node)
+
+docstrings = set()
+for node in ast.walk(tree):
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        docstrings.add(id(node.value))
+for node in ast.walk(tree):
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in handled and id(node) not in docstrings:
+        for key, _ in keys_in(node.value, True):
+            flag(node, "builds a %s line in a way the guard cannot trace to %s" % (key, FUNCTION))
+
+done()
+`;
+  }
+});
+
+// src/event/train-py-guard.ts
+import { lstat as lstat2, readFile } from "node:fs/promises";
+import path15 from "node:path";
+async function guardTrainPy(workdir, integrity, log) {
+  const spec = integrity.trainPyGuard;
+  if (!spec) {
+    log("train.py guard: off (integrity.trainPyGuard is false in the protocol)");
+    return [];
+  }
+  const { findings } = await checkTrainPy(workdir, spec);
+  log(
+    findings.length === 0 ? `train.py guard: ${spec.guardedKeys.join(", ")} comes from ${spec.harnessModule}.${spec.evaluationFunction}` : `train.py guard: ${findings.length} finding(s); the result will be held for review`
+  );
+  return findings;
+}
+async function checkTrainPy(workdir, spec) {
+  const file2 = spec.file;
+  const at2 = (line, message2) => `${file2}${line > 0 ? `:${line}` : ""}: ${message2}`;
+  const full = path15.join(workdir, file2);
+  let source;
+  try {
+    if (!(await lstat2(full)).isFile()) return { file: file2, findings: [at2(0, "is not a regular file")] };
+    source = await readFile(full);
+  } catch (error63) {
+    return { file: file2, findings: [at2(0, `cannot be read (${error63.code})`)] };
+  }
+  const config2 = JSON.stringify({
+    file: file2,
+    module: spec.harnessModule,
+    function: spec.evaluationFunction,
+    keys: spec.guardedKeys
+  });
+  const result = await execa(spec.python, ["-I", "-c", TRAIN_PY_GUARD_SCRIPT, config2], {
+    input: source,
+    reject: false,
+    timeout: 6e4,
+    extendEnv: false,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" }
+  });
+  if (result.exitCode !== 0) {
+    const why = (result.failed && result.exitCode === void 0 ? result.shortMessage : result.stderr.trim()) ?? "";
+    return {
+      file: file2,
+      findings: [
+        at2(
+          0,
+          `the guard could not run with ${spec.python} (${why.split("\n").at(-1) ?? "no output"}); install python3 on the runner or set integrity.trainPyGuard.python in the protocol`
+        )
+      ]
+    };
+  }
+  const parsed = JSON.parse(result.stdout);
+  return { file: file2, findings: parsed.findings.map((f3) => at2(f3.line, f3.message)) };
+}
+var init_train_py_guard = __esm({
+  "src/event/train-py-guard.ts"() {
+    "use strict";
+    init_execa();
+    init_train_py_guard_script();
+  }
+});
+
+// src/event/trust.ts
+async function checkTrust(plan, ctx, settings, api) {
+  if (!plan.fromPullRequest) return { trusted: true, note: "push by a user with write access" };
+  const pr2 = plan.pullRequest;
+  if (!pr2) return { trusted: false, reason: "the pull request is missing from the event payload" };
+  const repoName = `${ctx.owner}/${ctx.repo}`;
+  const fork = pr2.headRepo === null || pr2.headRepo !== pr2.baseRepo;
+  if (fork) {
+    if (!settings.allowForks) {
+      return {
+        trusted: false,
+        reason: `pull request #${pr2.number} comes from a fork (${pr2.headRepo ?? "deleted repository"}); fork code never runs on this runner. A maintainer can push the change to a branch of ${repoName}, or set allow-forks: true and label the PR '${SAFE_TO_TEST_LABEL}' after reviewing it.`
+      };
+    }
+    if (!pr2.labels.includes(SAFE_TO_TEST_LABEL)) {
+      return {
+        trusted: false,
+        reason: `pull request #${pr2.number} comes from a fork and has no '${SAFE_TO_TEST_LABEL}' label; a maintainer reviews the change, then adds the label.`
+      };
+    }
+    if (plan.addedLabel !== SAFE_TO_TEST_LABEL) {
+      const moved = plan.action === "synchronize";
+      if (moved) await api.removeLabel(pr2.number, SAFE_TO_TEST_LABEL).catch(() => void 0);
+      return {
+        trusted: false,
+        reason: `pull request #${pr2.number} comes from a fork; its '${SAFE_TO_TEST_LABEL}' label approves only the head it was added to, and this '${plan.action ?? "unknown"}' event is for ${pr2.headSha.slice(0, 7)}${moved ? " (the label was removed because the head moved)" : ""}. A maintainer reviews this head, then adds the label again.`
+      };
+    }
+  }
+  const permission = await readPermission(api, ctx.actor);
+  if (!WRITERS.has(permission)) {
+    return {
+      trusted: false,
+      reason: `${ctx.actor} has '${permission}' permission on ${repoName}; experiments from pull requests run only for actors with write, maintain or admin. A maintainer can push the change to a branch of ${repoName}, or (with allow-forks) add the '${SAFE_TO_TEST_LABEL}' label, which starts a run as the maintainer.`
+    };
+  }
+  return {
+    trusted: true,
+    note: fork ? `fork pull request labelled '${SAFE_TO_TEST_LABEL}', actor ${ctx.actor} has ${permission}` : `actor ${ctx.actor} has ${permission}`
+  };
+}
+async function readPermission(api, user) {
+  try {
+    return await api.permissionOf(user);
+  } catch (error63) {
+    if (error63.status === 404) return "none";
+    throw error63;
+  }
+}
+var WRITERS;
+var init_trust = __esm({
+  "src/event/trust.ts"() {
+    "use strict";
+    init_plan();
+    WRITERS = /* @__PURE__ */ new Set(["admin", "maintain", "write"]);
+  }
+});
+
+// src/model.ts
+function isBetter(a2, b3, direction) {
+  return direction === "minimize" ? a2 < b3 : a2 > b3;
+}
+function statusOf(verdict) {
+  if (verdict === "improved") return "keep";
+  if (verdict === "crashed") return "crash";
+  return "discard";
+}
+var init_model = __esm({
+  "src/model.ts"() {
+    "use strict";
+  }
+});
+
+// src/publish/format.ts
+function formatValue(value2) {
+  if (value2 === null || value2 === void 0) return MISSING;
+  if (!Number.isFinite(value2)) return "n/a";
+  return signed(value2, 6, false);
+}
+function formatDelta(delta) {
+  return signed(delta, 4, true);
+}
+function formatSigma(multiple) {
+  return `${signed(multiple, 1, true)}\u03C3`;
+}
+function formatNoise(sigma) {
+  return signed(sigma, 4, false);
+}
+function formatPercent(share) {
+  if (!Number.isFinite(share)) return "n/a";
+  return `${signed(share * 100, 0, false)}%`;
+}
+function formatSeconds(seconds2) {
+  if (!Number.isFinite(seconds2)) return "n/a";
+  return `${signed(seconds2, Number.isInteger(seconds2) ? 0 : 1, false)} s`;
+}
+function formatCount(count2) {
+  if (!Number.isFinite(count2)) return "n/a";
+  return groupThousands(signed(Math.round(count2), 0, false));
+}
+function formatFigure(value2, figure2) {
+  if (!Number.isFinite(value2)) return "n/a";
+  const number4 = groupThousands(signed(value2, figure2.decimals, false));
+  if (figure2.unit === "") return number4;
+  return ["k", "M", "%"].includes(figure2.unit) ? `${number4}${figure2.unit}` : `${number4} ${figure2.unit}`;
+}
+function describeFigure(figure2, budgetSeconds) {
+  const text2 = formatFigure(figure2.value, figure2);
+  if (figure2.role === "training-time") return `${text2} of ${formatSeconds(budgetSeconds)} budget`;
+  const share = figure2.shareOfRam === void 0 ? "" : ` (${formatPercent(figure2.shareOfRam)} of RAM)`;
+  const baseline = figure2.baseline === void 0 ? "" : ` \xB7 baseline ${formatFigure(figure2.baseline, figure2)}`;
+  return `${text2}${share}${baseline}`;
+}
+function figureWithRole(figures2, role) {
+  return figures2.find((f3) => f3.role === role);
+}
+function directionNote(direction) {
+  return direction === "minimize" ? "lower is better" : "higher is better";
+}
+function deltaWord(delta, direction) {
+  if (!Number.isFinite(delta) || Math.abs(delta) < 5e-5) return "equal";
+  return isBetter(delta, 0, direction) ? "better" : "worse";
+}
+function shortSha(sha) {
+  const text2 = (sha ?? "").trim();
+  if (/^[0-9a-f]{7,64}$/i.test(text2)) return text2.slice(0, 7).toLowerCase();
+  const alnum = text2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
+  return alnum === "" ? "unknown" : alnum;
+}
+function shortHash(hash2) {
+  const alnum = hash2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
+  return alnum === "" ? "unknown" : alnum;
+}
+function signed(value2, decimals, explicit) {
+  if (!Number.isFinite(value2)) return "n/a";
+  const fixed2 = Math.abs(value2).toFixed(decimals);
+  if (Number(fixed2) === 0) return explicit ? `\xB1${fixed2}` : fixed2;
+  if (value2 < 0) return `${MINUS}${fixed2}`;
+  return explicit ? `+${fixed2}` : fixed2;
+}
+function groupThousands(text2) {
+  const [whole, fraction] = text2.split(".");
+  const grouped = (whole ?? "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return fraction === void 0 ? grouped : `${grouped}.${fraction}`;
+}
+var MINUS, MISSING;
+var init_format = __esm({
+  "src/publish/format.ts"() {
+    "use strict";
+    init_model();
+    MINUS = "\u2212";
+    MISSING = "\u2014";
+  }
+});
+
+// src/publish/outputs.ts
+function reportOutputs(report, refs) {
+  const num = (v2, digits) => v2 === void 0 || v2 === null || !Number.isFinite(v2) ? "" : v2.toFixed(digits);
+  return {
+    status: report.status,
+    verdict: report.verdict ?? "",
+    "val-bpb": num(report.value, 6),
+    "baseline-val-bpb": num(report.baseline?.mean, 6),
+    delta: num(report.vsBaseline?.delta, 6),
+    sigma: num(report.vsBaseline?.sigma ?? report.baseline?.sigma, 6),
+    "peak-memory-gb": num(figureWithRole(report.figures, "memory")?.value, 1),
+    "training-seconds": num(figureWithRole(report.figures, "training-time")?.value, 1),
+    runner: report.runner.label,
+    "comment-url": refs.commentUrl ?? "",
+    "results-commit": refs.resultsCommit ?? "",
+    "result-json": refs.resultJson ?? ""
+  };
+}
+var init_outputs = __esm({
+  "src/publish/outputs.ts"() {
+    "use strict";
+    init_format();
+  }
+});
+
+// src/verdict/random.ts
+var init_random = __esm({
+  "src/verdict/random.ts"() {
+    "use strict";
+  }
+});
+
+// src/verdict/statistics.ts
+function mean(values) {
+  requireFinite(values, "mean", 1);
+  let sum = 0;
+  for (const v2 of values) sum += v2;
+  return sum / values.length;
+}
+function sampleSd(values) {
+  requireFinite(values, "sampleSd", 2);
+  const m2 = mean(values);
+  let squares = 0;
+  for (const v2 of values) squares += (v2 - m2) ** 2;
+  return Math.sqrt(squares / (values.length - 1));
+}
+function pooledSd(groups2) {
+  let weighted = 0;
+  let df = 0;
+  for (const [i2, g2] of groups2.entries()) {
+    if (!Number.isInteger(g2.n) || g2.n < 0) {
+      throw new StatisticsError(`pooledSd: group ${i2} has n = ${g2.n}; n must be a whole number \u2265 0`);
+    }
+    if (g2.n < 2) continue;
+    if (!Number.isFinite(g2.sd) || g2.sd < 0) {
+      throw new StatisticsError(`pooledSd: group ${i2} has sd = ${g2.sd}; sd must be finite and \u2265 0`);
+    }
+    weighted += (g2.n - 1) * g2.sd * g2.sd;
+    df += g2.n - 1;
+  }
+  return { sd: df === 0 ? Number.NaN : Math.sqrt(weighted / df), df };
+}
+function normalCdf(x3) {
+  if (Number.isNaN(x3)) return Number.NaN;
+  const z4 = Math.abs(x3);
+  let tail;
+  if (z4 > 37) {
+    tail = 0;
+  } else {
+    const e = Math.exp(-z4 * z4 / 2);
+    if (z4 < 7.07106781186547) {
+      let num = 0.0352624965998911 * z4 + 0.700383064443688;
+      num = num * z4 + 6.37396220353165;
+      num = num * z4 + 33.912866078383;
+      num = num * z4 + 112.079291497871;
+      num = num * z4 + 221.213596169931;
+      num = num * z4 + 220.206867912376;
+      let den = 0.0883883476483184 * z4 + 1.75566716318264;
+      den = den * z4 + 16.064177579207;
+      den = den * z4 + 86.7807322029461;
+      den = den * z4 + 296.564248779674;
+      den = den * z4 + 637.333633378831;
+      den = den * z4 + 793.826512519948;
+      den = den * z4 + 440.413735824752;
+      tail = e * num / den;
+    } else {
+      let cf = z4 + 0.65;
+      cf = z4 + 4 / cf;
+      cf = z4 + 3 / cf;
+      cf = z4 + 2 / cf;
+      cf = z4 + 1 / cf;
+      tail = e / cf / 2.506628274631;
+    }
+  }
+  return x3 > 0 ? 1 - tail : tail;
+}
+function logGamma(x3) {
+  if (!(x3 > 0) || !Number.isFinite(x3)) {
+    throw new StatisticsError(`logGamma: x = ${x3}; x must be a finite number > 0`);
+  }
+  if (x3 < 0.5) {
+    return Math.log(Math.PI / Math.sin(Math.PI * x3)) - logGamma(1 - x3);
+  }
+  const z4 = x3 - 1;
+  let sum = LANCZOS[0];
+  for (let i2 = 1; i2 < LANCZOS.length; i2++) sum += LANCZOS[i2] / (z4 + i2);
+  const t2 = z4 + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z4 + 0.5) * Math.log(t2) - t2 + Math.log(sum);
+}
+function incompleteBeta(x3, a2, b3) {
+  if (!(a2 > 0) || !(b3 > 0)) throw new StatisticsError(`incompleteBeta: a = ${a2}, b = ${b3}; both must be > 0`);
+  if (!(x3 >= 0 && x3 <= 1)) throw new StatisticsError(`incompleteBeta: x = ${x3}; x must be within [0, 1]`);
+  if (x3 === 0 || x3 === 1) return x3;
+  const front = Math.exp(logGamma(a2 + b3) - logGamma(a2) - logGamma(b3) + a2 * Math.log(x3) + b3 * Math.log1p(-x3));
+  if (x3 < (a2 + 1) / (a2 + b3 + 2)) return front * betaContinuedFraction(x3, a2, b3) / a2;
+  return 1 - front * betaContinuedFraction(1 - x3, b3, a2) / b3;
+}
+function betaContinuedFraction(x3, a2, b3) {
+  const tiny = 1e-300;
+  let c5 = 1;
+  let d2 = 1 - (a2 + b3) * x3 / (a2 + 1);
+  if (Math.abs(d2) < tiny) d2 = tiny;
+  d2 = 1 / d2;
+  let h4 = d2;
+  for (let m2 = 1; m2 <= 1e4; m2++) {
+    const m22 = 2 * m2;
+    let aa = m2 * (b3 - m2) * x3 / ((a2 + m22 - 1) * (a2 + m22));
+    d2 = 1 + aa * d2;
+    if (Math.abs(d2) < tiny) d2 = tiny;
+    c5 = 1 + aa / c5;
+    if (Math.abs(c5) < tiny) c5 = tiny;
+    d2 = 1 / d2;
+    h4 *= d2 * c5;
+    aa = -(a2 + m2) * (a2 + b3 + m2) * x3 / ((a2 + m22) * (a2 + m22 + 1));
+    d2 = 1 + aa * d2;
+    if (Math.abs(d2) < tiny) d2 = tiny;
+    c5 = 1 + aa / c5;
+    if (Math.abs(c5) < tiny) c5 = tiny;
+    d2 = 1 / d2;
+    const step = d2 * c5;
+    h4 *= step;
+    if (Math.abs(step - 1) < 1e-15) return h4;
+  }
+  return h4;
+}
+function studentTCdf(t2, df) {
+  requireDf(df, "studentTCdf");
+  if (Number.isNaN(t2)) return Number.NaN;
+  if (df === Number.POSITIVE_INFINITY) return normalCdf(t2);
+  if (t2 === Number.POSITIVE_INFINITY) return 1;
+  if (t2 === Number.NEGATIVE_INFINITY) return 0;
+  const tail = 0.5 * incompleteBeta(df / (df + t2 * t2), df / 2, 0.5);
+  return t2 > 0 ? 1 - tail : tail;
+}
+function requireFinite(values, fn2, atLeast) {
+  if (values.length < atLeast) {
+    throw new StatisticsError(`${fn2}: needs at least ${atLeast} value(s), got ${values.length}`);
+  }
+  const bad = values.findIndex((v2) => !Number.isFinite(v2));
+  if (bad >= 0)
+    throw new StatisticsError(`${fn2}: value ${bad} is ${values[bad]}; every value must be finite`);
+}
+function requireDf(df, fn2) {
+  if (!(df > 0)) throw new StatisticsError(`${fn2}: df = ${df}; degrees of freedom must be > 0`);
+}
+var StatisticsError, LANCZOS;
+var init_statistics = __esm({
+  "src/verdict/statistics.ts"() {
+    "use strict";
+    init_random();
+    StatisticsError = class extends RangeError {
+      name = "StatisticsError";
+    };
+    LANCZOS = [
+      0.9999999999998099,
+      676.5203681218851,
+      -1259.1392167224028,
+      771.3234287776531,
+      -176.6150291621406,
+      12.507343278686905,
+      -0.13857109526572012,
+      9984369578019572e-21,
+      15056327351493116e-23
+    ];
+  }
+});
+
+// src/publish/progress-data.ts
+function runningBest(series, start) {
+  let best = start;
+  return series.points.map((p2) => {
+    if (p2.status === "keep" && p2.value !== null && (best === void 0 || isBetter(p2.value, best, series.direction)))
+      best = p2.value;
+    return best;
+  });
+}
+function keptChanges(series) {
+  const baseline = series.baselines.at(-1);
+  let best = baseline?.value;
+  const changes = [];
+  series.points.forEach((point, index) => {
+    if (point.status !== "keep" || point.value === null) return;
+    if (best !== void 0 && !isBetter(point.value, best, series.direction)) return;
+    const delta = best === void 0 ? 0 : point.value - best;
+    const sigma = baseline?.sigma;
+    changes.push({
+      index,
+      point: { ...point, value: point.value },
+      delta,
+      deltaSigma: sigma ? delta / sigma : void 0
+    });
+    best = point.value;
+  });
+  return changes;
+}
+function seriesFromResultsFiles(files, metric2, direction) {
+  const parsed = files.map((file2) => ({ file: file2, rows: parseResults(file2.text, metric2) }));
+  const baselinesByRunner = /* @__PURE__ */ new Map();
+  const series = [];
+  for (const { file: file2, rows } of parsed) {
+    const where = placeOf(file2.path);
+    const points = [];
+    for (const row of rows) {
+      const runner = row.runner || where.runner;
+      const base = BASELINE_ROW.exec(row.description);
+      if (base && row.value !== null) {
+        const list = baselinesByRunner.get(runner) ?? [];
+        list.push({ commit: row.commit, value: row.value, n: Number(base[1]), sigma: Number(base[2]) });
+        baselinesByRunner.set(runner, list);
+      } else {
+        points.push(row);
+      }
+    }
+    if (points.length > 0) series.push({ ...where, metric: metric2, direction, points, baselines: [] });
+  }
+  for (const s of series) s.baselines = baselinesByRunner.get(s.runner) ?? [];
+  return series.sort((a2, b3) => a2.branch.localeCompare(b3.branch) || a2.runner.localeCompare(b3.runner));
+}
+function parseResults(text2, metric2) {
+  const lines = text2.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const header = (lines[0] ?? "").split("	").map((c5) => c5.trim());
+  const col = (name) => header.indexOf(name);
+  const [commitAt, valueAt, statusAt, descriptionAt, runnerAt] = [
+    col("commit"),
+    col(metric2),
+    col("status"),
+    col("description"),
+    col("runner")
+  ];
+  if (commitAt < 0 || valueAt < 0) return [];
+  const rows = [];
+  for (const line of lines.slice(1)) {
+    if (line.trim() === "") continue;
+    const cells = line.split("	");
+    const status = (cells[statusAt] ?? "").trim();
+    const value2 = Number(cells[valueAt]);
+    rows.push({
+      commit: (cells[commitAt] ?? "").trim(),
+      // A crash is written as 0.000000: it has no value.
+      value: status === "keep" || status === "discard" ? Number.isFinite(value2) ? value2 : null : null,
+      status,
+      description: (cells[descriptionAt] ?? "").trim(),
+      runner: runnerAt < 0 ? "" : (cells[runnerAt] ?? "").trim()
+    });
+  }
+  return rows;
+}
+function placeOf(file2) {
+  const parts = file2.split("/").slice(0, -1);
+  if (parts.length >= 2) return { branch: parts.slice(0, -1).join("/"), runner: parts.at(-1) ?? "" };
+  return { branch: parts[0] ?? "", runner: "" };
+}
+var BASELINE_ROW;
+var init_progress_data = __esm({
+  "src/publish/progress-data.ts"() {
+    "use strict";
+    init_model();
+    init_statistics();
+    BASELINE_ROW = /^baseline \(n=(\d+), σ=([0-9.]+)\)/;
+  }
+});
+
+// src/publish/progress-svg.ts
+function progressSvg(series) {
+  const baseline = series.baselines.at(-1);
+  const values = series.points.map((p2) => p2.value).filter((v2) => v2 !== null);
+  const span = [...values];
+  if (baseline) span.push(baseline.value - baseline.sigma, baseline.value + baseline.sigma);
+  if (span.length === 0) return "";
+  let lo = Math.min(...span);
+  let hi = Math.max(...span);
+  const pad = hi > lo ? (hi - lo) * 0.08 : Math.max(Math.abs(hi) * 0.01, 1e-6);
+  lo -= pad;
+  hi += pad;
+  const n2 = series.points.length;
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const x3 = (i2) => PAD.left + (n2 <= 1 ? plotW / 2 : i2 / (n2 - 1) * plotW);
+  const y2 = (v2) => PAD.top + (1 - (v2 - lo) / (hi - lo)) * plotH;
+  const r2 = (v2) => String(Math.round(v2 * 10) / 10);
+  const parts = [];
+  for (let t2 = 0; t2 <= 4; t2++) {
+    const v2 = lo + (hi - lo) * t2 / 4;
+    parts.push(
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(v2))}" y2="${r2(y2(v2))}" stroke="#d0d7de" stroke-width="1"/>`,
+      `<text x="${PAD.left - 6}" y="${r2(y2(v2) + 4)}" text-anchor="end" class="tick">${tickLabel(v2, hi - lo)}</text>`
+    );
+  }
+  for (const i2 of xTicks(n2)) {
+    parts.push(
+      `<text x="${r2(x3(i2))}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle" class="tick">${i2 + 1}</text>`
+    );
+  }
+  parts.push(
+    `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">experiment # (${n2} in order)</text>`,
+    `<text x="14" y="${PAD.top + plotH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${PAD.top + plotH / 2})">${escapeXml(series.metric)} (${directionNote(series.direction)})</text>`
+  );
+  if (baseline) {
+    const top = y2(baseline.value + baseline.sigma);
+    const bottom = y2(baseline.value - baseline.sigma);
+    parts.push(
+      `<rect class="band" x="${PAD.left}" y="${r2(top)}" width="${plotW}" height="${r2(Math.max(bottom - top, 1))}" fill="#8c959f" fill-opacity="0.18"><title>baseline \xB1 \u03C3: ${fmt(baseline.value)} \xB1 ${fmt(baseline.sigma)}</title></rect>`,
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${r2(y2(baseline.value))}" y2="${r2(y2(baseline.value))}" stroke="#57606a" stroke-width="1.5" stroke-dasharray="6 4"/>`
+    );
+  }
+  const dots = (kept2) => {
+    const seen = /* @__PURE__ */ new Set();
+    for (const [i2, p2] of series.points.entries()) {
+      if (p2.value === null || p2.status === "keep" !== kept2) continue;
+      seen.add(`M${Math.round(x3(i2))} ${Math.round(y2(p2.value))}h0`);
+    }
+    return [...seen].join("");
+  };
+  const discards = dots(false);
+  if (discards) {
+    parts.push(
+      `<path class="discarded" d="${discards}" stroke="#8c959f" stroke-width="6" stroke-linecap="round" stroke-opacity="0.75"/>`
+    );
+  }
+  const crashes = series.points.map((p2, i2) => p2.value === null ? `M${r2(x3(i2) - 3)} ${r2(PAD.top + plotH - 3)}l6 6m0 -6l-6 6` : "").join("");
+  if (crashes) parts.push(`<path d="${crashes}" stroke="#cf222e" stroke-width="1.5"/>`);
+  const best = runningBest(series, baseline?.value);
+  let step = "";
+  best.forEach((v2, i2) => {
+    if (v2 === void 0) return;
+    const prev = best[i2 - 1];
+    if (step === "" || prev === void 0) step += `M${r2(x3(i2))} ${r2(y2(v2))}`;
+    else if (v2 !== prev) step += `H${r2(x3(i2))}V${r2(y2(v2))}`;
+  });
+  if (step !== "") {
+    step += `H${r2(x3(Math.max(n2 - 1, 0)))}`;
+    parts.push(`<path class="best" d="${step}" fill="none" stroke="#1a7f37" stroke-width="2.5"/>`);
+  }
+  const kept = dots(true);
+  if (kept) {
+    parts.push(
+      `<path class="kept" d="${kept}" stroke="#2da44e" stroke-width="10" stroke-linecap="round"/>`,
+      `<path d="${kept}" stroke="#ffffff" stroke-width="3" stroke-linecap="round" stroke-opacity="0.6"/>`
+    );
+  }
+  const legend = [
+    ["#8c959f", "circle", "discarded"],
+    ["#2da44e", "circle", "kept"],
+    ["#1a7f37", "line", "running best"],
+    ...baseline ? [["#8c959f", "band", `baseline ${fmt(baseline.value)} \xB1 \u03C3 ${fmt(baseline.sigma)}`]] : [],
+    ...crashes ? [["#cf222e", "cross", "crash"]] : []
+  ];
+  let lx = PAD.left;
+  for (const [color, shape, text2] of legend) {
+    const mark = shape === "circle" ? `<circle cx="${lx + 5}" cy="14" r="5" fill="${color}"/>` : shape === "line" ? `<line x1="${lx}" x2="${lx + 14}" y1="14" y2="14" stroke="${color}" stroke-width="2.5"/>` : shape === "band" ? `<rect x="${lx}" y="8" width="14" height="12" fill="${color}" fill-opacity="0.3"/>` : `<path d="M${lx + 2} 10l8 8m0 -8l-8 8" stroke="${color}" stroke-width="1.5"/>`;
+    parts.push(mark, `<text x="${lx + 19}" y="18" class="legend">${escapeXml(text2)}</text>`);
+    lx += 30 + text2.length * 6.6;
+  }
+  const title = `${series.metric} per experiment on ${series.branch || "(no branch)"}, runner ${series.runner || "(unknown)"}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${escapeXml(title)}">`,
+    "<style>.tick{font:11px sans-serif;fill:#57606a}.axis{font:12px sans-serif;fill:#24292f}.legend{font:12px sans-serif;fill:#24292f}</style>",
+    ...parts,
+    "</svg>"
+  ].join("\n");
+}
+function escapeXml(text2) {
+  return text2.replace(/[&<>"']/g, (c5) => `&#${c5.charCodeAt(0)};`);
+}
+function xTicks(n2) {
+  if (n2 <= 1) return [0];
+  const step = Math.max(1, Math.ceil((n2 - 1) / 8));
+  const ticks = [];
+  for (let i2 = 0; i2 < n2 - 1; i2 += step) ticks.push(i2);
+  ticks.push(n2 - 1);
+  return ticks;
+}
+function tickLabel(v2, range) {
+  const decimals = Math.min(6, Math.max(0, 2 - Math.floor(Math.log10(range || 1))));
+  return v2.toFixed(decimals);
+}
+function fmt(v2) {
+  return String(Number(v2.toFixed(6)));
+}
+var WIDTH, HEIGHT, PAD;
+var init_progress_svg = __esm({
+  "src/publish/progress-svg.ts"() {
+    "use strict";
+    init_format();
+    init_progress_data();
+    WIDTH = 880;
+    HEIGHT = 340;
+    PAD = { left: 72, right: 16, top: 28, bottom: 44 };
+  }
+});
+
+// src/publish/progress-page.ts
+function renderProgressPage(series, opts) {
+  const title = escapeXml(opts.title);
+  const sections = series.map(section);
+  const toc = series.length > 1 ? `<nav><ul>${series.map((s, i2) => `<li><a href="#s${i2}">${escapeXml(place(s))}</a> (${s.points.length})</li>`).join("")}</ul></nav>` : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} \xB7 research progress</title>
+<style>
+body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#24292f;background:#fff;max-width:960px;margin:0 auto;padding:16px}
+h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 4px;border-bottom:1px solid #d0d7de;padding-bottom:4px}h3{font-size:15px;margin:16px 0 4px}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left}th{background:#f6f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}code{font-size:12px}.muted{color:#57606a}
+</style>
+</head>
+<body>
+<h1>${title}: research progress</h1>
+<p class="muted">Every experiment judged by autoresearch-ci, per experiment branch and runner. Written ${escapeXml(opts.generatedAt.toISOString().slice(0, 16).replace("T", " "))} UTC.</p>
+${toc}
+${sections.length > 0 ? sections.join("\n") : "<p>No experiments recorded yet.</p>"}
+</body>
+</html>
+`;
+}
+function section(series, index) {
+  const kept = keptChanges(series);
+  const crashes = series.points.filter((p2) => p2.value === null).length;
+  const baseline = series.baselines.at(-1);
+  const summary2 = [
+    `${series.points.length} experiments`,
+    `${series.points.filter((p2) => p2.status === "keep").length} kept`,
+    `${crashes} crashed`,
+    ...kept.length > 0 && baseline ? [`best ${fmt2(kept.at(-1).point.value)} vs baseline ${fmt2(baseline.value)}`] : []
+  ].join(" \xB7 ");
+  return `<section id="s${index}">
+<h2>${escapeXml(place(series))}</h2>
+<p class="muted">${escapeXml(summary2)}</p>
+${progressSvg(series)}
+<h3>Kept changes</h3>
+${keptTable(series, kept)}
+<h3>Baselines of runner ${escapeXml(series.runner || "(unknown)")}</h3>
+${baselineTable(series)}
+</section>`;
+}
+function keptTable(series, kept) {
+  if (kept.length === 0) return "<p>None kept yet.</p>";
+  const shown = kept.slice(-MAX_TABLE_ROWS);
+  const rows = shown.map(
+    (k2) => `<tr><td class="num">${k2.index + 1}</td><td><code>${escapeXml(k2.point.commit.slice(0, 7))}</code></td><td>${escapeXml(k2.point.description)}</td><td class="num">${fmt2(k2.point.value)}</td><td class="num">${signed2(k2.delta, 4)}</td><td class="num">${k2.deltaSigma === void 0 ? "\u2014" : `${signed2(k2.deltaSigma, 1)}\u03C3`}</td></tr>`
+  );
+  const more = kept.length - shown.length;
+  return `<table><thead><tr><th>#</th><th>commit</th><th>change</th><th>${escapeXml(series.metric)}</th><th>\u0394 vs best before</th><th>\u0394 in \u03C3</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>${more > 0 ? `<p class="muted">\u2026 and ${more} earlier kept changes.</p>` : ""}`;
+}
+function baselineTable(series) {
+  if (series.baselines.length === 0) return "<p>No baseline recorded for this runner.</p>";
+  const shown = series.baselines.slice(-MAX_TABLE_ROWS);
+  const rows = shown.map(
+    (b3, i2) => `<tr><td class="num">${series.baselines.length - shown.length + i2 + 1}</td><td><code>${escapeXml(b3.commit.slice(0, 7))}</code></td><td class="num">${fmt2(b3.value)}</td><td class="num">${b3.sigma.toFixed(4)}</td><td class="num">${b3.n}</td></tr>`
+  );
+  return `<table><thead><tr><th>#</th><th>commit</th><th>${escapeXml(series.metric)}</th><th>\u03C3</th><th>runs</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>`;
+}
+function place(series) {
+  return `${series.branch || "(no branch)"} on ${series.runner || "(unknown runner)"}`;
+}
+function fmt2(v2) {
+  return v2.toFixed(6);
+}
+function signed2(v2, decimals) {
+  const text2 = Math.abs(v2).toFixed(decimals);
+  if (Number(text2) === 0) return `\xB1${text2}`;
+  return `${v2 < 0 ? "\u2212" : "+"}${text2}`;
+}
+var MAX_TABLE_ROWS;
+var init_progress_page = __esm({
+  "src/publish/progress-page.ts"() {
+    "use strict";
+    init_progress_data();
+    init_progress_svg();
+    MAX_TABLE_ROWS = 100;
+  }
+});
+
+// src/publish/untrusted-text.ts
+function sanitizeTerminal(text2) {
+  const lines = text2.replace(ANSI_SEQUENCE, "").replace(/\r\n/g, "\n").replace(/[\u2028\u2029\x85]/g, "\n").split("\n");
+  return lines.map((line) => lastVisibleSegment(line).replace(CONTROL, "").replace(INVISIBLE, "").trimEnd()).join("\n");
+}
+function lastVisibleSegment(line) {
+  if (!line.includes("\r")) return line;
+  const segments = line.split("\r");
+  for (let i2 = segments.length - 1; i2 >= 0; i2--) {
+    const segment = segments[i2];
+    if (segment.trim() !== "") return segment;
+  }
+  return "";
+}
+function redactSecrets(text2) {
+  let out = text2;
+  for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
+  for (const [pattern, replacement] of KEEP_PREFIX_PATTERNS) out = out.replace(pattern, replacement);
+  return out.replace(
+    ASSIGNED_SECRET,
+    (match, key, sep2, quote, value2) => looksRandom(value2) ? `${key}${sep2}${quote}${REDACTED}` : match
+  );
+}
+function looksRandom(value2) {
+  const counts = /* @__PURE__ */ new Map();
+  for (const ch of value2) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let entropy = 0;
+  for (const count2 of counts.values()) {
+    const p2 = count2 / value2.length;
+    entropy -= p2 * Math.log2(p2);
+  }
+  return entropy >= 3 && /\d/.test(value2);
+}
+function cleanUntrusted(text2) {
+  return redactSecrets(sanitizeTerminal(text2));
+}
+function codeBlock(text2, lang = "") {
+  return fenceClean(cleanUntrusted(text2), lang);
+}
+function fenceClean(clean, lang = "") {
+  const body = clean.replace(/\n+$/, "");
+  const fence = "`".repeat(Math.max(3, longestRun(body, "`") + 1));
+  const tag = lang.replace(/[^A-Za-z0-9+_-]/g, "").slice(0, 20);
+  return `${fence}${tag}
+${body}
+${fence}`;
+}
+function longestRun(text2, ch) {
+  let best = 0;
+  let run2 = 0;
+  for (const c5 of text2) {
+    run2 = c5 === ch ? run2 + 1 : 0;
+    if (run2 > best) best = run2;
+  }
+  return best;
+}
+function inlineText(text2, max) {
+  if (!Number.isInteger(max) || max < 1) {
+    throw new RangeError(`inlineText: max must be a positive integer, got ${String(max)}`);
+  }
+  const oneLine = cleanUntrusted(text2).replace(/\s+/g, " ").trim();
+  return escapeInline(truncate(oneLine, max));
+}
+function truncate(text2, max) {
+  const chars = Array.from(text2);
+  if (chars.length <= max) return text2;
+  return `${chars.slice(0, Math.max(0, max - 1)).join("")}\u2026`;
+}
+function escapeInline(text2) {
+  const escaped = text2.replace(/\\/g, "\\\\").replace(/@(?=[A-Za-z0-9])/g, `@${ZWJ}`).replace(/#(?=\d)/g, `#${ZWJ}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWJ}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "&#96;").replace(/\|/g, "&#124;").replace(/[*_[\]~$]/g, (ch) => `\\${ch}`);
+  return escaped.replace(/^(#|[-+=]|\d+(?=[.)]))/, (m2) => /^\d/.test(m2) ? `${m2}\\` : `\\${m2}`);
+}
+var REDACTED, ANSI_SEQUENCE, CONTROL, INVISIBLE, TOKEN_PATTERNS, KEEP_PREFIX_PATTERNS, ASSIGNED_SECRET, ZWJ;
+var init_untrusted_text = __esm({
+  "src/publish/untrusted-text.ts"() {
+    "use strict";
+    REDACTED = "[redacted]";
+    ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
+    CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+    INVISIBLE = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;
+    TOKEN_PATTERNS = [
+      // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens.
+      /\bgh[pousr]_[A-Za-z0-9]{16,}\b/g,
+      /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+      // AWS access key ids (long-term and temporary).
+      /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+      // Hugging Face user access tokens.
+      /\bhf_[A-Za-z0-9]{20,}\b/g,
+      // JSON Web Tokens (header.payload.signature, both JSON parts base64url of `{"`).
+      /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g
+    ];
+    KEEP_PREFIX_PATTERNS = [
+      [/x-access-token:[^@\s]+@/gi, `x-access-token:${REDACTED}@`],
+      // A digit is required so prose ("the bearer of …") stays intact; real credentials have one.
+      [/\bBearer\s+(?=[A-Za-z._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*/gi, `Bearer ${REDACTED}`],
+      // HTTP `Authorization: token …` / `Basic …` headers echoed by clients.
+      [/\b(Authorization:\s*(?:token|basic))\s+[A-Za-z0-9._~+/-]{8,}=*/gi, `$1 ${REDACTED}`],
+      // Credentials embedded in any URL: scheme://user:password@host.
+      [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+):[^\s/@]+@/gi, `$1:${REDACTED}@`]
+    ];
+    ASSIGNED_SECRET = /\b([\w-]*?(?:token|passw(?:or)?d|secret))(\s*[=:]\s*)(["']?)([A-Za-z0-9+/_.=-]{16,})/gi;
+    ZWJ = "\u200D";
+  }
+});
+
+// src/publish/report-sections.ts
+function badgeEmoji(report) {
+  if (report.hold) return "\u26A0\uFE0F";
+  if (report.status === "crash" || report.status === "rejected" || report.status === "skipped") {
+    return STATUS_EMOJI[report.status];
+  }
+  switch (report.verdict) {
+    case "not-comparable":
+    case "no-baseline":
+      return "\u26A0\uFE0F";
+    case "regressed":
+      return "\u274C";
+    case "within-noise":
+      return "\u2796";
+    case "improved":
+      return "\u2705";
+    default:
+      return STATUS_EMOJI[report.status];
+  }
+}
+function headingLine(report) {
+  if (report.hold) {
+    return `### ${badgeEmoji(report)} **Held: ${report.hold.kind === "suspicious" ? "suspicious" : "needs review"}** \u2014 not kept`;
+  }
+  const word = report.mode === "baseline" && report.status === "keep" ? "Baseline recorded" : STATUS_WORD[report.status];
+  const detail = report.status === "crash" && report.crash ? CRASH_KIND[report.crash.kind] : report.verdict && report.verdict !== "crashed" ? VERDICT_WORDS[report.verdict] : "";
+  return `### ${badgeEmoji(report)} **${word}**${detail === "" ? "" : ` \u2014 ${detail}`}`;
+}
+function commitLine(commit) {
+  const subject = commit.subject ? ` \u2014 ${inlineText(commit.subject, 120)}` : "";
+  const branch = commit.branch ? ` (branch ${inlineText(commit.branch, 80)})` : "";
+  return `Commit \`${shortSha(commit.sha)}\`${subject}${branch}`;
+}
+function figuresTable(report) {
+  const metric2 = inlineText(report.primary.name, 40);
+  const direction = report.primary.direction;
+  const rows = [];
+  if (report.value !== void 0) {
+    const n2 = report.samples?.length ?? 0;
+    const samples = n2 === 0 ? "" : n2 === 1 ? ", 1 sample" : `, mean of ${n2} samples`;
+    rows.push([`**${metric2}**`, `**${formatValue(report.value)}** (${directionNote(direction)}${samples})`]);
+  }
+  if (report.baseline) {
+    rows.push(["Baseline", `${formatValue(report.baseline.mean)} (n=${report.baseline.n})`]);
+  }
+  const vs2 = report.vsBaseline;
+  if (vs2) {
+    const sigma = vs2.deltaSigma === null ? "\u03C3 unknown" : formatSigma(vs2.deltaSigma);
+    const p2 = vs2.probabilityBetter === void 0 ? "" : ` \xB7 P(better) ${formatPercent(vs2.probabilityBetter)}`;
+    rows.push([
+      "\u0394 vs baseline",
+      `${formatDelta(vs2.delta)} (${sigma}) \xB7 ${deltaWord(vs2.delta, direction)}${p2}`
+    ]);
+  }
+  const best = report.vsBest;
+  if (best) {
+    rows.push([
+      "\u0394 vs best on branch",
+      `${formatDelta(best.delta)} \xB7 ${deltaWord(best.delta, direction)} than ${formatValue(best.value)} at \`${shortSha(best.commit)}\``
+    ]);
+  }
+  for (const figure2 of report.figures) {
+    const unit = inlineText(figure2.unit, 20);
+    rows.push([inlineText(figure2.label, 40), describeFigure({ ...figure2, unit }, report.budgetSeconds)]);
+  }
+  if (rows.length === 0) return "";
+  return ["| Figure | Value |", "| --- | --- |", ...rows.map(([k2, v2]) => `| ${k2} | ${v2} |`)].join("\n");
+}
+function crashSection(crash2) {
+  const lines = [`**Crash (${CRASH_KIND[crash2.kind]}):** ${inlineText(crash2.reason, 500)}`];
+  if (crash2.hint) lines.push("", `> \u{1F4A1} ${inlineText(crash2.hint, 500)}`);
+  return lines.join("\n");
+}
+function excerptBlock(excerpt, chars) {
+  if (excerpt === void 0) return "";
+  const total = lineCount(excerpt);
+  if (chars <= 0) {
+    return `_Log excerpt (${formatCount(total)} lines) left out: too long for this space; see the job log._`;
+  }
+  let kept = excerpt;
+  if (excerpt.length > chars) {
+    kept = excerpt.slice(excerpt.length - chars);
+    const newline = kept.indexOf("\n");
+    if (newline !== -1 && newline < kept.length - 1) kept = kept.slice(newline + 1);
+  }
+  const omitted = total - lineCount(kept);
+  const summary2 = omitted > 0 ? `Log excerpt (last ${formatCount(lineCount(kept))} of ${formatCount(total)} lines)` : `Log excerpt (${formatCount(total)} lines)`;
+  return `<details><summary>${summary2}</summary>
+
+${fenceClean(kept, "text")}
+
+</details>`;
+}
+function lineCount(text2) {
+  return text2 === "" ? 0 : text2.split("\n").length;
+}
+function rejectedSection(report) {
+  if (!report.rejected) return "";
+  const lines = [`**Rejected:** ${inlineText(report.rejected.reason, 500)}`];
+  if (report.rejected.paths.length > 0) {
+    lines.push("", "Paths outside the allowed surface:", ...bulletList(report.rejected.paths, 200));
+  }
+  return lines.join("\n");
+}
+function skippedSection(report) {
+  return report.skipped ? `**Skipped:** ${inlineText(report.skipped.reason, 500)}` : "";
+}
+function comparabilitySection(report) {
+  const rebaseline = "Re-baseline this runner: run the workflow manually (`workflow_dispatch`) in baseline mode.";
+  if (report.notComparable) {
+    return [
+      "**Not comparable:** this runner's setup changed since its baseline was recorded:",
+      ...bulletList(report.notComparable.drift, 300),
+      "",
+      `${rebaseline} Until then results are reported but not judged.`
+    ].join("\n");
+  }
+  if (report.verdict === "no-baseline" && report.mode === "experiment") {
+    return `**No baseline** is stored for this runner yet, so there is nothing to compare with. ${rebaseline}`;
+  }
+  return "";
+}
+function decisionSection(report) {
+  if (!report.decision) return "";
+  return ["**Why**", "", ...bulletList(report.decision.explanation, 400)].join("\n");
+}
+function holdSection(report) {
+  if (!report.hold) return "";
+  const title = report.hold.kind === "suspicious" ? "**Why it is held as suspicious**" : "**Why it needs review**";
+  return [title, "", ...bulletList(report.hold.reasons, 300), "", inlineText(report.hold.release, 500)].join(
+    "\n"
+  );
+}
+function warningsList(report) {
+  if (report.warnings.length === 0) return "";
+  return ["**Warnings**", "", ...bulletList(report.warnings, 300)].join("\n");
+}
+function bulletList(items, maxEach) {
+  const shown = items.slice(0, MAX_LIST_ITEMS).map((item) => `- ${inlineText(item, maxEach)}`);
+  const rest = items.length - MAX_LIST_ITEMS;
+  return rest > 0 ? [...shown, `- \u2026 and ${rest} more`] : shown;
+}
+function provenanceLine(report) {
+  const pieces = [];
+  const b3 = report.baseline;
+  if (b3) {
+    pieces.push(
+      `Baseline \`${shortSha(b3.commit)}\` of ${inlineText(b3.date, 40)} \xB7 n=${b3.n} \xB7 \u03C3=${formatNoise(b3.sigma)}`
+    );
+  } else {
+    pieces.push("No stored baseline");
+  }
+  pieces.push(`runner ${inlineText(report.runner.label, 100)}`);
+  if (report.runner.keyHash) pieces.push(`key \`${shortHash(report.runner.keyHash)}\``);
+  if (report.commit?.trainBlob) pieces.push(`train.py blob \`${shortSha(report.commit.trainBlob)}\``);
+  return `<sub>${pieces.join(" \xB7 ")}</sub>`;
+}
+var MAX_LIST_ITEMS, STATUS_WORD, STATUS_EMOJI, VERDICT_WORDS, CRASH_KIND;
+var init_report_sections = __esm({
+  "src/publish/report-sections.ts"() {
+    "use strict";
+    init_format();
+    init_untrusted_text();
+    MAX_LIST_ITEMS = 50;
+    STATUS_WORD = {
+      keep: "Keep",
+      discard: "Discard",
+      crash: "Crash",
+      rejected: "Rejected",
+      skipped: "Skipped"
+    };
+    STATUS_EMOJI = {
+      keep: "\u2705",
+      discard: "\u2796",
+      crash: "\u{1F4A5}",
+      rejected: "\u{1F6AB}",
+      skipped: "\u23ED\uFE0F"
+    };
+    VERDICT_WORDS = {
+      improved: "improved",
+      regressed: "regressed",
+      "within-noise": "within noise",
+      crashed: "crashed",
+      "not-comparable": "not comparable",
+      "no-baseline": "no baseline"
+    };
+    CRASH_KIND = {
+      exception: "Python exception",
+      oom: "out of memory",
+      timeout: "hard timeout",
+      diverged: "diverged (loss not finite)",
+      "missing-metrics": "no summary metrics",
+      tampering: "runner files modified",
+      cancelled: "cancelled"
+    };
+  }
+});
+
+// src/publish/history-table.ts
+function historyEntries(report) {
+  const items = [...report.history];
+  const current = report.commit;
+  if (current && items.at(-1)?.sha !== current.sha && report.mode === "experiment") {
+    items.push({
+      sha: current.sha,
+      subject: current.subject,
+      value: report.value ?? null,
+      status: report.status,
+      current: true
+    });
+  }
+  return items.map((item, i2) => {
+    const label = shortSha(item.sha);
+    const subject = `${item.current ? "**(this run)** " : ""}${inlineText(item.subject, 100)}`;
+    const value2 = item.value !== null && Number.isFinite(item.value) ? item.value : null;
+    const status = `${STATUS_EMOJI[item.status] ?? ""} ${inlineText(item.status, 20)}`.trim();
+    return {
+      row: `| ${formatCount(i2 + 1)} | \`${label}\` | ${subject} | ${formatValue(item.value)} | ${status} |`,
+      label,
+      number: i2 + 1,
+      value: value2,
+      kept: item.status === "keep"
+    };
+  });
+}
+function historyTable(total, metricName2, shown) {
+  if (total === 0) return "";
+  const count2 = shown.length === total ? `${formatCount(total)} experiment${total === 1 ? "" : "s"}` : `last ${formatCount(shown.length)} of ${formatCount(total)} experiments`;
+  const metric2 = inlineText(metricName2, 40);
+  if (shown.length === 0)
+    return `_History on this runner: ${formatCount(total)} experiments, left out for space._`;
+  return [
+    `<details><summary>History on this runner (${count2})</summary>`,
+    "",
+    `| # | Commit | Subject | ${metric2} | Status |`,
+    "| --- | --- | --- | --- | --- |",
+    ...shown.map((entry) => entry.row),
+    "",
+    "</details>"
+  ].join("\n");
+}
+var init_history_table = __esm({
+  "src/publish/history-table.ts"() {
+    "use strict";
+    init_format();
+    init_report_sections();
+    init_untrusted_text();
+  }
+});
+
+// src/publish/progress-chart.ts
+function progressChart(ctx, shown) {
+  const points = shown.filter((entry) => entry.value !== null).slice(-CHART_MAX_POINTS);
+  if (points.length < 2) return "";
+  const values = points.map((p2) => p2.value);
+  const best = runningBest2(points, ctx);
+  const base = ctx.baselineValue;
+  const sigma = base !== void 0 && ctx.baselineSigma && ctx.baselineSigma > 0 ? ctx.baselineSigma : void 0;
+  const all = [...values];
+  if (base !== void 0) all.push(base);
+  if (base !== void 0 && sigma !== void 0) all.push(base - sigma, base + sigma);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const pad = hi > lo ? (hi - lo) * 0.1 : Math.max(Math.abs(hi) * 1e-3, 1e-6);
+  const labels = points.map((p2) => `"${p2.kept ? "\u2605" : ""}${p2.number}"`);
+  const name = ctx.metric.replace(/[^A-Za-z0-9_]/g, "") || "metric";
+  const num = (v2) => v2.toFixed(6);
+  const flat = (v2) => `  line [${points.map(() => num(v2)).join(", ")}]`;
+  const series = [`  line [${values.map(num).join(", ")}]`, `  line [${best.map(num).join(", ")}]`];
+  if (base !== void 0) series.push(flat(base));
+  if (base !== void 0 && sigma !== void 0) series.push(flat(base + sigma), flat(base - sigma));
+  const lines = [
+    "```mermaid",
+    // Mermaid's default first line colour is nearly white on GitHub's light theme; a fixed white
+    // background keeps the colours readable in the dark theme too.
+    `%%{init: {"xyChart": {"width": 760, "height": 420, "xAxis": {"labelFontSize": 11}}, "themeVariables": {"xyChart": {"backgroundColor": "#ffffff", "plotColorPalette": "${PALETTE.slice(0, series.length).join(", ")}"}}}}%%`,
+    "xychart-beta",
+    `  title "${name} per experiment # (${directionNote(ctx.direction)})"`,
+    `  x-axis [${labels.join(", ")}]`,
+    `  y-axis "${name}" ${num(Math.floor((lo - pad) * 1e6) / 1e6)} --> ${num(Math.ceil((hi + pad) * 1e6) / 1e6)}`,
+    ...series,
+    "```"
+  ];
+  const legend = [
+    "blue: each experiment",
+    "green: best kept so far",
+    ...base !== void 0 ? ["dark grey: the baseline"] : [],
+    ...sigma !== void 0 ? ["light grey: its \xB1\u03C3 noise band"] : [],
+    "\u2605 kept; the numbers are those of the history table"
+  ].join(" \xB7 ");
+  return `${lines.join("\n")}
+
+<sub>Chart: ${name} of the last ${points.length} experiments with a value. ${legend}.</sub>`;
+}
+function runningBest2(points, ctx) {
+  let best = ctx.baselineValue ?? points[0]?.value;
+  return points.map((p2) => {
+    if (p2.kept && p2.value !== null && isBetter(p2.value, best, ctx.direction)) best = p2.value;
+    return best;
+  });
+}
+var CHART_MAX_POINTS, PALETTE;
+var init_progress_chart = __esm({
+  "src/publish/progress-chart.ts"() {
+    "use strict";
+    init_model();
+    init_format();
+    CHART_MAX_POINTS = 40;
+    PALETTE = ["#0969da", "#1a7f37", "#57606a", "#afb8c1", "#afb8c1"];
+  }
+});
+
+// src/publish/report-body.ts
+function renderReportBody(report, maxChars) {
+  if (!Number.isInteger(maxChars) || maxChars < MIN_BODY_CHARS) {
+    throw new RangeError(
+      `maxChars left for the report body must be an integer of at least ${MIN_BODY_CHARS}, got ${String(maxChars)}; raise maxChars`
+    );
+  }
+  const parts = prepare(report);
+  const fits = (limits) => {
+    const text2 = assemble(parts, limits);
+    return text2.length <= maxChars ? text2 : void 0;
+  };
+  const excerptChars = parts.excerpt?.length ?? 0;
+  const full = fits({ historyRows: parts.history.length, excerptChars });
+  if (full !== void 0) return full;
+  const rows = largestFitting(parts.history.length, (k2) => fits({ historyRows: k2, excerptChars }));
+  if (rows !== void 0) return rows;
+  const cut = largestFitting(excerptChars, (c5) => fits({ historyRows: 0, excerptChars: c5 }));
+  if (cut !== void 0) return cut;
+  return minimal(parts, maxChars);
+}
+function largestFitting(max, render) {
+  let best = render(0);
+  if (best === void 0) return void 0;
+  let lo = 1;
+  let hi = max;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const text2 = render(mid);
+    if (text2 === void 0) {
+      hi = mid - 1;
+    } else {
+      best = text2;
+      lo = mid + 1;
+    }
+  }
+  return best;
+}
+function prepare(report) {
+  const crash2 = report.crash;
+  const excerpt = crash2 ? cleanUntrusted(crash2.excerpt).replace(/^\n+|\s+$/g, "") : void 0;
+  return {
+    heading: headingLine(report),
+    headline: report.headline,
+    top: [
+      inlineText(report.headline, 500),
+      ...report.commit ? [commitLine(report.commit)] : [],
+      figuresTable(report),
+      ...crash2 ? [crashSection(crash2)] : []
+    ].filter((block) => block !== ""),
+    excerpt: excerpt || void 0,
+    middle: [
+      holdSection(report),
+      decisionSection(report),
+      rejectedSection(report),
+      skippedSection(report),
+      comparabilitySection(report),
+      warningsList(report)
+    ].filter((block) => block !== ""),
+    history: historyEntries(report),
+    ...report.baseline && Number.isFinite(report.baseline.mean) ? {
+      baselineValue: report.baseline.mean,
+      baselineSigma: report.vsBaseline?.sigma ?? report.baseline.sigma
+    } : {},
+    metric: report.primary.name,
+    direction: report.primary.direction,
+    provenance: provenanceLine(report)
+  };
+}
+function assemble(parts, limits) {
+  const shown = parts.history.slice(parts.history.length - limits.historyRows);
+  const blocks = [
+    parts.heading,
+    ...parts.top,
+    excerptBlock(parts.excerpt, limits.excerptChars),
+    ...parts.middle,
+    progressChart(parts, shown),
+    historyTable(parts.history.length, parts.metric, shown),
+    parts.provenance
+  ];
+  return blocks.filter((block) => block !== "").join("\n\n");
+}
+function minimal(parts, maxChars) {
+  const note = "_The full report is too long for this space; see the job summary and log of this run._";
+  const room = maxChars - parts.heading.length - note.length - 4;
+  let cut = room;
+  let headline2 = "";
+  while (cut > 0) {
+    headline2 = inlineText(parts.headline, cut);
+    if (headline2.length <= room) break;
+    cut = Math.floor(cut * 0.8);
+    headline2 = "";
+  }
+  return [parts.heading, headline2, note].filter((block) => block !== "").join("\n\n");
+}
+function checkMaxChars(maxChars) {
+  if (!Number.isInteger(maxChars) || maxChars < MIN_MAX_CHARS) {
+    throw new RangeError(`maxChars must be an integer of at least ${MIN_MAX_CHARS}, got ${String(maxChars)}`);
+  }
+  return maxChars;
+}
+var DEFAULT_MAX_CHARS, MIN_MAX_CHARS, MIN_BODY_CHARS;
+var init_report_body = __esm({
+  "src/publish/report-body.ts"() {
+    "use strict";
+    init_history_table();
+    init_progress_chart();
+    init_report_sections();
+    init_untrusted_text();
+    DEFAULT_MAX_CHARS = 6e4;
+    MIN_MAX_CHARS = 1e3;
+    MIN_BODY_CHARS = 300;
+  }
+});
+
+// src/publish/render-comment.ts
+function renderComment(report, opts) {
+  const marker = checkMarker(opts.marker);
+  const maxChars = checkMaxChars(opts.maxChars ?? DEFAULT_MAX_CHARS);
+  return `${marker}
+${renderReportBody(report, maxChars - marker.length - 1)}`;
+}
+function renderProgressComment(opts) {
+  const marker = checkMarker(opts.marker);
+  const runner = inlineText(opts.runnerLabel, 100);
+  const eta = opts.budgetSeconds === void 0 ? "" : ` Training takes about ${formatSeconds(opts.budgetSeconds)} plus start-up and evaluation.`;
+  return [
+    marker,
+    `### \u23F3 Training on ${runner}\u2026`,
+    "",
+    `${commitLine(opts.commit)} \xB7 started ${formatTime(opts.startedAt, "startedAt")}.${eta}`,
+    "",
+    "This comment is replaced by the verdict when the run ends."
+  ].join("\n");
+}
+function renderCancelledComment(opts) {
+  const marker = checkMarker(opts.marker);
+  const runner = inlineText(opts.runnerLabel, 100);
+  const when2 = opts.cancelledAt === void 0 ? "" : ` at ${formatTime(opts.cancelledAt, "cancelledAt")}`;
+  const why = opts.reason === void 0 ? "" : ` Reason: ${inlineText(opts.reason, 300)}.`;
+  return [
+    marker,
+    "### \u{1F6D1} **Cancelled** \u2014 no verdict",
+    "",
+    `${commitLine(opts.commit)} \xB7 training on ${runner} was cancelled${when2} before it finished, so nothing was compared or recorded.${why}`,
+    "",
+    "Re-run the job to judge this commit."
+  ].join("\n");
+}
+function renderErrorComment(opts) {
+  const marker = checkMarker(opts.marker);
+  return `${marker}
+### \u26A0\uFE0F **Error** \u2014 no verdict
+
+${inlineText(opts.message, 2e3)}
+
+The job summary has the details.`;
+}
+function formatTime(value2, field) {
+  const date5 = value2 instanceof Date ? value2 : new Date(value2);
+  if (Number.isNaN(date5.getTime())) {
+    throw new TypeError(
+      `${field} is not a valid date: ${JSON.stringify(String(value2))}; pass a Date or an ISO 8601 string`
+    );
+  }
+  return `${date5.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+function checkMarker(marker) {
+  const valid = /^<!--[^\n]*-->$/.test(marker) && marker.indexOf("-->") === marker.length - 3;
+  if (!valid || marker.length > MAX_MARKER_CHARS) {
+    throw new TypeError(
+      `marker must be a single-line HTML comment of at most ${MAX_MARKER_CHARS} characters such as "<!-- autoresearch-ci:runner=mac1 -->", got ${JSON.stringify(marker.slice(0, 300))}`
+    );
+  }
+  return marker;
+}
+var MAX_MARKER_CHARS;
+var init_render_comment = __esm({
+  "src/publish/render-comment.ts"() {
+    "use strict";
+    init_format();
+    init_report_body();
+    init_report_sections();
+    init_untrusted_text();
+    MAX_MARKER_CHARS = 200;
+  }
+});
+
+// src/publish/render-summary.ts
+function renderJobSummary(report, opts = {}) {
+  const maxChars = checkMaxChars(opts.maxChars ?? SUMMARY_MAX_CHARS);
+  const kind = report.mode === "baseline" ? "baseline" : "experiment";
+  const title = `## autoresearch-ci ${kind} on ${inlineText(report.runner.label, 60)}`;
+  const errors = publishErrorsSection(opts.publishErrors ?? [], Math.floor(maxChars / 4));
+  const frame = title.length + 2 + (errors === "" ? 0 : errors.length + 2) + 1;
+  const body = renderReportBody(report, maxChars - frame);
+  return [title, body, errors].filter((block) => block !== "").join("\n\n") + "\n";
+}
+function publishErrorsSection(errors, maxChars) {
+  if (errors.length === 0) return "";
+  const lines = [
+    "### \u26A0\uFE0F Not published",
+    "",
+    "The verdict above is complete, but these steps failed; the PR comment or results log may be out of date:",
+    ""
+  ];
+  let length = lines.join("\n").length;
+  for (const [i2, error63] of errors.entries()) {
+    const item = `- ${inlineText(error63, 300)}`;
+    const more = `- \u2026 and ${errors.length - i2} more`;
+    const isLast = i2 === errors.length - 1;
+    if (length + item.length + 1 + (isLast ? 0 : more.length + 1) > maxChars) {
+      lines.push(more);
+      break;
+    }
+    lines.push(item);
+    length += item.length + 1;
+  }
+  return lines.join("\n");
+}
+var SUMMARY_MAX_CHARS;
+var init_render_summary = __esm({
+  "src/publish/render-summary.ts"() {
+    "use strict";
+    init_report_body();
+    init_untrusted_text();
+    SUMMARY_MAX_CHARS = 1e6;
+  }
+});
+
+// src/publish/git-client.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+import { writeFile as writeFile2 } from "node:fs/promises";
+import path16 from "node:path";
+function basicAuthHeader(token) {
+  return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`;
+}
+function redactSecrets2(text2, token) {
+  let out = text2.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
+  if (token) {
+    for (const secret of [Buffer.from(`x-access-token:${token}`).toString("base64"), token]) {
+      out = out.split(secret).join("***");
+    }
+  }
+  return out;
+}
+function gitEnvironment(home, token) {
+  const env = {};
+  for (const key of PASSTHROUGH_ENV) {
+    const value2 = process.env[key];
+    if (value2 !== void 0) env[key] = value2;
+  }
+  Object.assign(env, {
+    HOME: home,
+    XDG_CONFIG_HOME: path16.join(home, ".config"),
+    LC_ALL: "C",
+    LANG: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_AUTHOR_NAME: BOT_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: BOT_IDENTITY.email,
+    GIT_COMMITTER_NAME: BOT_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: BOT_IDENTITY.email
+  });
+  if (token) {
+    Object.assign(env, {
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "http.extraHeader",
+      GIT_CONFIG_VALUE_0: basicAuthHeader(token)
+    });
+  }
+  return env;
+}
+var BOT_IDENTITY, GitCommandError, FIXED_CONFIG, PASSTHROUGH_ENV, GitClient;
+var init_git_client = __esm({
+  "src/publish/git-client.ts"() {
+    "use strict";
+    init_dist3();
+    BOT_IDENTITY = {
+      name: "github-actions[bot]",
+      email: "41898282+github-actions[bot]@users.noreply.github.com"
+    };
+    GitCommandError = class extends Error {
+      constructor(args, stderr) {
+        super(`git ${args.join(" ")} failed: ${stderr.trim() || "(no output)"}`);
+        this.args = args;
+        this.stderr = stderr;
+      }
+      args;
+      stderr;
+      name = "GitCommandError";
+    };
+    FIXED_CONFIG = [
+      "core.hooksPath=/dev/null",
+      "credential.helper=",
+      "gc.auto=0",
+      "maintenance.auto=false"
+    ];
+    PASSTHROUGH_ENV = [
+      "PATH",
+      "TMPDIR",
+      "SYSTEMROOT",
+      "http_proxy",
+      "https_proxy",
+      "no_proxy",
+      "HTTP_PROXY",
+      "HTTPS_PROXY",
+      "NO_PROXY",
+      "SSL_CERT_FILE",
+      "SSL_CERT_DIR",
+      "GIT_SSL_CAINFO"
+    ];
+    GitClient = class {
+      #git;
+      #dir;
+      #token;
+      constructor(options) {
+        this.#dir = options.dir;
+        this.#token = options.token;
+        const env = gitEnvironment(options.home, options.token);
+        this.#git = wo({
+          baseDir: options.dir,
+          config: FIXED_CONFIG,
+          maxConcurrentProcesses: 1,
+          timeout: { block: options.idleTimeoutMs ?? 12e4 },
+          // simple-git guards these settings because callers could inject them; here they are ours.
+          allowEnvironment: Object.keys(env).filter((key) => key.startsWith("GIT_")),
+          unsafe: {
+            allowUnsafeHooksPath: true,
+            allowUnsafeCredentialHelper: true,
+            allowUnsafeConfigEnvCount: true
+          },
+          // Every non-zero exit is an error (simple-git's default ignores one without stderr).
+          errors: (error63, result) => result.exitCode === 0 ? error63 : Buffer.concat(result.stdErr.length ? result.stdErr : result.stdOut)
+        }).env(env);
+      }
+      /** Runs `git <args>` and returns stdout; throws a redacted {@link GitCommandError} on failure. */
+      run(args) {
+        return this.#guard(args, () => this.#git.raw(args));
+      }
+      /** Makes the directory an empty repository whose `origin` is `remoteUrl`. */
+      async init(remoteUrl) {
+        await this.run(["init", "--quiet"]);
+        await this.run(["remote", "add", "origin", remoteUrl]);
+      }
+      /** The sha `branch` points at on `origin`, or `null` when the branch does not exist there. */
+      async remoteTip(branch) {
+        const out = await this.run(["ls-remote", "origin", `refs/heads/${branch}`]);
+        const line = out.split("\n").find((l3) => l3.endsWith(`	refs/heads/${branch}`));
+        return line ? line.split("	")[0] : null;
+      }
+      /** Fetches only the tip commit of `branch` (depth 1) and returns its sha. */
+      async fetchTip(branch) {
+        const ref = `refs/remotes/origin/${branch}`;
+        await this.run([
+          "fetch",
+          "--quiet",
+          "--depth",
+          "1",
+          "--no-tags",
+          "origin",
+          `+refs/heads/${branch}:${ref}`
+        ]);
+        return (await this.run(["rev-parse", "--verify", `${ref}^{commit}`])).trim();
+      }
+      /** Reads `file` from `commit`; `null` when the commit has no such file. Only UTF-8 text is accepted. */
+      async readFile(commit, file2) {
+        const entry = await this.run(["ls-tree", "-z", commit, "--", file2]);
+        if (entry === "") return null;
+        const [meta3 = ""] = entry.split("	");
+        const [mode = "", type = "", sha = ""] = meta3.split(" ");
+        if (type !== "blob") {
+          throw new GitCommandError(["ls-tree", commit, "--", file2], `${file2} is a ${type}, not a file`);
+        }
+        const bytes = await this.#guard(
+          ["cat-file", "blob", sha],
+          () => this.#git.binaryCatFile(["blob", sha])
+        );
+        try {
+          return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes), mode };
+        } catch {
+          throw new GitCommandError(["cat-file", "blob", sha], `${file2} is not UTF-8 text`);
+        }
+      }
+      /**
+       * Creates a commit that sets one file, without a checkout: plumbing commands build the tree from
+       * the parent's, so nothing is written to a working tree and no commit hook can run.
+       */
+      async commitFile(change) {
+        const scratch = path16.join(this.#dir, ".git", `publish-${randomUUID2()}`);
+        await writeFile2(scratch, change.content);
+        const blob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
+        await this.run(change.parent ? ["read-tree", change.parent] : ["read-tree", "--empty"]);
+        await this.run([
+          "update-index",
+          "--add",
+          "--cacheinfo",
+          `${change.mode ?? "100644"},${blob},${change.path}`
+        ]);
+        for (const extra of change.also ?? []) {
+          await writeFile2(scratch, extra.content);
+          const extraBlob = (await this.run(["hash-object", "-w", "--no-filters", scratch])).trim();
+          await this.run(["update-index", "--add", "--cacheinfo", `100644,${extraBlob},${extra.path}`]);
+        }
+        const tree = (await this.run(["write-tree"])).trim();
+        await writeFile2(scratch, change.message);
+        const parents = change.parent ? ["-p", change.parent] : [];
+        return (await this.run(["commit-tree", tree, ...parents, "-F", scratch])).trim();
+      }
+      /** Paths of the files in `commit` whose name is `name`, anywhere in the tree. */
+      async filesNamed(commit, name) {
+        const listing = await this.run(["ls-tree", "-r", "-z", "--name-only", commit]);
+        return listing.split("\0").filter((p2) => p2 === name || p2.endsWith(`/${name}`));
+      }
+      /** Pushes `commit` to `branch` on origin; never forced, so a moved branch rejects it. */
+      async push(commit, branch) {
+        await this.run(["push", "--quiet", "--no-verify", "origin", `${commit}:refs/heads/${branch}`]);
+      }
+      async #guard(args, task) {
+        try {
+          return await task();
+        } catch (error63) {
+          const text2 = error63 instanceof Error ? error63.message : String(error63);
+          throw new GitCommandError(
+            args.map((arg) => redactSecrets2(arg, this.#token)),
+            redactSecrets2(text2, this.#token)
+          );
+        }
+      }
+    };
+  }
+});
+
+// src/publish/results-row.ts
+function reportRow(report, protocol, runner) {
+  const crashed = report.status === "crash";
+  return {
+    commit: report.commit?.sha ?? "",
+    value: crashed ? null : report.value ?? null,
+    memoryGb: crashed ? null : figureWithRole(report.figures, "memory")?.value ?? null,
+    status: crashed ? protocol.crashStatus : report.status,
+    description: describeRow(report),
+    metricColumn: protocol.primary.name,
+    extra: {
+      ...Object.fromEntries(report.figures.map((f3) => [f3.metric, crashed ? "" : String(f3.raw)])),
+      runner
+    }
+  };
+}
+function describeRow(report) {
+  if (report.mode === "baseline" && report.baseline) {
+    return `baseline (n=${report.baseline.n}, \u03C3=${report.baseline.sigma.toFixed(4)})`;
+  }
+  return report.commit?.subject ?? "";
+}
+function formatRow(columns, row) {
+  const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
+  const commit = row.commit.trim();
+  if (!SHA_PATTERN.test(commit)) {
+    throw new ResultsRowError(
+      `results row: commit "${row.commit}" is not a git sha (7 to 64 hex characters); pass the experiment commit's sha`
+    );
+  }
+  return columns.map((raw) => {
+    const column = cleanHeaderCell(raw);
+    if (column === "commit") return commit.slice(0, SHORT_SHA_LENGTH).toLowerCase();
+    if (column === metricColumn) return fixed(row.value, 6, metricColumn);
+    if (column === "memory_gb") return fixed(row.memoryGb, 1, "memory_gb");
+    if (column === "status") return cell(row.status);
+    if (column === "description") return describe3(row.description);
+    return cell(row.extra?.[column] ?? "");
+  }).join("	");
+}
+function upsertRow(existing, columns, row, identity3) {
+  if (existing === null || existing.replace(/^\uFEFF/, "").trim() === "") {
+    const text2 = `${columns.join("	")}
+${formatRow(columns, row)}
+`;
+    return { text: text2, changed: text2 !== existing, replaced: false };
+  }
+  const lines = splitLines(existing);
+  const eol = lineEnding(lines);
+  const headerCells = lineBody(lines[0]).split("	").map(cleanHeaderCell);
+  const hasHeader = headerCells.includes("commit");
+  const fileColumns = hasHeader ? headerCells : columns.map(cleanHeaderCell);
+  const metricColumn = row.metricColumn ?? DEFAULT_METRIC_COLUMN;
+  if (hasHeader && !fileColumns.includes(metricColumn)) {
+    throw new ResultsRowError(
+      `results file header (${fileColumns.join(", ")}) has no "${metricColumn}" column; add it to the header or point the results path at another file`
+    );
+  }
+  const newLine = formatRow(fileColumns, row);
+  const commitIndex = fileColumns.indexOf("commit");
+  const runnerIndex = identity3.runnerOrKey === void 0 ? -1 : fileColumns.indexOf("runner");
+  let match = -1;
+  for (let i2 = hasHeader ? 1 : 0; i2 < lines.length; i2++) {
+    const cells = lineBody(lines[i2]).split("	");
+    if (!sameCommit(cells[commitIndex], identity3.commit)) continue;
+    if (runnerIndex >= 0 && (cells[runnerIndex] ?? "").trim() !== identity3.runnerOrKey) continue;
+    match = i2;
+  }
+  if (match >= 0) {
+    const old = lines[match];
+    const body = lineBody(old);
+    lines[match] = newLine + old.slice(body.length);
+    const text2 = lines.join("");
+    return { text: text2, changed: text2 !== existing, replaced: true };
+  }
+  const separator = existing.endsWith("\n") ? "" : eol;
+  return { text: `${existing}${separator}${newLine}${eol}`, changed: true, replaced: false };
+}
+function splitLines(text2) {
+  return text2.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+function lineBody(line) {
+  return line.replace(/\r?\n$/, "");
+}
+function lineEnding(lines) {
+  const first = lines.find((line) => line.endsWith("\n"));
+  return first?.endsWith("\r\n") ? "\r\n" : "\n";
+}
+function cleanHeaderCell(cell2) {
+  return cell2.replace(/^\uFEFF/, "").trim();
+}
+function sameCommit(cellValue, commit) {
+  const a2 = (cellValue ?? "").trim().toLowerCase();
+  const b3 = commit.trim().toLowerCase();
+  if (!SHA_PATTERN.test(a2) || !SHA_PATTERN.test(b3)) return false;
+  return a2.startsWith(b3) || b3.startsWith(a2);
+}
+function fixed(value2, digits, column) {
+  if (value2 === null) return 0 .toFixed(digits);
+  if (!Number.isFinite(value2)) {
+    throw new ResultsRowError(
+      `results row: ${column} is ${value2}; pass a finite number, or null for a crashed run`
+    );
+  }
+  return value2.toFixed(digits);
+}
+function cell(value2) {
+  return value2.replace(/\s*[\t\n\r\v\f]+\s*/g, " ").trim();
+}
+function describe3(subject) {
+  const text2 = cell(cell(subject).replace(/^experiment:/i, ""));
+  return /^[=+\-@]/.test(text2) ? `'${text2}` : text2;
+}
+var ResultsRowError, DEFAULT_METRIC_COLUMN, SHORT_SHA_LENGTH, SHA_PATTERN;
+var init_results_row = __esm({
+  "src/publish/results-row.ts"() {
+    "use strict";
+    init_format();
+    ResultsRowError = class extends Error {
+      name = "ResultsRowError";
+    };
+    DEFAULT_METRIC_COLUMN = "val_bpb";
+    SHORT_SHA_LENGTH = 7;
+    SHA_PATTERN = /^[0-9a-f]{7,64}$/i;
+  }
+});
+
+// src/publish/results-commit.ts
+import { mkdir as mkdir2, mkdtemp, rm as rm2 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path17 from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+async function commitResultRow(options) {
+  validate2(options);
+  const { branch, filePath, log = () => {
+  } } = options;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
+  const remote = redactSecrets2(options.remoteUrl, options.token);
+  const root = await mkdtemp(path17.join(options.workDir ?? tmpdir(), "arci-results-"));
+  try {
+    const dir = path17.join(root, "repo");
+    const home = path17.join(root, "home");
+    await Promise.all([mkdir2(dir), mkdir2(home)]);
+    const git = new GitClient({ dir, home, token: options.token || void 0 });
+    await git.init(options.remoteUrl);
+    for (let attempt = 1; ; attempt++) {
+      const base = await fetchBase(git, options, remote);
+      log(
+        `results: attempt ${attempt}/${maxAttempts}: ${base ? `${branch} at ${base.slice(0, 7)}` : `new orphan branch ${branch}`}`
+      );
+      const current = base ? await git.readFile(base, filePath) : null;
+      if (current?.mode === "120000") {
+        throw new ResultsCommitError(
+          `results: ${filePath} on ${branch} is a symbolic link; the action writes only regular files there. Replace it with a regular file (or remove it) on ${branch}.`
+        );
+      }
+      const upsert = upsertIn(current?.text ?? null, options);
+      if (!upsert.changed && base) {
+        log(`results: ${filePath} already holds this row; nothing to commit`);
+        return { commitSha: base, attempts: attempt, changed: false };
+      }
+      const commit = await git.commitFile({
+        parent: base,
+        path: filePath,
+        content: upsert.text,
+        mode: current?.mode,
+        also: options.page ? [{ path: PAGE_FILE, content: await pageOn(git, base, options, upsert.text) }] : [],
+        message: options.message
+      });
+      await options.beforePush?.(attempt);
+      try {
+        await git.push(commit, branch);
+        log(
+          `results: pushed ${commit.slice(0, 7)} to ${branch} (${upsert.replaced ? "row replaced" : "row added"})`
+        );
+        return { commitSha: commit, attempts: attempt, changed: true };
+      } catch (error63) {
+        if (!(error63 instanceof GitCommandError) || !await raced(git, branch, base, error63)) throw error63;
+        if (attempt >= maxAttempts) {
+          throw new ResultsCommitError(
+            `results: could not push to ${branch} of ${remote} after ${attempt} attempts because other jobs kept updating it; re-run the job (last error: ${error63.stderr.trim()})`
+          );
+        }
+        const delay = backoff(attempt, options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
+        log(
+          `results: attempt ${attempt}/${maxAttempts}: ${branch} moved while we pushed; retrying in ${delay} ms`
+        );
+        await sleep(delay);
+      }
+    }
+  } finally {
+    await rm2(root, { recursive: true, force: true });
+  }
+}
+async function fetchBase(git, options, remote) {
+  if (await git.remoteTip(options.branch) !== null) return git.fetchTip(options.branch);
+  if (options.orphan) return null;
+  throw new ResultsCommitError(
+    `results: branch ${options.branch} does not exist on ${remote}; push the experiment branch before publishing, or use a separate results branch`
+  );
+}
+async function pageOn(git, base, options, ours) {
+  const name = path17.posix.basename(options.filePath);
+  const paths = base ? await git.filesNamed(base, name) : [];
+  const files = [{ path: options.filePath, text: ours }];
+  for (const file2 of paths) {
+    if (file2 === options.filePath) continue;
+    const read = await git.readFile(base, file2);
+    if (read) files.push({ path: file2, text: read.text });
+  }
+  return options.page(files);
+}
+function upsertIn(text2, options) {
+  try {
+    return upsertRow(text2, options.columns, options.row, options.identity);
+  } catch (error63) {
+    if (!(error63 instanceof ResultsRowError)) throw error63;
+    throw new ResultsCommitError(`${options.filePath} on branch ${options.branch}: ${error63.message}`);
+  }
+}
+async function raced(git, branch, base, error63) {
+  const tip = await git.remoteTip(branch).catch(() => void 0);
+  return tip !== void 0 && tip !== base || RACE_PATTERN.test(error63.stderr);
+}
+function backoff(attempt, baseMs) {
+  const nominal = Math.min(baseMs * 2 ** (attempt - 1), MAX_DELAY_MS);
+  return Math.round(nominal * (0.5 + Math.random()));
+}
+function validate2(options) {
+  const fail = (what) => {
+    throw new ResultsCommitError(`results: ${what}`);
+  };
+  if (!options.message.trimEnd().endsWith("[skip ci]")) {
+    fail(`commit message "${options.message}" must end with [skip ci] so the bot commit starts no workflow`);
+  }
+  const segments = options.filePath.split("/");
+  if (options.filePath.startsWith("/") || options.filePath.includes("\\") || segments.some((s) => s === "" || s === "." || s === ".." || s === ".git")) {
+    fail(
+      `results file path "${options.filePath}" must be a relative path inside the repository such as autoresearch-results/<runner>/results.tsv`
+    );
+  }
+  if (!/^(?![-.])(?!.*\.\.)(?!.*\/\/)(?!.*\/\.)(?!.*@\{)[^\s~^:?*[\\\x00-\x1f\x7f]+(?<![./])(?<!\.lock)$/.test(
+    options.branch
+  )) {
+    fail(
+      `branch "${options.branch}" is not a valid git branch name; set the results branch input to e.g. autoresearch-results`
+    );
+  }
+  if (options.columns.length === 0 || !options.columns.includes("commit")) {
+    fail(
+      `results columns (${options.columns.join(", ")}) must include "commit"; check the protocol's provenance.resultsLog.columns`
+    );
+  }
+  const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
+  if (!Number.isInteger(attempts) || attempts < 1)
+    fail(`maxAttempts must be a positive integer, got ${attempts}`);
+}
+var ResultsCommitError, PAGE_FILE, DEFAULT_ATTEMPTS, DEFAULT_BASE_DELAY_MS, MAX_DELAY_MS, RACE_PATTERN;
+var init_results_commit = __esm({
+  "src/publish/results-commit.ts"() {
+    "use strict";
+    init_git_client();
+    init_results_row();
+    ResultsCommitError = class extends Error {
+      name = "ResultsCommitError";
+    };
+    PAGE_FILE = "index.html";
+    DEFAULT_ATTEMPTS = 5;
+    DEFAULT_BASE_DELAY_MS = 1e3;
+    MAX_DELAY_MS = 15e3;
+    RACE_PATTERN = /\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|incorrect old value|stale info/i;
+  }
+});
+
+// src/publish/sticky-comment.ts
+function commentMarker(runnerId) {
+  return `<!-- autoresearch-ci:runner=${runnerId.replace(/[^A-Za-z0-9._-]/g, "_")} -->`;
+}
+function findStickyComment(comments, marker, botLogin) {
+  return comments.find((c5) => c5.authorLogin === botLogin && firstLine(c5.body) === marker);
+}
+async function upsertStickyComment(api, issueNumber, marker, body, botLogin = ACTIONS_BOT_LOGIN) {
+  if (firstLine(body) !== marker) throw new Error("a sticky comment body must start with its marker line");
+  const existing = findStickyComment(await api.listComments(issueNumber), marker, botLogin);
+  return existing ? api.updateComment(existing.id, body) : api.createComment(issueNumber, body);
+}
+function firstLine(text2) {
+  const end = text2.indexOf("\n");
+  return (end === -1 ? text2 : text2.slice(0, end)).replace(/\r$/, "");
+}
+var ACTIONS_BOT_LOGIN;
+var init_sticky_comment = __esm({
+  "src/publish/sticky-comment.ts"() {
+    "use strict";
+    ACTIONS_BOT_LOGIN = "github-actions[bot]";
+  }
+});
+
+// src/publish/publish-report.ts
+import { mkdir as mkdir3, writeFile as writeFile3 } from "node:fs/promises";
+import path18 from "node:path";
+async function publishReport(req) {
+  const { report, sinks } = req;
+  const errors = [...req.earlierErrors ?? []];
+  const refs = {};
+  const resultJson = path18.join(req.outDir, "result.json");
+  try {
+    await mkdir3(req.outDir, { recursive: true });
+    await writeFile3(resultJson, `${JSON.stringify(report, null, 2)}
+`);
+    refs.resultJson = resultJson;
+  } catch (error63) {
+    errors.push(`result.json could not be written to ${resultJson}: ${message(error63)}`);
+  }
+  if (req.comment) {
+    const { api, issueNumber, marker, botLogin } = req.comment;
+    try {
+      const body = report.crash?.kind === "cancelled" ? renderCancelledComment({
+        marker,
+        runnerLabel: report.runner.label,
+        commit: { sha: report.commit?.sha ?? "", subject: report.commit?.subject ?? "" },
+        cancelledAt: /* @__PURE__ */ new Date()
+      }) : renderComment(report, { marker });
+      const comment = await upsertStickyComment(api, issueNumber, marker, body, botLogin);
+      refs.commentUrl = comment.url;
+      sinks.log(`Comment updated: ${comment.url}`);
+    } catch (error63) {
+      errors.push(`the pull request comment on #${issueNumber} could not be written: ${message(error63)}`);
+    }
+  }
+  if (req.results && report.commit && (report.status === "keep" || report.status === "discard" || report.status === "crash")) {
+    const target = req.results;
+    try {
+      const { commitSha, changed } = await commitResultRow({
+        remoteUrl: target.remoteUrl,
+        token: target.token,
+        branch: target.branch,
+        filePath: target.filePath,
+        columns: req.protocol.results.columns,
+        row: reportRow(report, req.protocol, target.runnerName),
+        identity: { commit: report.commit.sha, runnerOrKey: target.runnerName },
+        message: `results: ${report.status} ${report.commit.sha.slice(0, 7)} on ${target.runnerName} [skip ci]`,
+        orphan: target.orphan,
+        // A dedicated results branch gets the progress page; an experiment branch only its row.
+        page: target.orphan ? (files) => progressPage(files, req.protocol, target.remoteUrl) : void 0,
+        log: sinks.log
+      });
+      refs.resultsCommit = commitSha;
+      sinks.log(
+        `${changed ? "Recorded" : "Already recorded"} in ${target.filePath} on ${target.branch} (${commitSha.slice(0, 7)})`
+      );
+    } catch (error63) {
+      errors.push(`the results.tsv row could not be pushed to ${target.branch}: ${message(error63)}`);
+    }
+  }
+  const outputs = reportOutputs(report, refs);
+  for (const [name, value2] of Object.entries(outputs)) sinks.setOutput(name, value2);
+  try {
+    await sinks.writeSummary(renderJobSummary(report, { publishErrors: errors }));
+  } catch (error63) {
+    errors.push(`the job summary could not be written: ${message(error63)}`);
+  }
+  return { ...refs, errors };
+}
+function progressPage(files, protocol, remoteUrl) {
+  const title = remoteUrl.replace(/\.git$/, "").split("/").slice(-2).join("/");
+  return renderProgressPage(
+    seriesFromResultsFiles(files, protocol.primary.name, protocol.primary.direction),
+    {
+      title,
+      generatedAt: /* @__PURE__ */ new Date()
+    }
+  );
+}
+function message(error63) {
+  return error63 instanceof Error ? error63.message : String(error63);
+}
+var init_publish_report = __esm({
+  "src/publish/publish-report.ts"() {
+    "use strict";
+    init_outputs();
+    init_progress_data();
+    init_progress_page();
+    init_render_comment();
+    init_render_summary();
+    init_results_commit();
+    init_results_row();
+    init_sticky_comment();
+  }
+});
+
+// src/publish/results-target.ts
+function resultsFilePath(settings, protocol, runnerName, branch) {
+  if (settings.resultsBranch === "" && settings.resultsPath === INPUT_DEFAULTS["results-path"]) {
+    return protocol.results.path;
+  }
+  const runner = runnerName.replace(/[^A-Za-z0-9._-]/g, "_");
+  const values = { branch, runner };
+  return settings.resultsPath.replace(/\{(branch|runner)\}/g, (_3, name) => values[name]).replace(/^\/+/, "");
+}
+function resultsTarget(settings, protocol, ctx, branch) {
+  if (!settings.githubToken || ctx.eventName === "local") return void 0;
+  return {
+    remoteUrl: `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.owner}/${ctx.repo}.git`,
+    token: settings.githubToken,
+    branch: settings.resultsBranch || branch,
+    filePath: resultsFilePath(settings, protocol, ctx.runnerName, branch),
+    orphan: settings.resultsBranch !== "",
+    runnerName: ctx.runnerName
+  };
+}
+var init_results_target = __esm({
+  "src/publish/results-target.ts"() {
+    "use strict";
+    init_inputs();
+  }
+});
+
+// src/identity/data-snapshot.ts
+import { createHash } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { mkdir as mkdir4, readdir as readdir2, readFile as readFile2, rename as rename2, stat as stat2, writeFile as writeFile4 } from "node:fs/promises";
+import { homedir as homedir2 } from "node:os";
+import path19 from "node:path";
+async function preflightSnapshot(snapshot, opts) {
+  const checks = [
+    { path: snapshot.dataDir, kind: "directory", role: "data cache directory" },
+    ...snapshot.pinnedFiles.map((p2) => ({ path: p2, kind: "file", role: "pinned file" })),
+    ...snapshot.tokenizerDir ? [{ path: snapshot.tokenizerDir, kind: "directory", role: "tokenizer directory" }] : []
+  ];
+  const problems = [];
+  for (const check2 of checks) {
+    const problem2 = await whatIsWrong(check2.path, check2.kind);
+    if (problem2) problems.push(`  - ${tildify(check2.path)} (${check2.role}): ${problem2}`);
+  }
+  if (problems.length === 0) return;
+  const prep = opts.setupCommands.length > 0 ? `run the protocol's one-time preparation there once: ${opts.setupCommands.map((c5) => `\`${c5}\``).join(" then ")}` : "run the protocol's one-time data preparation there once";
+  throw new SnapshotError(
+    `the data snapshot under ${tildify(snapshot.root)} is not ready on this runner:
+${problems.join("\n")}
+On the runner, in a checkout of the repository, ${prep}. The action never downloads data: training runs offline against the prepared cache.`
+  );
+}
+function protocolSetupCommands(protocol) {
+  const commands = protocol.document.environment?.setupCommands;
+  return Array.isArray(commands) ? commands.filter((c5) => typeof c5 === "string") : [];
+}
+async function whatIsWrong(p2, kind) {
+  try {
+    const info2 = await stat2(p2);
+    if (kind === "directory" && !info2.isDirectory()) return "exists but is not a directory";
+    if (kind === "file" && !info2.isFile()) return "exists but is not a regular file";
+    return void 0;
+  } catch (error63) {
+    const code = error63.code;
+    return code === "ENOENT" || code === "ENOTDIR" ? "missing" : `cannot be read (${code ?? String(error63)})`;
+  }
+}
+async function fingerprintSnapshot(snapshot, opts) {
+  const pinned = await Promise.all(snapshot.pinnedFiles.map((p2) => fileInfo(p2, "pinned file")));
+  const tokenizer = snapshot.tokenizerDir ? await listFiles(snapshot.tokenizerDir, "tokenizer directory") : [];
+  const skip = new Set(pinned.map((f3) => f3.abs));
+  const shards = (await listFiles(snapshot.dataDir, "data cache directory")).filter(
+    (f3) => !skip.has(f3.abs) && !(snapshot.tokenizerDir && isInside(f3.abs, snapshot.tokenizerDir))
+  );
+  const cache = await loadCache(opts.cacheFile);
+  const used = {};
+  let rehashed = 0;
+  const contentHash = async (file2) => {
+    const hit = cache.entries[file2.abs];
+    if (hit && hit.size === file2.size && hit.mtimeMs === file2.mtimeMs) {
+      used[file2.abs] = hit;
+      return hit.sha256;
+    }
+    const sha2562 = await hashFile(file2.abs);
+    rehashed++;
+    used[file2.abs] = { size: file2.size, mtimeMs: file2.mtimeMs, sha256: sha2562 };
+    return sha2562;
+  };
+  const lines = [];
+  for (const file2 of pinned) {
+    lines.push(
+      `pinned	${path19.relative(snapshot.dataDir, file2.abs)}	${file2.size}	${await contentHash(file2)}`
+    );
+  }
+  for (const file2 of tokenizer) {
+    lines.push(`tokenizer	${path19.relative(snapshot.tokenizerDir, file2.abs)}	${await contentHash(file2)}`);
+  }
+  for (const file2 of shards) {
+    lines.push(`shard	${path19.relative(snapshot.dataDir, file2.abs)}	${file2.size}`);
+  }
+  lines.sort();
+  if (rehashed > 0 || Object.keys(used).length !== Object.keys(cache.entries).length) {
+    await saveCache(opts.cacheFile, { version: 1, entries: used });
+  }
+  const all = [...pinned, ...tokenizer, ...shards];
+  return {
+    hash: createHash("sha256").update(lines.join("\n")).digest("hex").slice(0, 16),
+    files: all.length,
+    bytes: all.reduce((sum, f3) => sum + f3.size, 0),
+    rehashed
+  };
+}
+async function fileInfo(abs, role) {
+  try {
+    const info2 = await stat2(abs);
+    if (!info2.isFile()) throw new SnapshotError(`${role} ${tildify(abs)} is not a regular file`);
+    return { abs, size: info2.size, mtimeMs: info2.mtimeMs };
+  } catch (error63) {
+    if (error63 instanceof SnapshotError) throw error63;
+    throw new SnapshotError(
+      `${role} ${tildify(abs)} cannot be read (${error63.code ?? String(error63)}); run the snapshot preflight first`
+    );
+  }
+}
+async function listFiles(dir, role) {
+  let names;
+  try {
+    names = await readdir2(dir);
+  } catch (error63) {
+    throw new SnapshotError(
+      `${role} ${tildify(dir)} cannot be listed (${error63.code ?? String(error63)}); run the snapshot preflight first`
+    );
+  }
+  const files = [];
+  for (const name of names.sort()) {
+    if (name.startsWith(".")) continue;
+    const abs = path19.join(dir, name);
+    const info2 = await stat2(abs);
+    if (info2.isDirectory()) files.push(...await listFiles(abs, role));
+    else if (info2.isFile()) files.push({ abs, size: info2.size, mtimeMs: info2.mtimeMs });
+  }
+  return files;
+}
+function hashFile(abs) {
+  return new Promise((resolve, reject) => {
+    const hash2 = createHash("sha256");
+    createReadStream2(abs).on(
+      "error",
+      (error63) => reject(
+        new SnapshotError(`cannot read ${tildify(abs)} to fingerprint the data snapshot: ${error63.message}`)
+      )
+    ).on("data", (chunk) => hash2.update(chunk)).on("end", () => resolve(hash2.digest("hex")));
+  });
+}
+async function loadCache(file2) {
+  try {
+    const doc = JSON.parse(await readFile2(file2, "utf8"));
+    if (doc.version === 1 && doc.entries && typeof doc.entries === "object") {
+      return { version: 1, entries: doc.entries };
+    }
+  } catch {
+  }
+  return { version: 1, entries: {} };
+}
+async function saveCache(file2, doc) {
+  try {
+    await mkdir4(path19.dirname(file2), { recursive: true });
+    const tmp = `${file2}.${process.pid}.tmp`;
+    await writeFile4(tmp, `${JSON.stringify(doc)}
+`);
+    await rename2(tmp, file2);
+  } catch (error63) {
+    throw new SnapshotError(
+      `cannot write the snapshot hash cache ${file2} (${error63.code ?? String(error63)}); point it at a writable directory`
+    );
+  }
+}
+function isInside(child, parent) {
+  const rel = path19.relative(parent, child);
+  return rel !== "" && !rel.startsWith("..") && !path19.isAbsolute(rel);
+}
+function tildify(p2) {
+  const home = homedir2();
+  return p2 === home ? "~" : p2.startsWith(home + path19.sep) ? `~${p2.slice(home.length)}` : p2;
+}
+var SnapshotError;
+var init_data_snapshot = __esm({
+  "src/identity/data-snapshot.ts"() {
+    "use strict";
+    SnapshotError = class extends Error {
+      name = "SnapshotError";
+    };
+  }
+});
+
+// src/identity/comparability.ts
+import { createHash as createHash2 } from "node:crypto";
+import { readFile as readFile3 } from "node:fs/promises";
+import path20 from "node:path";
+async function computeComponents(opts) {
+  const lockfile = opts.lockfile ?? "uv.lock";
+  const [harness, lock] = await Promise.all([
+    harnessHash(opts.workdir, opts.protocol.immutablePaths),
+    lockfileHash(path20.join(opts.workdir, lockfile))
+  ]);
+  return {
+    hardware: opts.hardwareHash,
+    harness,
+    data: opts.dataHash,
+    budgetSeconds: opts.protocol.budgetSeconds,
+    command: normaliseCommand(opts.protocol.command),
+    lockfile: lock
+  };
+}
+async function harnessHash(workdir, immutablePaths) {
+  if (immutablePaths.length === 0) return NONE2;
+  const lines = [];
+  for (const rel of [...new Set(immutablePaths)].sort()) {
+    let content;
+    try {
+      content = await readFile3(path20.resolve(workdir, rel));
+    } catch (error63) {
+      const code = error63.code;
+      const why = code === "ENOENT" ? "is missing" : code === "EISDIR" ? "is a directory" : `cannot be read (${code})`;
+      throw new ComparabilityError(
+        `immutable harness file ${rel} (protocol immutableHarness.paths) ${why} in ${workdir}; restore it from the base branch (it must not change) or fix the protocol`
+      );
+    }
+    lines.push(`${rel}	${sha256(content)}`);
+  }
+  return short(lines.join("\n"));
+}
+async function lockfileHash(file2) {
+  try {
+    return short(await readFile3(file2));
+  } catch (error63) {
+    if (error63.code === "ENOENT") return NONE2;
+    throw new ComparabilityError(
+      `lockfile ${file2} cannot be read (${error63.code ?? String(error63)})`
+    );
+  }
+}
+function normaliseCommand(command) {
+  return command.trim().replace(/\s+/g, " ");
+}
+function keyHash(components) {
+  const canonical = JSON.stringify([1, ...COMPONENT_NAMES.map((name) => components[name])]);
+  return short(canonical);
+}
+function diffComponents(stored, current, context = {}) {
+  const diffs = [];
+  for (const component of COMPONENT_NAMES) {
+    const before = stored[component] === void 0 ? "unrecorded" : String(stored[component]);
+    const after = String(current[component]);
+    if (before === after) continue;
+    diffs.push({ component, before, after, explanation: explain(component, before, after, context) });
+  }
+  return diffs;
+}
+function explain(component, before, after, context) {
+  switch (component) {
+    case "hardware": {
+      const labels = context.hardwareLabels;
+      const shown = labels?.before && labels.after && labels.before !== labels.after ? `${labels.before} \u2192 ${labels.after}` : `hardware fingerprint ${before} \u2192 ${after}`;
+      return `a different machine (${shown})`;
+    }
+    case "harness": {
+      const paths = context.harnessPaths?.length ? context.harnessPaths.join(", ") : "files";
+      return `the immutable harness ${paths} changed`;
+    }
+    case "data":
+      return `the data snapshot changed${context.dataRoot ? ` (${tildify(context.dataRoot)})` : ""}`;
+    case "budgetSeconds":
+      return `the time budget changed ${before === "unrecorded" ? before : `${before} s`} \u2192 ${after} s`;
+    case "command":
+      return `the training command changed: \`${before}\` \u2192 \`${after}\``;
+    case "lockfile": {
+      const name = context.lockfile ?? "uv.lock";
+      if (before === NONE2) return `${name} was added`;
+      if (after === NONE2) return `${name} was removed`;
+      return `${name} changed`;
+    }
+  }
+}
+function sha256(data) {
+  return createHash2("sha256").update(data).digest("hex");
+}
+function short(data) {
+  return sha256(data).slice(0, 16);
+}
+var COMPONENT_NAMES, ComparabilityError, NONE2;
+var init_comparability = __esm({
+  "src/identity/comparability.ts"() {
+    "use strict";
+    init_data_snapshot();
+    COMPONENT_NAMES = [
+      "hardware",
+      "harness",
+      "data",
+      "budgetSeconds",
+      "command",
+      "lockfile"
+    ];
+    ComparabilityError = class extends Error {
+      name = "ComparabilityError";
+    };
+    NONE2 = "none";
+  }
+});
+
+// src/state/file-lock.ts
+import { randomBytes } from "node:crypto";
+import { readFileSync as readFileSync3 } from "node:fs";
+import { mkdir as mkdir5, open as open3, readFile as readFile4, stat as stat3, unlink as unlink2 } from "node:fs/promises";
+import { hostname as hostname3 } from "node:os";
+import path21 from "node:path";
+import { setTimeout as sleep2 } from "node:timers/promises";
+function isProcessAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error63) {
+    return error63.code === "EPERM";
+  }
+  try {
+    const stat7 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    const state = stat7.slice(stat7.lastIndexOf(")") + 2, stat7.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true;
+  }
+}
+function describeOwner(owner) {
+  if (!owner) return "an unidentified process (the lock file is empty or unreadable)";
+  return `pid ${owner.pid} on host ${owner.hostname} since ${owner.startedAt}`;
+}
+async function tryLock(lockPath, extra = {}) {
+  await mkdir5(path21.dirname(lockPath), { recursive: true, mode: 448 });
+  for (let round2 = 0; round2 < 3; round2++) {
+    const owner = newOwner(extra);
+    if (await createExclusive(lockPath, owner)) return { acquired: true, lock: heldLock(lockPath, owner) };
+    const seen = await readLock(lockPath);
+    if (seen.kind === "missing") continue;
+    if (!isStale(seen)) return { acquired: false, holder: seen.owner };
+    if (!await removeStale(lockPath, seen.raw)) return { acquired: false, holder: seen.owner };
+  }
+  return { acquired: false, holder: void 0 };
+}
+async function acquireFileLock(lockPath, options = {}) {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (; ; ) {
+    const attempt = await tryLock(lockPath, options.extra);
+    if (attempt.acquired) return attempt.lock;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const holder = attempt.holder;
+      const remedy = holder && holder.hostname !== hostname3() ? `it was taken on another host, so its process cannot be checked from here; if that process is gone, delete ${lockPath}` : `if that process is stuck, stop it; if it no longer exists, delete ${lockPath}`;
+      throw new LockTimeoutError(
+        `timed out after ${timeoutMs} ms waiting for the lock ${lockPath}, held by ${describeOwner(holder)}; ${remedy}`,
+        lockPath,
+        holder
+      );
+    }
+    await sleep2(Math.min(left, delay * (0.5 + Math.random())));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+async function withFileLock(lockPath, fn2, options = {}) {
+  const lock = await acquireFileLock(lockPath, options);
+  try {
+    return await fn2();
+  } finally {
+    await lock.release();
+  }
+}
+function newOwner(extra) {
+  return {
+    ...extra,
+    pid: typeof extra["pid"] === "number" ? extra["pid"] : process.pid,
+    hostname: hostname3(),
+    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    token: randomBytes(8).toString("hex")
+  };
+}
+async function createExclusive(file2, owner) {
+  let handle;
+  try {
+    handle = await open3(file2, "wx", 384);
+  } catch (error63) {
+    if (error63.code === "EEXIST") return false;
+    throw error63;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+  } catch (error63) {
+    await handle.close();
+    await unlink2(file2).catch(() => {
+    });
+    throw error63;
+  }
+  await handle.close();
+  return true;
+}
+async function readLock(file2) {
+  let raw;
+  let mtimeMs;
+  try {
+    raw = await readFile4(file2, "utf8");
+    mtimeMs = (await stat3(file2)).mtimeMs;
+  } catch (error63) {
+    if (error63.code === "ENOENT") return { kind: "missing" };
+    throw error63;
+  }
+  try {
+    const parsed = JSON.parse(raw);
+    if (typeof parsed.pid === "number" && typeof parsed.hostname === "string" && typeof parsed.startedAt === "string" && typeof parsed.token === "string") {
+      return { kind: "owner", owner: parsed, raw, mtimeMs };
+    }
+  } catch {
+  }
+  return { kind: "unreadable", owner: void 0, raw, mtimeMs };
+}
+function isStale(seen) {
+  if (seen.kind === "unreadable") return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
+  return seen.owner.hostname === hostname3() && !isProcessAlive(seen.owner.pid);
+}
+async function removeStale(lockPath, staleRaw) {
+  const guard = `${lockPath}.takeover`;
+  if (!await createExclusive(guard, newOwner({}))) {
+    const other = await readLock(guard);
+    if (other.kind !== "missing" && isStale(other)) await unlinkIfExists(guard);
+    return false;
+  }
+  try {
+    const again = await readLock(lockPath);
+    if (again.kind !== "missing" && again.raw === staleRaw) await unlinkIfExists(lockPath);
+    return true;
+  } finally {
+    await unlinkIfExists(guard);
+  }
+}
+function heldLock(lockPath, owner) {
+  let released = false;
+  return {
+    path: lockPath,
+    owner,
+    async release() {
+      if (released) return;
+      released = true;
+      const seen = await readLock(lockPath);
+      if (seen.kind === "owner" && seen.owner.token === owner.token) await unlinkIfExists(lockPath);
+    }
+  };
+}
+async function unlinkIfExists(file2) {
+  try {
+    await unlink2(file2);
+  } catch (error63) {
+    if (error63.code !== "ENOENT") throw error63;
+  }
+}
+var LockTimeoutError, UNREADABLE_GRACE_MS, DEFAULT_TIMEOUT_MS;
+var init_file_lock = __esm({
+  "src/state/file-lock.ts"() {
+    "use strict";
+    LockTimeoutError = class extends Error {
+      constructor(message2, lockPath, holder) {
+        super(message2);
+        this.lockPath = lockPath;
+        this.holder = holder;
+      }
+      lockPath;
+      holder;
+      name = "LockTimeoutError";
+    };
+    UNREADABLE_GRACE_MS = 1e4;
+    DEFAULT_TIMEOUT_MS = 3e4;
+  }
+});
+
+// src/state/atomic-file.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { mkdir as mkdir6, open as open4, readdir as readdir3, rename as rename3, stat as stat4, unlink as unlink3 } from "node:fs/promises";
+import path22 from "node:path";
+async function ensureStateDir(dir) {
+  try {
+    await mkdir6(dir, { recursive: true, mode: 448 });
+  } catch (error63) {
+    const code = error63.code;
+    if (code !== "EEXIST" && code !== "ENOTDIR") throw error63;
+    throw new Error(
+      `the state directory ${dir} cannot be created: a file is in the way (${code}). Point the state-dir input at a directory, or move that file away.`
+    );
+  }
+}
+async function stageFile(file2, data) {
+  const dir = path22.dirname(file2);
+  await ensureStateDir(dir);
+  const tempPath = path22.join(
+    dir,
+    `.${path22.basename(file2)}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`
+  );
+  const handle = await open4(tempPath, "wx", 384);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error63) {
+    await handle.close();
+    await unlink3(tempPath).catch(() => {
+    });
+    throw error63;
+  }
+  await handle.close();
+  return {
+    tempPath,
+    async commit() {
+      try {
+        await rename3(tempPath, file2);
+      } catch (error63) {
+        await unlink3(tempPath).catch(() => {
+        });
+        throw error63;
+      }
+      await syncDirectory(dir);
+    },
+    async discard() {
+      await unlink3(tempPath).catch(() => {
+      });
+    }
+  };
+}
+async function writeFileAtomic(file2, data) {
+  await (await stageFile(file2, data)).commit();
+}
+async function readStateFile(file2, format2) {
+  for (let round2 = 0; round2 < 3; round2++) {
+    let text2;
+    let ino;
+    try {
+      const handle = await open4(file2, "r");
+      try {
+        ino = (await handle.stat()).ino;
+        text2 = await handle.readFile("utf8");
+      } finally {
+        await handle.close();
+      }
+    } catch (error63) {
+      if (error63.code !== "ENOENT") throw error63;
+      await assertNoCorruptCopy(file2);
+      return void 0;
+    }
+    const checked = checkDocument(text2, format2);
+    if (checked.ok) return checked.value;
+    if (checked.newer) {
+      throw new StateFileError(
+        `${file2} was written by a newer autoresearch-ci (${format2.schema} version ${checked.newer}; this version reads ${format2.version}); it was left untouched: upgrade autoresearch-ci on this runner, or point state-dir elsewhere`,
+        file2
+      );
+    }
+    const kept = await quarantine(file2, ino);
+    if (kept) throw corruptError(file2, kept, checked.problem);
+  }
+  throw new StateFileError(`${file2} kept changing while being read; retry`, file2);
+}
+async function updateStateFile(file2, format2, update, options = {}) {
+  await ensureStateDir(path22.dirname(file2));
+  const lock = await acquireFileLock(`${file2}.lock`, {
+    ...options.lockTimeoutMs === void 0 ? {} : { timeoutMs: options.lockTimeoutMs }
+  });
+  try {
+    await removeOrphanTemps(file2);
+    const next = await update(await readStateFile(file2, format2));
+    const document2 = { ...next, schema: format2.schema, version: format2.version };
+    const checked = format2.body.safeParse(document2);
+    if (!checked.success) {
+      throw new StateFileError(
+        `refusing to write ${file2}: the new content does not match ${format2.schema} version ${format2.version}: ${describeIssues(checked.error)}`,
+        file2
+      );
+    }
+    await writeFileAtomic(file2, `${JSON.stringify(document2, null, 2)}
+`);
+    return next;
+  } finally {
+    await lock.release();
+  }
+}
+async function quarantine(file2, expectedIno) {
+  try {
+    if (expectedIno !== void 0 && (await stat4(file2)).ino !== expectedIno) return void 0;
+    const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
+    const kept = `${file2}.corrupt-${stamp}-${randomBytes2(2).toString("hex")}`;
+    await rename3(file2, kept);
+    await syncDirectory(path22.dirname(file2));
+    return kept;
+  } catch (error63) {
+    if (error63.code === "ENOENT") return void 0;
+    throw error63;
+  }
+}
+function corruptError(file2, kept, problem2) {
+  return new StateFileError(
+    `${file2} is corrupt (${problem2}); it was moved to ${kept} and nothing was overwritten. Repair it and move it back to ${file2}, or delete ${kept} to start ${path22.basename(file2)} afresh`,
+    file2,
+    kept
+  );
+}
+async function assertNoCorruptCopy(file2) {
+  const prefix = `${path22.basename(file2)}.corrupt-`;
+  let names;
+  try {
+    names = await readdir3(path22.dirname(file2));
+  } catch (error63) {
+    if (error63.code === "ENOENT") return;
+    throw error63;
+  }
+  const copies = names.filter((name) => name.startsWith(prefix)).sort();
+  const latest2 = copies.at(-1);
+  if (latest2 === void 0) return;
+  const kept = path22.join(path22.dirname(file2), latest2);
+  throw new StateFileError(
+    `${file2} is missing and a corrupt copy was set aside at ${kept}; repair it and move it back to ${file2}, or delete ${copies.length > 1 ? `the ${copies.length} ${prefix}* files` : kept} to start ${path22.basename(file2)} afresh`,
+    file2,
+    kept
+  );
+}
+async function removeOrphanTemps(file2) {
+  const dir = path22.dirname(file2);
+  const base = path22.basename(file2);
+  const removed = [];
+  for (const name of await readdir3(dir)) {
+    const pid = tempFileWriter(name, base);
+    if (pid === void 0 || isProcessAlive(pid)) continue;
+    await unlink3(path22.join(dir, name)).catch(() => {
+    });
+    removed.push(name);
+  }
+  return removed;
+}
+function tempFileWriter(name, base) {
+  const prefix = `.${base}.`;
+  if (!name.startsWith(prefix) || !name.endsWith(".tmp")) return void 0;
+  const match = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -".tmp".length));
+  return match ? Number(match[1]) : void 0;
+}
+function checkDocument(text2, format2) {
+  let json2;
+  try {
+    json2 = JSON.parse(text2);
+  } catch (error63) {
+    return { ok: false, problem: `not valid JSON: ${error63.message}` };
+  }
+  const header = checkHeader(json2, format2);
+  if (!header.ok) return header;
+  const parsed = format2.body.safeParse(json2);
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
+  return { ok: true, value: parsed.data };
+}
+function checkHeader(json2, format2) {
+  if (typeof json2 !== "object" || json2 === null || Array.isArray(json2)) {
+    return { ok: false, problem: "not a JSON object" };
+  }
+  const { schema, version: version2 } = json2;
+  if (schema !== format2.schema) {
+    return { ok: false, problem: `field "schema" is ${JSON.stringify(schema)}, expected "${format2.schema}"` };
+  }
+  if (typeof version2 === "number" && Number.isInteger(version2) && version2 > format2.version) {
+    return { ok: false, problem: `version ${version2} is newer than ${format2.version}`, newer: version2 };
+  }
+  if (version2 !== format2.version) {
+    return {
+      ok: false,
+      problem: `field "version" is ${JSON.stringify(version2)}, expected ${format2.version}`
+    };
+  }
+  return { ok: true };
+}
+function describeIssues(error63) {
+  return error63.issues.slice(0, 5).map((issue3) => `${issue3.path.length ? issue3.path.join(".") : "(top level)"}: ${issue3.message}`).join("; ");
+}
+async function syncDirectory(dir) {
+  let handle;
+  try {
+    handle = await open4(dir, "r");
+    await handle.sync();
+  } catch (error63) {
+    const code = error63.code;
+    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM" && code !== "EBADF") throw error63;
+  } finally {
+    await handle?.close();
+  }
+}
+var StateFileError;
+var init_atomic_file = __esm({
+  "src/state/atomic-file.ts"() {
+    "use strict";
+    init_file_lock();
+    StateFileError = class extends Error {
+      constructor(message2, file2, keptAt) {
+        super(message2);
+        this.file = file2;
+        this.keptAt = keptAt;
+      }
+      file;
+      keptAt;
+      name = "StateFileError";
+    };
+  }
+});
+
+// src/state/baselines.ts
+import path23 from "node:path";
+function baselinesPath(stateDir) {
+  return path23.join(stateDir, BASELINES_FILE);
+}
+async function readBaselines(stateDir) {
+  return await readStateFile(baselinesPath(stateDir), baselinesFormat) ?? { keys: {} };
+}
+async function currentBaseline(stateDir, keyHash2) {
+  return (await readBaselines(stateDir)).keys[keyHash2]?.current;
+}
+async function promoteBaseline(stateDir, keyHash2, components, entry) {
+  const file2 = baselinesPath(stateDir);
+  if (typeof keyHash2 !== "string" || keyHash2.length === 0) {
+    throw new StateFileError(
+      `cannot promote a baseline into ${file2}: keyHash must be a non-empty string`,
+      file2
+    );
+  }
+  const checked = entrySchema.safeParse(entry);
+  if (!checked.success) {
+    const problems = checked.error.issues.map((i2) => `entry.${i2.path.join(".")}: ${i2.message}`).join("; ");
+    throw new StateFileError(`cannot promote a baseline into ${file2}: ${problems}`, file2);
+  }
+  let record2;
+  await updateStateFile(file2, baselinesFormat, (current) => {
+    const keys = { ...current?.keys ?? {} };
+    const previous = keys[keyHash2];
+    record2 = {
+      components: structuredClone(components),
+      current: structuredClone(entry),
+      history: previous ? [...previous.history, previous.current] : [],
+      updatedAt: (/* @__PURE__ */ new Date()).toISOString()
+    };
+    keys[keyHash2] = record2;
+    return { ...current, keys };
+  });
+  return record2;
+}
+async function latestBaselineAnyKey(stateDir, runnerLabel) {
+  return latest(
+    await readBaselines(stateDir),
+    (_hash, components) => runnerLabel === void 0 || components["runnerLabel"] === runnerLabel
+  );
+}
+function latest(baselines, keep) {
+  let best;
+  for (const [keyHash2, record2] of Object.entries(baselines.keys)) {
+    if (!keep(keyHash2, record2.components)) continue;
+    if (best === void 0 || record2.updatedAt > best.updatedAt) {
+      best = { keyHash: keyHash2, components: record2.components, current: record2.current, updatedAt: record2.updatedAt };
+    }
+  }
+  return best;
+}
+var BASELINES_FILE, finite, entrySchema, keyRecordSchema, baselinesFormat;
+var init_baselines = __esm({
+  "src/state/baselines.ts"() {
+    "use strict";
+    init_zod();
+    init_atomic_file();
+    BASELINES_FILE = "baselines.json";
+    finite = external_exports.number({ error: "must be a finite number" });
+    entrySchema = external_exports.looseObject({
+      commit: external_exports.string().min(1, "must name the commit"),
+      ref: external_exports.string(),
+      date: external_exports.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO date" }),
+      triggeredBy: external_exports.string(),
+      reason: external_exports.string(),
+      samples: external_exports.array(finite).min(1, "must hold at least one sample"),
+      mean: finite,
+      sigma: finite.refine((v2) => v2 >= 0, { message: "must not be negative" }),
+      n: external_exports.number().int().positive(),
+      trainBlob: external_exports.string().min(1).optional(),
+      metrics: external_exports.record(external_exports.string(), finite).optional()
+    }).refine((e) => e.n === e.samples.length, {
+      message: "n must equal the number of samples",
+      path: ["n"]
+    });
+    keyRecordSchema = external_exports.looseObject({
+      components: external_exports.record(external_exports.string(), external_exports.unknown()),
+      current: entrySchema,
+      history: external_exports.array(entrySchema),
+      updatedAt: external_exports.string()
+    });
+    baselinesFormat = {
+      schema: "autoresearch-ci/baselines",
+      version: 1,
+      body: external_exports.looseObject({ keys: external_exports.record(external_exports.string(), keyRecordSchema) })
+    };
+  }
+});
+
+// src/verdict/figures.ts
+function meanMetrics(runs) {
+  const sums = /* @__PURE__ */ new Map();
+  for (const run2 of runs) {
+    for (const [key, value2] of Object.entries(run2.summary.metrics)) {
+      const s = sums.get(key) ?? { total: 0, n: 0 };
+      s.total += value2;
+      s.n += 1;
+      sums.set(key, s);
+    }
+  }
+  return Object.fromEntries([...sums].map(([key, s]) => [key, s.total / s.n]));
+}
+function figuresOf(specs, metrics, baseline, ramBytes) {
+  const figures2 = [];
+  for (const spec of specs) {
+    const raw = metrics[spec.metric];
+    if (raw === void 0 || !Number.isFinite(raw)) continue;
+    const value2 = raw * spec.scale;
+    const before = baseline?.[spec.metric];
+    figures2.push({
+      metric: spec.metric,
+      label: spec.label,
+      value: value2,
+      raw,
+      unit: spec.unit,
+      decimals: spec.decimals,
+      role: spec.role,
+      baseline: before === void 0 ? void 0 : before * spec.scale,
+      // Memory figures are in GB (GiB, as train.py divides MiB by 1024).
+      shareOfRam: spec.role === "memory" && ramBytes ? value2 * 1024 ** 3 / ramBytes : void 0
+    });
+  }
+  return figures2;
+}
+function throughputWarnings(candidate, baseline) {
+  if (!baseline) return [];
+  const warnings = [];
+  for (const key of ["num_steps", "total_tokens_M"]) {
+    const now = candidate[key];
+    const before = baseline[key];
+    if (now === void 0 || before === void 0 || before <= 0) continue;
+    const drop = (before - now) / before;
+    if (drop > THROUGHPUT_TOLERANCE) {
+      warnings.push(
+        `environment suspect: ${key} ${round(now)} is ${Math.round(drop * 100)} % below the baseline's ${round(before)} at the same budget (thermal throttling, Low Power Mode or another load on the machine?)`
+      );
+    }
+  }
+  return warnings;
+}
+function round(v2) {
+  return Number.isInteger(v2) ? String(v2) : v2.toFixed(1);
+}
+var THROUGHPUT_TOLERANCE;
+var init_figures2 = __esm({
+  "src/verdict/figures.ts"() {
+    "use strict";
+    THROUGHPUT_TOLERANCE = 0.2;
+  }
+});
+
+// src/identity/experiment-blob.ts
+import { createHash as createHash3 } from "node:crypto";
+import { readFile as readFile5 } from "node:fs/promises";
+import path24 from "node:path";
+function gitBlobHash(contents) {
+  return createHash3("sha1").update(`blob ${contents.length}\0`).update(contents).digest("hex");
+}
+async function experimentBlob(workdir, allowedGlobs) {
+  const literal2 = allowedGlobs.filter((g2) => !/[*?[\]{}]/.test(g2));
+  const blobs = [];
+  for (const file2 of literal2) {
+    try {
+      blobs.push(`${file2}:${gitBlobHash(await readFile5(path24.join(workdir, file2)))}`);
+    } catch (error63) {
+      if (error63.code !== "ENOENT") throw error63;
+    }
+  }
+  if (blobs.length === 0) {
+    throw new Error(
+      `none of the protocol's allowed files (${allowedGlobs.join(", ")}) exists in ${workdir}; set working-directory to the experiment checkout`
+    );
+  }
+  if (blobs.length === 1) return blobs[0].slice(blobs[0].indexOf(":") + 1);
+  return createHash3("sha1").update(blobs.join("\n")).digest("hex");
+}
+var init_experiment_blob = __esm({
+  "src/identity/experiment-blob.ts"() {
+    "use strict";
+  }
+});
+
 // src/identity/command-runner.ts
 function execaRunner(options = {}) {
   const timeout = options.timeoutMs ?? 3e4;
@@ -56425,10 +56912,10 @@ var init_hardware_facts = __esm({
 });
 
 // src/identity/hardware-linux.ts
-async function readLinux(run2, readFile8) {
+async function readLinux(run2, readFile11) {
   const [cpuinfo, meminfo] = await Promise.all([
-    readRequired(readFile8, "/proc/cpuinfo"),
-    readRequired(readFile8, "/proc/meminfo")
+    readRequired(readFile11, "/proc/cpuinfo"),
+    readRequired(readFile11, "/proc/meminfo")
   ]);
   const processors = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
   const first = keyValues(processors[0] ?? cpuinfo, /^([^:]+?)\s*:\s*(.*)$/);
@@ -56445,7 +56932,7 @@ async function readLinux(run2, readFile8) {
     );
   }
   const cpuCount = Math.max(processors.length, 1);
-  const model = nonEmpty((await readFile8("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
+  const model = nonEmpty((await readFile11("/sys/devices/virtual/dmi/id/product_name").catch(() => "")).trim());
   const gpus = parseNvidiaSmi(
     await tryRun(run2, "nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"])
   );
@@ -56474,8 +56961,8 @@ function parseNvidiaSmi(text2) {
   }
   return gpus;
 }
-async function readLinuxOs(readFile8) {
-  const text2 = await readFile8("/etc/os-release").catch(() => "");
+async function readLinuxOs(readFile11) {
+  const text2 = await readFile11("/etc/os-release").catch(() => "");
   const fields = keyValues(text2, /^(\w+)=(.*)$/);
   const unquote = (v2) => nonEmpty(v2?.replace(/^"(.*)"$/, "$1"));
   const version2 = unquote(fields.get("VERSION_ID"));
@@ -56484,9 +56971,9 @@ async function readLinuxOs(readFile8) {
     ...version2 === void 0 ? {} : { version: version2, major: version2.split(".")[0] ?? version2 }
   };
 }
-async function readRequired(readFile8, file2) {
+async function readRequired(readFile11, file2) {
   try {
-    return await readFile8(file2);
+    return await readFile11(file2);
   } catch (error63) {
     throw new HardwareError(
       `cannot read ${file2} (${error63.code ?? String(error63)}); the hardware fingerprint needs it`
@@ -56692,18 +57179,18 @@ var init_hardware = __esm({
 });
 
 // src/identity/runner-identity.ts
-import { readFile as readFile5 } from "node:fs/promises";
-import path24 from "node:path";
+import { readFile as readFile6 } from "node:fs/promises";
+import path25 from "node:path";
 async function identifyRunner(opts) {
   const snapshot = opts.protocol.dataSnapshot;
   if (snapshot) await preflightSnapshot(snapshot, { setupCommands: protocolSetupCommands(opts.protocol) });
   const hardware = await readHardware({
     platform: opts.platform ?? process.platform,
     run: opts.run,
-    readFile: (p2) => readFile5(p2, "utf8"),
+    readFile: (p2) => readFile6(p2, "utf8"),
     runnerName: opts.runnerName
   });
-  const data = snapshot ? (await fingerprintSnapshot(snapshot, { cacheFile: path24.join(opts.stateDir, "snapshot-hashes.json") })).hash : "none";
+  const data = snapshot ? (await fingerprintSnapshot(snapshot, { cacheFile: path25.join(opts.stateDir, "snapshot-hashes.json") })).hash : "none";
   const components = await computeComponents({
     workdir: opts.workdir,
     protocol: { ...opts.protocol, command: opts.command },
@@ -56718,6 +57205,63 @@ var init_runner_identity = __esm({
     init_comparability();
     init_data_snapshot();
     init_hardware();
+  }
+});
+
+// src/run/run-as.ts
+async function planRunAs(user) {
+  const id = async (flag) => {
+    const result = await execa("id", [flag, user], { reject: false, stdin: "ignore" });
+    if (result.exitCode !== 0) {
+      throw new RunAsError(
+        `input 'run-as': user '${user}' does not exist on this runner (${result.stderr.trim()}). Create it as docs/runner-setup.md describes, or leave run-as empty.`
+      );
+    }
+    return Number(result.stdout.trim());
+  };
+  const uid = await id("-u");
+  const gid = await id("-g");
+  const self2 = process.getuid?.();
+  if (uid === 0 || uid === self2) {
+    throw new RunAsError(
+      `input 'run-as': '${user}' is ${uid === 0 ? "root" : "the runner's own user"}; name a dedicated unprivileged user that holds nothing else.`
+    );
+  }
+  if (self2 === 0) {
+    return {
+      user,
+      uid,
+      gid,
+      wrap: (argv) => argv,
+      spawn: { uid, gid },
+      endAll: async () => {
+        await execa("kill", ["-KILL", "-1"], { uid, gid, reject: false, stdin: "ignore" });
+      },
+      detail: `as ${user} (uid ${uid}), dropped to directly (the action runs as root)`
+    };
+  }
+  const sudo = ["sudo", "-n", "-u", user, "--"];
+  return {
+    user,
+    uid,
+    gid,
+    // sudo resets the environment; env -i hands over exactly the allowlisted one.
+    wrap: (argv, env) => [...sudo, "env", "-i", ...Object.entries(env).map(([k2, v2]) => `${k2}=${v2}`), ...argv],
+    spawn: {},
+    endAll: async () => {
+      await execa(sudo[0], [...sudo.slice(1), "kill", "-KILL", "-1"], { reject: false, stdin: "ignore" });
+    },
+    detail: `as ${user} (uid ${uid}) through sudo -n`
+  };
+}
+var RunAsError;
+var init_run_as = __esm({
+  "src/run/run-as.ts"() {
+    "use strict";
+    init_execa();
+    RunAsError = class extends Error {
+      name = "RunAsError";
+    };
   }
 });
 
@@ -56788,15 +57332,21 @@ var init_sandbox = __esm({
 
 // src/state/machine-lock.ts
 import { watch } from "node:fs";
-import path25 from "node:path";
+import path26 from "node:path";
 async function acquireMachineLock(options) {
   const { dir, holder, timeoutMs, onWait, signal } = options;
   const noticeIntervalMs = options.noticeIntervalMs ?? 6e4;
   checkHolder(holder);
   signal?.throwIfAborted();
   await ensureStateDir(dir);
-  const lockPath = path25.join(dir, MACHINE_LOCK_FILE);
-  const facts = { pid: holder.pid, repo: holder.repo, runId: holder.runId, runner: holder.runner };
+  const lockPath = path26.join(dir, MACHINE_LOCK_FILE);
+  const facts = {
+    pid: holder.pid,
+    repo: holder.repo,
+    runId: holder.runId,
+    runner: holder.runner,
+    ...holder.holdsForMs ? { holdsForMs: holder.holdsForMs } : {}
+  };
   const waker = new Waker(dir, options.fallbackPollMs ?? 5e3);
   try {
     const started = Date.now();
@@ -56805,9 +57355,10 @@ async function acquireMachineLock(options) {
       const attempt = await tryLock(lockPath, facts);
       if (attempt.acquired) return machineLock(attempt.lock);
       const waited = Date.now() - started;
-      if (waited >= timeoutMs) {
+      const limit = Math.max(timeoutMs, waited + holderEndsIn(attempt.holder));
+      if (waited >= limit) {
         throw new MachineLockTimeoutError(
-          `gave up after ${formatDuration(timeoutMs)} waiting for the machine lock ${lockPath}: another training is still running (${describeHolder(attempt.holder)}). Raise the wait timeout, or cancel that run; if its process no longer exists on this machine, delete ${lockPath}`,
+          `gave up after ${formatDuration(waited)} waiting for the machine lock ${lockPath}: another training is still running (${describeHolder(attempt.holder)}), longer than it declared it would. Cancel that run, or raise the protocol's hard timeout or the timeout-seconds input if trainings here really take longer; if its process no longer exists on this machine, delete ${lockPath}`,
           lockPath,
           attempt.holder
         );
@@ -56816,15 +57367,21 @@ async function acquireMachineLock(options) {
       if (lastNotice === void 0 || now - lastNotice >= noticeIntervalMs) {
         lastNotice = now;
         onWait(
-          `waiting for this machine: another training is running (${describeHolder(attempt.holder)}); waited ${formatDuration(waited)} of at most ${formatDuration(timeoutMs)}`
+          `waiting for this machine: another training is running (${describeHolder(attempt.holder)}); waited ${formatDuration(waited)} of at most ${formatDuration(limit)}`
         );
       }
       const untilNotice = lastNotice + noticeIntervalMs - now;
-      await waker.wait(Math.max(1, Math.min(timeoutMs - waited, untilNotice)), signal);
+      await waker.wait(Math.max(1, Math.min(limit - waited, untilNotice)), signal);
     }
   } finally {
     waker.close();
   }
+}
+function holderEndsIn(owner) {
+  const holds = owner?.["holdsForMs"];
+  const since = Date.parse(owner?.startedAt ?? "");
+  if (typeof holds !== "number" || !Number.isFinite(since)) return 0;
+  return Math.max(0, since + holds + 6e4 - Date.now());
 }
 function describeHolder(owner) {
   if (!owner) return "holder unknown: the lock file is being written or is unreadable";
@@ -57007,7 +57564,7 @@ function classifyOutcome(input2) {
   }
   return crash(
     "missing-metrics",
-    missingReason(summary2, name),
+    missingReason(summary2, name, (input2.outputBytes ?? 0) > Buffer.byteLength(input2.tail)),
     tailExcerpt(log),
     `train.py must end with a "---" line followed by "${name}: <number>", as the protocol's pattern ${protocol.primary.pattern.source} expects.`
   );
@@ -57069,7 +57626,9 @@ function stepAndLoss(segment) {
   const match = segment?.match(/^step (\d+)\b.*?\bloss: (\S+)/);
   return match ? ` at step ${Number(match[1])} (loss ${match[2]})` : "";
 }
-function missingReason(summary2, name) {
+function missingReason(summary2, name, tailCut) {
+  if (!summary2.found && tailCut)
+    return `the run exited with code 0, but the last ${Math.round(TAIL_SCAN_CHARS / 1024)} KiB of its output hold no "---" summary block, so ${name} is missing: the summary must be the last thing train.py prints`;
   if (!summary2.found)
     return `the run exited with code 0 but printed no "---" summary block, so ${name} is missing`;
   const printed = summary2.raw[name];
@@ -57221,9 +57780,47 @@ var init_summary2 = __esm({
   }
 });
 
+// src/result/wall-clock.ts
+function checkWallClock(durationMs, summary2, protocol) {
+  const measured = durationMs / 1e3;
+  const budget = protocol.budgetSeconds;
+  const allowance = protocol.integrity.wallClockAllowanceSeconds;
+  const limit = budget + allowance;
+  const s = (x3) => `${x3.toFixed(1)} s`;
+  const warnings = [];
+  const reported = summary2.metrics[TRAINING_SECONDS_KEY];
+  if (summary2.found && reported === void 0) {
+    warnings.push(
+      `train.py did not report ${TRAINING_SECONDS_KEY}; the measured wall time was ${s(measured)} (budget ${s(budget)} + allowance ${s(allowance)})`
+    );
+  } else if (reported !== void 0 && reported > measured + REPORT_SLACK_SECONDS) {
+    warnings.push(
+      `train.py reports ${TRAINING_SECONDS_KEY} ${s(reported)}, but the process ran only ${s(measured)}: the reported time cannot be true`
+    );
+  } else if (reported !== void 0 && measured - reported > allowance) {
+    warnings.push(
+      `train.py reports ${TRAINING_SECONDS_KEY} ${s(reported)}, but the process ran ${s(measured)}: ${s(measured - reported)} are unaccounted for (allowance ${s(allowance)})`
+    );
+  }
+  return {
+    ...measured > limit ? {
+      overrun: `the training ran ${s(measured)} by the runner's clock, past the budget ${s(budget)} plus the ${s(allowance)} start-up and evaluation allowance (integrity.wallClock.allowanceSeconds), so it is not comparable whatever ${TRAINING_SECONDS_KEY} it printed`
+    } : {},
+    warnings
+  };
+}
+var REPORT_SLACK_SECONDS;
+var init_wall_clock = __esm({
+  "src/result/wall-clock.ts"() {
+    "use strict";
+    init_budget();
+    REPORT_SLACK_SECONDS = 1;
+  }
+});
+
 // src/run/command-line.ts
 import { accessSync, constants as constants7, statSync as statSync2 } from "node:fs";
-import path26 from "node:path";
+import path27 from "node:path";
 function parseCommand(command) {
   const viaShell = { argv: ["/bin/sh", "-c", command], viaShell: true };
   const words = [];
@@ -57277,7 +57874,7 @@ function parseCommand(command) {
   return { argv: words, viaShell: false };
 }
 function findProgram(program, env, cwd) {
-  const candidates = program.includes("/") ? [path26.resolve(cwd, program)] : (env["PATH"] ?? "").split(path26.delimiter).filter((dir) => dir !== "").map((dir) => path26.resolve(cwd, dir, program));
+  const candidates = program.includes("/") ? [path27.resolve(cwd, program)] : (env["PATH"] ?? "").split(path27.delimiter).filter((dir) => dir !== "").map((dir) => path27.resolve(cwd, dir, program));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants7.X_OK);
@@ -57391,7 +57988,7 @@ var init_progress = __esm({
 });
 
 // src/run/output-sink.ts
-import { closeSync as closeSync2, constants as constants8, fstatSync, openSync as openSync2, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync2, constants as constants8, fstatSync, ftruncateSync, openSync as openSync2, readSync as readSync2, writeSync } from "node:fs";
 function firstSeparator(chunk) {
   const cr2 = chunk.indexOf(CR2);
   const lf = chunk.indexOf(LF2);
@@ -57404,12 +58001,14 @@ function startsLikeProgress(segment) {
   while (i2 < segment.length && (segment[i2] === 32 || segment[i2] === 9)) i2++;
   return segment[i2] === 115 && segment[i2 + 1] === 116 && segment[i2 + 2] === 101 && segment[i2 + 3] === 112;
 }
-var DEFAULT_TAIL_BYTES, DEFAULT_HEARTBEAT_MS, MAX_PENDING, READ_CHUNK, OutputSink, CR2, LF2, EMPTY, NEWLINE;
+var DEFAULT_TAIL_BYTES, DEFAULT_MAX_LOG_BYTES, CAP_CHECK_MS, DEFAULT_HEARTBEAT_MS, MAX_PENDING, READ_CHUNK, OutputSink, CR2, LF2, EMPTY, NEWLINE;
 var init_output_sink = __esm({
   "src/run/output-sink.ts"() {
     "use strict";
     init_progress();
     DEFAULT_TAIL_BYTES = 256 * 1024;
+    DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
+    CAP_CHECK_MS = 500;
     DEFAULT_HEARTBEAT_MS = 3e4;
     MAX_PENDING = 4096;
     READ_CHUNK = 64 * 1024;
@@ -57432,6 +58031,12 @@ var init_output_sink = __esm({
       #parsed;
       #beatText;
       #timer;
+      #capTimer;
+      #maxLogBytes;
+      /** Bytes cut out of the middle of run.log so far. */
+      #cutBytes = 0;
+      /** Length of the kept head plus the cut notice, once something was cut. */
+      #headEnd;
       /** Creates (truncates) the log file and returns a sink following it. */
       static open(opts) {
         const tailBytes = opts.tailBytes ?? DEFAULT_TAIL_BYTES;
@@ -57454,6 +58059,14 @@ var init_output_sink = __esm({
         this.fd = fd;
         this.#readFd = readFd;
         this.#ring = Buffer.allocUnsafe(tailBytes);
+        this.#maxLogBytes = Math.max(opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES, 2 * tailBytes);
+        this.#capTimer = setInterval(() => {
+          try {
+            this.#enforceCap();
+          } catch {
+          }
+        }, CAP_CHECK_MS);
+        this.#capTimer.unref();
         const onHeartbeat = opts.onHeartbeat;
         if (onHeartbeat) {
           this.#timer = setInterval(() => {
@@ -57471,9 +58084,13 @@ var init_output_sink = __esm({
           this.#timer.unref();
         }
       }
-      /** Total bytes in the log as of the last read. */
+      /** Total bytes the child printed as of the last read, including any cut from run.log. */
       get outputBytes() {
-        return this.#readPos;
+        return this.#readPos + this.#cutBytes;
+      }
+      /** Bytes cut from the middle of run.log because it passed the cap (0 when nothing was cut). */
+      get cutBytes() {
+        return this.#cutBytes;
       }
       /** The latest complete progress segment seen. */
       get lastProgress() {
@@ -57521,17 +58138,49 @@ var init_output_sink = __esm({
       /** Stops following: reads the rest, treats the unfinished last segment as complete, closes the file. */
       close() {
         clearInterval(this.#timer);
+        clearInterval(this.#capTimer);
         this.#timer = void 0;
         const readFd = this.#readFd;
         if (readFd === void 0) return;
         try {
           this.catchUp();
           this.#followProgress(NEWLINE);
+          this.#enforceCap();
+          if (this.#headEnd !== void 0) {
+            const tail = Buffer.from(this.tail(), "utf8");
+            this.#cutBytes += this.#readPos - this.#headEnd - Math.min(tail.length, this.#readPos - this.#headEnd);
+            ftruncateSync(this.fd, this.#headEnd);
+            writeSync(this.fd, tail);
+          }
         } finally {
           this.#readFd = void 0;
           closeSync2(readFd);
           closeSync2(this.fd);
         }
+      }
+      /**
+       * Keeps run.log under the cap: once it is larger, everything after the first quarter of the cap
+       * is cut (the tail is in the ring, read just before) and a notice says so. The child keeps
+       * appending after the notice (its descriptor is in append mode).
+       */
+      #enforceCap() {
+        if (this.#readFd === void 0) return;
+        if (fstatSync(this.fd).size <= this.#maxLogBytes) return;
+        this.catchUp();
+        const head = this.#headEnd ?? Math.floor(this.#maxLogBytes / 4);
+        const size = fstatSync(this.fd).size;
+        ftruncateSync(this.fd, head);
+        if (this.#headEnd === void 0) {
+          const notice2 = Buffer.from(
+            `
+[autoresearch-ci: run.log passed its cap of ${Math.round(this.#maxLogBytes / 1024 / 1024)} MiB; the output after this point was cut except for its last ${Math.round(this.#ring.length / 1024)} KiB, which follow]
+`
+          );
+          writeSync(this.fd, notice2);
+          this.#headEnd = head + notice2.length;
+        }
+        this.#cutBytes += size - this.#headEnd;
+        this.#readPos = this.#headEnd;
       }
       /** The child truncated its output: what was read is gone from the log, so start over. */
       #restart() {
@@ -57621,6 +58270,75 @@ var init_output_sink = __esm({
   }
 });
 
+// src/run/stray-processes.ts
+import { readdir as readdir4, readFile as readFile7 } from "node:fs/promises";
+async function endStrayProcesses(leaderPid, marker) {
+  const killed = [];
+  for (let round2 = 0; round2 < 10; round2++) {
+    const strays = (await listProcesses(marker)).filter(
+      (p2) => p2.pid !== process.pid && p2.pid !== leaderPid && (p2.marked || p2.pgid === leaderPid || p2.sid === leaderPid)
+    );
+    if (strays.length === 0) break;
+    for (const { pid } of strays) {
+      try {
+        process.kill(pid, "SIGKILL");
+        killed.push(pid);
+      } catch {
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return [...new Set(killed)];
+}
+async function listProcesses(marker) {
+  return process.platform === "linux" ? listFromProc(marker) : listFromPs(marker);
+}
+async function listFromProc(marker) {
+  const needle = Buffer.from(`${RUN_MARKER_VARIABLE}=${marker}\0`);
+  const found = [];
+  for (const entry of await readdir4("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat7 = await readFile7(`/proc/${entry}/stat`, "utf8");
+      const fields = stat7.slice(stat7.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z") continue;
+      let marked = false;
+      try {
+        marked = (await readFile7(`/proc/${entry}/environ`)).includes(needle);
+      } catch {
+      }
+      found.push({ pid: Number(entry), pgid: Number(fields[2]), sid: Number(fields[3]), marked });
+    } catch {
+    }
+  }
+  return found;
+}
+async function listFromPs(marker) {
+  const result = await execa("ps", ["-axwwE", "-o", "pid=,pgid=,stat=,command="], {
+    reject: false,
+    stdin: "ignore"
+  });
+  const found = [];
+  for (const line of result.stdout.split("\n")) {
+    const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (!match || match[3].startsWith("Z")) continue;
+    found.push({
+      pid: Number(match[1]),
+      pgid: Number(match[2]),
+      marked: match[4].includes(`${RUN_MARKER_VARIABLE}=${marker}`)
+    });
+  }
+  return found;
+}
+var RUN_MARKER_VARIABLE;
+var init_stray_processes = __esm({
+  "src/run/stray-processes.ts"() {
+    "use strict";
+    init_execa();
+    RUN_MARKER_VARIABLE = "AUTORESEARCH_CI_RUN";
+  }
+});
+
 // src/run/execute.ts
 async function execute(opts) {
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
@@ -57629,16 +58347,21 @@ async function execute(opts) {
   const sink = OutputSink.open({
     logPath: opts.logPath,
     ...opts.tailBytes === void 0 ? {} : { tailBytes: opts.tailBytes },
+    ...opts.maxLogBytes === void 0 ? {} : { maxLogBytes: opts.maxLogBytes },
     ...opts.heartbeatMs === void 0 ? {} : { heartbeatMs: opts.heartbeatMs },
     ...opts.onHeartbeat ? { onHeartbeat: opts.onHeartbeat } : {}
   });
   const started = performance.now();
+  let leftovers = [];
   const finish2 = (exit, endedAt) => ({
     exit: { ...exit, durationMs: Math.round(endedAt - started) },
     tail: sink.tail(),
     outputBytes: sink.outputBytes,
-    ...sink.lastProgress ? { lastProgress: sink.lastProgress } : {}
+    ...sink.lastProgress ? { lastProgress: sink.lastProgress } : {},
+    cutBytes: sink.cutBytes,
+    leftovers
   });
+  const marker = crypto.randomUUID();
   if (opts.signal?.aborted) {
     sink.close();
     return finish2({ exitCode: null, signal: null, timedOut: false, cancelled: true }, performance.now());
@@ -57646,7 +58369,8 @@ async function execute(opts) {
   const logFd = sink.fd;
   const child = execa(file2, args, {
     cwd: opts.cwd,
-    env: opts.env,
+    // The marker lets the sweep below find helpers that left the process group.
+    env: { ...opts.env, [RUN_MARKER_VARIABLE]: marker },
     extendEnv: false,
     detached: true,
     stdin: "ignore",
@@ -57656,7 +58380,9 @@ async function execute(opts) {
     reject: false,
     // The group kill below replaces execa's own single-process cleanup and force-kill.
     cleanup: false,
-    forceKillAfterDelay: false
+    forceKillAfterDelay: false,
+    ...opts.uid === void 0 ? {} : { uid: opts.uid },
+    ...opts.gid === void 0 ? {} : { gid: opts.gid }
   });
   const pid = child.pid;
   let timedOut = false;
@@ -57668,7 +58394,8 @@ async function execute(opts) {
     try {
       process.kill(-pid, signal);
     } catch (error63) {
-      if (error63.code !== "ESRCH") throw error63;
+      const code = error63.code;
+      if (code !== "ESRCH" && code !== "EPERM") throw error63;
     }
   };
   const terminate = () => {
@@ -57699,6 +58426,9 @@ async function execute(opts) {
     opts.signal?.removeEventListener("abort", onAbort);
     process.removeListener("exit", onParentExit);
     killGroup("SIGKILL");
+    if (pid !== void 0) {
+      leftovers = await (opts.endLeftovers ?? ((leader) => endStrayProcesses(leader, marker)))(pid);
+    }
     sink.close();
   }
   if (pid === void 0 || result.failed && result.exitCode === void 0 && !result.signal) {
@@ -57717,6 +58447,7 @@ var init_execute = __esm({
     "use strict";
     init_execa();
     init_output_sink();
+    init_stray_processes();
     DEFAULT_GRACE_MS = 5e3;
     SpawnError = class extends Error {
       name = "SpawnError";
@@ -57725,9 +58456,9 @@ var init_execute = __esm({
 });
 
 // src/run/file-commands.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash5, randomUUID as randomUUID3 } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
-import { stat as stat5 } from "node:fs/promises";
+import { readFile as readFile8, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
 async function snapshotFileCommands(env) {
   const states = [];
   for (const variable of FILE_COMMAND_VARIABLES) {
@@ -57762,7 +58493,30 @@ async function readState(file2) {
     );
   }
 }
-var FILE_COMMAND_VARIABLES;
+function parseOutputs(text2) {
+  const out = /* @__PURE__ */ new Map();
+  const lines = text2.split(/\r?\n/);
+  for (let i2 = 0; i2 < lines.length; i2++) {
+    const line = lines[i2];
+    if (line === "" && i2 === lines.length - 1) break;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (!heredoc) return void 0;
+    const value2 = [];
+    for (i2++; i2 < lines.length && lines[i2] !== heredoc[2]; i2++) value2.push(lines[i2]);
+    if (i2 >= lines.length) return void 0;
+    out.set(heredoc[1], value2.join("\n"));
+  }
+  return out;
+}
+async function readText(file2) {
+  try {
+    return await readFile8(file2, "utf8");
+  } catch (error63) {
+    if (error63.code === "ENOENT") return void 0;
+    throw error63;
+  }
+}
+var FILE_COMMAND_VARIABLES, MAX_KEPT_BYTES, StepFileCommands;
 var init_file_commands = __esm({
   "src/run/file-commands.ts"() {
     "use strict";
@@ -57773,6 +58527,65 @@ var init_file_commands = __esm({
       "GITHUB_STATE",
       "GITHUB_STEP_SUMMARY"
     ];
+    MAX_KEPT_BYTES = 8 * 1024 * 1024;
+    StepFileCommands = class _StepFileCommands {
+      #start;
+      #outputs = /* @__PURE__ */ new Map();
+      #summaries = [];
+      constructor(start) {
+        this.#start = start;
+      }
+      /** Reads every file-command file named in `env` as the step starts. */
+      static async open(env) {
+        const start = [];
+        for (const variable of FILE_COMMAND_VARIABLES) {
+          const file2 = env[variable];
+          if (!file2) continue;
+          const text2 = await readText(file2).catch(() => null);
+          if (text2 === null || Buffer.byteLength(text2 ?? "") > MAX_KEPT_BYTES) continue;
+          start.push({ variable, path: file2, text: text2 ?? "" });
+        }
+        return new _StepFileCommands(start);
+      }
+      /** The action set an output (core.setOutput). */
+      recordOutput(name, value2) {
+        this.#outputs.set(name, value2);
+      }
+      /** The action appended to the job summary. */
+      recordSummary(markdown) {
+        this.#summaries.push(markdown);
+      }
+      /** Checks every file and restores those that changed otherwise; returns their variables. */
+      async verifyAndRestore() {
+        const restored = [];
+        for (const { variable, path: file2, text: text2 } of this.#start) {
+          const now = await readText(file2) ?? "";
+          const added = now.startsWith(text2) ? now.slice(text2.length) : void 0;
+          if (added !== void 0 && this.#isOwn(variable, added)) continue;
+          await writeFile5(file2, text2 + this.#own(variable));
+          restored.push(variable);
+        }
+        return restored;
+      }
+      #isOwn(variable, added) {
+        if (variable === "GITHUB_OUTPUT") {
+          const parsed = parseOutputs(added);
+          return parsed !== void 0 && parsed.size === this.#outputs.size && [...this.#outputs].every(([k2, v2]) => parsed.get(k2) === v2);
+        }
+        return added === this.#own(variable);
+      }
+      #own(variable) {
+        if (variable === "GITHUB_STEP_SUMMARY") return this.#summaries.join("");
+        if (variable !== "GITHUB_OUTPUT") return "";
+        return [...this.#outputs].map(([k2, v2]) => {
+          const delimiter = `ghadelimiter_${randomUUID3()}`;
+          return `${k2}<<${delimiter}
+${v2}
+${delimiter}
+`;
+        }).join("");
+      }
+    };
   }
 });
 
@@ -57815,7 +58628,7 @@ var init_neutralize = __esm({
 
 // src/run/train.ts
 import { mkdir as mkdir7 } from "node:fs/promises";
-import path27 from "node:path";
+import path28 from "node:path";
 async function runTraining(opts) {
   const { protocol } = opts;
   const say = (line) => opts.log?.(neutralizeWorkflowCommands(line));
@@ -57834,8 +58647,10 @@ async function runTraining(opts) {
   } catch (error63) {
     throw new Error(`cannot create the run directory ${opts.runDir}: ${error63.message}`);
   }
-  const logPath = path27.join(opts.runDir, "run.log");
+  const logPath = path28.join(opts.runDir, "run.log");
   const env = buildChildEnv(parentEnv, { offline: opts.offline });
+  const runAs = opts.runAs;
+  if (runAs) env["TMPDIR"] = "/tmp";
   if (!findProgram(argv[0], env, opts.cwd)) {
     throw new SpawnError(
       `cannot start the training command ${JSON.stringify(command)}: ${JSON.stringify(argv[0])} is not an executable file in ${opts.cwd} or on PATH (${env["PATH"] ?? "unset"}). Install it on the runner or fix execution.command in the protocol.`
@@ -57846,7 +58661,7 @@ async function runTraining(opts) {
     `running ${command} in ${opts.cwd} (network: ${sandbox.info.kind}, hard timeout ${opts.timeoutSeconds} s)`
   );
   const result = await execute({
-    argv: sandbox.wrap(argv),
+    argv: runAs ? runAs.wrap(sandbox.wrap(argv), env) : sandbox.wrap(argv),
     cwd: opts.cwd,
     env,
     logPath,
@@ -57854,7 +58669,15 @@ async function runTraining(opts) {
     ...opts.graceMs === void 0 ? {} : { graceMs: opts.graceMs },
     ...opts.signal ? { signal: opts.signal } : {},
     ...opts.heartbeatMs === void 0 ? {} : { heartbeatMs: opts.heartbeatMs },
-    onHeartbeat: (progress) => say(`training: ${describeProgress(progress)}`)
+    onHeartbeat: (progress) => say(`training: ${describeProgress(progress)}`),
+    ...runAs ? {
+      ...runAs.spawn,
+      // Every process of the training user, whatever group, session or environment it chose.
+      endLeftovers: async () => {
+        await runAs.endAll();
+        return [];
+      }
+    } : {}
   });
   const { exit, tail } = result;
   say(
@@ -57867,9 +58690,22 @@ async function runTraining(opts) {
     tail,
     summary: summary2,
     protocol: { ...protocol, command, hardTimeoutSeconds: opts.timeoutSeconds },
-    tampered
+    tampered,
+    outputBytes: result.outputBytes
   });
   warnings.push(...budgetWarnings(summary2, protocol));
+  const wallClock = checkWallClock(exit.durationMs, summary2, protocol);
+  if (outcome.status === "ok") warnings.push(...wallClock.warnings);
+  if (result.cutBytes > 0) {
+    warnings.push(
+      `run.log passed its size cap: ${(result.cutBytes / 1024 / 1024).toFixed(0)} MiB of output were cut from its middle (its head and its end are kept in ${logPath})`
+    );
+  }
+  if (result.leftovers.length > 0) {
+    warnings.push(
+      `the training left ${result.leftovers.length} process(es) running outside its process group (pid ${result.leftovers.join(", ")}); they were ended`
+    );
+  }
   return {
     runDir: opts.runDir,
     logPath,
@@ -57881,7 +58717,8 @@ async function runTraining(opts) {
     outcome,
     warnings,
     sandbox: sandbox.info,
-    tampered
+    tampered,
+    ...outcome.status === "ok" && wallClock.overrun ? { overrun: wallClock.overrun } : {}
   };
 }
 var init_train = __esm({
@@ -57890,6 +58727,7 @@ var init_train = __esm({
     init_budget();
     init_classify();
     init_summary2();
+    init_wall_clock();
     init_command_line();
     init_environment();
     init_execute();
@@ -57901,12 +58739,13 @@ var init_train = __esm({
 });
 
 // src/run/training-series.ts
-import path28 from "node:path";
+import path29 from "node:path";
 async function withTrainingSession(opts, body) {
   const lock = await acquireMachineLock({
     dir: opts.stateDir,
-    holder: opts.holder,
-    // A fair wait: the holder may need its whole hard timeout, twice over for a queue of one.
+    // Waiters wait as long as this series may take (a baseline of many runs included).
+    holder: { ...opts.holder, holdsForMs: (opts.runs ?? 1) * opts.timeoutSeconds * 1e3 },
+    // At least the hard timeout twice over (a queue of one); longer when the holder declared more.
     timeoutMs: opts.timeoutSeconds * 2 * 1e3,
     onWait: opts.log,
     ...opts.signal ? { signal: opts.signal } : {}
@@ -57918,12 +58757,13 @@ async function withTrainingSession(opts, body) {
     return runTraining({
       protocol: opts.protocol,
       command: opts.command,
-      cwd: path28.resolve(opts.workdir, opts.protocol.cwd),
-      runDir: path28.join(opts.runsDir, `run-${count2}`),
+      cwd: path29.resolve(opts.workdir, opts.protocol.cwd),
+      runDir: path29.join(opts.runsDir, `run-${count2}`),
       timeoutSeconds: opts.timeoutSeconds,
       offline: opts.offline,
       parentEnv: opts.parentEnv,
       sandbox: opts.sandbox,
+      ...opts.runAs ? { runAs: opts.runAs } : {},
       log: opts.log,
       ...opts.signal ? { signal: opts.signal } : {},
       ...opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {},
@@ -57975,12 +58815,12 @@ var init_advice = __esm({
 });
 
 // src/state/ledger-search.ts
-import { readFile as readFile6, stat as stat6 } from "node:fs/promises";
+import { readFile as readFile9, stat as stat6 } from "node:fs/promises";
 async function ledgerText(file2) {
   const info2 = await stat6(file2);
   const stamp = `${info2.dev}:${info2.ino}:${info2.size}:${info2.mtimeMs}`;
   if (lastRead?.file === file2 && lastRead.stamp === stamp) return lastRead.text;
-  const text2 = await readFile6(file2, "utf8");
+  const text2 = await readFile9(file2, "utf8");
   lastRead = { file: file2, stamp, text: text2 };
   return text2;
 }
@@ -58028,9 +58868,9 @@ var init_ledger_search = __esm({
 
 // src/state/ledger.ts
 import { access as access2, open as open5 } from "node:fs/promises";
-import path29 from "node:path";
+import path30 from "node:path";
 function ledgerPath(stateDir) {
-  return path29.join(stateDir, LEDGER_FILE);
+  return path30.join(stateDir, LEDGER_FILE);
 }
 async function appendLedger(stateDir, record2) {
   const file2 = ledgerPath(stateDir);
@@ -58242,7 +59082,9 @@ var init_ledger = __esm({
       loop: external_exports.looseObject({
         runs: external_exports.array(external_exports.looseObject({ kind: external_exports.enum(["candidate", "control"]), value: external_exports.number() })),
         evidence: external_exports.looseObject({ z: external_exports.number(), se: external_exports.number() }).optional()
-      }).optional()
+      }).optional(),
+      /** A held result (recorded as a discard): why, so an approval can find it and confirm it. */
+      hold: external_exports.looseObject({ kind: external_exports.enum(["suspicious", "needs-review"]), reasons: external_exports.array(text) }).optional()
     });
   }
 });
@@ -58330,6 +59172,8 @@ async function prepareJob(req, mode) {
   req.log(`Runner ${identity3.hardware.label}; comparability key ${identity3.keyHash}`);
   const trainBlob = await experimentBlob(req.workdir, protocol.allowedGlobs);
   const sandbox = await planSandbox({ offline: settings.offline });
+  const runAs = settings.runAs ? await planRunAs(settings.runAs) : void 0;
+  if (runAs) req.log(`The training runs ${runAs.detail}; all its processes are ended after each run.`);
   if (settings.offline) req.log(`Network isolation: ${sandbox.info.kind} (${sandbox.info.detail})`);
   const timeoutSeconds = settings.timeoutSeconds ?? protocol.hardTimeoutSeconds;
   const now = req.now ?? (() => /* @__PURE__ */ new Date());
@@ -58345,6 +59189,7 @@ async function prepareJob(req, mode) {
     holder: req.holder,
     parentEnv: req.parentEnv,
     sandbox,
+    runAs,
     log: req.log,
     signal: req.signal,
     heartbeatMs: req.heartbeatMs,
@@ -58367,7 +59212,8 @@ async function prepareJob(req, mode) {
       commit: { sha: req.commit.sha, subject: req.commit.subject, branch: req.commit.branch, trainBlob }
     }),
     runSeries: (runs, stopAfter) => runSeries({ ...series, runs, stopAfter }),
-    session: (body) => withTrainingSession(series, body),
+    // The loop policy runs the candidate and the champion's controls: about twice the repeats.
+    session: (body) => withTrainingSession({ ...series, runs: 2 * settings.repeats + 1 }, body),
     reidentify: identify,
     async history() {
       const { records } = await readLedger(settings.stateDir, {
@@ -58408,6 +59254,7 @@ async function prepareJob(req, mode) {
         runner: { name: req.runnerName, label: identity3.hardware.label },
         triggeredBy: req.triggeredBy,
         runDirs: runs.map((r2) => r2.runDir),
+        ...report.hold ? { hold: { kind: report.hold.kind, reasons: report.hold.reasons } } : {},
         ...extra
       };
       await appendLedger(settings.stateDir, record2);
@@ -58434,6 +59281,7 @@ var init_job = __esm({
     "use strict";
     init_experiment_blob();
     init_runner_identity();
+    init_run_as();
     init_sandbox();
     init_training_series();
     init_advice();
@@ -58580,7 +59428,7 @@ var init_establish_baseline = __esm({
     "use strict";
     init_comparability();
     init_baselines();
-    init_figures();
+    init_figures2();
     init_job();
     init_baseline_outliers();
     init_report();
@@ -58786,12 +59634,110 @@ var init_decide = __esm({
   }
 });
 
+// src/verdict/plausibility.ts
+function checkPlausibility(input2) {
+  const { value: value2, metric: metric2, spec } = input2;
+  const reasons = [];
+  if (spec.lowerBound !== null && value2 <= spec.lowerBound) {
+    reasons.push(`${metric2} ${value2} is impossible: it must be above ${spec.lowerBound}`);
+  }
+  if (spec.upperBound !== null && value2 >= spec.upperBound) {
+    reasons.push(`${metric2} ${value2} is impossible: it must be below ${spec.upperBound}`);
+  }
+  const { bestSeen, sigma } = input2;
+  if (bestSeen !== void 0 && sigma !== void 0 && sigma > 0) {
+    const gain = input2.direction === "minimize" ? bestSeen - value2 : value2 - bestSeen;
+    const inSigma = gain / sigma;
+    const relative = gain / Math.abs(bestSeen);
+    if (inSigma > spec.maxImprovementSigma && relative > spec.maxImprovementRelative) {
+      reasons.push(
+        `${metric2} ${value2} beats the best this runner has measured (${bestSeen}) by ${gain.toPrecision(3)}: ${inSigma.toFixed(0)}\u03C3 and ${(relative * 100).toFixed(0)} %, beyond the protocol's limits (${spec.maxImprovementSigma}\u03C3 and ${(spec.maxImprovementRelative * 100).toFixed(0)} %)`
+      );
+    }
+  }
+  return reasons;
+}
+function confirmsHeldValue(held, rerun, sigma, tolerance = 4) {
+  const scale = sigma && sigma > 0 ? sigma : Math.abs(held) * 1e-3;
+  return Math.abs(rerun - held) <= tolerance * scale;
+}
+var init_plausibility = __esm({
+  "src/verdict/plausibility.ts"() {
+    "use strict";
+  }
+});
+
+// src/verdict/hold.ts
+async function holdResult(input2) {
+  const { value: value2, protocol, approval } = input2;
+  if (value2 === null) return {};
+  const reasons = checkPlausibility({
+    value: value2,
+    metric: protocol.primary.name,
+    direction: protocol.primary.direction,
+    spec: protocol.integrity.plausibility,
+    ...input2.bestSeen === void 0 ? {} : { bestSeen: input2.bestSeen },
+    ...input2.sigma === void 0 ? {} : { sigma: input2.sigma }
+  });
+  const approvedBy = approval ? `approved by ${approval.by} for ${approval.sha.slice(0, 7)}` : "";
+  if (reasons.length > 0) {
+    const earlier = approval ? await heldBefore(input2) : void 0;
+    if (earlier !== void 0 && confirmsHeldValue(earlier, value2, input2.sigma)) {
+      return {
+        released: `${protocol.primary.name} ${value2} was held as suspicious; this re-run confirmed it (held value ${earlier}) and it was ${approvedBy}, so it counts`
+      };
+    }
+    return {
+      hold: {
+        kind: "suspicious",
+        reasons: [
+          ...reasons,
+          ...input2.guardFindings,
+          ...approval ? [
+            earlier === void 0 ? `${approvedBy}, but there is no earlier held run of this train.py to confirm: this run is the first, a second approval re-runs it to confirm` : `${approvedBy}, but this re-run (${value2}) does not confirm the held value ${earlier}`
+          ] : []
+        ],
+        release: `Not kept, and not this branch's reference. If it is real: a maintainer reviews train.py and adds the label '${APPROVE_LABEL}' to the pull request; that re-runs this commit, and the result counts only if the re-run confirms it.`
+      }
+    };
+  }
+  if (input2.guardFindings.length > 0) {
+    if (approval) {
+      return { released: `the train.py guard flagged this commit; it was ${approvedBy} after review` };
+    }
+    return {
+      hold: {
+        kind: "needs-review",
+        reasons: [...input2.guardFindings],
+        release: `Not kept: the guard cannot vouch that the printed ${protocol.primary.name} is the harness's measurement. A maintainer reviews train.py and, if it is sound, adds the label '${APPROVE_LABEL}' to the pull request to judge it again.`
+      }
+    };
+  }
+  return {};
+}
+async function heldBefore(input2) {
+  const { records } = await readLedger(
+    input2.stateDir,
+    (r2) => r2.keyHash === input2.keyHash && r2.trainBlob === input2.trainBlob && r2.hold?.kind === "suspicious"
+  );
+  const value2 = records.at(-1)?.value;
+  return typeof value2 === "number" ? value2 : void 0;
+}
+var init_hold = __esm({
+  "src/verdict/hold.ts"() {
+    "use strict";
+    init_plan();
+    init_ledger();
+    init_plausibility();
+  }
+});
+
 // src/run/champion-file.ts
 import { createHash as createHash6 } from "node:crypto";
-import { mkdir as mkdir8, readFile as readFile7, rm as rm3, writeFile as writeFile5 } from "node:fs/promises";
-import path30 from "node:path";
+import { mkdir as mkdir8, readFile as readFile10, rm as rm3, writeFile as writeFile6 } from "node:fs/promises";
+import path31 from "node:path";
 function swapNote(stateDir) {
-  return path30.join(stateDir, "champion-swap.json");
+  return path31.join(stateDir, "champion-swap.json");
 }
 async function readChampionFile(opts) {
   if (!opts.blob || !/^[0-9a-f]{40}$/.test(opts.blob)) {
@@ -58806,33 +59752,33 @@ async function readChampionFile(opts) {
   }
 }
 async function withFileSwapped(opts, body) {
-  const target = path30.resolve(opts.workdir, opts.file);
-  const original = await readFile7(target);
+  const target = path31.resolve(opts.workdir, opts.file);
+  const original = await readFile10(target);
   await mkdir8(opts.stateDir, { recursive: true });
-  await writeFile5(
+  await writeFile6(
     swapNote(opts.stateDir),
     JSON.stringify({ target, original: original.toString("base64"), swapped: digest(opts.contents) })
   );
-  await writeFile5(target, opts.contents);
+  await writeFile6(target, opts.contents);
   try {
     return await body();
   } finally {
-    await writeFile5(target, original);
+    await writeFile6(target, original);
     await rm3(swapNote(opts.stateDir), { force: true });
   }
 }
 async function restoreInterruptedSwap(stateDir) {
   let note;
   try {
-    note = JSON.parse(await readFile7(swapNote(stateDir), "utf8"));
+    note = JSON.parse(await readFile10(swapNote(stateDir), "utf8"));
   } catch {
     return void 0;
   }
   await rm3(swapNote(stateDir), { force: true });
   if (typeof note.target !== "string" || typeof note.original !== "string") return void 0;
-  const now = await readFile7(note.target, "utf8").catch(() => void 0);
+  const now = await readFile10(note.target, "utf8").catch(() => void 0);
   if (now === void 0 || digest(now) !== note.swapped) return void 0;
-  await writeFile5(note.target, Buffer.from(note.original, "base64"));
+  await writeFile6(note.target, Buffer.from(note.original, "base64"));
   return note.target;
 }
 function digest(text2) {
@@ -59531,7 +60477,7 @@ async function judgeExperiment(req) {
   const job = await prepareJob(req, "experiment");
   const { identity: identity3, protocol, settings } = job;
   const stateDir = settings.stateDir;
-  if (!settings.force) {
+  if (!settings.force && !req.approval) {
     const earlier = await findScored(stateDir, identity3.keyHash, job.trainBlob);
     if (earlier) return reportDuplicate(job, earlier);
   }
@@ -59582,15 +60528,16 @@ async function judgeExperiment(req) {
   const metrics = meanMetrics(candidateRuns.filter((r2) => r2.outcome.status === "ok"));
   const value2 = samples.length > 0 && !crashed ? mean(samples) : null;
   const metric2 = protocol.primary.name;
-  const driftText = drift.map((d2) => d2.explanation);
+  const overrun = crashed ? void 0 : runs.find((r2) => r2.overrun)?.overrun;
+  const driftText = [...drift.map((d2) => d2.explanation), ...overrun ? [overrun] : []];
   let verdict;
   let decision;
   let why;
   if (crashed && crashed.outcome.status === "crash") {
     verdict = "crashed";
     why = { kind: "crashed", crash: crashed.outcome };
-  } else if (!context) {
-    verdict = drift.length > 0 ? "not-comparable" : "no-baseline";
+  } else if (!context || overrun) {
+    verdict = driftText.length > 0 ? "not-comparable" : "no-baseline";
     why = verdict === "not-comparable" ? { kind: "not-comparable", metric: metric2, value: value2, drift: driftText } : { kind: "no-baseline", metric: metric2, value: value2 };
   } else {
     decision = decideVerdict({ ...context, candidate: samples, minImprovement: settings.minImprovement });
@@ -59601,7 +60548,19 @@ async function judgeExperiment(req) {
       why = { kind: "judged", verdict, reason: loopReason(looped.decision, protocol.primary.name, decision) };
     }
   }
+  const held = await holdResult({
+    protocol,
+    stateDir,
+    keyHash: identity3.keyHash,
+    trainBlob: job.trainBlob,
+    value: verdict === "crashed" ? null : value2,
+    guardFindings: req.guardFindings ?? [],
+    approval: req.approval,
+    bestSeen: reference?.value ?? baseline?.mean,
+    sigma: decision?.sigma.value ?? (baseline && baseline.n >= 2 ? baseline.sigma : void 0)
+  });
   const warnings = [
+    ...held.released ? [held.released] : [],
     ...osWarning(baseline, identity3.hardware.os, job.advice),
     ...runWarnings(runs),
     ...decision?.warnings ?? [],
@@ -59611,9 +60570,11 @@ async function judgeExperiment(req) {
   const ramBytes = job.identity.hardware.memoryBytes;
   const report = {
     ...job.base,
-    status: statusOf(verdict),
+    // A held result is recorded as not kept, whatever the verdict: never the branch's reference.
+    status: held.hold ? "discard" : statusOf(verdict),
     verdict,
-    headline: headline(why, job.advice),
+    headline: held.hold ? heldHeadline(held.hold, headline(why, job.advice)) : headline(why, job.advice),
+    hold: held.hold,
     value: value2,
     samples,
     baseline: baseline && baselineView(baseline),
@@ -59710,6 +60671,10 @@ function osWarning(baseline, os6, advice) {
     `${os6.name} changed from ${before.version ?? before.major} to ${os6.version ?? os6.major} since the baseline; if the results look shifted, re-baseline (run ${advice.baselineRun})`
   ];
 }
+function heldHeadline(hold, judged) {
+  const what = hold.kind === "suspicious" ? "Held as suspicious" : "Held for review";
+  return `${what} \u2014 not kept: ${hold.reasons[0]}. ${hold.release} (Measured: ${judged})`;
+}
 function baselineView(b3) {
   return { mean: b3.mean, sigma: b3.sigma, n: b3.n, commit: b3.commit, date: b3.date };
 }
@@ -59721,7 +60686,8 @@ var init_judge_experiment = __esm({
     init_baselines();
     init_ledger();
     init_decide();
-    init_figures();
+    init_figures2();
+    init_hold();
     init_job();
     init_judge_loop();
     init_report();
@@ -59730,13 +60696,13 @@ var init_judge_experiment = __esm({
 });
 
 // src/action-flow.ts
-import path31 from "node:path";
+import path32 from "node:path";
 async function runAction(deps) {
   const errors = [];
   const gate = await gateJob(deps, errors);
   if (gate.kind === "stop") return finish(deps, { report: gate.report, comment: gate.comment, errors });
   const { job } = gate;
-  if (job.comment) await postProgress(deps, job, errors);
+  if (job.comment) await postProgress(deps, job);
   let report;
   try {
     const request2 = jobRequest(deps, job);
@@ -59754,7 +60720,24 @@ async function gateJob(deps, errors) {
   return plan.kind === "baseline" ? gateBaseline(deps, plan) : gateExperiment(deps, plan, errors);
 }
 async function gateBaseline(deps, plan) {
-  const checkout = await describeCheckout(deps.settings.workingDirectory);
+  const { settings } = deps;
+  const checkout = await describeCheckout(settings.workingDirectory);
+  if (checkout && plan.sha && checkout.sha !== plan.sha) {
+    const reason = `the checkout holds ${checkout.sha.slice(0, 7)}, but a baseline is measured only on the head of ${plan.branch} the event names (${plan.sha.slice(0, 7)}); check out that ref, without another ref input`;
+    return stop(rejectedReport(notRun(deps, plan), { reason, paths: [] }));
+  }
+  const bases = plan.branch === plan.defaultBranch ? [] : [plan.defaultBranch];
+  const guard = await guardCommitAgainst(bases, {
+    workingDirectory: settings.workingDirectory,
+    protocol: deps.protocol,
+    api: deps.api,
+    head: plan.sha,
+    warning: deps.warning
+  });
+  if (guard.problems.length > 0) {
+    const reason = `the baseline branch ${plan.branch} changes files the protocol does not allow, compared with ${plan.defaultBranch}`;
+    return stop(rejectedReport(notRun(deps, plan), { reason, paths: guard.problems }));
+  }
   return { kind: "go", job: { plan, sha: checkout?.sha ?? plan.sha, subject: checkout?.subject ?? "" } };
 }
 async function gateExperiment(deps, plan, errors) {
@@ -59772,11 +60755,11 @@ async function gateExperiment(deps, plan, errors) {
   await assertCheckoutIs(settings.workingDirectory, plan.sha);
   const comment = await commentTarget(deps, plan, errors);
   const base = plan.diffBase ?? plan.defaultBranch;
-  const guard = await guardCommit({
+  const bases = plan.pullRequest && plan.pullRequest.baseRef !== plan.defaultBranch ? [base, plan.defaultBranch] : [base];
+  const guard = await guardCommitAgainst(bases, {
     workingDirectory: settings.workingDirectory,
     protocol,
     api,
-    base,
     head: plan.sha,
     ignoredPath: settings.resultsBranch === "" ? resultsFilePath(settings, protocol, deps.ctx.runnerName, plan.branch) : void 0,
     warning: deps.warning
@@ -59789,9 +60772,12 @@ async function gateExperiment(deps, plan, errors) {
       comment
     };
   }
-  deps.sinks.log(`Protocol guard: ${guard.changed} changed path(s) since ${base.slice(0, 12)}, all allowed.`);
+  deps.sinks.log(
+    `Protocol guard: ${guard.changed} changed path(s) since ${bases.map((b3) => b3.slice(0, 12)).join(" and ")}, all allowed.`
+  );
+  const guardFindings = await guardTrainPy(settings.workingDirectory, protocol.integrity, deps.sinks.log);
   const subject = (await describeCheckout(settings.workingDirectory))?.subject ?? "";
-  return { kind: "go", job: { plan, sha: plan.sha, subject, comment } };
+  return { kind: "go", job: { plan, sha: plan.sha, subject, comment, guardFindings } };
 }
 function stop(report) {
   return { kind: "stop", report };
@@ -59802,7 +60788,7 @@ async function commentTarget(deps, plan, errors) {
   const marker = commentMarker(deps.ctx.runnerName);
   return { api: deps.api, issueNumber, marker, botLogin: await commentAuthor(deps.api, errors) };
 }
-async function postProgress(deps, job, errors) {
+async function postProgress(deps, job) {
   const target = job.comment;
   if (!target) return;
   try {
@@ -59820,7 +60806,7 @@ async function postProgress(deps, job, errors) {
       target.botLogin
     );
   } catch (error63) {
-    errors.push(`the "training\u2026" comment could not be written: ${error63.message}`);
+    deps.warning(`the "training\u2026" comment could not be written: ${error63.message}`);
   }
 }
 function jobRequest(deps, job) {
@@ -59831,12 +60817,15 @@ function jobRequest(deps, job) {
     protocol: deps.protocol,
     command: settings.command ?? deps.protocol.command,
     workdir: settings.workingDirectory,
-    runsDir: path31.join(deps.workDir, "runs"),
+    runsDir: path32.join(deps.workDir, "runs"),
     runnerName: ctx.runnerName,
     commit: { sha: job.sha, subject: job.subject, branch: plan.branch, ref: `refs/heads/${plan.branch}` },
     triggeredBy: ctx.actor,
     reason: plan.kind === "baseline" ? plan.reason : void 0,
     repeats: plan.kind === "baseline" ? plan.repeats : void 0,
+    guardFindings: job.guardFindings,
+    // The label event itself is the approval: it holds for the head it was added to, nothing later.
+    approval: plan.kind === "experiment" && plan.addedLabel === APPROVE_LABEL ? { by: ctx.actor, sha: job.sha } : void 0,
     holder: {
       repo: `${ctx.owner}/${ctx.repo}`,
       runId: `${ctx.runId}/${ctx.runAttempt}`,
@@ -59928,6 +60917,7 @@ var init_action_flow = __esm({
     init_checkout();
     init_commit_guard();
     init_plan();
+    init_train_py_guard();
     init_trust();
     init_publish_report();
     init_render_comment();
@@ -61474,7 +62464,7 @@ function isAuthRequest(method, pathname) {
 }
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path35) => path35.split("/").map((c5) => c5.startsWith("{") ? "(?:.+?)" : c5).join("/")
+    (path36) => path36.split("/").map((c5) => c5.startsWith("{") ? "(?:.+?)" : c5).join("/")
   );
   const regex2 = `^(?:${regexes.map((r2) => `(?:${r2})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -62662,8 +63652,8 @@ function isPlainObject4(value2) {
   return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
 }
 async function fetchWrapper(requestOptions) {
-  const fetch = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch) {
+  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch2) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -62679,7 +63669,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch(requestOptions.url, {
+    fetchResponse = await fetch2(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -63178,17 +64168,17 @@ function requestLog(octokit) {
     octokit.log.debug("request", options);
     const start = Date.now();
     const requestOptions = octokit.request.endpoint.parse(options);
-    const path35 = requestOptions.url.replace(options.baseUrl, "");
+    const path36 = requestOptions.url.replace(options.baseUrl, "");
     return request2(options).then((response) => {
       const requestId = response.headers["x-github-request-id"];
       octokit.log.info(
-        `${requestOptions.method} ${path35} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path36} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       return response;
     }).catch((error63) => {
       const requestId = error63.response?.headers["x-github-request-id"] || "UNKNOWN";
       octokit.log.error(
-        `${requestOptions.method} ${path35} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path36} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       throw error63;
     });
@@ -65805,6 +66795,20 @@ var init_dist_src5 = __esm({
 });
 
 // src/github/octokit.ts
+function fetchWithTimeout(timeoutMs) {
+  return async (input2, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    try {
+      return await fetch(input2, { ...init, signal });
+    } catch (error63) {
+      if (deadline.aborted && !init?.signal?.aborted) {
+        throw new Error(`no answer from ${String(input2)} within ${timeoutMs / 1e3} s`, { cause: error63 });
+      }
+      throw error63;
+    }
+  };
+}
 function createGitHubClient(options) {
   const RetryingOctokit = Octokit2.plugin(retry, throttling);
   const log = options.log ?? (() => {
@@ -65814,6 +66818,7 @@ function createGitHubClient(options) {
     // @octokit/rest ignores GITHUB_API_URL; never pass baseUrl: undefined (it overrides the default).
     ...options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, "") } : {},
     userAgent: "autoresearch-ci",
+    request: { fetch: fetchWithTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
     log: { debug: () => {
     }, info: () => {
     }, warn: (m2) => log(m2), error: () => {
@@ -65835,12 +66840,14 @@ function createGitHubClient(options) {
     }
   });
 }
+var DEFAULT_REQUEST_TIMEOUT_MS;
 var init_octokit = __esm({
   "src/github/octokit.ts"() {
     "use strict";
     init_dist_bundle();
     init_dist_bundle2();
     init_dist_src5();
+    DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
   }
 });
 
@@ -65861,6 +66868,13 @@ function repositoryApi(client, owner, repo) {
         const status = error63.status;
         if (status === 403 || status === 404) return void 0;
         throw error63;
+      }
+    },
+    async removeLabel(issueNumber, name) {
+      try {
+        await client.rest.issues.removeLabel({ owner, repo, issue_number: issueNumber, name });
+      } catch (error63) {
+        if (error63.status !== 404) throw error63;
       }
     },
     async permissionOf(user) {
@@ -66143,9 +67157,70 @@ var init_autoresearch_mlx_protocol = __esm({
   }
 });
 
+// src/settings/integrity.ts
+function resolveIntegrity(doc) {
+  const { trainPyGuard, wallClock, plausibility } = doc.integrity;
+  const budget = doc.execution.stopCondition.trainingSecondsBudget;
+  const primaryMetric = doc.measurement.primaryMetric.name;
+  return {
+    ...trainPyGuard === false ? {} : {
+      trainPyGuard: {
+        file: trainPyGuard.file,
+        harnessModule: trainPyGuard.harnessModule,
+        evaluationFunction: trainPyGuard.evaluationFunction,
+        guardedKeys: trainPyGuard.guardedKeys ?? [primaryMetric],
+        python: trainPyGuard.python
+      }
+    },
+    wallClockAllowanceSeconds: wallClock.allowanceSeconds ?? Math.max(60, budget),
+    plausibility: {
+      lowerBound: plausibility.lowerBound,
+      upperBound: plausibility.upperBound,
+      maxImprovementSigma: plausibility.maxImprovementSigma,
+      maxImprovementRelative: plausibility.maxImprovementRelative
+    }
+  };
+}
+var identifier, integritySchema;
+var init_integrity = __esm({
+  "src/settings/integrity.ts"() {
+    "use strict";
+    init_zod();
+    identifier = external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a Python identifier");
+    integritySchema = external_exports.looseObject({
+      /** The AST guard of train.py; `false` turns it off (for harnesses without an evaluation function). */
+      trainPyGuard: external_exports.union([
+        external_exports.literal(false),
+        external_exports.looseObject({
+          file: external_exports.string().min(1).default("train.py"),
+          harnessModule: identifier.default("prepare"),
+          evaluationFunction: identifier.default("evaluate_bpb"),
+          /** Summary keys that must be printed from the evaluation's result; default: the primary metric. */
+          guardedKeys: external_exports.array(identifier).min(1).optional(),
+          python: external_exports.string().min(1).default("python3")
+        })
+      ]).prefault({}),
+      wallClock: external_exports.looseObject({
+        /** Start-up and evaluation time allowed on top of the budget; default max(60 s, the budget). */
+        allowanceSeconds: external_exports.number().nonnegative().optional()
+      }).prefault({}),
+      plausibility: external_exports.looseObject({
+        /** Values at or below this are impossible (val_bpb ≤ 0); null for none. */
+        lowerBound: external_exports.number().nullable().default(0),
+        /** Values at or above this are impossible; null for none. */
+        upperBound: external_exports.number().nullable().default(null),
+        /** An improvement over the best the runner has seen beyond this many σ … */
+        maxImprovementSigma: external_exports.number().positive().default(20),
+        /** … and beyond this fraction of that best value is held as suspicious. */
+        maxImprovementRelative: external_exports.number().positive().default(0.1)
+      }).prefault({})
+    });
+  }
+});
+
 // src/settings/protocol.ts
 import { readFileSync as readFileSync5 } from "node:fs";
-import path32 from "node:path";
+import path33 from "node:path";
 function loadProtocolFile(file2, cacheDir, advice = ACTION_ADVICE) {
   let text2;
   try {
@@ -66205,7 +67280,8 @@ Fix the field(s) above or point ${advice.protocol} at a valid document.`
     crashStatus: doc.safety.crashStatus,
     oomPolicy: doc.safety.oomPolicy,
     oomPatterns: doc.safety.oomPatterns.map((p2) => new RegExp(p2, "m")),
-    dataSnapshot: snapshot === void 0 ? void 0 : resolveSnapshot(snapshot, cacheDir)
+    dataSnapshot: snapshot === void 0 ? void 0 : resolveSnapshot(snapshot, cacheDir),
+    integrity: resolveIntegrity(doc)
   };
 }
 function figuresOf2(declared, secondary) {
@@ -66235,30 +67311,30 @@ function resolveSnapshot(snapshot, cacheDir) {
   const rebase = (p2) => {
     const abs = expandHome(p2);
     if (!cacheDir) return abs;
-    const rel = path32.relative(expandHome(protocolRoot), abs);
-    return rel.startsWith("..") || path32.isAbsolute(rel) ? abs : path32.join(expandHome(cacheDir), rel);
+    const rel = path33.relative(expandHome(protocolRoot), abs);
+    return rel.startsWith("..") || path33.isAbsolute(rel) ? abs : path33.join(expandHome(cacheDir), rel);
   };
   const absData = rebase(dataDir);
   return {
     root: cacheDir ? expandHome(cacheDir) : expandHome(protocolRoot),
     dataDir: absData,
     pinnedFiles: pinned.map(
-      (f3) => path32.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path32.join(absData, f3)
+      (f3) => path33.isAbsolute(f3) || f3.startsWith("~") ? rebase(f3) : path33.join(absData, f3)
     ),
     tokenizerDir: tokenizer ? rebase(tokenizer) : void 0
   };
 }
 function expandHome(p2) {
-  return path32.resolve(expandTilde(p2));
+  return path33.resolve(expandTilde(p2));
 }
 function commonRoot(a2, b3) {
-  if (!b3) return path32.dirname(a2);
+  if (!b3) return path33.dirname(a2);
   const pa = a2.split("/");
   const pb = b3.split("/");
   let i2 = 0;
   while (i2 < pa.length && i2 < pb.length && pa[i2] === pb[i2]) i2++;
   const root = pa.slice(0, i2).join("/");
-  return root === "" || root === "~" ? path32.dirname(a2) : root;
+  return root === "" || root === "~" ? path33.dirname(a2) : root;
 }
 function jsonPath(segments) {
   return "$" + segments.map((s) => typeof s === "number" ? `[${s}]` : `.${String(s)}`).join("");
@@ -66279,6 +67355,7 @@ var init_protocol = __esm({
     init_advice();
     init_autoresearch_mlx_protocol();
     init_home_path();
+    init_integrity();
     ProtocolError = class extends Error {
       name = "ProtocolError";
     };
@@ -66356,6 +67433,7 @@ var init_protocol = __esm({
         /** Regular expressions of the backend's out-of-memory messages. */
         oomPatterns: external_exports.array(external_exports.string().min(1).refine(isValidRegex, { message: "is not a valid regular expression" })).default(DEFAULT_OOM_PATTERNS)
       }).default({ oomPolicy: "reduce_batch", crashStatus: "crash", oomPatterns: DEFAULT_OOM_PATTERNS }),
+      integrity: integritySchema.prefault({}),
       archetypeExtensions: external_exports.looseObject({
         ml_train: external_exports.looseObject({
           dataSnapshot: external_exports.union([
@@ -66378,10 +67456,10 @@ var init_protocol = __esm({
 
 // src/settings/resolve-protocol.ts
 import { existsSync as existsSync2 } from "node:fs";
-import path33 from "node:path";
+import path34 from "node:path";
 function resolveProtocol(opts, advice = ACTION_ADVICE) {
   if (opts.protocolPath) return loadProtocolFile(opts.protocolPath, opts.cacheDir, advice);
-  const local = path33.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
+  const local = path34.join(opts.workingDirectory, PROTOCOL_FILE_NAME);
   if (existsSync2(local)) return loadProtocolFile(local, opts.cacheDir, advice);
   return builtinProtocol(opts.cacheDir);
 }
@@ -66400,7 +67478,7 @@ var main_exports = {};
 __export(main_exports, {
   run: () => run
 });
-import path34 from "node:path";
+import path35 from "node:path";
 async function run() {
   const controller = new AbortController();
   const cancel = (signal) => {
@@ -66409,6 +67487,11 @@ async function run() {
   };
   process.once("SIGINT", () => cancel("SIGINT"));
   process.once("SIGTERM", () => cancel("SIGTERM"));
+  const fileCommands = await StepFileCommands.open(process.env);
+  const writeSummary = async (markdown) => {
+    fileCommands.recordSummary(markdown);
+    await summary.addRaw(markdown).write();
+  };
   try {
     const ctx = readJobContext(process.env, process.cwd());
     const settings = readSettings((name) => getInput(name), ctx.workspace);
@@ -66419,9 +67502,10 @@ async function run() {
       token: settings.githubToken,
       ...ctx.apiUrl ? { baseUrl: ctx.apiUrl } : {},
       ...process.env.AUTORESEARCH_CI_RETRY_BASE_MS ? { retryBaseMs: Number(process.env.AUTORESEARCH_CI_RETRY_BASE_MS) } : {},
+      ...process.env.AUTORESEARCH_CI_REQUEST_TIMEOUT_MS ? { requestTimeoutMs: Number(process.env.AUTORESEARCH_CI_REQUEST_TIMEOUT_MS) } : {},
       log: (line) => info(line)
     }) : void 0;
-    const workDir = path34.join(
+    const workDir = path35.join(
       ctx.runnerTemp || settings.stateDir,
       "autoresearch-ci",
       `${ctx.runId}-${ctx.runAttempt}`
@@ -66433,9 +67517,12 @@ async function run() {
       ...client ? { api: repositoryApi(client, ctx.owner, ctx.repo) } : {},
       commands: execaRunner(),
       sinks: {
-        setOutput: (name, value2) => setOutput(name, value2),
+        setOutput: (name, value2) => {
+          fileCommands.recordOutput(name, value2);
+          setOutput(name, value2);
+        },
         writeSummary: async (markdown) => {
-          await summary.addRaw(markdown).write();
+          await writeSummary(markdown);
         },
         log: (line) => info(neutralizeWorkflowCommands(line))
       },
@@ -66459,11 +67546,18 @@ async function run() {
     const message2 = error63 instanceof Error ? error63.message : String(error63);
     setFailed(message2);
     try {
-      await summary.addRaw(`## autoresearch-ci failed
+      await writeSummary(`## autoresearch-ci failed
 
 ${codeBlock(message2)}
-`).write();
+`);
     } catch {
+    }
+  } finally {
+    const restored = await fileCommands.verifyAndRestore().catch((error63) => [error63.message]);
+    if (restored.length > 0) {
+      setFailed(
+        `the runner's file-command files (${restored.join(", ")}) were changed after the training's checks by something it left running; they were restored. Run the training as its own user (the run-as input) to rule this out.`
+      );
     }
   }
 }
@@ -66477,6 +67571,7 @@ var init_main2 = __esm({
     init_repository_api();
     init_command_runner();
     init_untrusted_text();
+    init_file_commands();
     init_neutralize();
     init_inputs();
     init_resolve_protocol();
