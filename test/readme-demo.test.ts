@@ -18,6 +18,21 @@ function dropMachineWarnings(text: string): string {
 }
 
 /**
+ * The decision's explanation with each line cut to its lead: whether the champion needed a control
+ * run, and how drift and the prior read, follow the measured noise, so only the explanation's
+ * structure is the code's.
+ */
+function whyLeads(text: string): string {
+  return text.replace(/^\*\*Why\*\*\n\n((?:- .*(?:\n|$))+)/gm, (_block, items: string) => {
+    const leads = items
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split(' ').slice(0, 3).join(' '));
+    return `**Why**\n\n${leads.join('\n')}\n`;
+  });
+}
+
+/**
  * The demo output with what differs between two runs of the same code made uniform: measured
  * numbers (the example trains for a wall-clock budget, so its val_bpb, steps and σ follow the
  * machine's speed), commit shas and dates (new commits each time), temp paths, the machine's
@@ -25,7 +40,7 @@ function dropMachineWarnings(text: string): string {
  */
 function shape(text: string): string {
   return (
-    dropMachineWarnings(text)
+    whyLeads(dropMachineWarnings(text))
       .replace(/\/tmp\/\S+/g, '<tmp>')
       .replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, '<date>')
       .replace(/\b[0-9a-f]{7,40}\b/g, '<sha>')
