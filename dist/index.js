@@ -44751,7 +44751,8 @@ function planJob(ctx, settings) {
   const defaultBranch = p2.repository?.default_branch ?? "main";
   if (settings.mode === "baseline" || settings.mode === "auto" && ctx.eventName === "workflow_dispatch") {
     const inputs = p2.inputs ?? {};
-    const branch = branchOf(ctx.ref) ?? defaultBranch;
+    const base = ctx.eventName === "pull_request" ? p2.pull_request?.base : void 0;
+    const branch = base?.ref ?? branchOf(ctx.ref) ?? defaultBranch;
     const allowed = settings.baselineBranches ?? [];
     if (branch !== defaultBranch && !allowed.some((glob) => matchesBranch(branch, glob))) {
       return {
@@ -44761,7 +44762,7 @@ function planJob(ctx, settings) {
     }
     return {
       kind: "baseline",
-      sha: ctx.sha,
+      sha: base?.sha ?? ctx.sha,
       branch,
       defaultBranch,
       repeats: readDispatchRepeats(inputs.repeats),

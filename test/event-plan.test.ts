@@ -172,6 +172,23 @@ describe('planJob', () => {
     ).toMatchObject({ kind: 'experiment', branch: 'main' });
   });
 
+  it("measures a pull request's baseline on its base, never on its head", () => {
+    const pr = example('pull_request', 'opened');
+    const base = pr.pull_request.base;
+    base.ref = pr.repository.default_branch;
+    const plan = planJob(ctx('pull_request', pr, `refs/pull/${pr.number}/merge`), {
+      ...auto,
+      mode: 'baseline',
+    });
+    expect(plan).toMatchObject({ kind: 'baseline', branch: base.ref, sha: base.sha });
+    expect(base.sha).not.toBe(pr.pull_request.head.sha);
+    base.ref = 'release';
+    expect(planJob(ctx('pull_request', pr), { ...auto, mode: 'baseline' })).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringContaining("not on 'release'"),
+    });
+  });
+
   it.each(['pull_request_target', 'workflow_run', 'issue_comment'])('refuses %s', (event) => {
     expect(
       planJob(ctx(event, example('issue_comment', 'created')), { ...auto, mode: 'experiment' }),

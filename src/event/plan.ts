@@ -70,7 +70,9 @@ export function planJob(
   const defaultBranch: string = p.repository?.default_branch ?? 'main';
   if (settings.mode === 'baseline' || (settings.mode === 'auto' && ctx.eventName === 'workflow_dispatch')) {
     const inputs = (p.inputs ?? {}) as Record<string, unknown>;
-    const branch = branchOf(ctx.ref) ?? defaultBranch;
+    // On a pull request the vetted code is its base, never its head or merge commit.
+    const base = ctx.eventName === 'pull_request' ? p.pull_request?.base : undefined;
+    const branch: string = base?.ref ?? branchOf(ctx.ref) ?? defaultBranch;
     const allowed = settings.baselineBranches ?? [];
     if (branch !== defaultBranch && !allowed.some((glob) => matchesBranch(branch, glob))) {
       return {
@@ -80,7 +82,7 @@ export function planJob(
     }
     return {
       kind: 'baseline',
-      sha: ctx.sha,
+      sha: base?.sha ?? ctx.sha,
       branch,
       defaultBranch,
       repeats: readDispatchRepeats(inputs.repeats),
