@@ -23966,15 +23966,25 @@ async function describeCheckout(dir) {
   }
 }
 async function localChangedPaths(dir, base, head) {
+  const out = await rawAgainstBase(dir, base, (ref) => [
+    "diff",
+    "--name-status",
+    "-M",
+    `${ref}...${head}`,
+    "--"
+  ]);
+  if (out === void 0) return void 0;
+  const paths = /* @__PURE__ */ new Set();
+  for (const line of out.split("\n")) {
+    for (const p2 of line.split("	").slice(1)) if (p2) paths.add(p2);
+  }
+  return [...paths].sort();
+}
+async function rawAgainstBase(dir, base, args) {
   const git = wo({ baseDir: dir });
   for (const candidate of [base, `origin/${base}`]) {
     try {
-      const out = await git.raw(["diff", "--name-status", "-M", `${candidate}...${head}`, "--"]);
-      const paths = /* @__PURE__ */ new Set();
-      for (const line of out.split("\n")) {
-        for (const p2 of line.split("	").slice(1)) if (p2) paths.add(p2);
-      }
-      return [...paths].sort();
+      return await git.raw(args(candidate));
     } catch {
     }
   }
@@ -24009,15 +24019,15 @@ async function fileAt(dir, rev, file2) {
   return void 0;
 }
 async function commitsTouching(dir, base, head, file2) {
-  const git = wo({ baseDir: dir });
-  for (const candidate of [base, `origin/${base}`]) {
-    try {
-      const out = await git.raw(["log", "--reverse", "--format=%H", `${candidate}..${head}`, "--", file2]);
-      return out.split("\n").filter((line) => line !== "");
-    } catch {
-    }
-  }
-  return void 0;
+  const out = await rawAgainstBase(dir, base, (ref) => [
+    "log",
+    "--reverse",
+    "--format=%H",
+    `${ref}..${head}`,
+    "--",
+    file2
+  ]);
+  return out?.split("\n").filter((line) => line !== "");
 }
 var init_checkout = __esm({
   "src/event/checkout.ts"() {

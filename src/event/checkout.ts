@@ -38,15 +38,31 @@ export async function localChangedPaths(
   base: string,
   head: string,
 ): Promise<string[] | undefined> {
+  const out = await rawAgainstBase(dir, base, (ref) => [
+    'diff',
+    '--name-status',
+    '-M',
+    `${ref}...${head}`,
+    '--',
+  ]);
+  if (out === undefined) return undefined;
+  const paths = new Set<string>();
+  for (const line of out.split('\n')) {
+    for (const p of line.split('\t').slice(1)) if (p) paths.add(p);
+  }
+  return [...paths].sort();
+}
+
+/** Runs a git command naming `base` as given, then as `origin/<base>`; undefined when this clone has neither. */
+async function rawAgainstBase(
+  dir: string,
+  base: string,
+  args: (ref: string) => string[],
+): Promise<string | undefined> {
   const git = simpleGit({ baseDir: dir });
   for (const candidate of [base, `origin/${base}`]) {
     try {
-      const out = await git.raw(['diff', '--name-status', '-M', `${candidate}...${head}`, '--']);
-      const paths = new Set<string>();
-      for (const line of out.split('\n')) {
-        for (const p of line.split('\t').slice(1)) if (p) paths.add(p);
-      }
-      return [...paths].sort();
+      return await git.raw(args(candidate));
     } catch {
       // Not in this clone under that name; try the next.
     }
@@ -103,14 +119,13 @@ export async function commitsTouching(
   head: string,
   file: string,
 ): Promise<string[] | undefined> {
-  const git = simpleGit({ baseDir: dir });
-  for (const candidate of [base, `origin/${base}`]) {
-    try {
-      const out = await git.raw(['log', '--reverse', '--format=%H', `${candidate}..${head}`, '--', file]);
-      return out.split('\n').filter((line) => line !== '');
-    } catch {
-      // Not in this clone under that name; try the next.
-    }
-  }
-  return undefined;
+  const out = await rawAgainstBase(dir, base, (ref) => [
+    'log',
+    '--reverse',
+    '--format=%H',
+    `${ref}..${head}`,
+    '--',
+    file,
+  ]);
+  return out?.split('\n').filter((line) => line !== '');
 }
