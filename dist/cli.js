@@ -112,7 +112,7 @@ function formatSeconds(seconds2) {
 }
 function formatFigure(value2, figure2) {
   if (!Number.isFinite(value2)) return "n/a";
-  const number4 = groupThousands(signed(value2, figure2.decimals, false));
+  const number4 = groupThousands(signed(value2, visibleDecimals(value2, figure2.decimals), false));
   if (figure2.unit === "") return number4;
   return ["k", "M", "%"].includes(figure2.unit) ? `${number4}${figure2.unit}` : `${number4} ${figure2.unit}`;
 }
@@ -125,6 +125,10 @@ function describeFigure(figure2, budgetSeconds) {
 }
 function directionNote(direction) {
   return direction === "minimize" ? "lower is better" : "higher is better";
+}
+function visibleDecimals(value2, decimals) {
+  if (value2 === 0 || Number(Math.abs(value2).toFixed(decimals)) !== 0) return decimals;
+  return Math.min(6, Math.max(decimals, 1 - Math.floor(Math.log10(Math.abs(value2)))));
 }
 function signed(value2, decimals, explicit) {
   if (!Number.isFinite(value2)) return "n/a";

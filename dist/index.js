@@ -54141,7 +54141,7 @@ function formatCount(count2) {
 }
 function formatFigure(value2, figure2) {
   if (!Number.isFinite(value2)) return "n/a";
-  const number4 = groupThousands(signed(value2, figure2.decimals, false));
+  const number4 = groupThousands(signed(value2, visibleDecimals(value2, figure2.decimals), false));
   if (figure2.unit === "") return number4;
   return ["k", "M", "%"].includes(figure2.unit) ? `${number4}${figure2.unit}` : `${number4} ${figure2.unit}`;
 }
@@ -54171,6 +54171,10 @@ function shortSha(sha) {
 function shortHash(hash2) {
   const alnum = hash2.replace(/[^0-9A-Za-z]/g, "").slice(0, 12);
   return alnum === "" ? "unknown" : alnum;
+}
+function visibleDecimals(value2, decimals) {
+  if (value2 === 0 || Number(Math.abs(value2).toFixed(decimals)) !== 0) return decimals;
+  return Math.min(6, Math.max(decimals, 1 - Math.floor(Math.log10(Math.abs(value2)))));
 }
 function signed(value2, decimals, explicit) {
   if (!Number.isFinite(value2)) return "n/a";

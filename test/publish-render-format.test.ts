@@ -4,6 +4,7 @@ import {
   directionNote,
   formatCount,
   formatDelta,
+  formatFigure,
   formatGb,
   formatMillions,
   formatNoise,
@@ -49,6 +50,19 @@ describe('number formatting', () => {
     expect(formatMillions(86.5)).toBe('86.5M');
     expect(formatMillions(1234.56)).toBe('1,234.6M');
     expect(formatNoise(0.03)).toBe('0.0300');
+  });
+
+  it('gives a small figure that its decimals would round to zero two significant digits', () => {
+    const gb = { unit: 'GB', decimals: 1 };
+    expect(formatFigure(20.66, gb)).toBe('20.7 GB');
+    expect(formatFigure(0.0213, gb)).toBe('0.021 GB');
+    expect(formatFigure(0.06, gb)).toBe('0.1 GB');
+    expect(formatFigure(0.04, gb)).toBe('0.040 GB');
+    expect(formatFigure(0.05, gb)).toBe('0.1 GB');
+    expect(formatFigure(0, gb)).toBe('0.0 GB');
+    expect(formatFigure(-0.0042, { unit: 'M', decimals: 1 })).toBe('\u22120.0042M');
+    expect(formatFigure(3e-9, { unit: '', decimals: 0 })).toBe('0.000000');
+    expect(formatFigure(1320.4, { unit: '', decimals: 0 })).toBe('1,320');
   });
 
   it('words a difference by the metric direction', () => {

@@ -63,10 +63,14 @@ export function formatMillions(millions: number): string {
   return `${groupThousands(signed(millions, 1, false))}M`;
 }
 
-/** A figure in its unit with its decimals: `20.7 GB`, `1,320`, `86.5M`, `4,210.5 tok/s`. */
+/**
+ * A figure in its unit with its decimals: `20.7 GB`, `1,320`, `86.5M`, `4,210.5 tok/s`. A small
+ * value that those decimals would print as zero gets two significant digits instead (`0.021 GB`):
+ * a tiny model's memory is small, not nothing.
+ */
 export function formatFigure(value: number, figure: Pick<Figure, 'unit' | 'decimals'>): string {
   if (!Number.isFinite(value)) return 'n/a';
-  const number = groupThousands(signed(value, figure.decimals, false));
+  const number = groupThousands(signed(value, visibleDecimals(value, figure.decimals), false));
   if (figure.unit === '') return number;
   // A multiplier or percent sign reads as part of the number; a word unit after a space.
   return ['k', 'M', '%'].includes(figure.unit) ? `${number}${figure.unit}` : `${number} ${figure.unit}`;
@@ -119,6 +123,12 @@ export function shortSha(sha: string | undefined): string {
 export function shortHash(hash: string): string {
   const alnum = hash.replace(/[^0-9A-Za-z]/g, '').slice(0, 12);
   return alnum === '' ? 'unknown' : alnum;
+}
+
+/** `decimals`, or up to 6 when fewer would round a non-zero value to zero: two significant digits. */
+function visibleDecimals(value: number, decimals: number): number {
+  if (value === 0 || Number(Math.abs(value).toFixed(decimals)) !== 0) return decimals;
+  return Math.min(6, Math.max(decimals, 1 - Math.floor(Math.log10(Math.abs(value)))));
 }
 
 /** Fixed decimals with a typographic minus; `explicit` adds `+`, and `±` for a zero. */
