@@ -10,17 +10,27 @@
  * kept run, `decideVerdict`) and `decision: loop` (src/verdict/policy, the default). Both real
  * policies run the code the action runs.
  *
- * Env: LOOP_NIGHTS (200), LOOP_BUDGET (100), LOOP_VARIANTS=1 adds the design variants.
+ * Env: LOOP_NIGHTS (200), LOOP_BUDGET (100); LOOP_MIXES, LOOP_NOISES pick cells by index.
+ * Probes of what limits the policy (docs/verdict-statistics.md, "What it would take"):
+ * - LOOP_VARIANTS: the loop policy with other settings, or told what a real runner cannot know
+ *   (`knowsMix`: the true effect mix as its prior; `trueSigma`; `peek`: the kept code's true level,
+ *   to ±peek·σ, after each keep);
+ * - LOOP_FRONTIER=0,0.3: the ceiling holding its keeps to P(better) ≥ p, with and without the
+ *   baseline's runs;
+ * - LOOP_SIGMA_LEARNING=3: σ learned through the night from a k-run baseline;
+ * - LOOP_ONLY_VARIANTS=1 drops the standard rows but the oracle.
  */
 import { INPUT_DEFAULTS } from '../src/settings/inputs.js';
 import { decideVerdict } from '../src/verdict/decide.js';
 import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
-import { mixturePrior } from '../src/verdict/policy/effect-prior.js';
+import { EFFECT_GRID, mixturePrior } from '../src/verdict/policy/effect-prior.js';
 import {
   type ChampionBelief,
   conclude,
   decide,
   defaultLoopSettings,
+  type JobRuns,
+  jobLogEvidence,
   type LoopSettings,
   nextStep,
   type Run,
@@ -172,29 +182,41 @@ const oracle: Policy = (night) => {
   return loop.finish();
 };
 
-/** Knows the mix and the champion's level exactly; one run; keeps when E[effect | run] > 0. */
-const ceiling: Policy = (night) => {
-  const loop = new Loop(night);
-  const machine = new Machine(night);
-  const { mix } = night.scenario;
-  for (let k = 0; k < BUDGET && machine.left > 0; k++) {
-    const level = loop.champion + night.scenario.noise.driftPerRun * machine.t;
-    const z = (level - machine.run(loop.candidate(k))) / SIGMA;
-    loop.judged(k, posteriorMeanEffect(mix, z) > 0, 1);
-  }
-  return loop.finish();
-};
+/**
+ * Knows the mix and the champion's level exactly; one run; keeps when E[effect | run] > 0 and, for
+ * the frontier rows, P(better | run) ≥ `minBetter`. `skip` training runs go first (a baseline that
+ * tells it nothing it does not know).
+ */
+function ceilingPolicy(minBetter = 0, skip = 0): Policy {
+  return (night) => {
+    const loop = new Loop(night);
+    const machine = new Machine(night);
+    const { mix } = night.scenario;
+    for (let i = 0; i < skip; i++) machine.run(loop.champion, i);
+    for (let k = 0; machine.left > 0; k++) {
+      const level = loop.champion + night.scenario.noise.driftPerRun * machine.t;
+      const z = (level - machine.run(loop.candidate(k))) / SIGMA;
+      const posterior = effectPosterior(mix, z);
+      loop.judged(k, posterior.mean > 0 && posterior.better >= minBetter, 1);
+    }
+    return loop.finish();
+  };
+}
+const ceiling = ceilingPolicy();
 
-function posteriorMeanEffect(mix: Mix, z: number): number {
+/** The exact posterior mean of the effect and P(effect > 0), given one run's z against the true champion. */
+function effectPosterior(mix: Mix, z: number): { mean: number; better: number } {
   const phi = (x: number) => Math.exp(-0.5 * x * x);
   let num = 0;
+  let better = 0;
   let den = mix.nullShare * phi(z);
   for (let d = -4; d <= 4; d += 0.01) {
     const w = mix.density(d) * 0.01 * phi(z - d);
     num += w * d;
     den += w;
+    if (d > 0) better += w;
   }
-  return den === 0 ? 0 : num / den;
+  return den === 0 ? { mean: 0, better: 0 } : { mean: num / den, better: better / den };
 }
 
 /** Naive greedy: one baseline run, then keep whatever comes out lower than the last kept run. */
@@ -239,6 +261,7 @@ const strict: Policy = (night) => {
 function loopPolicy(
   tune: (s: LoopSettings) => LoopSettings = (s) => s,
   baselineRuns = BASELINE_RUNS,
+  told: { mix?: boolean; peek?: number } = {},
 ): Policy {
   return (night) => {
     const loop = new Loop(night);
@@ -252,24 +275,107 @@ function loopPolicy(
       baseline.splice(outlier, 1);
       baseline.push({ t: machine.t, value: machine.run(loop.champion) });
     }
-    const settings = tune(defaultLoopSettings(sampleSd(baseline.map((r) => r.value))));
+    const tuned = tune(defaultLoopSettings(sampleSd(baseline.map((r) => r.value))));
+    const settings = told.mix
+      ? { ...tuned, basePrior: gridPrior(night.scenario.mix), pseudoCount: 1e6 }
+      : tuned;
     let belief: ChampionBelief = startFromBaseline(baseline, settings);
-    for (let k = 0; machine.left > 0; k++) {
-      const job = { candidate: [] as Run[], controls: [] as Run[] };
-      for (;;) {
-        const step =
-          machine.left > 0 ? nextStep(belief, job, machine.t, settings) : decide(belief, job, settings);
-        if (step.kind === 'decide') {
-          if (job.candidate.length > 0) loop.judged(k, step.keep, job.candidate.length + job.controls.length);
-          belief = conclude(belief, job, step.keep, settings);
-          break;
+    driveJobs(
+      loop,
+      machine,
+      () => ({ belief, settings }),
+      (job, keep) => {
+        belief = conclude(belief, job, keep, settings);
+        // Design probe: told the kept code's true level (to ±`peek`σ) after each keep.
+        if (keep && told.peek !== undefined) {
+          const level = loop.champion + night.scenario.noise.driftPerRun * machine.t;
+          belief = { ...belief, state: { ...belief.state, level, pLL: (told.peek * SIGMA) ** 2, pLS: 0 } };
         }
-        const truth = step.kind === 'run-control' ? loop.champion : loop.candidate(k);
-        const run = { t: machine.t, value: machine.run(truth) };
-        (step.kind === 'run-control' ? job.controls : job.candidate).push(run);
+      },
+    );
+    return loop.finish();
+  };
+}
+
+/**
+ * Runs the night's jobs until the budget is spent: each job follows `lead()` (a belief and its
+ * settings) step by step, as the action's job does, and `concluded` learns its outcome.
+ */
+function driveJobs(
+  loop: Loop,
+  machine: Machine,
+  lead: () => { belief: ChampionBelief; settings: LoopSettings },
+  concluded: (job: JobRuns, keep: boolean) => void,
+): void {
+  for (let k = 0; machine.left > 0; k++) {
+    const job = { candidate: [] as Run[], controls: [] as Run[] };
+    const { belief, settings } = lead();
+    for (;;) {
+      const step =
+        machine.left > 0 ? nextStep(belief, job, machine.t, settings) : decide(belief, job, settings);
+      if (step.kind === 'decide') {
+        if (job.candidate.length > 0) loop.judged(k, step.keep, job.candidate.length + job.controls.length);
+        concluded(job, step.keep);
+        break;
       }
-      if (job.candidate.length === 0) break;
+      const truth = step.kind === 'run-control' ? loop.champion : loop.candidate(k);
+      const run = { t: machine.t, value: machine.run(truth) };
+      (step.kind === 'run-control' ? job.controls : job.candidate).push(run);
     }
+    if (job.candidate.length === 0) break;
+  }
+}
+
+/** The mix on the policy's grid (for the design variant that is told the mix). */
+function gridPrior(mix: Mix): number[] {
+  const w = EFFECT_GRID.map((d) => {
+    if (d === 0) return mix.nullShare;
+    let mass = 0;
+    for (let x = d - 0.125; x < d + 0.125; x += 0.005) mass += mix.density(x + 0.0025) * 0.005;
+    return mass;
+  });
+  const total = w.reduce((a, b) => a + b, 0);
+  return w.map((v) => v / total);
+}
+
+/**
+ * Design probe: σ learned through the night. One belief per σ on a grid around the baseline's
+ * estimate, each weighted by how well it explained every run so far; the job follows the best.
+ */
+function sigmaLearningPolicy(
+  baselineRuns: number,
+  tune: (s: LoopSettings) => LoopSettings = (s) => s,
+): Policy {
+  return (night) => {
+    const loop = new Loop(night);
+    const machine = new Machine(night);
+    const baseline: Run[] = [];
+    for (let i = 0; i < baselineRuns; i++)
+      baseline.push({ t: machine.t, value: machine.run(loop.champion, i) });
+    const values = baseline.map((r) => r.value);
+    const s0 = values.length > 1 ? Math.max(sampleSd(values), 1e-6) : SIGMA;
+    const m = mean(values);
+    const ss = values.reduce((a, v) => a + (v - m) ** 2, 0);
+    const models = Array.from({ length: 13 }, (_, j) => {
+      const sigma = s0 * Math.exp(-1.5 + (3 * j) / 12);
+      const settings = tune(defaultLoopSettings(sigma));
+      return {
+        settings,
+        belief: startFromBaseline(baseline, settings),
+        logEv: -(values.length - 1) * Math.log(sigma) - ss / (2 * sigma * sigma),
+      };
+    });
+    driveJobs(
+      loop,
+      machine,
+      () => models.reduce((a, b) => (b.logEv > a.logEv ? b : a)),
+      (job, keep) => {
+        for (const model of models) {
+          model.logEv += jobLogEvidence(model.belief, job, model.settings);
+          model.belief = conclude(model.belief, job, keep, model.settings);
+        }
+      },
+    );
     return loop.finish();
   };
 }
@@ -305,17 +411,31 @@ const POLICIES: Array<[string, Policy]> = [
   ['decision: strict', strict],
   ['**decision: loop (default)**', loopPolicy()],
 ].filter((_, i) => !process.env['LOOP_ONLY_VARIANTS'] || i === 0) as Array<[string, Policy]>;
+for (const k of (process.env['LOOP_SIGMA_LEARNING'] ?? '').split(',').filter(Boolean).map(Number))
+  POLICIES.push([`loop, σ learned, ${k}-run baseline`, sigmaLearningPolicy(k)]);
+// The frontier: the ceiling holding its keeps to P(better) ≥ p, with and without an 8-run baseline.
+// LOOP_FRONTIER=0,0.3,0.5
+for (const p of (process.env['LOOP_FRONTIER'] ?? '').split(',').filter(Boolean).map(Number)) {
+  POLICIES.push([`ceiling, P(better) ≥ ${p}`, ceilingPolicy(p)]);
+  POLICIES.push([
+    `ceiling after ${BASELINE_RUNS} baseline runs, P(better) ≥ ${p}`,
+    ceilingPolicy(p, BASELINE_RUNS),
+  ]);
+}
 // Design variants: LOOP_VARIANTS='[{"name":"no controls","maxControls":0,"prior":[0.6,0.3,3]}]'
 // (prior = null share, harm share, range in σ of the base prior).
 for (const variant of JSON.parse(process.env['LOOP_VARIANTS'] ?? '[]') as Array<Record<string, unknown>>) {
-  const { name, prior, driftScale, sigmaScale, trueSigma, baseline, ...overrides } = variant as {
-    name: string;
-    baseline?: number;
-    prior?: [number, number, number, number?];
-    driftScale?: number;
-    sigmaScale?: number;
-    trueSigma?: boolean;
-  } & Partial<LoopSettings>;
+  const { name, prior, driftScale, sigmaScale, trueSigma, baseline, knowsMix, peek, ...overrides } =
+    variant as {
+      name: string;
+      knowsMix?: boolean;
+      peek?: number;
+      baseline?: number;
+      prior?: [number, number, number, number?];
+      driftScale?: number;
+      sigmaScale?: number;
+      trueSigma?: boolean;
+    } & Partial<LoopSettings>;
   POLICIES.push([
     `loop, ${name}`,
     loopPolicy(
@@ -341,6 +461,7 @@ for (const variant of JSON.parse(process.env['LOOP_VARIANTS'] ?? '[]') as Array<
             }),
       }),
       baseline,
+      { ...(knowsMix ? { mix: true } : {}), ...(peek === undefined ? {} : { peek }) },
     ),
   ]);
 }

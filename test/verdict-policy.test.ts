@@ -8,6 +8,7 @@ import {
   conclude,
   decide,
   defaultLoopSettings,
+  jobLogEvidence,
   nextStep,
   type Run,
   startFromBaseline,
@@ -100,6 +101,40 @@ describe('the loop policy', () => {
     expect(nextStep(belief, close, 9, twice).kind).toBe('run-candidate');
     const bad = { candidate: [{ value: 1.6 + 5 * SIGMA, t: 8 }], controls: [] };
     expect(nextStep(belief, bad, 9, twice)).toMatchObject({ kind: 'decide', keep: false });
+  });
+});
+
+describe('how well a belief explains a job', () => {
+  it('favours the σ that runs of the champion were drawn with; candidate runs cannot tell σ from small effects', () => {
+    const values = Array.from({ length: 40 }, () => 1.6 + SIGMA * rng.gaussian());
+    const evidence = (sigma: number, as: 'controls' | 'candidate') => {
+      const s = defaultLoopSettings(sigma);
+      let belief = startFromBaseline(baselineRuns(1.6), s);
+      let total = 0;
+      values.forEach((value, i) => {
+        const run = [{ value, t: 8 + i }];
+        const job = as === 'controls' ? { candidate: [], controls: run } : { candidate: run, controls: [] };
+        total += jobLogEvidence(belief, job, s);
+        belief = conclude(belief, job, false, s);
+      });
+      return total;
+    };
+    expect(evidence(SIGMA, 'controls')).toBeGreaterThan(evidence(SIGMA / 2, 'controls'));
+    expect(evidence(SIGMA, 'controls')).toBeGreaterThan(evidence(SIGMA * 2, 'controls'));
+    // Null changes judged as candidates are explained as well by half the σ and a spread of small
+    // effects: why the σ-learning probe in the loop benchmark drifts low.
+    expect(evidence(SIGMA / 2, 'candidate')).toBeGreaterThan(evidence(SIGMA, 'candidate') - 1);
+  });
+
+  it("finds a run at the champion's level likelier than one 10σ away", () => {
+    const belief = startFromBaseline(baselineRuns(1.6), settings);
+    const near = jobLogEvidence(belief, { candidate: [{ value: 1.6, t: 8 }], controls: [] }, settings);
+    const far = jobLogEvidence(
+      belief,
+      { candidate: [{ value: 1.6 + 10 * SIGMA, t: 8 }], controls: [] },
+      settings,
+    );
+    expect(near).toBeGreaterThan(far + 5);
   });
 });
 

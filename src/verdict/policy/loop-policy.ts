@@ -277,6 +277,21 @@ export function conclude(
   };
 }
 
+/** How likely the job's runs were under the belief (log of their marginal density, over every possible effect). */
+export function jobLogEvidence(belief: ChampionBelief, job: JobRuns, settings: LoopSettings): number {
+  const parts = componentsOf(belief, job, settings);
+  let best = Number.NEGATIVE_INFINITY;
+  for (const p of parts) if (p.prior > 0) best = Math.max(best, p.logLik);
+  let total = 0;
+  let mass = 0;
+  for (const p of parts) {
+    if (p.prior <= 0) continue;
+    total += p.prior * Math.exp(p.logLik - best);
+    mass += p.prior;
+  }
+  return best + Math.log(total / mass);
+}
+
 /** One possible effect: its prior weight, the filter run through the job's runs under it, and their likelihood. */
 export interface Component {
   effect: number;
