@@ -296,15 +296,7 @@ function loopPolicy(
   return (night) => {
     const loop = new Loop(night);
     const machine = new Machine(night);
-    const baseline: Run[] = [];
-    for (let i = 0; i < baselineRuns; i++)
-      baseline.push({ t: machine.t, value: machine.run(loop.champion, i) });
-    // The action's baseline job: one run far from the others is set aside and run once more.
-    const outlier = baselineOutlier(baseline.map((r) => r.value));
-    if (outlier !== undefined) {
-      baseline.splice(outlier, 1);
-      baseline.push({ t: machine.t, value: machine.run(loop.champion) });
-    }
+    const baseline = baselineJob(machine, loop.champion, baselineRuns, true);
     const tuned = tune(defaultLoopSettings(sampleSd(baseline.map((r) => r.value))));
     const settings = told.mix
       ? { ...tuned, basePrior: gridPrior(night.scenario.mix), pseudoCount: 1e6 }
@@ -357,6 +349,21 @@ function driveJobs(
   }
 }
 
+/**
+ * The baseline job: `runs` runs of the baseline code. Like the action's, it may set aside one run
+ * far from the others and run once more.
+ */
+function baselineJob(machine: Machine, truth: number, runs: number, replaceOutlier: boolean): Run[] {
+  const baseline: Run[] = [];
+  for (let i = 0; i < runs; i++) baseline.push({ t: machine.t, value: machine.run(truth, i) });
+  const outlier = replaceOutlier ? baselineOutlier(baseline.map((r) => r.value)) : undefined;
+  if (outlier !== undefined) {
+    baseline.splice(outlier, 1);
+    baseline.push({ t: machine.t, value: machine.run(truth) });
+  }
+  return baseline;
+}
+
 /** The mix on the policy's grid (for the design variant that is told the mix). */
 function gridPrior(mix: Mix): number[] {
   const w = EFFECT_GRID.map((d) => {
@@ -373,23 +380,18 @@ function gridPrior(mix: Mix): number[] {
  * Design probe: σ learned through the night. One belief per σ on a grid around the baseline's
  * estimate, each weighted by how well it explained every run so far; the job follows the best.
  */
-function sigmaLearningPolicy(
-  baselineRuns: number,
-  tune: (s: LoopSettings) => LoopSettings = (s) => s,
-): Policy {
+function sigmaLearningPolicy(baselineRuns: number): Policy {
   return (night) => {
     const loop = new Loop(night);
     const machine = new Machine(night);
-    const baseline: Run[] = [];
-    for (let i = 0; i < baselineRuns; i++)
-      baseline.push({ t: machine.t, value: machine.run(loop.champion, i) });
+    const baseline = baselineJob(machine, loop.champion, baselineRuns, false);
     const values = baseline.map((r) => r.value);
     const s0 = values.length > 1 ? Math.max(sampleSd(values), 1e-6) : SIGMA;
     const m = mean(values);
     const ss = values.reduce((a, v) => a + (v - m) ** 2, 0);
     const models = Array.from({ length: 13 }, (_, j) => {
       const sigma = s0 * Math.exp(-1.5 + (3 * j) / 12);
-      const settings = tune(defaultLoopSettings(sigma));
+      const settings = defaultLoopSettings(sigma);
       return {
         settings,
         belief: startFromBaseline(baseline, settings),
