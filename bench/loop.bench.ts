@@ -18,6 +18,7 @@
  * - LOOP_FRONTIER=0,0.3: the ceiling holding its keeps to P(better) ≥ p, with and without the
  *   baseline's runs;
  * - LOOP_SIGMA_LEARNING=3: σ learned through the night from a k-run baseline;
+ * - LOOP_SPREAD_BASELINE=5+3: a baseline of 5 runs in one job and 3 in jobs of their own;
  * - LOOP_ONLY_VARIANTS=1 drops the standard rows but the oracle.
  */
 import { INPUT_DEFAULTS } from '../src/settings/inputs.js';
@@ -301,22 +302,33 @@ function loopPolicy(
     const settings = told.mix
       ? { ...tuned, basePrior: gridPrior(night.scenario.mix), pseudoCount: 1e6 }
       : tuned;
-    let belief: ChampionBelief = startFromBaseline(baseline, settings);
-    driveJobs(
-      loop,
-      machine,
-      () => ({ belief, settings }),
-      (job, keep) => {
-        belief = conclude(belief, job, keep, settings);
-        // Design probe: told the kept code's true level (to ±`peek`σ) after each keep.
-        if (keep && told.peek !== undefined) {
-          const level = loop.champion + night.scenario.noise.driftPerRun * machine.t;
-          belief = { ...belief, state: { ...belief.state, level, pLL: (told.peek * SIGMA) ** 2, pLS: 0 } };
-        }
-      },
-    );
+    followBaseline(loop, machine, baseline, settings, (belief, keep) => {
+      // Design probe: told the kept code's true level (to ±`peek`σ) after each keep.
+      if (!keep || told.peek === undefined) return belief;
+      const level = loop.champion + night.scenario.noise.driftPerRun * machine.t;
+      return { ...belief, state: { ...belief.state, level, pLL: (told.peek * SIGMA) ** 2, pLS: 0 } };
+    });
     return loop.finish();
   };
+}
+
+/** The night after a baseline: one belief, started from the baseline's runs and concluded job by job. */
+function followBaseline(
+  loop: Loop,
+  machine: Machine,
+  baseline: readonly Run[],
+  settings: LoopSettings,
+  adjust: (belief: ChampionBelief, keep: boolean) => ChampionBelief = (belief) => belief,
+): void {
+  let belief = startFromBaseline(baseline, settings);
+  driveJobs(
+    loop,
+    machine,
+    () => ({ belief, settings }),
+    (job, keep) => {
+      belief = adjust(conclude(belief, job, keep, settings), keep);
+    },
+  );
 }
 
 /**
@@ -347,6 +359,29 @@ function driveJobs(
     }
     if (job.candidate.length === 0) break;
   }
+}
+
+/**
+ * Design probe: a baseline spread over jobs. `inJob` runs in one job, then `apart` single runs each
+ * in a job of its own; σ for the night is what a run in a new job varies by: from the apart runs'
+ * deviations from the in-job mean (E[d²] = 2τ² + (1 + 1/inJob)σ_w², where τ is the job offset and
+ * σ_w the in-job noise), never less than σ_w.
+ */
+function spreadBaselinePolicy(inJob: number, apart: number): Policy {
+  return (night) => {
+    const loop = new Loop(night);
+    const machine = new Machine(night);
+    const first = baselineJob(machine, loop.champion, inJob, true);
+    const others: Run[] = [];
+    for (let i = 0; i < apart; i++)
+      others.push({ t: machine.startJob().t, value: machine.run(loop.champion) });
+    const within = sampleSd(first.map((r) => r.value));
+    const centre = mean(first.map((r) => r.value));
+    const d2 = mean(others.map((r) => (r.value - centre) ** 2));
+    const between = Math.sqrt(Math.max(within ** 2, d2 / 2 + (within ** 2 * (1 - 1 / inJob)) / 2));
+    followBaseline(loop, machine, [...first, ...others], defaultLoopSettings(between));
+    return loop.finish();
+  };
 }
 
 /**
@@ -444,6 +479,13 @@ const POLICIES: Array<[string, Policy]> = [
   ['decision: strict', strict],
   ['**decision: loop (default)**', loopPolicy()],
 ].filter((_, i) => !process.env['LOOP_ONLY_VARIANTS'] || i === 0) as Array<[string, Policy]>;
+for (const spec of (process.env['LOOP_SPREAD_BASELINE'] ?? '').split(',').filter(Boolean)) {
+  const [inJob, apart] = spec.split('+').map(Number) as [number, number];
+  POLICIES.push([
+    `loop, baseline of ${inJob} runs + ${apart} in jobs of their own`,
+    spreadBaselinePolicy(inJob, apart),
+  ]);
+}
 for (const k of (process.env['LOOP_SIGMA_LEARNING'] ?? '').split(',').filter(Boolean).map(Number))
   POLICIES.push([`loop, σ learned, ${k}-run baseline`, sigmaLearningPolicy(k)]);
 // The frontier: the ceiling holding its keeps to P(better) ≥ p, with and without an 8-run baseline.
