@@ -38495,9 +38495,11 @@ function checkPlausibility(input2) {
   }
   return reasons;
 }
-function confirmsHeldValue(held, rerun, sigma, tolerance = 4) {
+function confirmsHeldValue(held, rerun, sigma, reference, tolerance = 4) {
   const scale = sigma && sigma > 0 ? sigma : Math.abs(held) * 1e-3;
-  return Math.abs(rerun - held) <= tolerance * scale;
+  const noise = tolerance * Math.SQRT2 * scale;
+  const leap = reference === void 0 ? 0 : Math.abs(held - reference) / 4;
+  return Math.abs(rerun - held) <= Math.max(noise, leap);
 }
 var init_plausibility = __esm({
   "src/verdict/plausibility.ts"() {
@@ -38520,7 +38522,7 @@ async function holdResult(input2) {
   const approvedBy = approval ? `approved by ${approval.by} for ${approval.sha.slice(0, 7)}` : "";
   if (reasons.length > 0) {
     const earlier = approval ? await heldBefore(input2) : void 0;
-    if (earlier !== void 0 && confirmsHeldValue(earlier, value2, input2.sigma)) {
+    if (earlier !== void 0 && confirmsHeldValue(earlier, value2, input2.sigma, input2.bestSeen)) {
       return {
         released: `${protocol.primary.name} ${value2} was held as suspicious; this re-run confirmed it (held value ${earlier}) and it was ${approvedBy}, so it counts`
       };

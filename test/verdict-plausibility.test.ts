@@ -46,6 +46,18 @@ describe('checkPlausibility', () => {
 describe('confirmsHeldValue', () => {
   it('confirms a re-run within a few σ of the held value, not one far off', () => {
     expect(confirmsHeldValue(0.5, 0.503, 0.002)).toBe(true);
+    expect(confirmsHeldValue(0.5, 0.511, 0.002)).toBe(true);
+    expect(confirmsHeldValue(0.5, 0.512, 0.002)).toBe(false);
     expect(confirmsHeldValue(0.5, 0.6, 0.002)).toBe(false);
+  });
+
+  it('confirms a leap the re-run reproduces, even when σ from the baseline is too small, and not a fluke', () => {
+    // Held 1.0 after a best of 1.8, with σ 0.0005 from three back-to-back baseline runs.
+    expect(confirmsHeldValue(1.0, 1.004, 0.0005, 1.8)).toBe(true);
+    expect(confirmsHeldValue(1.0, 0.9, 0.0005, 1.8)).toBe(true);
+    expect(confirmsHeldValue(1.0, 1.19, 0.0005, 1.8)).toBe(true);
+    expect(confirmsHeldValue(1.0, 1.21, 0.0005, 1.8)).toBe(false);
+    expect(confirmsHeldValue(1.0, 1.8, 0.0005, 1.8)).toBe(false);
+    expect(confirmsHeldValue(1.0, 1.004, 0.0005)).toBe(false);
   });
 });

@@ -57,7 +57,7 @@ export async function holdResult(input: HoldInput): Promise<HoldDecision> {
   const approvedBy = approval ? `approved by ${approval.by} for ${approval.sha.slice(0, 7)}` : '';
   if (reasons.length > 0) {
     const earlier = approval ? await heldBefore(input) : undefined;
-    if (earlier !== undefined && confirmsHeldValue(earlier, value, input.sigma)) {
+    if (earlier !== undefined && confirmsHeldValue(earlier, value, input.sigma, input.bestSeen)) {
       return {
         released: `${protocol.primary.name} ${value} was held as suspicious; this re-run confirmed it (held value ${earlier}) and it was ${approvedBy}, so it counts`,
       };
