@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type GitHubEmulator, startEmulator } from '../emulator/server.js';
 import { pullRequestPayload, pushPayload, workflowDispatchPayload } from '../emulator/webhook-payloads.js';
 import { PREPARE_PY, protocolJson, trainPy } from './project.js';
-import { type ActionRun, pushAndRun, type RunActionOptions, runActionProcess } from './run-action.js';
+import { type ActionRun, experimentPusher, type RunActionOptions, runActionProcess } from './run-action.js';
 
 const sharedProtocol = JSON.parse(
   await readFile(
@@ -39,20 +39,7 @@ function runJob(
 }
 
 /** Commits to a branch (new branches start at main) and runs the action on the push. */
-function pushExperiment(
-  branch: string,
-  files: Record<string, string | null>,
-  message: string,
-  extra: Partial<RunActionOptions> = {},
-): Promise<{ sha: string; run: ActionRun }> {
-  return pushAndRun(
-    { gh, owner: OWNER, repo: REPO, home, defaultSha: mainSha },
-    branch,
-    files,
-    message,
-    extra,
-  );
-}
+const pushExperiment = experimentPusher(() => ({ gh, owner: OWNER, repo: REPO, home, defaultSha: mainSha }));
 
 /** Runs the action on a pull request event of lab/hard. */
 function pullRequestJob(

@@ -7,7 +7,7 @@ import { type GitHubEmulator, startEmulator } from '../emulator/server.js';
 import { pullRequestPayload, pushPayload, workflowDispatchPayload } from '../emulator/webhook-payloads.js';
 import { launchCommentBrowser } from '../support/browser.js';
 import { PREPARE_PY, protocolJson, trainPy } from './project.js';
-import { type ActionRun, pushAndRun, type RunActionOptions, runActionProcess } from './run-action.js';
+import { type ActionRun, experimentPusher, type RunActionOptions, runActionProcess } from './run-action.js';
 
 const sharedProtocol = JSON.parse(
   await readFile(
@@ -44,20 +44,8 @@ async function forkPullRequest(branch: string, value: number, subject: string, l
   });
 }
 
-function pushExperiment(
-  branch: string,
-  files: Record<string, string | null>,
-  message: string,
-  extra: Partial<RunActionOptions> = {},
-): Promise<{ sha: string; run: ActionRun }> {
-  return pushAndRun(
-    { gh, owner: OWNER, repo: REPO, home, defaultSha: mainSha },
-    branch,
-    files,
-    message,
-    extra,
-  );
-}
+/** Commits to a branch (new branches start at main) and runs the action on the push. */
+const pushExperiment = experimentPusher(() => ({ gh, owner: OWNER, repo: REPO, home, defaultSha: mainSha }));
 
 async function resultsFile(file = 'autoresearch/exp/mac-mini-1/results.tsv'): Promise<string> {
   return gh.readFile(OWNER, REPO, RESULTS, file);

@@ -205,3 +205,18 @@ export async function pushAndRun(
   });
   return { sha, run };
 }
+
+/**
+ * `pushAndRun` bound to a test file's repository. `context` is read on each call, because the
+ * files set their emulator, home and main commit up in `beforeAll`.
+ */
+export function experimentPusher(
+  context: () => Parameters<typeof pushAndRun>[0],
+): (
+  branch: string,
+  files: Record<string, string | null>,
+  message: string,
+  extra?: Partial<RunActionOptions>,
+) => Promise<{ sha: string; run: ActionRun }> {
+  return (branch, files, message, extra = {}) => pushAndRun(context(), branch, files, message, extra);
+}
