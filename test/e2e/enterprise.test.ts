@@ -58,8 +58,7 @@ describe('against a GitHub Enterprise Server-shaped API (/api/v3)', () => {
     expect(base.exitCode, base.stdout).toBe(0);
     expect(base.outputs.status).toBe('keep');
 
-    await gh.commitTo('corp', 'lab', 'autoresearch/x', {}, 'start');
-    const pr = await gh.addPullRequest('corp', 'lab', { head: 'autoresearch/x', user: 'alice' });
+    const pr = await gh.openBranchPullRequest('corp', 'lab', 'autoresearch/x');
     const sha = await gh.commitTo(
       'corp',
       'lab',

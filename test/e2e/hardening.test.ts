@@ -148,12 +148,7 @@ afterAll(async () => {
 describe("the metric is the harness's, not whatever train.py prints", () => {
   it('holds a summary printed without training as suspicious; the next honest run is judged against the baseline', async () => {
     const fake = 'print("---")\nprint("val_bpb:          0.123456")\nprint("training_seconds: 1.0")\n';
-    await gh.commitTo(OWNER, REPO, 'autoresearch/fake', {}, 'start');
-    const pr = await gh.addPullRequest(OWNER, REPO, {
-      head: 'autoresearch/fake',
-      base: 'main',
-      user: 'alice',
-    });
+    const pr = await gh.openBranchPullRequest(OWNER, REPO, 'autoresearch/fake');
     const { sha, run } = await pushExperiment(
       'autoresearch/fake',
       { 'train.py': fake },
@@ -199,12 +194,7 @@ describe("the metric is the harness's, not whatever train.py prints", () => {
   });
 
   it('holds a monkeypatched harness for review even with a believable number, until a maintainer approves', async () => {
-    await gh.commitTo(OWNER, REPO, 'autoresearch/patch', {}, 'start');
-    const pr = await gh.addPullRequest(OWNER, REPO, {
-      head: 'autoresearch/patch',
-      base: 'main',
-      user: 'alice',
-    });
+    const pr = await gh.openBranchPullRequest(OWNER, REPO, 'autoresearch/patch');
     const patched = trainPy({
       value: 1.74,
       before: 'import prepare\nprepare.evaluate_bpb = lambda model: model["value"]',
@@ -238,12 +228,7 @@ describe("the metric is the harness's, not whatever train.py prints", () => {
   });
 
   it('keeps a suspicious result only after an approval whose re-run confirms it', async () => {
-    await gh.commitTo(OWNER, REPO, 'autoresearch/leap', {}, 'start');
-    const pr = await gh.addPullRequest(OWNER, REPO, {
-      head: 'autoresearch/leap',
-      base: 'main',
-      user: 'alice',
-    });
+    const pr = await gh.openBranchPullRequest(OWNER, REPO, 'autoresearch/leap');
     const { run } = await pushExperiment(
       'autoresearch/leap',
       { 'train.py': trainPy({ value: 1.0 }) },
@@ -531,12 +516,7 @@ describe('results.tsv on the results branch', () => {
   });
 
   it('does not fail the step when only the "training…" comment failed and the verdict was published', async () => {
-    await gh.commitTo(OWNER, REPO, 'autoresearch/flaky', {}, 'start');
-    const pr = await gh.addPullRequest(OWNER, REPO, {
-      head: 'autoresearch/flaky',
-      base: 'main',
-      user: 'alice',
-    });
+    const pr = await gh.openBranchPullRequest(OWNER, REPO, 'autoresearch/flaky');
     let armed = false;
     const { run } = await pushExperiment(
       'autoresearch/flaky',

@@ -122,12 +122,7 @@ describe('the GitHub round trip', () => {
   });
 
   it('keeps a better experiment pushed to its branch, comments on its PR and appends the row', async () => {
-    await gh.commitTo(OWNER, REPO, 'autoresearch/exp', {}, 'start branch');
-    const pr = await gh.addPullRequest(OWNER, REPO, {
-      head: 'autoresearch/exp',
-      base: 'main',
-      user: 'alice',
-    });
+    const pr = await gh.openBranchPullRequest(OWNER, REPO, 'autoresearch/exp');
     prNumber = pr.number;
     let runLog = '';
     const { sha, run } = await pushExperiment(
