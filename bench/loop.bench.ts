@@ -19,6 +19,8 @@
  *   baseline's runs;
  * - LOOP_SIGMA_LEARNING=3: σ learned through the night from a k-run baseline;
  * - LOOP_SPREAD_BASELINE=5+3: a baseline of 5 runs in one job and 3 in jobs of their own;
+ * - LOOP_SHARE=0,2: the share of the noise that is per job learned from control runs, after k
+ *   calibration jobs (told it instead: LOOP_VARIANTS with `trueSigma` and `jobShare`);
  * - LOOP_ONLY_VARIANTS=1 drops the standard rows but the oracle.
  */
 import { INPUT_DEFAULTS } from '../src/settings/inputs.js';
@@ -448,6 +450,49 @@ function sigmaLearningPolicy(baselineRuns: number): Policy {
   };
 }
 
+/** Job offsets with variance 0, 1, 3, 9 and 27 times the noise within a job, as shares of σ². */
+const JOB_SHARES = [0, 1 / 2, 3 / 4, 9 / 10, 27 / 28];
+/** No job offsets as likely as all the others together. */
+const SHARE_PRIOR = JOB_SHARES.map((s) => (s === 0 ? 1 / 2 : 1 / 8));
+
+/**
+ * Design probe: the job share learned through the night. The policy runs under each share of
+ * JOB_SHARES (σ from the baseline's spread is the noise within a job; σ of a run in a job of its
+ * own follows from the share), and the job follows the share that the control runs make most
+ * probable (`controlLogLik`): runs of the champion's code in jobs of their own. A candidate's runs
+ * never vote: its unknown effect absorbs any offset. The first `calibrationJobs` jobs after the
+ * baseline run a control, so that there is something to learn from.
+ */
+function shareLearningPolicy(calibrationJobs: number): Policy {
+  return (night) => {
+    const loop = new Loop(night);
+    const machine = new Machine(night);
+    const baseline = baselineJob(machine, loop.champion, BASELINE_RUNS, true);
+    const within = defaultLoopSettings(sampleSd(baseline.map((r) => r.value)));
+    const models = JOB_SHARES.map((jobShare, i) => {
+      const scale = 1 / Math.sqrt(1 - jobShare);
+      const settings: LoopSettings = {
+        ...within,
+        sigma: within.sigma * scale,
+        jobShare,
+        calibrationJobs,
+        drift: { slopeSd: within.drift.slopeSd * scale, levelWalkSd: within.drift.levelWalkSd * scale },
+      };
+      return { settings, belief: startFromBaseline(baseline, settings), logPrior: Math.log(SHARE_PRIOR[i]!) };
+    });
+    const score = (m: (typeof models)[number]) => m.logPrior + m.belief.controlLogLik;
+    driveJobs(
+      loop,
+      machine,
+      () => models.reduce((a, b) => (score(b) > score(a) ? b : a)),
+      (job, keep) => {
+        for (const model of models) model.belief = conclude(model.belief, job, keep, model.settings);
+      },
+    );
+    return loop.finish();
+  };
+}
+
 interface Summary {
   gain: number;
   harmfulKeeps: number;
@@ -485,6 +530,10 @@ for (const spec of (process.env['LOOP_SPREAD_BASELINE'] ?? '').split(',').filter
     `loop, baseline of ${inJob} runs + ${apart} in jobs of their own`,
     spreadBaselinePolicy(inJob, apart),
   ]);
+}
+if (process.env['LOOP_SHARE']) {
+  for (const k of process.env['LOOP_SHARE'].split(',').map(Number))
+    POLICIES.push([`loop, job share learned, ${k} calibration jobs`, shareLearningPolicy(k)]);
 }
 for (const k of (process.env['LOOP_SIGMA_LEARNING'] ?? '').split(',').filter(Boolean).map(Number))
   POLICIES.push([`loop, σ learned, ${k}-run baseline`, sigmaLearningPolicy(k)]);

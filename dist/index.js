@@ -59927,34 +59927,56 @@ var init_effect_prior = __esm({
 
 // src/verdict/policy/level-filter.ts
 function diffuseState(t2, firstValue, sigma, drift) {
-  return { t: t2, level: firstValue, slope: 0, pLL: (100 * sigma) ** 2, pLS: 0, pSS: drift.slopeSd ** 2 };
+  return {
+    t: t2,
+    level: firstValue,
+    slope: 0,
+    pLL: (100 * sigma) ** 2,
+    pLS: 0,
+    pSS: drift.slopeSd ** 2,
+    ...NO_JOB
+  };
+}
+function openJob(s, jobVariance2) {
+  return { ...s, ...NO_JOB, pOO: jobVariance2 };
+}
+function closeJob(s) {
+  return { ...s, ...NO_JOB };
+}
+function jobLevelVariance(s) {
+  return s.pLL + 2 * s.pLO + s.pOO;
 }
 function predict(s, t2, drift) {
   const dt2 = Math.max(0, t2 - s.t);
   if (dt2 === 0) return s;
   const pLL = s.pLL + 2 * dt2 * s.pLS + dt2 * dt2 * s.pSS + dt2 * drift.levelWalkSd ** 2;
   return {
+    ...s,
     t: Math.max(t2, s.t),
     level: s.level + dt2 * s.slope,
-    slope: s.slope,
     pLL,
     pLS: s.pLS + dt2 * s.pSS,
-    pSS: s.pSS
+    pLO: s.pLO + dt2 * s.pSO
   };
 }
-function observe(s, value2, offset, sigma) {
-  const innovation = value2 - (s.level + offset);
-  const variance = s.pLL + sigma * sigma;
-  const gL = s.pLL / variance;
-  const gS = s.pLS / variance;
+function observe(s, value2, shift, sigma) {
+  const innovation = value2 - (s.level + s.offset + shift);
+  const variance = jobLevelVariance(s) + sigma * sigma;
+  const kL = (s.pLL + s.pLO) / variance;
+  const kS = (s.pLS + s.pSO) / variance;
+  const kO = (s.pLO + s.pOO) / variance;
   return {
     state: {
       t: s.t,
-      level: s.level + gL * innovation,
-      slope: s.slope + gS * innovation,
-      pLL: s.pLL - gL * s.pLL,
-      pLS: s.pLS - gL * s.pLS,
-      pSS: s.pSS - gS * s.pLS
+      level: s.level + kL * innovation,
+      slope: s.slope + kS * innovation,
+      offset: s.offset + kO * innovation,
+      pLL: s.pLL - kL * kL * variance,
+      pLS: s.pLS - kL * kS * variance,
+      pSS: s.pSS - kS * kS * variance,
+      pOO: s.pOO - kO * kO * variance,
+      pLO: s.pLO - kL * kO * variance,
+      pSO: s.pSO - kS * kO * variance
     },
     logLik: -0.5 * (Math.log(2 * Math.PI * variance) + innovation * innovation / variance)
   };
@@ -59963,32 +59985,31 @@ function shiftLevel(s, amount) {
   return { ...s, level: s.level + amount };
 }
 function collapse(parts) {
-  let total = 0;
-  let level = 0;
-  let slope = 0;
-  for (const { weight, state } of parts) {
-    total += weight;
-    level += weight * state.level;
-    slope += weight * state.slope;
+  const total = parts.reduce((sum, p2) => sum + p2.weight, 0);
+  const out = { ...parts[0].state };
+  for (const m2 of MEANS) out[m2] = parts.reduce((sum, p2) => sum + p2.weight * p2.state[m2], 0) / total;
+  for (const [c5, a2, b3] of COVARIANCES) {
+    out[c5] = parts.reduce(
+      (sum, p2) => sum + p2.weight / total * (p2.state[c5] + (p2.state[a2] - out[a2]) * (p2.state[b3] - out[b3])),
+      0
+    );
   }
-  level /= total;
-  slope /= total;
-  let pLL = 0;
-  let pLS = 0;
-  let pSS = 0;
-  for (const { weight, state } of parts) {
-    const w2 = weight / total;
-    const dL = state.level - level;
-    const dS = state.slope - slope;
-    pLL += w2 * (state.pLL + dL * dL);
-    pLS += w2 * (state.pLS + dL * dS);
-    pSS += w2 * (state.pSS + dS * dS);
-  }
-  return { t: parts[0].state.t, level, slope, pLL, pLS, pSS };
+  return out;
 }
+var NO_JOB, MEANS, COVARIANCES;
 var init_level_filter = __esm({
   "src/verdict/policy/level-filter.ts"() {
     "use strict";
+    NO_JOB = { offset: 0, pOO: 0, pLO: 0, pSO: 0 };
+    MEANS = ["level", "slope", "offset"];
+    COVARIANCES = [
+      ["pLL", "level", "level"],
+      ["pLS", "level", "slope"],
+      ["pSS", "slope", "slope"],
+      ["pOO", "offset", "offset"],
+      ["pLO", "level", "offset"],
+      ["pSO", "slope", "offset"]
+    ];
   }
 });
 
@@ -60001,7 +60022,10 @@ function repeatWorth(parts, weights, belief, now, settings) {
   const effects = parts.map((p2) => p2.effect);
   const predicted = parts.map((p2) => {
     const s = predict(p2.state, now, settings.drift);
-    return { mean: s.level - p2.effect * sigma, variance: s.pLL + sigma * sigma };
+    return {
+      mean: s.level + s.offset - p2.effect * sigma,
+      variance: jobLevelVariance(s) + runSd(settings) ** 2
+    };
   });
   const again = valueAfterOneRun(weights, effects, predicted, settings) - decisionValue(weights, effects, settings);
   const champion = predict(belief.state, now, settings.drift);
@@ -60012,6 +60036,22 @@ function repeatWorth(parts, weights, belief, now, settings) {
     settings
   );
   return { again, fresh: Math.max(fresh - decisionValue(belief.prior, EFFECT_GRID, settings), 1e-9) };
+}
+function controlWorth(belief, levelVariance, settings) {
+  const sigma = settings.sigma;
+  const noise = runSd(settings) ** 2;
+  const after = (variance) => valueAfterOneRun(
+    belief.prior,
+    EFFECT_GRID,
+    EFFECT_GRID.map((d2) => ({ mean: -d2 * sigma, variance: variance + noise })),
+    settings
+  );
+  const without = after(levelVariance);
+  const withControl = after(levelVariance * noise / (levelVariance + noise));
+  return {
+    control: withControl - without,
+    fresh: Math.max(without - decisionValue(belief.prior, EFFECT_GRID, settings), 1e-9)
+  };
 }
 function decisionValue(weights, effects, settings) {
   let mean2 = 0;
@@ -60063,6 +60103,7 @@ var init_value_of_information = __esm({
     "use strict";
     init_effect_prior();
     init_level_filter();
+    init_loop_policy();
   }
 });
 
@@ -60070,6 +60111,8 @@ var init_value_of_information = __esm({
 function defaultLoopSettings(sigma, minGain = 0) {
   return {
     sigma,
+    jobShare: 0,
+    calibrationJobs: 0,
     drift: driftFor(sigma),
     controlVariance: 1.5,
     maxControls: 2,
@@ -60090,15 +60133,20 @@ function driftFor(sigma) {
 function startFromBaseline(runs, settings, evidence = []) {
   if (runs.length === 0) throw new RangeError("startFromBaseline: the baseline has no runs");
   const sorted = [...runs].sort((a2, b3) => a2.t - b3.t);
-  let state = diffuseState(sorted[0].t, sorted[0].value, settings.sigma, settings.drift);
+  let state = openJob(
+    diffuseState(sorted[0].t, sorted[0].value, settings.sigma, settings.drift),
+    jobVariance(settings)
+  );
   for (const run2 of sorted) {
-    state = observe(predict(state, run2.t, settings.drift), run2.value, 0, settings.sigma).state;
+    state = observe(predict(state, run2.t, settings.drift), run2.value, 0, runSd(settings)).state;
   }
   return {
-    state,
+    state: closeJob(state),
     evidence: [...evidence],
     prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
     directRuns: runs.length,
+    controlJobs: 0,
+    controlLogLik: 0,
     kept: 0,
     baselineLevel: state.level,
     baselineTime: sorted[0].t
@@ -60106,15 +60154,8 @@ function startFromBaseline(runs, settings, evidence = []) {
 }
 function nextStep(belief, job, now, settings) {
   if (job.candidate.length === 0) {
-    const before = collapse(componentsOf(belief, job, settings).map((c5) => ({ weight: 1, state: c5.state })));
-    const variance = predict(before, now, settings.drift).pLL;
-    if (job.controls.length < settings.maxControls && variance > settings.controlVariance * settings.sigma ** 2) {
-      return {
-        kind: "run-control",
-        why: `the champion's level is known only to \xB1${(Math.sqrt(variance) / settings.sigma).toFixed(2)}\u03C3; one run of the champion's code sharpens it`
-      };
-    }
-    return { kind: "run-candidate", why: "first run of the candidate" };
+    const why = controlReason(belief, job, now, settings);
+    return why ? { kind: "run-control", why } : { kind: "run-candidate", why: "first run of the candidate" };
   }
   const parts = componentsOf(belief, job, settings);
   const weights = weightsOf(parts);
@@ -60138,6 +60179,29 @@ function nextStep(belief, job, now, settings) {
     }
   }
   return decide(belief, job, settings);
+}
+function controlReason(belief, job, now, settings) {
+  if (job.controls.length >= settings.maxControls) return void 0;
+  if (job.controls.length === 0 && belief.controlJobs < settings.calibrationJobs) {
+    return `job ${belief.controlJobs + 1} of the first ${settings.calibrationJobs} after the baseline: a run of the champion's code in a job of its own shows how much separate jobs differ`;
+  }
+  const before = collapse(componentsOf(belief, job, settings).map((c5) => ({ weight: 1, state: c5.state })));
+  const variance = jobLevelVariance(predict(before, now, settings.drift));
+  const sd = `\xB1${(Math.sqrt(variance) / settings.sigma).toFixed(2)}\u03C3`;
+  if (variance > settings.controlVariance * settings.sigma ** 2) {
+    return `the champion's level is known only to ${sd}; one run of the champion's code sharpens it`;
+  }
+  const worth = controlWorth(belief, variance, settings);
+  if (settings.jobShare > 0 && worth.control > settings.repeatCost * worth.fresh) {
+    return `runs in separate jobs differ more than runs in one job, so the champion's level in this job is known only to ${sd}; a run of its code here cancels the job's offset`;
+  }
+  return void 0;
+}
+function runSd(settings) {
+  return settings.sigma * Math.sqrt(1 - settings.jobShare);
+}
+function jobVariance(settings) {
+  return settings.jobShare * settings.sigma ** 2;
 }
 function decide(belief, job, settings) {
   const assessment = assess(belief, job, settings);
@@ -60174,22 +60238,37 @@ function assess(belief, job, settings) {
 function conclude(belief, job, keep, settings) {
   const parts = componentsOf(belief, job, settings);
   const weights = weightsOf(parts);
-  const state = collapse(
-    parts.map((p2, i2) => ({
-      weight: weights[i2],
-      state: keep ? shiftLevel(p2.state, -p2.effect * settings.sigma) : p2.state
-    }))
+  const state = closeJob(
+    collapse(
+      parts.map((p2, i2) => ({
+        weight: weights[i2],
+        state: keep ? shiftLevel(p2.state, -p2.effect * settings.sigma) : p2.state
+      }))
+    )
   );
   const found = evidenceOf(parts);
   const evidence = found ? [...belief.evidence, found] : belief.evidence;
+  const controls = job.controls.length > 0;
   return {
     ...belief,
     state,
+    controlJobs: belief.controlJobs + (controls ? 1 : 0),
+    controlLogLik: belief.controlLogLik + (controls ? controlLogLik(belief, job, settings) : 0),
     evidence,
     prior: found ? learnPrior(evidence, settings.basePrior, settings.pseudoCount, belief.prior, 6) : belief.prior,
     directRuns: belief.directRuns + job.controls.length,
     kept: belief.kept + (keep ? 1 : 0)
   };
+}
+function controlLogLik(belief, job, settings) {
+  let state = openJob(belief.state, jobVariance(settings));
+  let logLik = 0;
+  for (const run2 of [...job.controls].sort((a2, b3) => a2.t - b3.t)) {
+    const step = observe(predict(state, run2.t, settings.drift), run2.value, 0, runSd(settings));
+    state = step.state;
+    logLik += step.logLik;
+  }
+  return logLik;
 }
 function weightsOf(parts) {
   return posteriorWeights(
@@ -60202,15 +60281,16 @@ function componentsOf(belief, job, settings) {
     ...job.controls.map((r2) => ({ ...r2, candidate: false })),
     ...job.candidate.map((r2) => ({ ...r2, candidate: true }))
   ].sort((a2, b3) => a2.t - b3.t);
+  const opened = openJob(belief.state, jobVariance(settings));
   const under = (effect, prior) => {
-    let state = belief.state;
+    let state = opened;
     let logLik = 0;
     for (const run2 of runs) {
       const step2 = observe(
         predict(state, run2.t, settings.drift),
         run2.value,
         run2.candidate ? -effect * settings.sigma : 0,
-        settings.sigma
+        runSd(settings)
       );
       state = step2.state;
       logLik += step2.logLik;

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
 import { DEFAULT_PRIOR, learnPrior, priorShares } from '../src/verdict/policy/effect-prior.js';
 import { replayBranch } from '../src/verdict/policy/ledger-replay.js';
-import { diffuseState, observe, predict } from '../src/verdict/policy/level-filter.js';
+import {
+  closeJob,
+  diffuseState,
+  jobLevelVariance,
+  observe,
+  openJob,
+  predict,
+} from '../src/verdict/policy/level-filter.js';
 import {
   assess,
   conclude,
@@ -13,6 +20,7 @@ import {
   type Run,
   startFromBaseline,
 } from '../src/verdict/policy/loop-policy.js';
+import { controlWorth } from '../src/verdict/policy/value-of-information.js';
 import { createRng } from '../src/verdict/statistics.js';
 
 const SIGMA = 0.015;
@@ -40,6 +48,97 @@ describe('the champion filter', () => {
     for (let t = 0; t < 200; t++) s = observe(predict(s, t, drift), 1.6 - 0.0005 * t, 0, SIGMA).state;
     expect(s.slope).toBeCloseTo(-0.0005, 5);
     expect(predict(s, 250, drift).level).toBeCloseTo(1.6 - 0.0005 * 250, 3);
+  });
+});
+
+describe('job offsets', () => {
+  const still = { slopeSd: 0, levelWalkSd: 0 };
+  const within = SIGMA / 3.5;
+  const tau2 = SIGMA ** 2 - within ** 2;
+
+  it("a baseline in one job pins down its job's level, and the machine's level only to ±τ", () => {
+    let s = openJob(diffuseState(0, 1.6, SIGMA, still), tau2);
+    for (let t = 0; t < 8; t++)
+      s = observe(predict(s, t, still), 1.6 + (t % 2 ? 1 : -1) * within, 0, within).state;
+    expect(jobLevelVariance(s)).toBeCloseTo(within ** 2 / 8, 9);
+    const after = closeJob(s);
+    expect(after.pLL).toBeGreaterThan(0.9 * tau2);
+    expect(after.pOO).toBe(0);
+  });
+
+  it('a control run in the candidate’s job cancels the offset: the difference is known to √2 × the noise within a job', () => {
+    // The champion's level is known exactly; the job's offset is not.
+    const known = { ...diffuseState(0, 1.6, SIGMA, still), pLL: 0 };
+    let s = openJob(known, tau2);
+    s = observe(s, 1.6 + 0.012, 0, within).state;
+    // The candidate's run, under a hypothesised effect of zero: its prediction includes the offset.
+    expect(s.level + s.offset).toBeCloseTo(1.6 + 0.012 * (tau2 / (tau2 + within ** 2)), 6);
+    expect(jobLevelVariance(s) + within ** 2).toBeCloseTo(within ** 2 * (1 + tau2 / (tau2 + within ** 2)), 9);
+    // Without the control, the same prediction is only known to √(τ² + σ_w²) = σ.
+    expect(jobLevelVariance(openJob(known, tau2)) + within ** 2).toBeCloseTo(SIGMA ** 2, 9);
+  });
+
+  it('is the plain filter when jobs share nothing', () => {
+    let a = diffuseState(0, 1.6, SIGMA, still);
+    let b = openJob(a, 0);
+    for (const [t, v] of [1.61, 1.59, 1.62].entries()) {
+      a = observe(predict(a, t, still), v, 0, SIGMA).state;
+      b = observe(predict(b, t, still), v, 0, SIGMA).state;
+    }
+    expect(closeJob(b)).toEqual(a);
+  });
+
+  it('control runs in jobs of their own tell how much of the noise is per job', () => {
+    const draw = createRng(5);
+    const under = (s: number) => ({ ...defaultLoopSettings(within / Math.sqrt(1 - s)), jobShare: s });
+    const [none, large] = [under(0), under(0.92)];
+    // Control runs of the champion, one job each, on a machine whose jobs differ by `jobSd`.
+    const evidence = (jobSd: number) => {
+      const job = (n: number, t: number) => {
+        const offset = jobSd * draw.gaussian();
+        return Array.from({ length: n }, (_, i) => ({
+          value: 1.6 + offset + within * draw.gaussian(),
+          t: t + i,
+        }));
+      };
+      const baseline = job(8, 0);
+      let [a, b] = [startFromBaseline(baseline, none), startFromBaseline(baseline, large)];
+      expect([a.controlLogLik, b.controlLogLik]).toEqual([0, 0]);
+      for (let k = 0; k < 6; k++) {
+        const controls = { candidate: [], controls: job(1, 8 + k) };
+        [a, b] = [conclude(a, controls, false, none), conclude(b, controls, false, large)];
+      }
+      return b.controlLogLik - a.controlLogLik;
+    };
+    expect(evidence(Math.sqrt(tau2))).toBeGreaterThan(Math.log(100));
+    expect(evidence(0)).toBeLessThan(-Math.log(10));
+  });
+
+  it('values a control in the candidate’s job by how much of the noise it cancels', () => {
+    const worth = (jobShare: number) => {
+      const s = { ...defaultLoopSettings(SIGMA), jobShare };
+      const belief = startFromBaseline(baselineRuns(1.6), s);
+      return controlWorth(belief, belief.state.pLL + jobShare * SIGMA ** 2, s);
+    };
+    const [none, half, most] = [worth(0), worth(0.5), worth(0.92)];
+    expect(none.control).toBeLessThan(0.01 * none.fresh);
+    expect(half.control).toBeGreaterThan(none.control);
+    expect(most.control).toBeGreaterThan(half.control);
+    // Without the control, a run is worth less: a one-job baseline knows the machine's level to ±τ.
+    expect(most.fresh).toBeLessThan(none.fresh);
+  });
+
+  it('calibration runs a control in the first jobs after a baseline, then stops', () => {
+    const calibrating = { ...settings, calibrationJobs: 2 };
+    let belief = startFromBaseline(baselineRuns(1.6), calibrating);
+    const kinds: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const step = nextStep(belief, empty, 8 + 2 * k, calibrating);
+      kinds.push(step.kind);
+      const controls = step.kind === 'run-control' ? [{ value: 1.6, t: 8 + 2 * k }] : [];
+      belief = conclude(belief, { candidate: [{ value: 1.6, t: 9 + 2 * k }], controls }, false, calibrating);
+    }
+    expect(kinds).toEqual(['run-control', 'run-control', 'run-candidate']);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * What the machine measures the kept code (the champion) at, right now: a two-state Kalman filter
- * over the champion's level and the machine's drift per run. Every run of the champion's lineage
+ * What the machine measures the kept code (the champion) at, right now: a Kalman filter over the
+ * champion's level, the machine's drift per run and the offset of the job in progress. Every run of the champion's lineage
  * is an observation of that level (a candidate's runs are, once shifted by its effect), so the
  * estimate pools all of them instead of trusting the one lucky run that got kept, and a machine
  * that slowly speeds up or slows down shows up as a slope rather than as keeps or misses.
@@ -8,7 +8,12 @@
  * Values are losses (lower is better) in metric units; time counts training runs.
  */
 
-/** The filter's belief: level and slope at time `t`, with their covariance. */
+/**
+ * The filter's belief: level and slope at time `t`, and the offset shared by the runs of the job
+ * in progress, with their covariance. Runs in one job share machine state (back-to-back runs
+ * differ less than runs in separate jobs), so a control run in the candidate's own job cancels
+ * that offset; between jobs the offset is forgotten (see {@link openJob}, {@link closeJob}).
+ */
 export interface LevelState {
   /** Time (in runs) the belief refers to. */
   t: number;
@@ -16,12 +21,18 @@ export interface LevelState {
   level: number;
   /** Expected drift of the machine, in metric units per run. */
   slope: number;
+  /** Expected offset of the job in progress (0 between jobs). */
+  offset: number;
   /** Variance of the level. */
   pLL: number;
   /** Covariance of level and slope. */
   pLS: number;
   /** Variance of the slope. */
   pSS: number;
+  /** Variance of the job's offset, and its covariances with level and slope (0 between jobs). */
+  pOO: number;
+  pLO: number;
+  pSO: number;
 }
 
 /** How the machine may drift. */
@@ -32,9 +43,34 @@ export interface DriftModel {
   levelWalkSd: number;
 }
 
+const NO_JOB = { offset: 0, pOO: 0, pLO: 0, pSO: 0 };
+
 /** A state that knows nothing yet except the drift prior (the first observation sets the level). */
 export function diffuseState(t: number, firstValue: number, sigma: number, drift: DriftModel): LevelState {
-  return { t, level: firstValue, slope: 0, pLL: (100 * sigma) ** 2, pLS: 0, pSS: drift.slopeSd ** 2 };
+  return {
+    t,
+    level: firstValue,
+    slope: 0,
+    pLL: (100 * sigma) ** 2,
+    pLS: 0,
+    pSS: drift.slopeSd ** 2,
+    ...NO_JOB,
+  };
+}
+
+/** Starts a job: its runs will share a fresh offset of variance `jobVariance` (0: no per-job offset). */
+export function openJob(s: LevelState, jobVariance: number): LevelState {
+  return { ...s, ...NO_JOB, pOO: jobVariance };
+}
+
+/** Ends a job: its offset is forgotten, and what its runs said about the level and slope stays. */
+export function closeJob(s: LevelState): LevelState {
+  return { ...s, ...NO_JOB };
+}
+
+/** Variance of what the next run of the champion's code in this job would measure, noise aside. */
+export function jobLevelVariance(s: LevelState): number {
+  return s.pLL + 2 * s.pLO + s.pOO;
 }
 
 /** Moves the belief forward to time `t` (never backwards: a later time only adds uncertainty). */
@@ -43,38 +79,45 @@ export function predict(s: LevelState, t: number, drift: DriftModel): LevelState
   if (dt === 0) return s;
   const pLL = s.pLL + 2 * dt * s.pLS + dt * dt * s.pSS + dt * drift.levelWalkSd ** 2;
   return {
+    ...s,
     t: Math.max(t, s.t),
     level: s.level + dt * s.slope,
-    slope: s.slope,
     pLL,
     pLS: s.pLS + dt * s.pSS,
-    pSS: s.pSS,
+    pLO: s.pLO + dt * s.pSO,
   };
 }
 
 /**
- * Conditions the belief on one run observed at the state's time: `value = level + offset + noise`
- * (offset 0 for the champion itself, the candidate's effect for a candidate run). Returns the new
- * belief and the log-likelihood of the value.
+ * Conditions the belief on one run observed at the state's time: `value = level + job offset +
+ * shift + noise` (shift 0 for the champion itself, the candidate's effect for a candidate run;
+ * `sigma` is the noise of a run within its job). Returns the new belief and the log-likelihood of
+ * the value.
  */
 export function observe(
   s: LevelState,
   value: number,
-  offset: number,
+  shift: number,
   sigma: number,
 ): { state: LevelState; logLik: number } {
-  const innovation = value - (s.level + offset);
-  const variance = s.pLL + sigma * sigma;
-  const gL = s.pLL / variance;
-  const gS = s.pLS / variance;
+  const innovation = value - (s.level + s.offset + shift);
+  const variance = jobLevelVariance(s) + sigma * sigma;
+  // Gain = P·H'/S with H = [1, 0, 1] (level and offset are seen together).
+  const kL = (s.pLL + s.pLO) / variance;
+  const kS = (s.pLS + s.pSO) / variance;
+  const kO = (s.pLO + s.pOO) / variance;
   return {
     state: {
       t: s.t,
-      level: s.level + gL * innovation,
-      slope: s.slope + gS * innovation,
-      pLL: s.pLL - gL * s.pLL,
-      pLS: s.pLS - gL * s.pLS,
-      pSS: s.pSS - gS * s.pLS,
+      level: s.level + kL * innovation,
+      slope: s.slope + kS * innovation,
+      offset: s.offset + kO * innovation,
+      pLL: s.pLL - kL * kL * variance,
+      pLS: s.pLS - kL * kS * variance,
+      pSS: s.pSS - kS * kS * variance,
+      pOO: s.pOO - kO * kO * variance,
+      pLO: s.pLO - kL * kO * variance,
+      pSO: s.pSO - kS * kO * variance,
     },
     logLik: -0.5 * (Math.log(2 * Math.PI * variance) + (innovation * innovation) / variance),
   };
@@ -85,31 +128,29 @@ export function shiftLevel(s: LevelState, amount: number): LevelState {
   return { ...s, level: s.level + amount };
 }
 
+const MEANS = ['level', 'slope', 'offset'] as const;
+const COVARIANCES = [
+  ['pLL', 'level', 'level'],
+  ['pLS', 'level', 'slope'],
+  ['pSS', 'slope', 'slope'],
+  ['pOO', 'offset', 'offset'],
+  ['pLO', 'level', 'offset'],
+  ['pSO', 'slope', 'offset'],
+] as const;
+
 /**
  * Collapses a weighted mixture of beliefs (all at the same time) into one Gaussian with the same
  * mean and covariance: what is carried to the next experiment after its effect stays uncertain.
  */
 export function collapse(parts: ReadonlyArray<{ weight: number; state: LevelState }>): LevelState {
-  let total = 0;
-  let level = 0;
-  let slope = 0;
-  for (const { weight, state } of parts) {
-    total += weight;
-    level += weight * state.level;
-    slope += weight * state.slope;
+  const total = parts.reduce((sum, p) => sum + p.weight, 0);
+  const out = { ...parts[0]!.state };
+  for (const m of MEANS) out[m] = parts.reduce((sum, p) => sum + p.weight * p.state[m], 0) / total;
+  for (const [c, a, b] of COVARIANCES) {
+    out[c] = parts.reduce(
+      (sum, p) => sum + (p.weight / total) * (p.state[c] + (p.state[a] - out[a]) * (p.state[b] - out[b])),
+      0,
+    );
   }
-  level /= total;
-  slope /= total;
-  let pLL = 0;
-  let pLS = 0;
-  let pSS = 0;
-  for (const { weight, state } of parts) {
-    const w = weight / total;
-    const dL = state.level - level;
-    const dS = state.slope - slope;
-    pLL += w * (state.pLL + dL * dL);
-    pLS += w * (state.pLS + dL * dS);
-    pSS += w * (state.pSS + dS * dS);
-  }
-  return { t: parts[0]!.state.t, level, slope, pLL, pLS, pSS };
+  return out;
 }

@@ -25,15 +25,18 @@ import {
   priorShares,
 } from './effect-prior.js';
 import {
+  closeJob,
   collapse,
   type DriftModel,
   diffuseState,
+  jobLevelVariance,
   type LevelState,
   observe,
+  openJob,
   predict,
   shiftLevel,
 } from './level-filter.js';
-import { keeps, repeatWorth } from './value-of-information.js';
+import { controlWorth, keeps, repeatWorth } from './value-of-information.js';
 
 /** One training run: its loss and when it ran (in runs). */
 export interface Run {
@@ -49,8 +52,15 @@ export interface JobRuns {
 
 /** The policy's knobs, all chosen with `npm run bench -- loop`. */
 export interface LoopSettings {
-  /** Run-to-run noise σ of one training, metric units. */
+  /** Noise σ of one training run in a job of its own, metric units (the unit of effects). */
   sigma: number;
+  /**
+   * Share of σ² that is a per-job offset: runs in one job share it, so back-to-back runs differ by
+   * only σ·√(1 − jobShare), and a control run in the candidate's job cancels the offset.
+   */
+  jobShare: number;
+  /** The first this many jobs after a baseline re-measure the champion, to learn `jobShare`. */
+  calibrationJobs: number;
   /** Drift model in metric units (see {@link driftFor}). */
   drift: DriftModel;
   /** Re-measure the champion before a candidate when Var(level) > this × σ². */
@@ -81,6 +91,8 @@ export interface LoopSettings {
 export function defaultLoopSettings(sigma: number, minGain = 0): LoopSettings {
   return {
     sigma,
+    jobShare: 0,
+    calibrationJobs: 0,
     drift: driftFor(sigma),
     controlVariance: 1.5,
     maxControls: 2,
@@ -109,6 +121,9 @@ export interface ChampionBelief {
   prior: EffectPrior;
   /** Runs that measured the champion's lineage directly (baseline and controls). */
   directRuns: number;
+  /** Jobs since the baseline that ran a control, and the log-likelihood of all control runs (learns `jobShare`). */
+  controlJobs: number;
+  controlLogLik: number;
   /** Experiments kept since the baseline. */
   kept: number;
   /** The baseline code's level when it was measured, and the time of its first run. */
@@ -148,15 +163,21 @@ export function startFromBaseline(
 ): ChampionBelief {
   if (runs.length === 0) throw new RangeError('startFromBaseline: the baseline has no runs');
   const sorted = [...runs].sort((a, b) => a.t - b.t);
-  let state = diffuseState(sorted[0]!.t, sorted[0]!.value, settings.sigma, settings.drift);
+  // The baseline's runs are one job: they pin its level down, and the machine's level only to ±τ.
+  let state = openJob(
+    diffuseState(sorted[0]!.t, sorted[0]!.value, settings.sigma, settings.drift),
+    jobVariance(settings),
+  );
   for (const run of sorted) {
-    state = observe(predict(state, run.t, settings.drift), run.value, 0, settings.sigma).state;
+    state = observe(predict(state, run.t, settings.drift), run.value, 0, runSd(settings)).state;
   }
   return {
-    state,
+    state: closeJob(state),
     evidence: [...evidence],
     prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
     directRuns: runs.length,
+    controlJobs: 0,
+    controlLogLik: 0,
     kept: 0,
     baselineLevel: state.level,
     baselineTime: sorted[0]!.t,
@@ -166,18 +187,8 @@ export function startFromBaseline(
 /** The next step of a job at time `now` (in runs), given the runs it has made so far. */
 export function nextStep(belief: ChampionBelief, job: JobRuns, now: number, settings: LoopSettings): Step {
   if (job.candidate.length === 0) {
-    const before = collapse(componentsOf(belief, job, settings).map((c) => ({ weight: 1, state: c.state })));
-    const variance = predict(before, now, settings.drift).pLL;
-    if (
-      job.controls.length < settings.maxControls &&
-      variance > settings.controlVariance * settings.sigma ** 2
-    ) {
-      return {
-        kind: 'run-control',
-        why: `the champion's level is known only to ±${(Math.sqrt(variance) / settings.sigma).toFixed(2)}σ; one run of the champion's code sharpens it`,
-      };
-    }
-    return { kind: 'run-candidate', why: 'first run of the candidate' };
+    const why = controlReason(belief, job, now, settings);
+    return why ? { kind: 'run-control', why } : { kind: 'run-candidate', why: 'first run of the candidate' };
   }
   const parts = componentsOf(belief, job, settings);
   const weights = weightsOf(parts);
@@ -201,6 +212,42 @@ export function nextStep(belief: ChampionBelief, job: JobRuns, now: number, sett
     }
   }
   return decide(belief, job, settings);
+}
+
+/** Why the job should run the champion's code before the candidate, or undefined when it need not. */
+function controlReason(
+  belief: ChampionBelief,
+  job: JobRuns,
+  now: number,
+  settings: LoopSettings,
+): string | undefined {
+  if (job.controls.length >= settings.maxControls) return undefined;
+  if (job.controls.length === 0 && belief.controlJobs < settings.calibrationJobs) {
+    return `job ${belief.controlJobs + 1} of the first ${settings.calibrationJobs} after the baseline: a run of the champion's code in a job of its own shows how much separate jobs differ`;
+  }
+  const before = collapse(componentsOf(belief, job, settings).map((c) => ({ weight: 1, state: c.state })));
+  const variance = jobLevelVariance(predict(before, now, settings.drift));
+  const sd = `±${(Math.sqrt(variance) / settings.sigma).toFixed(2)}σ`;
+  if (variance > settings.controlVariance * settings.sigma ** 2) {
+    return `the champion's level is known only to ${sd}; one run of the champion's code sharpens it`;
+  }
+  // Where runs in separate jobs differ more than runs in one job, a control in the candidate's own
+  // job may sharpen the comparison by more than a fresh experiment's run is worth.
+  const worth = controlWorth(belief, variance, settings);
+  if (settings.jobShare > 0 && worth.control > settings.repeatCost * worth.fresh) {
+    return `runs in separate jobs differ more than runs in one job, so the champion's level in this job is known only to ${sd}; a run of its code here cancels the job's offset`;
+  }
+  return undefined;
+}
+
+/** Noise of a run within its job, metric units. */
+export function runSd(settings: LoopSettings): number {
+  return settings.sigma * Math.sqrt(1 - settings.jobShare);
+}
+
+/** Variance of a job's offset, metric units squared. */
+export function jobVariance(settings: LoopSettings): number {
+  return settings.jobShare * settings.sigma ** 2;
 }
 
 /** The final decision on the runs so far (also used when no run may be added). */
@@ -257,17 +304,22 @@ export function conclude(
 ): ChampionBelief {
   const parts = componentsOf(belief, job, settings);
   const weights = weightsOf(parts);
-  const state = collapse(
-    parts.map((p, i) => ({
-      weight: weights[i]!,
-      state: keep ? shiftLevel(p.state, -p.effect * settings.sigma) : p.state,
-    })),
+  const state = closeJob(
+    collapse(
+      parts.map((p, i) => ({
+        weight: weights[i]!,
+        state: keep ? shiftLevel(p.state, -p.effect * settings.sigma) : p.state,
+      })),
+    ),
   );
   const found = evidenceOf(parts);
   const evidence = found ? [...belief.evidence, found] : belief.evidence;
+  const controls = job.controls.length > 0;
   return {
     ...belief,
     state,
+    controlJobs: belief.controlJobs + (controls ? 1 : 0),
+    controlLogLik: belief.controlLogLik + (controls ? controlLogLik(belief, job, settings) : 0),
     evidence,
     prior: found
       ? learnPrior(evidence, settings.basePrior, settings.pseudoCount, belief.prior, 6)
@@ -290,6 +342,22 @@ export function jobLogEvidence(belief: ChampionBelief, job: JobRuns, settings: L
     mass += p.prior;
   }
   return best + Math.log(total / mass);
+}
+
+/**
+ * Log-likelihood of the job's control runs under the belief before it: runs of the champion's code
+ * in a job of its own, so how far they fall from the champion's level says how large job offsets
+ * are (a candidate's runs cannot: its unknown effect absorbs the difference).
+ */
+export function controlLogLik(belief: ChampionBelief, job: JobRuns, settings: LoopSettings): number {
+  let state = openJob(belief.state, jobVariance(settings));
+  let logLik = 0;
+  for (const run of [...job.controls].sort((a, b) => a.t - b.t)) {
+    const step = observe(predict(state, run.t, settings.drift), run.value, 0, runSd(settings));
+    state = step.state;
+    logLik += step.logLik;
+  }
+  return logLik;
 }
 
 /** One possible effect: its prior weight, the filter run through the job's runs under it, and their likelihood. */
@@ -319,15 +387,16 @@ function componentsOf(belief: ChampionBelief, job: JobRuns, settings: LoopSettin
     ...job.controls.map((r) => ({ ...r, candidate: false })),
     ...job.candidate.map((r) => ({ ...r, candidate: true })),
   ].sort((a, b) => a.t - b.t);
+  const opened = openJob(belief.state, jobVariance(settings));
   const under = (effect: number, prior: number): Component => {
-    let state = belief.state;
+    let state = opened;
     let logLik = 0;
     for (const run of runs) {
       const step = observe(
         predict(state, run.t, settings.drift),
         run.value,
         run.candidate ? -effect * settings.sigma : 0,
-        settings.sigma,
+        runSd(settings),
       );
       state = step.state;
       logLik += step.logLik;

@@ -4,8 +4,8 @@
  * candidate runs again only when it is worth more.
  */
 import { EFFECT_GRID } from './effect-prior.js';
-import { predict } from './level-filter.js';
-import type { ChampionBelief, Component, LoopSettings } from './loop-policy.js';
+import { jobLevelVariance, predict } from './level-filter.js';
+import { type ChampionBelief, type Component, type LoopSettings, runSd } from './loop-policy.js';
 
 /** The expected gain, in σ, a keep must exceed. */
 export function keepThreshold(settings: LoopSettings): number {
@@ -27,7 +27,10 @@ export function repeatWorth(
   const effects = parts.map((p) => p.effect);
   const predicted = parts.map((p) => {
     const s = predict(p.state, now, settings.drift);
-    return { mean: s.level - p.effect * sigma, variance: s.pLL + sigma * sigma };
+    return {
+      mean: s.level + s.offset - p.effect * sigma,
+      variance: jobLevelVariance(s) + runSd(settings) ** 2,
+    };
   });
   const again =
     valueAfterOneRun(weights, effects, predicted, settings) - decisionValue(weights, effects, settings);
@@ -39,6 +42,35 @@ export function repeatWorth(
     settings,
   );
   return { again, fresh: Math.max(fresh - decisionValue(belief.prior, EFFECT_GRID, settings), 1e-9) };
+}
+
+/**
+ * What a control run in this job is worth before the candidate's first run: the expected gain of
+ * deciding on one candidate run when the champion's level here is known to `levelVariance`, with
+ * the control and without it; and what a fresh experiment's first run is worth, all in σ. Where
+ * the level lands after the control does not matter: the decision depends on the candidate's
+ * distance from it.
+ */
+export function controlWorth(
+  belief: ChampionBelief,
+  levelVariance: number,
+  settings: LoopSettings,
+): { control: number; fresh: number } {
+  const sigma = settings.sigma;
+  const noise = runSd(settings) ** 2;
+  const after = (variance: number) =>
+    valueAfterOneRun(
+      belief.prior,
+      EFFECT_GRID,
+      EFFECT_GRID.map((d) => ({ mean: -d * sigma, variance: variance + noise })),
+      settings,
+    );
+  const without = after(levelVariance);
+  const withControl = after((levelVariance * noise) / (levelVariance + noise));
+  return {
+    control: withControl - without,
+    fresh: Math.max(without - decisionValue(belief.prior, EFFECT_GRID, settings), 1e-9),
+  };
 }
 
 /** Expected gain of deciding now: keep (gain = E[effect]) when the rule keeps, else nothing. */
