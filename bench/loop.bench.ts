@@ -459,7 +459,7 @@ const SHARE_PRIOR = JOB_SHARES.map((s) => (s === 0 ? 1 / 2 : 1 / 8));
  * Design probe: the job share learned through the night. The policy runs under each share of
  * JOB_SHARES (σ from the baseline's spread is the noise within a job; σ of a run in a job of its
  * own follows from the share), and the job follows the share that the control runs make most
- * probable (`controlLogLik`): runs of the champion's code in jobs of their own. A candidate's runs
+ * probable (`controlFit`): runs of the champion's code in jobs of their own. A candidate's runs
  * never vote: its unknown effect absorbs any offset. The first `calibrationJobs` jobs after the
  * baseline run a control, so that there is something to learn from.
  */

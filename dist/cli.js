@@ -38631,6 +38631,11 @@ var init_champion_file = __esm({
 });
 
 // src/verdict/policy/explain.ts
+function understatedSigma(fit) {
+  if (!fit || fit.jobs < 2 || fit.squares / fit.jobs <= UNDERSTATED_SIGMA) return void 0;
+  const rms = Math.sqrt(fit.squares / fit.jobs);
+  return `\u03C3 looks too small for this machine: the champion's control runs in ${fit.jobs} jobs since the baseline fell ${rms.toFixed(1)} standard deviations from its expected level on average (about 1 if \u03C3 were right). Runs in separate jobs vary more than the baseline's back-to-back runs, so keeps are less certain than they read; see "Changes that do nothing are kept" in docs/troubleshooting.md.`;
+}
 function explainDecision(input2) {
   const { assessment: a2, settings, metric: metric2 } = input2;
   const sigma = settings.sigma;
@@ -38652,7 +38657,8 @@ function explainDecision(input2) {
     input2.keep ? `Kept: the expected gain is positive${settings.minProbabilityBetter > 0 ? ` and P(better) \u2265 ${pct(settings.minProbabilityBetter)}` : ""}. Over a night a kept change that does nothing costs little, while a real gain thrown away is lost for good; the champion moves by the expected gain, not by this run's value.` : `Discarded: ${a2.expectedGain <= settings.margin + settings.minGain / sigma ? "the expected gain is not positive" : `P(better) ${pct(a2.probabilityBetter)} is below ${pct(settings.minProbabilityBetter)}`}. Build the next change on the champion.`,
     `Drift: the machine's level moves by ${a2.drift.slope * sign >= 0 ? "+" : "\u2212"}${amount(a2.drift.slope)} per run (\xB1 ${amount(a2.drift.sd)}), estimated from every run since the baseline and corrected for.`,
     `Prior from ${input2.priorExperiments} judged experiment${input2.priorExperiments === 1 ? "" : "s"} on this runner (with a cautious default): ${pct(a2.priorShares.gain)} of changes help, ${pct(a2.priorShares.none)} do nothing, ${pct(a2.priorShares.harm)} hurt.`,
-    ...input2.controlProblem ? [`No control run: ${input2.controlProblem}.`] : []
+    ...input2.controlProblem ? [`No control run: ${input2.controlProblem}.`] : [],
+    ...[understatedSigma(input2.controlFit)].filter((w2) => w2 !== void 0)
   ];
   const next = input2.nextStep.kind === "run-control" ? `The next job will first run the champion once more: ${input2.nextStep.why}.` : "The next job runs its candidate straight away: the champion is known well enough.";
   return {
@@ -38682,9 +38688,11 @@ function fmt3(x3, decimals) {
   if (x3 === 0) return "0";
   return String(Number(x3.toPrecision(2)));
 }
+var UNDERSTATED_SIGMA;
 var init_explain = __esm({
   "src/verdict/policy/explain.ts"() {
     "use strict";
+    UNDERSTATED_SIGMA = 6;
   }
 });
 
@@ -38801,7 +38809,8 @@ function observe(s, value2, shift, sigma) {
       pLO: s.pLO - kL * kO * variance,
       pSO: s.pSO - kS * kO * variance
     },
-    logLik: -0.5 * (Math.log(2 * Math.PI * variance) + innovation * innovation / variance)
+    logLik: -0.5 * (Math.log(2 * Math.PI * variance) + innovation * innovation / variance),
+    z: innovation / Math.sqrt(variance)
   };
 }
 function shiftLevel(s, amount) {
@@ -38970,6 +38979,7 @@ function startFromBaseline(runs, settings, evidence = []) {
     directRuns: runs.length,
     controlJobs: 0,
     controlLogLik: 0,
+    controlSquares: 0,
     kept: 0,
     baselineLevel: state.level,
     baselineTime: sorted[0].t
@@ -39071,27 +39081,30 @@ function conclude(belief, job, keep, settings) {
   );
   const found = evidenceOf(parts);
   const evidence = found ? [...belief.evidence, found] : belief.evidence;
-  const controls = job.controls.length > 0;
+  const fit = job.controls.length > 0 ? controlFit(belief, job, settings) : void 0;
   return {
     ...belief,
     state,
-    controlJobs: belief.controlJobs + (controls ? 1 : 0),
-    controlLogLik: belief.controlLogLik + (controls ? controlLogLik(belief, job, settings) : 0),
+    controlJobs: belief.controlJobs + (fit ? 1 : 0),
+    controlLogLik: belief.controlLogLik + (fit?.logLik ?? 0),
+    controlSquares: belief.controlSquares + (fit?.squares ?? 0),
     evidence,
     prior: found ? learnPrior(evidence, settings.basePrior, settings.pseudoCount, belief.prior, 6) : belief.prior,
     directRuns: belief.directRuns + job.controls.length,
     kept: belief.kept + (keep ? 1 : 0)
   };
 }
-function controlLogLik(belief, job, settings) {
+function controlFit(belief, job, settings) {
   let state = openJob(belief.state, jobVariance(settings));
   let logLik = 0;
+  let squares = 0;
   for (const run of [...job.controls].sort((a2, b3) => a2.t - b3.t)) {
     const step = observe(predict(state, run.t, settings.drift), run.value, 0, runSd(settings));
     state = step.state;
     logLik += step.logLik;
+    squares += step.z * step.z;
   }
-  return logLik;
+  return { logLik, squares };
 }
 function weightsOf(parts) {
   return posteriorWeights(
@@ -39353,7 +39366,9 @@ async function judgeWithLoop(opts) {
     controlRuns: jobRuns.controls.length,
     priorExperiments: belief.evidence.length,
     nextStep: nextStep(after, { candidate: [], controls: [] }, t2, policy),
-    ...controlProblem ? { controlProblem } : {}
+    ...controlProblem ? { controlProblem } : {},
+    // The runs since the baseline, this job's included.
+    controlFit: { jobs: after.controlJobs, squares: after.controlSquares }
   });
   return result;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
 import { DEFAULT_PRIOR, learnPrior, priorShares } from '../src/verdict/policy/effect-prior.js';
+import { understatedSigma } from '../src/verdict/policy/explain.js';
 import { replayBranch } from '../src/verdict/policy/ledger-replay.js';
 import {
   closeJob,
@@ -112,6 +113,32 @@ describe('job offsets', () => {
     };
     expect(evidence(Math.sqrt(tau2))).toBeGreaterThan(Math.log(100));
     expect(evidence(0)).toBeLessThan(-Math.log(10));
+  });
+
+  it('warns that σ is too small when the champion’s control runs in separate jobs fall far from its level', () => {
+    const draw = createRng(8);
+    // The default policy (no job share) with σ from back-to-back baseline runs, on a machine whose jobs differ by `jobSd`.
+    const fitAfter = (jobSd: number, controlJobs: number) => {
+      const job = (n: number, t: number) => {
+        const offset = jobSd * draw.gaussian();
+        return Array.from({ length: n }, (_, i) => ({
+          value: 1.6 + offset + within * draw.gaussian(),
+          t: t + i,
+        }));
+      };
+      const s = defaultLoopSettings(within);
+      let belief = startFromBaseline(job(8, 0), s);
+      for (let k = 0; k < controlJobs; k++) {
+        belief = conclude(belief, { candidate: [], controls: job(1, 8 + k) }, false, s);
+      }
+      return { jobs: belief.controlJobs, squares: belief.controlSquares };
+    };
+    expect(understatedSigma(fitAfter(Math.sqrt(tau2), 4))).toMatch(
+      /σ looks too small for this machine: .* in 4 jobs/,
+    );
+    expect(understatedSigma(fitAfter(0, 4))).toBeUndefined();
+    // One job is not enough to say.
+    expect(understatedSigma({ jobs: 1, squares: 100 })).toBeUndefined();
   });
 
   it('values a control in the candidate’s job by how much of the noise it cancels', () => {

@@ -163,6 +163,8 @@ export async function judgeWithLoop(opts: {
     priorExperiments: belief.evidence.length,
     nextStep: nextStep(after, { candidate: [], controls: [] }, t, policy),
     ...(controlProblem ? { controlProblem } : {}),
+    // The runs since the baseline, this job's included.
+    controlFit: { jobs: after.controlJobs, squares: after.controlSquares },
   });
   return result;
 }

@@ -22,6 +22,21 @@ export interface ExplainInput {
   nextStep: Step;
   /** Why control runs were wanted but not made (e.g. the champion's blob is not in the checkout). */
   controlProblem?: string;
+  /** Control runs since the baseline: in how many jobs, and their squared distances from the expected level, in sd. */
+  controlFit?: { jobs: number; squares: number };
+}
+
+/**
+ * Control runs this far from the expected level on average (mean square, in sd²) mean σ is
+ * understated: with 2 jobs a correct σ gets there 1 time in 400.
+ */
+const UNDERSTATED_SIGMA = 6;
+
+/** The warning when the champion's control runs say σ is too small, or undefined. */
+export function understatedSigma(fit: ExplainInput['controlFit']): string | undefined {
+  if (!fit || fit.jobs < 2 || fit.squares / fit.jobs <= UNDERSTATED_SIGMA) return undefined;
+  const rms = Math.sqrt(fit.squares / fit.jobs);
+  return `σ looks too small for this machine: the champion's control runs in ${fit.jobs} jobs since the baseline fell ${rms.toFixed(1)} standard deviations from its expected level on average (about 1 if σ were right). Runs in separate jobs vary more than the baseline's back-to-back runs, so keeps are less certain than they read; see "Changes that do nothing are kept" in docs/troubleshooting.md.`;
 }
 
 /** Builds the report's decision section. */
@@ -55,6 +70,7 @@ export function explainDecision(input: ExplainInput): LoopDecisionView {
     `Drift: the machine's level moves by ${a.drift.slope * sign >= 0 ? '+' : '−'}${amount(a.drift.slope)} per run (± ${amount(a.drift.sd)}), estimated from every run since the baseline and corrected for.`,
     `Prior from ${input.priorExperiments} judged experiment${input.priorExperiments === 1 ? '' : 's'} on this runner (with a cautious default): ${pct(a.priorShares.gain)} of changes help, ${pct(a.priorShares.none)} do nothing, ${pct(a.priorShares.harm)} hurt.`,
     ...(input.controlProblem ? [`No control run: ${input.controlProblem}.`] : []),
+    ...[understatedSigma(input.controlFit)].filter((w): w is string => w !== undefined),
   ];
   const next =
     input.nextStep.kind === 'run-control'

@@ -91,15 +91,15 @@ export function predict(s: LevelState, t: number, drift: DriftModel): LevelState
 /**
  * Conditions the belief on one run observed at the state's time: `value = level + job offset +
  * shift + noise` (shift 0 for the champion itself, the candidate's effect for a candidate run;
- * `sigma` is the noise of a run within its job). Returns the new belief and the log-likelihood of
- * the value.
+ * `sigma` is the noise of a run within its job). Returns the new belief, the log-likelihood of
+ * the value, and how many standard deviations it fell from where the belief expected it.
  */
 export function observe(
   s: LevelState,
   value: number,
   shift: number,
   sigma: number,
-): { state: LevelState; logLik: number } {
+): { state: LevelState; logLik: number; z: number } {
   const innovation = value - (s.level + s.offset + shift);
   const variance = jobLevelVariance(s) + sigma * sigma;
   // Gain = P·H'/S with H = [1, 0, 1] (level and offset are seen together).
@@ -120,6 +120,7 @@ export function observe(
       pSO: s.pSO - kS * kO * variance,
     },
     logLik: -0.5 * (Math.log(2 * Math.PI * variance) + (innovation * innovation) / variance),
+    z: innovation / Math.sqrt(variance),
   };
 }
 

@@ -121,9 +121,14 @@ export interface ChampionBelief {
   prior: EffectPrior;
   /** Runs that measured the champion's lineage directly (baseline and controls). */
   directRuns: number;
-  /** Jobs since the baseline that ran a control, and the log-likelihood of all control runs (learns `jobShare`). */
+  /**
+   * Jobs since the baseline that ran a control; the log-likelihood of their control runs (learns
+   * `jobShare`), and the sum of their squared distances from the expected level, in standard
+   * deviations (about 1 a run when σ and the share are right).
+   */
   controlJobs: number;
   controlLogLik: number;
+  controlSquares: number;
   /** Experiments kept since the baseline. */
   kept: number;
   /** The baseline code's level when it was measured, and the time of its first run. */
@@ -178,6 +183,7 @@ export function startFromBaseline(
     directRuns: runs.length,
     controlJobs: 0,
     controlLogLik: 0,
+    controlSquares: 0,
     kept: 0,
     baselineLevel: state.level,
     baselineTime: sorted[0]!.t,
@@ -314,12 +320,13 @@ export function conclude(
   );
   const found = evidenceOf(parts);
   const evidence = found ? [...belief.evidence, found] : belief.evidence;
-  const controls = job.controls.length > 0;
+  const fit = job.controls.length > 0 ? controlFit(belief, job, settings) : undefined;
   return {
     ...belief,
     state,
-    controlJobs: belief.controlJobs + (controls ? 1 : 0),
-    controlLogLik: belief.controlLogLik + (controls ? controlLogLik(belief, job, settings) : 0),
+    controlJobs: belief.controlJobs + (fit ? 1 : 0),
+    controlLogLik: belief.controlLogLik + (fit?.logLik ?? 0),
+    controlSquares: belief.controlSquares + (fit?.squares ?? 0),
     evidence,
     prior: found
       ? learnPrior(evidence, settings.basePrior, settings.pseudoCount, belief.prior, 6)
@@ -345,19 +352,26 @@ export function jobLogEvidence(belief: ChampionBelief, job: JobRuns, settings: L
 }
 
 /**
- * Log-likelihood of the job's control runs under the belief before it: runs of the champion's code
- * in a job of its own, so how far they fall from the champion's level says how large job offsets
- * are (a candidate's runs cannot: its unknown effect absorbs the difference).
+ * How the job's control runs fit the belief before it: their log-likelihood and squared distances
+ * from the expected level (in standard deviations). They are runs of the champion's code in a job
+ * of its own, so how far they fall says whether σ and the job share are right (a candidate's runs
+ * cannot: its unknown effect absorbs the difference).
  */
-export function controlLogLik(belief: ChampionBelief, job: JobRuns, settings: LoopSettings): number {
+export function controlFit(
+  belief: ChampionBelief,
+  job: JobRuns,
+  settings: LoopSettings,
+): { logLik: number; squares: number } {
   let state = openJob(belief.state, jobVariance(settings));
   let logLik = 0;
+  let squares = 0;
   for (const run of [...job.controls].sort((a, b) => a.t - b.t)) {
     const step = observe(predict(state, run.t, settings.drift), run.value, 0, runSd(settings));
     state = step.state;
     logLik += step.logLik;
+    squares += step.z * step.z;
   }
-  return logLik;
+  return { logLik, squares };
 }
 
 /** One possible effect: its prior weight, the filter run through the job's runs under it, and their likelihood. */
