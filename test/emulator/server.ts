@@ -209,10 +209,6 @@ export class GitHubEmulator {
   }
 
   /**
-   * Opens a pull request from a branch (of this repository or a fork) into `base`; like GitHub, its
-   * head commit is also stored as `refs/pull/<n>/head` in the base repository.
-   */
-  /**
    * A new branch started from the default branch with a commit of its own, and an open pull
    * request of it into the default branch by `user`: what an experiment's pull request starts as.
    */
@@ -226,6 +222,10 @@ export class GitHubEmulator {
     return this.addPullRequest(owner, name, { head: branch, user });
   }
 
+  /**
+   * Opens a pull request from a branch (of this repository or a fork) into `base`; like GitHub, its
+   * head commit is also stored as `refs/pull/<n>/head` in the base repository.
+   */
   async addPullRequest(owner: string, name: string, spec: PullRequestSpec): Promise<PullRequestState> {
     const repo = this.state.requireRepo(owner, name);
     const headRepo = spec.headRepo ? this.state.requireRepo(...splitName(spec.headRepo)) : repo;
