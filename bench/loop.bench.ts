@@ -30,6 +30,7 @@ import { EFFECT_GRID, mixturePrior } from '../src/verdict/policy/effect-prior.js
 import {
   type ChampionBelief,
   conclude,
+  controlFit,
   decide,
   defaultLoopSettings,
   type JobRuns,
@@ -435,19 +436,33 @@ function sigmaLearningPolicy(baselineRuns: number): Policy {
         logEv: -(values.length - 1) * Math.log(sigma) - ss / (2 * sigma * sigma),
       };
     });
-    driveJobs(
-      loop,
-      machine,
-      () => models.reduce((a, b) => (b.logEv > a.logEv ? b : a)),
-      (job, keep) => {
-        for (const model of models) {
-          model.logEv += jobLogEvidence(model.belief, job, model.settings);
-          model.belief = conclude(model.belief, job, keep, model.settings);
-        }
-      },
-    );
+    followMostProbable(loop, machine, models, jobLogEvidence);
     return loop.finish();
   };
+}
+
+/**
+ * Runs the night under several models at once: each job follows the one with the highest log
+ * evidence, and every model learns each job's `evidence` (computed on its belief before the job)
+ * and its outcome.
+ */
+function followMostProbable(
+  loop: Loop,
+  machine: Machine,
+  models: Array<{ settings: LoopSettings; belief: ChampionBelief; logEv: number }>,
+  evidence: (belief: ChampionBelief, job: JobRuns, settings: LoopSettings) => number,
+): void {
+  driveJobs(
+    loop,
+    machine,
+    () => models.reduce((a, b) => (b.logEv > a.logEv ? b : a)),
+    (job, keep) => {
+      for (const model of models) {
+        model.logEv += evidence(model.belief, job, model.settings);
+        model.belief = conclude(model.belief, job, keep, model.settings);
+      }
+    },
+  );
 }
 
 /** Job offsets with variance 0, 1, 3, 9 and 27 times the noise within a job, as shares of σ². */
@@ -478,16 +493,13 @@ function shareLearningPolicy(calibrationJobs: number): Policy {
         calibrationJobs,
         drift: { slopeSd: within.drift.slopeSd * scale, levelWalkSd: within.drift.levelWalkSd * scale },
       };
-      return { settings, belief: startFromBaseline(baseline, settings), logPrior: Math.log(SHARE_PRIOR[i]!) };
+      return { settings, belief: startFromBaseline(baseline, settings), logEv: Math.log(SHARE_PRIOR[i]!) };
     });
-    const score = (m: (typeof models)[number]) => m.logPrior + m.belief.controlLogLik;
-    driveJobs(
+    followMostProbable(
       loop,
       machine,
-      () => models.reduce((a, b) => (score(b) > score(a) ? b : a)),
-      (job, keep) => {
-        for (const model of models) model.belief = conclude(model.belief, job, keep, model.settings);
-      },
+      models,
+      (belief, job, settings) => controlFit(belief, job, settings).logLik,
     );
     return loop.finish();
   };

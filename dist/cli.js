@@ -38651,6 +38651,7 @@ function explainDecision(input2) {
   const pct = (p2) => `${Math.round(p2 * 100)} %`;
   const amount = (x3) => fmt3(Math.abs(x3));
   const better = input2.direction === "minimize" ? "lower" : "higher";
+  const warning = understatedSigma(input2.controlFit);
   const lines = [
     `Judged against ${who}: ${metric2} ${fmt3(championValue, 6)} \xB1 ${amount(a2.champion.sd * 1)} now (${(a2.champion.sd / sigma).toFixed(2)}\u03C3), ${measured.join(", ")}.`,
     `Expected gain of this change: ${gain >= 0 ? "" : "\u2212"}${amount(gain)} ${metric2} (${a2.expectedGain >= 0 ? "+" : "\u2212"}${Math.abs(a2.expectedGain).toFixed(2)}\u03C3, ${gain >= 0 ? better : "worse"}) \xB1 ${amount(gainSd)} from ${input2.candidateRuns} run${input2.candidateRuns === 1 ? "" : "s"}; P(better) ${pct(a2.probabilityBetter)}, P(worse) ${pct(a2.probabilityWorse)}, \u03C3 = ${fmt3(sigma)}.`,
@@ -38658,7 +38659,7 @@ function explainDecision(input2) {
     `Drift: the machine's level moves by ${a2.drift.slope * sign >= 0 ? "+" : "\u2212"}${amount(a2.drift.slope)} per run (\xB1 ${amount(a2.drift.sd)}), estimated from every run since the baseline and corrected for.`,
     `Prior from ${input2.priorExperiments} judged experiment${input2.priorExperiments === 1 ? "" : "s"} on this runner (with a cautious default): ${pct(a2.priorShares.gain)} of changes help, ${pct(a2.priorShares.none)} do nothing, ${pct(a2.priorShares.harm)} hurt.`,
     ...input2.controlProblem ? [`No control run: ${input2.controlProblem}.`] : [],
-    ...[understatedSigma(input2.controlFit)].filter((w2) => w2 !== void 0)
+    ...warning ? [warning] : []
   ];
   const next = input2.nextStep.kind === "run-control" ? `The next job will first run the champion once more: ${input2.nextStep.why}.` : "The next job runs its candidate straight away: the champion is known well enough.";
   return {
@@ -38978,7 +38979,6 @@ function startFromBaseline(runs, settings, evidence = []) {
     prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
     directRuns: runs.length,
     controlJobs: 0,
-    controlLogLik: 0,
     controlSquares: 0,
     kept: 0,
     baselineLevel: state.level,
@@ -39024,8 +39024,9 @@ function controlReason(belief, job, now, settings) {
   if (variance > settings.controlVariance * settings.sigma ** 2) {
     return `the champion's level is known only to ${sd}; one run of the champion's code sharpens it`;
   }
+  if (settings.jobShare === 0) return void 0;
   const worth = controlWorth(belief, variance, settings);
-  if (settings.jobShare > 0 && worth.control > settings.repeatCost * worth.fresh) {
+  if (worth.control > settings.repeatCost * worth.fresh) {
     return `runs in separate jobs differ more than runs in one job, so the champion's level in this job is known only to ${sd}; a run of its code here cancels the job's offset`;
   }
   return void 0;
@@ -39086,7 +39087,6 @@ function conclude(belief, job, keep, settings) {
     ...belief,
     state,
     controlJobs: belief.controlJobs + (fit ? 1 : 0),
-    controlLogLik: belief.controlLogLik + (fit?.logLik ?? 0),
     controlSquares: belief.controlSquares + (fit?.squares ?? 0),
     evidence,
     prior: found ? learnPrior(evidence, settings.basePrior, settings.pseudoCount, belief.prior, 6) : belief.prior,

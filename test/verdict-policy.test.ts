@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
 import { DEFAULT_PRIOR, learnPrior, priorShares } from '../src/verdict/policy/effect-prior.js';
-import { understatedSigma } from '../src/verdict/policy/explain.js';
+import { explainDecision } from '../src/verdict/policy/explain.js';
 import { replayBranch } from '../src/verdict/policy/ledger-replay.js';
 import {
   closeJob,
@@ -14,6 +14,7 @@ import {
 import {
   assess,
   conclude,
+  controlFit,
   decide,
   defaultLoopSettings,
   jobLogEvidence,
@@ -89,56 +90,65 @@ describe('job offsets', () => {
     expect(closeJob(b)).toEqual(a);
   });
 
+  /** Runs of the champion's code in one job on a machine whose jobs differ by `jobSd`. */
+  const jobOn = (draw: ReturnType<typeof createRng>, jobSd: number) => (n: number, t: number) => {
+    const offset = jobSd * draw.gaussian();
+    return Array.from({ length: n }, (_, i) => ({
+      value: 1.6 + offset + within * draw.gaussian(),
+      t: t + i,
+    }));
+  };
+
   it('control runs in jobs of their own tell how much of the noise is per job', () => {
-    const draw = createRng(5);
     const under = (s: number) => ({ ...defaultLoopSettings(within / Math.sqrt(1 - s)), jobShare: s });
     const [none, large] = [under(0), under(0.92)];
-    // Control runs of the champion, one job each, on a machine whose jobs differ by `jobSd`.
+    // Log-likelihood ratio of a 0.92 share over none, from a baseline and six jobs of one control run each.
     const evidence = (jobSd: number) => {
-      const job = (n: number, t: number) => {
-        const offset = jobSd * draw.gaussian();
-        return Array.from({ length: n }, (_, i) => ({
-          value: 1.6 + offset + within * draw.gaussian(),
-          t: t + i,
-        }));
-      };
+      const job = jobOn(createRng(5), jobSd);
       const baseline = job(8, 0);
       let [a, b] = [startFromBaseline(baseline, none), startFromBaseline(baseline, large)];
-      expect([a.controlLogLik, b.controlLogLik]).toEqual([0, 0]);
+      let ratio = 0;
       for (let k = 0; k < 6; k++) {
         const controls = { candidate: [], controls: job(1, 8 + k) };
+        ratio += controlFit(b, controls, large).logLik - controlFit(a, controls, none).logLik;
         [a, b] = [conclude(a, controls, false, none), conclude(b, controls, false, large)];
       }
-      return b.controlLogLik - a.controlLogLik;
+      return ratio;
     };
     expect(evidence(Math.sqrt(tau2))).toBeGreaterThan(Math.log(100));
     expect(evidence(0)).toBeLessThan(-Math.log(10));
   });
 
-  it('warns that σ is too small when the champion’s control runs in separate jobs fall far from its level', () => {
-    const draw = createRng(8);
-    // The default policy (no job share) with σ from back-to-back baseline runs, on a machine whose jobs differ by `jobSd`.
-    const fitAfter = (jobSd: number, controlJobs: number) => {
-      const job = (n: number, t: number) => {
-        const offset = jobSd * draw.gaussian();
-        return Array.from({ length: n }, (_, i) => ({
-          value: 1.6 + offset + within * draw.gaussian(),
-          t: t + i,
-        }));
-      };
-      const s = defaultLoopSettings(within);
+  it('warns in the Why section that σ is too small when the champion’s control runs in separate jobs fall far from its level', () => {
+    // The default policy (no job share), σ from back-to-back baseline runs.
+    const s = defaultLoopSettings(within);
+    const why = (jobSd: number, controlJobs: number) => {
+      const job = jobOn(createRng(8), jobSd);
       let belief = startFromBaseline(job(8, 0), s);
       for (let k = 0; k < controlJobs; k++) {
         belief = conclude(belief, { candidate: [], controls: job(1, 8 + k) }, false, s);
       }
-      return { jobs: belief.controlJobs, squares: belief.controlSquares };
+      const candidate = { candidate: [{ value: 1.6, t: 8 + controlJobs }], controls: [] };
+      return explainDecision({
+        keep: false,
+        assessment: assess(belief, candidate, s),
+        settings: s,
+        direction: 'minimize',
+        metric: 'val_bpb',
+        champion: { commit: 'c'.repeat(40), isBaseline: true, carriedOver: false },
+        candidateRuns: 1,
+        controlRuns: 0,
+        priorExperiments: 0,
+        nextStep: nextStep(belief, empty, 9 + controlJobs, s),
+        controlFit: { jobs: belief.controlJobs, squares: belief.controlSquares },
+      }).explanation.join('\n');
     };
-    expect(understatedSigma(fitAfter(Math.sqrt(tau2), 4))).toMatch(
-      /σ looks too small for this machine: .* in 4 jobs/,
+    expect(why(Math.sqrt(tau2), 4)).toMatch(
+      /σ looks too small for this machine: .* in 4 jobs since the baseline/,
     );
-    expect(understatedSigma(fitAfter(0, 4))).toBeUndefined();
-    // One job is not enough to say.
-    expect(understatedSigma({ jobs: 1, squares: 100 })).toBeUndefined();
+    expect(why(0, 4)).not.toContain('σ looks too small');
+    // One job is not enough to say, however far it fell.
+    expect(why(Math.sqrt(tau2) * 10, 1)).not.toContain('σ looks too small');
   });
 
   it('values a control in the candidate’s job by how much of the noise it cancels', () => {

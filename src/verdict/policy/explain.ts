@@ -33,7 +33,7 @@ export interface ExplainInput {
 const UNDERSTATED_SIGMA = 6;
 
 /** The warning when the champion's control runs say σ is too small, or undefined. */
-export function understatedSigma(fit: ExplainInput['controlFit']): string | undefined {
+function understatedSigma(fit: ExplainInput['controlFit']): string | undefined {
   if (!fit || fit.jobs < 2 || fit.squares / fit.jobs <= UNDERSTATED_SIGMA) return undefined;
   const rms = Math.sqrt(fit.squares / fit.jobs);
   return `σ looks too small for this machine: the champion's control runs in ${fit.jobs} jobs since the baseline fell ${rms.toFixed(1)} standard deviations from its expected level on average (about 1 if σ were right). Runs in separate jobs vary more than the baseline's back-to-back runs, so keeps are less certain than they read; see "Changes that do nothing are kept" in docs/troubleshooting.md.`;
@@ -61,6 +61,7 @@ export function explainDecision(input: ExplainInput): LoopDecisionView {
   const pct = (p: number) => `${Math.round(p * 100)} %`;
   const amount = (x: number) => fmt(Math.abs(x));
   const better = input.direction === 'minimize' ? 'lower' : 'higher';
+  const warning = understatedSigma(input.controlFit);
   const lines = [
     `Judged against ${who}: ${metric} ${fmt(championValue, 6)} ± ${amount(a.champion.sd * 1)} now (${(a.champion.sd / sigma).toFixed(2)}σ), ${measured.join(', ')}.`,
     `Expected gain of this change: ${gain >= 0 ? '' : '−'}${amount(gain)} ${metric} (${a.expectedGain >= 0 ? '+' : '−'}${Math.abs(a.expectedGain).toFixed(2)}σ, ${gain >= 0 ? better : 'worse'}) ± ${amount(gainSd)} from ${input.candidateRuns} run${input.candidateRuns === 1 ? '' : 's'}; P(better) ${pct(a.probabilityBetter)}, P(worse) ${pct(a.probabilityWorse)}, σ = ${fmt(sigma)}.`,
@@ -70,7 +71,7 @@ export function explainDecision(input: ExplainInput): LoopDecisionView {
     `Drift: the machine's level moves by ${a.drift.slope * sign >= 0 ? '+' : '−'}${amount(a.drift.slope)} per run (± ${amount(a.drift.sd)}), estimated from every run since the baseline and corrected for.`,
     `Prior from ${input.priorExperiments} judged experiment${input.priorExperiments === 1 ? '' : 's'} on this runner (with a cautious default): ${pct(a.priorShares.gain)} of changes help, ${pct(a.priorShares.none)} do nothing, ${pct(a.priorShares.harm)} hurt.`,
     ...(input.controlProblem ? [`No control run: ${input.controlProblem}.`] : []),
-    ...[understatedSigma(input.controlFit)].filter((w): w is string => w !== undefined),
+    ...(warning ? [warning] : []),
   ];
   const next =
     input.nextStep.kind === 'run-control'

@@ -122,12 +122,10 @@ export interface ChampionBelief {
   /** Runs that measured the champion's lineage directly (baseline and controls). */
   directRuns: number;
   /**
-   * Jobs since the baseline that ran a control; the log-likelihood of their control runs (learns
-   * `jobShare`), and the sum of their squared distances from the expected level, in standard
-   * deviations (about 1 a run when σ and the share are right).
+   * Jobs since the baseline that ran a control, and the sum of their control runs' squared
+   * distances from the expected level, in standard deviations (about 1 a run when σ is right).
    */
   controlJobs: number;
-  controlLogLik: number;
   controlSquares: number;
   /** Experiments kept since the baseline. */
   kept: number;
@@ -182,7 +180,6 @@ export function startFromBaseline(
     prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
     directRuns: runs.length,
     controlJobs: 0,
-    controlLogLik: 0,
     controlSquares: 0,
     kept: 0,
     baselineLevel: state.level,
@@ -237,10 +234,11 @@ function controlReason(
   if (variance > settings.controlVariance * settings.sigma ** 2) {
     return `the champion's level is known only to ${sd}; one run of the champion's code sharpens it`;
   }
+  if (settings.jobShare === 0) return undefined;
   // Where runs in separate jobs differ more than runs in one job, a control in the candidate's own
   // job may sharpen the comparison by more than a fresh experiment's run is worth.
   const worth = controlWorth(belief, variance, settings);
-  if (settings.jobShare > 0 && worth.control > settings.repeatCost * worth.fresh) {
+  if (worth.control > settings.repeatCost * worth.fresh) {
     return `runs in separate jobs differ more than runs in one job, so the champion's level in this job is known only to ${sd}; a run of its code here cancels the job's offset`;
   }
   return undefined;
@@ -325,7 +323,6 @@ export function conclude(
     ...belief,
     state,
     controlJobs: belief.controlJobs + (fit ? 1 : 0),
-    controlLogLik: belief.controlLogLik + (fit?.logLik ?? 0),
     controlSquares: belief.controlSquares + (fit?.squares ?? 0),
     evidence,
     prior: found
