@@ -7,14 +7,17 @@
  * Policies: the oracle (knows every true effect), the ceiling (knows the effect mix and the
  * champion's true level, one run per experiment, keeps on positive expected gain), naive greedy
  * (keep if lower than the last kept run), `decision: strict` (the one-sided t-test against the best
- * kept run, `decideVerdict`) and `decision: loop` (src/verdict/policy, the default). Both real
+ * kept run, `decideVerdict`) and `decision: loop` (src/verdict/policy, the default), on a runner's
+ * first night (its baseline paid from the budget) and on a later night (the baseline and the prior
+ * replayed from the ledger of an earlier night, as the action starts a new branch). Both real
  * policies run the code the action runs.
  *
  * Env: LOOP_NIGHTS (200), LOOP_BUDGET (100); LOOP_MIXES, LOOP_NOISES pick cells by index.
  * Probes of what limits the policy (docs/verdict-statistics.md, "What it would take"):
  * - LOOP_VARIANTS: the loop policy with other settings, or told what a real runner cannot know
  *   (`knowsMix`: the true effect mix as its prior; `trueSigma`; `peek`: the kept code's true level,
- *   to ±peek·σ, after each keep);
+ *   to ±peek·σ, after each keep), or on a later night (`laterNight`; `ledgerPrior: false` forgets
+ *   what the earlier night taught the prior);
  * - LOOP_FRONTIER=0,0.3: the ceiling holding its keeps to P(better) ≥ p, with and without the
  *   baseline's runs;
  * - LOOP_SIGMA_LEARNING=3: σ learned through the night from a k-run baseline;
@@ -24,10 +27,13 @@
  * - LOOP_ONLY_VARIANTS=1 drops the standard rows but the oracle.
  */
 import { INPUT_DEFAULTS } from '../src/settings/inputs.js';
+import type { LedgerRecord } from '../src/state/ledger.js';
 import { decideVerdict } from '../src/verdict/decide.js';
 import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
 import { EFFECT_GRID, mixturePrior } from '../src/verdict/policy/effect-prior.js';
+import { replayBranch, type StoredBaseline } from '../src/verdict/policy/ledger-replay.js';
 import {
+  assess,
   type ChampionBelief,
   conclude,
   controlFit,
@@ -127,6 +133,7 @@ interface Night {
   jobNoise: number[];
   outlierAt: number;
   scenario: { mix: Mix; noise: Noise };
+  seed: number;
 }
 
 function drawNight(mix: Mix, noise: Noise, seed: number): Night {
@@ -140,16 +147,26 @@ function drawNight(mix: Mix, noise: Noise, seed: number): Night {
     ),
     outlierAt: Math.floor(effects.uniform() * BASELINE_RUNS),
     scenario: { mix, noise },
+    seed,
   };
 }
 
 /** The machine of one night: measures code of a given true value, counts the budget. */
 class Machine {
+  /** Runs made this night. */
   t = 0;
   private job = 0;
-  constructor(private readonly night: Night) {}
+  /** @param before runs the machine made before this night (its drift kept going through them) */
+  constructor(
+    private readonly night: Night,
+    private readonly before = 0,
+  ) {}
   get left(): number {
     return BUDGET - this.t;
+  }
+  /** The runner's time: its training runs so far, earlier nights included. */
+  get now(): number {
+    return this.before + this.t;
   }
   /** The runs from here on belong to a new job (a new offset, for a noise with a per-job share). */
   startJob(): this {
@@ -169,7 +186,7 @@ class Machine {
         ? this.night.noise[this.t]!
         : Math.sqrt(1 - share) * this.night.noise[this.t]! +
           Math.sqrt(share) * this.night.jobNoise[this.job]!;
-    const value = truth + noise.driftPerRun * this.t + SIGMA * draw + outlier;
+    const value = truth + noise.driftPerRun * this.now + SIGMA * draw + outlier;
     this.t++;
     return value;
   }
@@ -228,7 +245,7 @@ function ceilingPolicy(minBetter = 0, skip = 0): Policy {
     const { mix } = night.scenario;
     for (let i = 0; i < skip; i++) machine.run(loop.champion, i);
     for (let k = 0; machine.left > 0; k++) {
-      const level = loop.champion + night.scenario.noise.driftPerRun * machine.t;
+      const level = loop.champion + night.scenario.noise.driftPerRun * machine.now;
       const z = (level - machine.startJob().run(loop.candidate(k))) / SIGMA;
       const posterior = effectPosterior(mix, z);
       loop.judged(k, posterior.mean > 0 && posterior.better >= minBetter, 1);
@@ -302,26 +319,32 @@ function loopPolicy(
     const machine = new Machine(night);
     const baseline = baselineJob(machine, loop.champion, baselineRuns, true);
     const tuned = tune(defaultLoopSettings(sampleSd(baseline.map((r) => r.value))));
-    const settings = told.mix
-      ? { ...tuned, basePrior: gridPrior(night.scenario.mix), pseudoCount: 1e6 }
-      : tuned;
-    followBaseline(loop, machine, baseline, settings, (belief, keep) => {
-      // Design probe: told the kept code's true level (to ±`peek`σ) after each keep.
-      if (!keep || told.peek === undefined) return belief;
-      const level = loop.champion + night.scenario.noise.driftPerRun * machine.t;
-      return { ...belief, state: { ...belief.state, level, pLL: (told.peek * SIGMA) ** 2, pLS: 0 } };
+    const settings = told.mix ? toldMix(tuned, night.scenario.mix) : tuned;
+    followBaseline(loop, machine, baseline, settings, {
+      adjust: (belief, keep) => {
+        // Design probe: told the kept code's true level (to ±`peek`σ) after each keep.
+        if (!keep || told.peek === undefined) return belief;
+        const level = loop.champion + night.scenario.noise.driftPerRun * machine.now;
+        return { ...belief, state: { ...belief.state, level, pLL: (told.peek * SIGMA) ** 2, pLS: 0 } };
+      },
     });
     return loop.finish();
   };
 }
 
-/** The night after a baseline: one belief, started from the baseline's runs and concluded job by job. */
+/**
+ * The night after a baseline: one belief, started from the baseline's runs and concluded job by
+ * job. `judged` sees each job with the belief it was judged on; `adjust` may change the belief after.
+ */
 function followBaseline(
   loop: Loop,
   machine: Machine,
   baseline: readonly Run[],
   settings: LoopSettings,
-  adjust: (belief: ChampionBelief, keep: boolean) => ChampionBelief = (belief) => belief,
+  hooks: {
+    judged?: (before: ChampionBelief, job: JobRuns, keep: boolean) => void;
+    adjust?: (belief: ChampionBelief, keep: boolean) => ChampionBelief;
+  } = {},
 ): void {
   let belief = startFromBaseline(baseline, settings);
   driveJobs(
@@ -329,7 +352,9 @@ function followBaseline(
     machine,
     () => ({ belief, settings }),
     (job, keep) => {
-      belief = adjust(conclude(belief, job, keep, settings), keep);
+      hooks.judged?.(belief, job, keep);
+      const after = conclude(belief, job, keep, settings);
+      belief = hooks.adjust ? hooks.adjust(after, keep) : after;
     },
   );
 }
@@ -350,18 +375,104 @@ function driveJobs(
     const { belief, settings } = lead();
     for (;;) {
       const step =
-        machine.left > 0 ? nextStep(belief, job, machine.t, settings) : decide(belief, job, settings);
+        machine.left > 0 ? nextStep(belief, job, machine.now, settings) : decide(belief, job, settings);
       if (step.kind === 'decide') {
         if (job.candidate.length > 0) loop.judged(k, step.keep, job.candidate.length + job.controls.length);
         concluded(job, step.keep);
         break;
       }
       const truth = step.kind === 'run-control' ? loop.champion : loop.candidate(k);
-      const run = { t: machine.t, value: machine.run(truth) };
+      const run = { t: machine.now, value: machine.run(truth) };
       (step.kind === 'run-control' ? job.controls : job.candidate).push(run);
     }
     if (job.candidate.length === 0) break;
   }
+}
+
+/**
+ * `decision: loop` on a later night of an established runner, started the way the action starts a
+ * new branch: the runner's ledger holds its baseline and an earlier night (another branch, the same
+ * kind of proposals, the same policy from that fresh baseline), and `replayBranch` builds the
+ * belief from them: the baseline's level and σ, and the prior learned from the earlier night's
+ * experiments (unless `ledgerPrior` is false; `knowsMix` tells both nights the true mix instead).
+ * The baseline is not run again, so the night's budget goes to experiments and to the control runs
+ * the policy asks for (the machine may have drifted).
+ */
+function laterNightPolicy(
+  tuned: (s: LoopSettings) => LoopSettings = (s) => s,
+  opts: { ledgerPrior?: boolean; knowsMix?: boolean } = {},
+): Policy {
+  return (night) => {
+    const tune = opts.knowsMix ? (s: LoopSettings) => toldMix(tuned(s), night.scenario.mix) : tuned;
+    const earlier = earlierNight(
+      drawNight(night.scenario.mix, night.scenario.noise, night.seed + 55_555),
+      tune,
+    );
+    const settings = tune(defaultLoopSettings(sampleSd(earlier.baseline.samples)));
+    let { belief } = replayBranch({
+      baselines: [earlier.baseline],
+      records:
+        opts.ledgerPrior === false
+          ? earlier.records.map(({ loop, ...r }) => (loop ? { ...r, loop: { runs: loop.runs } } : r))
+          : earlier.records,
+      branch: 'autoresearch/tonight',
+      direction: 'minimize',
+      settings,
+    });
+    const loop = new Loop(night);
+    const machine = new Machine(night, earlier.runs);
+    driveJobs(
+      loop,
+      machine,
+      () => ({ belief, settings }),
+      (job, keep) => {
+        belief = conclude(belief, job, keep, settings);
+      },
+    );
+    return loop.finish();
+  };
+}
+
+/** A runner's first night as its ledger keeps it: the baseline, and one record per judged experiment. */
+function earlierNight(
+  night: Night,
+  tune: (s: LoopSettings) => LoopSettings,
+): { baseline: StoredBaseline; records: LedgerRecord[]; runs: number } {
+  const loop = new Loop(night);
+  const machine = new Machine(night);
+  const runs = baselineJob(machine, loop.champion, BASELINE_RUNS, true);
+  const settings = tune(defaultLoopSettings(sampleSd(runs.map((r) => r.value))));
+  const day = Date.parse('2026-01-01T00:00:00Z');
+  const records: LedgerRecord[] = [];
+  followBaseline(loop, machine, runs, settings, {
+    judged: (belief, job, keep) => {
+      if (job.candidate.length === 0) return;
+      const inOrder = [
+        ...job.controls.map((r) => ({ ...r, kind: 'control' as const })),
+        ...job.candidate.map((r) => ({ ...r, kind: 'candidate' as const })),
+      ].sort((a, b) => a.t - b.t);
+      const evidence = assess(belief, job, settings).evidence;
+      records.push({
+        at: new Date(day + 1000 * (records.length + 1)).toISOString(),
+        keyHash: 'runner',
+        trainBlob: `experiment-${records.length}`,
+        status: keep ? 'keep' : 'discard',
+        mode: 'experiment',
+        branch: 'autoresearch/earlier',
+        verdict: keep ? 'improved' : 'within-noise',
+        loop: {
+          runs: inOrder.map(({ kind, value }) => ({ kind, value })),
+          ...(evidence ? { evidence: { ...evidence } } : {}),
+        },
+      });
+    },
+  });
+  const baseline = {
+    samples: runs.map((r) => r.value),
+    date: new Date(day).toISOString(),
+    commit: 'baseline',
+  };
+  return { baseline, records, runs: machine.now };
 }
 
 /**
@@ -377,7 +488,7 @@ function spreadBaselinePolicy(inJob: number, apart: number): Policy {
     const first = baselineJob(machine, loop.champion, inJob, true);
     const others: Run[] = [];
     for (let i = 0; i < apart; i++)
-      others.push({ t: machine.startJob().t, value: machine.run(loop.champion) });
+      others.push({ t: machine.startJob().now, value: machine.run(loop.champion) });
     const within = sampleSd(first.map((r) => r.value));
     const centre = mean(first.map((r) => r.value));
     const d2 = mean(others.map((r) => (r.value - centre) ** 2));
@@ -393,13 +504,18 @@ function spreadBaselinePolicy(inJob: number, apart: number): Policy {
  */
 function baselineJob(machine: Machine, truth: number, runs: number, replaceOutlier: boolean): Run[] {
   const baseline: Run[] = [];
-  for (let i = 0; i < runs; i++) baseline.push({ t: machine.t, value: machine.run(truth, i) });
+  for (let i = 0; i < runs; i++) baseline.push({ t: machine.now, value: machine.run(truth, i) });
   const outlier = replaceOutlier ? baselineOutlier(baseline.map((r) => r.value)) : undefined;
   if (outlier !== undefined) {
     baseline.splice(outlier, 1);
-    baseline.push({ t: machine.t, value: machine.run(truth) });
+    baseline.push({ t: machine.now, value: machine.run(truth) });
   }
   return baseline;
+}
+
+/** Settings told the true mix as a prior that evidence does not move (a design probe). */
+function toldMix(settings: LoopSettings, mix: Mix): LoopSettings {
+  return { ...settings, basePrior: gridPrior(mix), pseudoCount: 1e6 };
 }
 
 /** The mix on the policy's grid (for the design variant that is told the mix). */
@@ -535,6 +651,7 @@ const POLICIES: Array<[string, Policy]> = [
   ['naive greedy', greedy],
   ['decision: strict', strict],
   ['**decision: loop (default)**', loopPolicy()],
+  ['**decision: loop, a later night**', laterNightPolicy()],
 ].filter((_, i) => !process.env['LOOP_ONLY_VARIANTS'] || i === 0) as Array<[string, Policy]>;
 for (const spec of (process.env['LOOP_SPREAD_BASELINE'] ?? '').split(',').filter(Boolean)) {
   const [inJob, apart] = spec.split('+').map(Number) as [number, number];
@@ -561,44 +678,66 @@ for (const p of (process.env['LOOP_FRONTIER'] ?? '').split(',').filter(Boolean).
 // Design variants: LOOP_VARIANTS='[{"name":"no controls","maxControls":0,"prior":[0.6,0.3,3]}]'
 // (prior = null share, harm share, range in σ of the base prior).
 for (const variant of JSON.parse(process.env['LOOP_VARIANTS'] ?? '[]') as Array<Record<string, unknown>>) {
-  const { name, prior, driftScale, sigmaScale, trueSigma, baseline, knowsMix, peek, ...overrides } =
-    variant as {
-      name: string;
-      knowsMix?: boolean;
-      peek?: number;
-      baseline?: number;
-      prior?: [number, number, number, number?];
-      driftScale?: number;
-      sigmaScale?: number;
-      trueSigma?: boolean;
-    } & Partial<LoopSettings>;
+  const {
+    name,
+    prior,
+    driftScale,
+    sigmaScale,
+    trueSigma,
+    baseline,
+    knowsMix,
+    peek,
+    laterNight,
+    ledgerPrior,
+    ...overrides
+  } = variant as {
+    name: string;
+    /** Run as a later night of an established runner (no baseline run; see laterNightPolicy). */
+    laterNight?: boolean;
+    /** For a later night: false forgets what the earlier night taught the prior. */
+    ledgerPrior?: boolean;
+    knowsMix?: boolean;
+    peek?: number;
+    baseline?: number;
+    prior?: [number, number, number, number?];
+    driftScale?: number;
+    sigmaScale?: number;
+    trueSigma?: boolean;
+  } & Partial<LoopSettings>;
+  const tune = (s: LoopSettings): LoopSettings => ({
+    ...s,
+    ...overrides,
+    ...(sigmaScale ? { sigma: s.sigma * sigmaScale } : {}),
+    ...(trueSigma ? { sigma: SIGMA } : {}),
+    ...(prior
+      ? {
+          basePrior: mixturePrior({
+            nullShare: prior[0],
+            harmShare: prior[1],
+            range: prior[2],
+            from: prior[3] ?? 0,
+          }),
+        }
+      : {}),
+    ...(driftScale === undefined
+      ? {}
+      : {
+          drift: { slopeSd: s.drift.slopeSd * driftScale, levelWalkSd: s.drift.levelWalkSd * driftScale },
+        }),
+  });
+  if (laterNight && (peek !== undefined || baseline !== undefined))
+    throw new Error(`LOOP_VARIANTS "${name}": peek and baseline do not apply to a later night`);
   POLICIES.push([
     `loop, ${name}`,
-    loopPolicy(
-      (s) => ({
-        ...s,
-        ...overrides,
-        ...(sigmaScale ? { sigma: s.sigma * sigmaScale } : {}),
-        ...(trueSigma ? { sigma: SIGMA } : {}),
-        ...(prior
-          ? {
-              basePrior: mixturePrior({
-                nullShare: prior[0],
-                harmShare: prior[1],
-                range: prior[2],
-                from: prior[3] ?? 0,
-              }),
-            }
-          : {}),
-        ...(driftScale === undefined
-          ? {}
-          : {
-              drift: { slopeSd: s.drift.slopeSd * driftScale, levelWalkSd: s.drift.levelWalkSd * driftScale },
-            }),
-      }),
-      baseline,
-      { ...(knowsMix ? { mix: true } : {}), ...(peek === undefined ? {} : { peek }) },
-    ),
+    laterNight
+      ? laterNightPolicy(tune, {
+          ...(ledgerPrior === undefined ? {} : { ledgerPrior }),
+          ...(knowsMix ? { knowsMix } : {}),
+        })
+      : loopPolicy(tune, baseline, {
+          ...(knowsMix ? { mix: true } : {}),
+          ...(peek === undefined ? {} : { peek }),
+        }),
   ]);
 }
 const pick = <T>(all: T[], env: string): T[] =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LedgerRecord } from '../src/state/ledger.js';
 import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
 import { DEFAULT_PRIOR, learnPrior, priorShares } from '../src/verdict/policy/effect-prior.js';
 import { explainDecision } from '../src/verdict/policy/explain.js';
@@ -332,6 +333,46 @@ describe('replaying the ledger', () => {
     // Its advantage over the old baseline is kept, on top of the new baseline's level.
     expect(replayed.belief.state.level).toBeLessThan(1.7);
     expect(nextStep(replayed.belief, empty, replayed.now, settings).kind).toBe('run-control');
+  });
+
+  it("starts a new branch from the baseline's code, with the prior the runner's other branches taught", () => {
+    // An earlier night on another branch: 90 experiments, most of them clearly worse.
+    const earlier = Array.from({ length: 90 }, (_, k) => {
+      const value = 1.6 + (k % 3 === 0 ? 0 : 2 * SIGMA) + 0.3 * SIGMA * rng.gaussian();
+      const z = (1.6 - value) / SIGMA;
+      return {
+        ...record(
+          `2026-03-01T${String(1 + Math.floor(k / 60)).padStart(2, '0')}:${String(k % 60).padStart(2, '0')}:00.000Z`,
+          'discard',
+          [value],
+          `e${k}`,
+        ),
+        branch: 'autoresearch/earlier',
+        loop: { runs: [{ kind: 'candidate' as const, value }], evidence: { z, se: 1.05 } },
+      };
+    });
+    const replay = (records: LedgerRecord[]) =>
+      replayBranch({
+        baselines: [base('2026-03-01T00:00:00.000Z', 1.6)],
+        records,
+        branch: 'autoresearch/tonight',
+        direction: 'minimize',
+        settings,
+      });
+    const tonight = replay(earlier);
+    expect(tonight.champion.commit).toBe('base-01');
+    expect(tonight.judged).toBe(0);
+    // Time counts every run on the machine, the other branch's too.
+    expect(tonight.now).toBe(8 + 90);
+    // The other branch's evidence taught the prior that most changes here do harm.
+    expect(priorShares(tonight.belief.prior).harm).toBeGreaterThan(priorShares(DEFAULT_PRIOR).harm + 0.2);
+    expect(
+      replay(earlier.map(({ loop, ...r }) => ({ ...r, loop: { runs: loop.runs } }))).belief.prior,
+    ).toEqual(DEFAULT_PRIOR);
+    // 90 runs after the baseline, a drift the filter allows could have moved the machine by more
+    // than the policy judges against: the first job re-measures the baseline's code.
+    expect(nextStep(tonight.belief, empty, tonight.now, settings).kind).toBe('run-control');
+    expect(nextStep(replay([]).belief, empty, 8, settings).kind).toBe('run-candidate');
   });
 
   it('ignores a superseded baseline and results that were not judged on their values', () => {
