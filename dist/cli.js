@@ -38950,7 +38950,7 @@ function defaultLoopSettings(sigma, minGain = 0) {
     controlVariance: 1.5,
     maxControls: 2,
     minCandidateRuns: 1,
-    maxCandidateRuns: 2,
+    maxCandidateRuns: 3,
     stopConfidence: 0.95,
     repeatCost: 1,
     minGain,

@@ -232,6 +232,25 @@ describe('the loop policy', () => {
     expect(assess(vague, measured, settings).champion.sd).toBeLessThan(Math.sqrt(2) * SIGMA);
   });
 
+  it('runs the candidate a third time only when two runs leave the decision on the edge', () => {
+    const still = startFromBaseline(
+      [0.3, -0.5, 0.1, 0.8, -1.2, 0.4, -0.2, 0.3].map((z, t) => ({ value: 1.6 + z * SIGMA, t })),
+      settings,
+    );
+    const runs = (...gains: number[]) => ({
+      candidate: gains.map((g, i) => ({ value: still.state.level - g * SIGMA, t: 8 + i })),
+      controls: [],
+    });
+    // Two runs 1σ better: P(better) sits near the 30 % the keep rule asks for.
+    const edge = runs(1, 1);
+    expect(decide(still, edge, settings).assessment.probabilityBetter).toBeCloseTo(0.3, 1);
+    expect(nextStep(still, edge, 10, settings).kind).toBe('run-candidate');
+    expect(nextStep(still, edge, 10, { ...settings, maxCandidateRuns: 2 }).kind).toBe('decide');
+    // Off the edge, two runs decide.
+    expect(nextStep(still, runs(1, 0), 10, settings).kind).toBe('decide');
+    expect(nextStep(still, runs(1, 2.5), 10, settings).kind).toBe('decide');
+  });
+
   it('runs the candidate at least `minCandidateRuns` times unless it is clearly worse', () => {
     const twice = { ...settings, minCandidateRuns: 2 };
     const close = { candidate: [{ value: 1.6, t: 8 }], controls: [] };

@@ -97,7 +97,7 @@ export function defaultLoopSettings(sigma: number, minGain = 0): LoopSettings {
     controlVariance: 1.5,
     maxControls: 2,
     minCandidateRuns: 1,
-    maxCandidateRuns: 2,
+    maxCandidateRuns: 3,
     stopConfidence: 0.95,
     repeatCost: 1,
     minGain,
