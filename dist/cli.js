@@ -39022,7 +39022,9 @@ function controlReason(belief, job, now, settings) {
   const variance = jobLevelVariance(predict(before, now, settings.drift));
   const sd = `\xB1${(Math.sqrt(variance) / settings.sigma).toFixed(2)}\u03C3`;
   if (variance > settings.controlVariance * settings.sigma ** 2) {
-    return `the champion's level is known only to ${sd}; one run of the champion's code sharpens it`;
+    const idle = now - 1 - Math.max(belief.state.t, ...job.controls.map((r2) => r2.t));
+    const since = idle >= 10 ? ` (${idle} training runs on this machine since the last run of its code or of a change to it)` : "";
+    return `the champion's level is known only to ${sd}${since}; one run of the champion's code sharpens it`;
   }
   if (settings.jobShare === 0) return void 0;
   const worth = controlWorth(belief, variance, settings);

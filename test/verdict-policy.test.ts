@@ -390,7 +390,11 @@ describe('replaying the ledger', () => {
     ).toEqual(DEFAULT_PRIOR);
     // 90 runs after the baseline, a drift the filter allows could have moved the machine by more
     // than the policy judges against: the first job re-measures the baseline's code.
-    expect(nextStep(tonight.belief, empty, tonight.now, settings).kind).toBe('run-control');
+    const first = nextStep(tonight.belief, empty, tonight.now, settings);
+    expect(first).toMatchObject({ kind: 'run-control' });
+    expect(first.kind === 'run-control' && first.why).toContain(
+      '90 training runs on this machine since the last run of its code or of a change to it',
+    );
     expect(nextStep(replay([]).belief, empty, 8, settings).kind).toBe('run-candidate');
   });
 

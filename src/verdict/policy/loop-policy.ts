@@ -232,7 +232,13 @@ function controlReason(
   const variance = jobLevelVariance(predict(before, now, settings.drift));
   const sd = `±${(Math.sqrt(variance) / settings.sigma).toFixed(2)}σ`;
   if (variance > settings.controlVariance * settings.sigma ** 2) {
-    return `the champion's level is known only to ${sd}; one run of the champion's code sharpens it`;
+    // Say why when it is the time since its lineage last ran (a new branch on a busy runner).
+    const idle = now - 1 - Math.max(belief.state.t, ...job.controls.map((r) => r.t));
+    const since =
+      idle >= 10
+        ? ` (${idle} training runs on this machine since the last run of its code or of a change to it)`
+        : '';
+    return `the champion's level is known only to ${sd}${since}; one run of the champion's code sharpens it`;
   }
   if (settings.jobShare === 0) return undefined;
   // Where runs in separate jobs differ more than runs in one job, a control in the candidate's own
