@@ -59830,7 +59830,8 @@ function explainDecision(input2) {
   const better = input2.direction === "minimize" ? "lower" : "higher";
   const warning2 = understatedSigma(input2.controlFit);
   const lines = [
-    `Judged against ${who}: ${metric2} ${fmt3(championValue, 6)} \xB1 ${amount(a2.champion.sd * 1)} now (${(a2.champion.sd / sigma).toFixed(2)}\u03C3), ${measured.join(", ")}.`,
+    // The control run's reason stays on this line: the Why section's lines keep their number.
+    `Judged against ${who}: ${metric2} ${fmt3(championValue, 6)} \xB1 ${amount(a2.champion.sd * 1)} now (${(a2.champion.sd / sigma).toFixed(2)}\u03C3), ${measured.join(", ")}.${input2.controlReason ? ` The control run was made because ${input2.controlReason}.` : ""}`,
     `Expected gain of this change: ${gain >= 0 ? "" : "\u2212"}${amount(gain)} ${metric2} (${a2.expectedGain >= 0 ? "+" : "\u2212"}${Math.abs(a2.expectedGain).toFixed(2)}\u03C3, ${gain >= 0 ? better : "worse"}) \xB1 ${amount(gainSd)} from ${input2.candidateRuns} run${input2.candidateRuns === 1 ? "" : "s"}; P(better) ${pct(a2.probabilityBetter)}, P(worse) ${pct(a2.probabilityWorse)}, \u03C3 = ${fmt3(sigma)}.`,
     input2.keep ? `Kept: the expected gain is positive${settings.minProbabilityBetter > 0 ? ` and P(better) \u2265 ${pct(settings.minProbabilityBetter)}` : ""}. Over a night a kept change that does nothing costs little, while a real gain thrown away is lost for good; the champion moves by the expected gain, not by this run's value.` : `Discarded: ${a2.expectedGain <= settings.margin + settings.minGain / sigma ? "the expected gain is not positive" : `P(better) ${pct(a2.probabilityBetter)} is below ${pct(settings.minProbabilityBetter)}`}. Build the next change on the champion.`,
     `Drift: the machine's level moves by ${a2.drift.slope * sign >= 0 ? "+" : "\u2212"}${amount(a2.drift.slope)} per run (\xB1 ${amount(a2.drift.sd)}), estimated from every run since the baseline and corrected for.`,
@@ -60470,6 +60471,7 @@ async function judgeWithLoop(opts) {
     maxControls = jobRuns.controls.length;
   };
   let step = nextStep(belief, jobRuns, t2, { ...policy, maxControls });
+  let controlReason2;
   await job.session(async (runOnce) => {
     const restored = await restoreInterruptedSwap(settings.stateDir);
     if (restored) result.notes.push(`restored ${restored}, left swapped by an interrupted control run`);
@@ -60488,6 +60490,7 @@ async function judgeWithLoop(opts) {
           if ("missing" in file2) stopControls(file2.missing);
           else {
             req.log(`Control run: ${step.why}`);
+            controlReason2 ??= step.why;
             const run2 = await withFileSwapped(
               { stateDir: settings.stateDir, workdir: req.workdir, file: files[0], contents: file2.contents },
               () => runOnce(
@@ -60543,6 +60546,7 @@ async function judgeWithLoop(opts) {
     },
     candidateRuns: jobRuns.candidate.length,
     controlRuns: jobRuns.controls.length,
+    ...controlReason2 && jobRuns.controls.length > 0 ? { controlReason: controlReason2 } : {},
     priorExperiments: belief.evidence.length,
     nextStep: nextStep(after, { candidate: [], controls: [] }, t2, policy),
     ...controlProblem ? { controlProblem } : {},

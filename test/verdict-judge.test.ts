@@ -131,6 +131,28 @@ describe('judging against the runner baseline', () => {
     expect((await currentBaseline(stateDir, good.report.runner.keyHash!))?.commit).toBe('a'.repeat(40));
   });
 
+  it('re-measures a champion carried over a re-baseline before judging against it, and says why', async () => {
+    await execa('git', ['init', '-q'], { cwd: project });
+    await establishBaseline(request());
+    await writeTrain({ value: 1.7 });
+    // The kept train.py is in the checkout's history, so a control run can put it back.
+    await execa('git', ['hash-object', '-w', 'train.py'], { cwd: project });
+    expect((await judgeExperiment(request())).report.status).toBe('keep');
+    await writeTrain({ value: 1.8 });
+    await establishBaseline(request());
+
+    await writeTrain({ value: 1.69 });
+    const next = await judgeExperiment(request());
+    expect(logs.some((l) => l.startsWith("Control run: the champion's level is known only to"))).toBe(true);
+    expect(next.runs.length).toBeGreaterThan(1);
+    expect(next.report.decision?.champion.controlRuns).toBeGreaterThan(0);
+    expect(next.report.decision?.explanation[0]).toMatch(
+      /re-measured by \d control runs? in this job, carried over .*\. The control run was made because the champion's level is known only to ±[\d.]+σ/,
+    );
+    // The candidate's own file is back in place after the control run.
+    expect(await readFile(path.join(project, 'train.py'), 'utf8')).toContain('VALUE = 1.69');
+  });
+
   it('does not run a train.py already scored under the same key unless forced', async () => {
     await establishBaseline(request());
     await writeTrain({ value: 1.79 });

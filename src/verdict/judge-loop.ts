@@ -85,6 +85,8 @@ export async function judgeWithLoop(opts: {
   };
 
   let step = nextStep(belief, jobRuns, t, { ...policy, maxControls });
+  // Why the job measured the champion first, for the Why section.
+  let controlReason: string | undefined;
   await job.session(async (runOnce) => {
     const restored = await restoreInterruptedSwap(settings.stateDir);
     if (restored) result.notes.push(`restored ${restored}, left swapped by an interrupted control run`);
@@ -103,6 +105,7 @@ export async function judgeWithLoop(opts: {
           if ('missing' in file) stopControls(file.missing);
           else {
             req.log(`Control run: ${step.why}`);
+            controlReason ??= step.why;
             const run = await withFileSwapped(
               { stateDir: settings.stateDir, workdir: req.workdir, file: files[0]!, contents: file.contents },
               () =>
@@ -160,6 +163,7 @@ export async function judgeWithLoop(opts: {
     },
     candidateRuns: jobRuns.candidate.length,
     controlRuns: jobRuns.controls.length,
+    ...(controlReason && jobRuns.controls.length > 0 ? { controlReason } : {}),
     priorExperiments: belief.evidence.length,
     nextStep: nextStep(after, { candidate: [], controls: [] }, t, policy),
     ...(controlProblem ? { controlProblem } : {}),

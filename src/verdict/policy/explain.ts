@@ -16,6 +16,8 @@ export interface ExplainInput {
   champion: { commit: string; isBaseline: boolean; carriedOver: boolean };
   candidateRuns: number;
   controlRuns: number;
+  /** Why this job ran the champion's code before the candidate (the first control run's reason). */
+  controlReason?: string;
   /** Experiments this runner judged before (the prior's evidence). */
   priorExperiments: number;
   /** What the policy would do first in the next job. */
@@ -63,7 +65,8 @@ export function explainDecision(input: ExplainInput): LoopDecisionView {
   const better = input.direction === 'minimize' ? 'lower' : 'higher';
   const warning = understatedSigma(input.controlFit);
   const lines = [
-    `Judged against ${who}: ${metric} ${fmt(championValue, 6)} ± ${amount(a.champion.sd * 1)} now (${(a.champion.sd / sigma).toFixed(2)}σ), ${measured.join(', ')}.`,
+    // The control run's reason stays on this line: the Why section's lines keep their number.
+    `Judged against ${who}: ${metric} ${fmt(championValue, 6)} ± ${amount(a.champion.sd * 1)} now (${(a.champion.sd / sigma).toFixed(2)}σ), ${measured.join(', ')}.${input.controlReason ? ` The control run was made because ${input.controlReason}.` : ''}`,
     `Expected gain of this change: ${gain >= 0 ? '' : '−'}${amount(gain)} ${metric} (${a.expectedGain >= 0 ? '+' : '−'}${Math.abs(a.expectedGain).toFixed(2)}σ, ${gain >= 0 ? better : 'worse'}) ± ${amount(gainSd)} from ${input.candidateRuns} run${input.candidateRuns === 1 ? '' : 's'}; P(better) ${pct(a.probabilityBetter)}, P(worse) ${pct(a.probabilityWorse)}, σ = ${fmt(sigma)}.`,
     input.keep
       ? `Kept: the expected gain is positive${settings.minProbabilityBetter > 0 ? ` and P(better) ≥ ${pct(settings.minProbabilityBetter)}` : ''}. Over a night a kept change that does nothing costs little, while a real gain thrown away is lost for good; the champion moves by the expected gain, not by this run's value.`
