@@ -155,7 +155,7 @@ describe('judging against the runner baseline', () => {
 
   it('does not run a train.py already scored under the same key unless forced', async () => {
     await establishBaseline(request());
-    await writeTrain({ value: 1.79 });
+    await writeTrain({ value: 1.7 });
     const first = await judgeExperiment(request());
     expect(first.runs).toHaveLength(1);
     const again = await judgeExperiment(
@@ -167,8 +167,11 @@ describe('judging against the runner baseline', () => {
     expect(again.runs).toHaveLength(0);
     expect(again.report.headline).toContain('already scored');
     expect(again.report.status).toBe(first.report.status);
+    // Forced, it trains again. Judged against itself (the champion it became), the decision can be
+    // close enough for the loop policy to add a run, so only "at least one" is certain.
     const forced = await judgeExperiment(request({ force: true }));
-    expect(forced.runs).toHaveLength(1);
+    expect(forced.runs.length).toBeGreaterThanOrEqual(1);
+    expect(forced.report.headline).not.toContain('already scored');
   });
 
   it('stops repeats early once the candidate is clearly worse (fail-fast)', async () => {
