@@ -228,8 +228,10 @@ function controlReason(
   if (job.controls.length === 0 && belief.controlJobs < settings.calibrationJobs) {
     return `job ${belief.controlJobs + 1} of the first ${settings.calibrationJobs} after the baseline: a run of the champion's code in a job of its own shows how much separate jobs differ`;
   }
-  const before = collapse(componentsOf(belief, job, settings).map((c) => ({ weight: 1, state: c.state })));
-  const variance = jobLevelVariance(predict(before, now, settings.drift));
+  // Only control runs so far: every possible effect leaves the same belief, so one pass will do.
+  const variance = jobLevelVariance(
+    predict(throughControls(belief, job, settings).state, now, settings.drift),
+  );
   const sd = `±${(Math.sqrt(variance) / settings.sigma).toFixed(2)}σ`;
   if (variance > settings.controlVariance * settings.sigma ** 2) {
     // Say why when it is the time since its lineage last ran (a new branch on a busy runner).
@@ -365,6 +367,16 @@ export function controlFit(
   job: JobRuns,
   settings: LoopSettings,
 ): { logLik: number; squares: number } {
+  const { logLik, squares } = throughControls(belief, job, settings);
+  return { logLik, squares };
+}
+
+/** The belief run through the job's control runs alone, with how well they fit it. */
+function throughControls(
+  belief: ChampionBelief,
+  job: JobRuns,
+  settings: LoopSettings,
+): { state: LevelState; logLik: number; squares: number } {
   let state = openJob(belief.state, jobVariance(settings));
   let logLik = 0;
   let squares = 0;
@@ -374,7 +386,7 @@ export function controlFit(
     logLik += step.logLik;
     squares += step.z * step.z;
   }
-  return { logLik, squares };
+  return { state, logLik, squares };
 }
 
 /** One possible effect: its prior weight, the filter run through the job's runs under it, and their likelihood. */
