@@ -100,7 +100,7 @@ try {
   const freshOverheadMs = fresh.ms - fresh.value.runs.reduce((sum, r) => sum + r.exit.durationMs, 0);
   const template = baseline.record;
 
-  // A year of a busy runner: 100,000 judged experiments under this key, over 50 branches.
+  // A year of a busy runner: 100,000 judged experiments under this key, over 51 branches.
   const ledgerFile = path.join(stateDir, 'ledger.jsonl');
   const lines: string[] = [];
   for (let i = 0; i < LEDGER_LINES; i++) {
@@ -114,11 +114,14 @@ try {
         status: i % 17 === 0 ? 'keep' : 'discard',
         commit: i.toString(16).padStart(40, '0'),
         subject: `experiment ${i}`,
-        branch: `autoresearch/b${i % 50}`,
+        // One line in a thousand is the judged branch's own: the job replays those in full.
+        branch: i % 1000 === 0 ? 'autoresearch/bench' : `autoresearch/b${i % 50}`,
         mode: 'experiment',
         value,
         samples: [value],
         verdict: 'within-noise',
+        // What decision: loop writes: the job's runs and its evidence, which teaches the prior.
+        loop: { runs: [{ kind: 'candidate', value }], evidence: { z: Math.sin(i * 0.7), se: 1.1 } },
       }),
     );
     if (lines.length === 10_000) {

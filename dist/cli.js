@@ -34747,7 +34747,9 @@ async function ledgerText(file2) {
   return text2;
 }
 function* candidateLines(text2, from, filter, mayHold) {
-  const needles = filter === void 0 || typeof filter === "function" ? [] : Object.values(filter).filter((v2) => typeof v2 === "string").map((v2) => JSON.stringify(v2)).sort((a2, b3) => b3.length - a2.length);
+  const needles = filter === void 0 || typeof filter === "function" ? [] : Object.entries(filter).filter((e) => typeof e[1] === "string").sort(
+    ([ka, a2], [kb, b3]) => Number(ka === "keyHash") - Number(kb === "keyHash") || b3.length - a2.length
+  ).map(([, v2]) => JSON.stringify(v2));
   const fits = (line) => needles.every((n2) => line.includes(n2)) && (mayHold === void 0 || mayHold.test(line));
   const lineAt = (pos) => {
     const end = text2.indexOf("\n", pos);
@@ -34830,6 +34832,12 @@ async function appendLedger(stateDir, record2) {
   });
 }
 async function readLedger(stateDir, filter, mayHold) {
+  return readLines(stateDir, recordSchema, filter, mayHold);
+}
+async function readReplayLedger(stateDir, keyHash2) {
+  return readLines(stateDir, replaySchema, { keyHash: keyHash2 });
+}
+async function readLines(stateDir, schema, filter, mayHold) {
   const file2 = ledgerPath(stateDir);
   let text2;
   try {
@@ -34849,7 +34857,7 @@ async function readLedger(stateDir, filter, mayHold) {
     const raw = text2.slice(start, end);
     if (raw.trim() === "") continue;
     const last = end === text2.length;
-    const parsed = parseLine(raw);
+    const parsed = parseLine(raw, schema);
     if (typeof parsed === "string") {
       const line = lineNumberAt(text2, start);
       skipped.push({ line, reason: last ? `incomplete last line (${parsed})` : parsed });
@@ -34924,14 +34932,14 @@ async function checkLedgerHeader(file2, firstLine) {
     file2
   );
 }
-function parseLine(raw) {
+function parseLine(raw, schema) {
   let json2;
   try {
     json2 = JSON.parse(raw);
   } catch (error62) {
     return `not valid JSON: ${error62.message}`;
   }
-  const checked = recordSchema.safeParse(json2);
+  const checked = schema.safeParse(json2);
   if (!checked.success) {
     return checked.error.issues.map((i2) => `${i2.path.join(".") || "(line)"}: ${i2.message}`).join("; ");
   }
@@ -34943,7 +34951,7 @@ function toPredicate(filter) {
   const wanted = Object.entries(filter).filter(([, v2]) => v2 !== void 0);
   return (record2) => wanted.every(([k2, v2]) => record2[k2] === v2);
 }
-var LEDGER_FILE, HEADER, STATUSES, SCORED, VERDICTS, text, recordSchema;
+var LEDGER_FILE, HEADER, STATUSES, SCORED, VERDICTS, text, recordSchema, replaySchema;
 var init_ledger = __esm({
   "src/state/ledger.ts"() {
     "use strict";
@@ -35008,6 +35016,20 @@ var init_ledger = __esm({
       /** A held result (recorded as a discard): why, so an approval can find it and confirm it. */
       hold: external_exports.looseObject({ kind: external_exports.enum(["suspicious", "needs-review"]), reasons: external_exports.array(text) }).optional()
     });
+    replaySchema = external_exports.object(
+      recordSchema.pick({
+        at: true,
+        keyHash: true,
+        trainBlob: true,
+        status: true,
+        commit: true,
+        branch: true,
+        mode: true,
+        samples: true,
+        verdict: true,
+        loop: true
+      }).shape
+    );
   }
 });
 
@@ -38725,18 +38747,33 @@ function evidenceLogLik(e) {
 }
 function learnPrior(evidence, base = DEFAULT_PRIOR, pseudoCount = 20, start = base, steps = 60) {
   if (evidence.length === 0) return base;
-  const likelihoods = evidence.map(evidenceLogLik);
-  let w2 = [...start];
+  const likelihoods = evidence.map(gridLikelihood);
+  const n2 = base.length;
+  let w2 = Float64Array.from(start);
+  const acc = new Float64Array(n2);
   for (let step = 0; step < steps; step++) {
-    const acc = base.map((b3) => b3 * pseudoCount);
-    for (const ll of likelihoods) {
-      const post = posteriorWeights(w2, ll);
-      for (let i2 = 0; i2 < acc.length; i2++) acc[i2] += post[i2];
+    for (let i2 = 0; i2 < n2; i2++) acc[i2] = base[i2] * pseudoCount;
+    let total = pseudoCount;
+    for (const lik of likelihoods) {
+      let mass = 0;
+      for (let i2 = 0; i2 < n2; i2++) mass += w2[i2] * lik[i2];
+      if (!(mass > 0)) continue;
+      total++;
+      for (let i2 = 0; i2 < n2; i2++) acc[i2] += w2[i2] * lik[i2] / mass;
     }
-    const total = pseudoCount + likelihoods.length;
     w2 = acc.map((a2) => a2 / total);
   }
-  return w2;
+  return Array.from(w2);
+}
+function gridLikelihood(e) {
+  let lik = LIKELIHOODS.get(e);
+  if (!lik) {
+    const ll = evidenceLogLik(e);
+    const best = Math.max(...ll);
+    lik = Float64Array.from(ll, (v2) => Math.exp(v2 - best));
+    LIKELIHOODS.set(e, lik);
+  }
+  return lik;
 }
 function priorShares(prior) {
   let harm = 0;
@@ -38749,12 +38786,13 @@ function priorShares(prior) {
   });
   return { harm, none: none2, gain };
 }
-var EFFECT_GRID, DEFAULT_PRIOR;
+var EFFECT_GRID, DEFAULT_PRIOR, LIKELIHOODS;
 var init_effect_prior = __esm({
   "src/verdict/policy/effect-prior.ts"() {
     "use strict";
     EFFECT_GRID = Array.from({ length: 33 }, (_3, i2) => -4 + i2 * 0.25);
     DEFAULT_PRIOR = mixturePrior({ nullShare: 0.5, harmShare: 0.34, range: 3 });
+    LIKELIHOODS = /* @__PURE__ */ new WeakMap();
   }
 });
 
@@ -38900,13 +38938,24 @@ function keeps(expectedGain, probabilityBetter, settings) {
   return expectedGain > keepThreshold(settings) && probabilityBetter >= settings.minProbabilityBetter;
 }
 function valueAfterOneRun(weights, effects, predicted, settings) {
+  const w2 = [];
+  const d2 = [];
+  const mean2 = [];
+  const halfPrecision = [];
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   predicted.forEach((p2, i2) => {
-    if (weights[i2] < 1e-6) return;
+    const weight = weights[i2];
+    if (weight === 0) return;
     const sd = Math.sqrt(p2.variance);
-    lo = Math.min(lo, p2.mean - 5 * sd);
-    hi = Math.max(hi, p2.mean + 5 * sd);
+    if (weight >= 1e-6) {
+      lo = Math.min(lo, p2.mean - 5 * sd);
+      hi = Math.max(hi, p2.mean + 5 * sd);
+    }
+    w2.push(weight / sd);
+    d2.push(effects[i2]);
+    mean2.push(p2.mean);
+    halfPrecision.push(0.5 / p2.variance);
   });
   const points = 80;
   const step = (hi - lo) / points;
@@ -38917,14 +38966,12 @@ function valueAfterOneRun(weights, effects, predicted, settings) {
     let density = 0;
     let gain = 0;
     let better = 0;
-    predicted.forEach((p2, i2) => {
-      const w2 = weights[i2];
-      if (w2 === 0) return;
-      const f3 = w2 * Math.exp(-0.5 * (y2 - p2.mean) ** 2 / p2.variance) / Math.sqrt(p2.variance);
+    for (let i2 = 0; i2 < w2.length; i2++) {
+      const f3 = w2[i2] * Math.exp(-((y2 - mean2[i2]) ** 2) * halfPrecision[i2]);
       density += f3;
-      gain += f3 * effects[i2];
-      if (effects[i2] > 0) better += f3;
-    });
+      gain += f3 * d2[i2];
+      if (d2[i2] > 0) better += f3;
+    }
     if (density === 0) continue;
     const expected = gain / density;
     total += density * (keeps(expected, better / density, settings) ? expected : 0);
@@ -38958,7 +39005,8 @@ function defaultLoopSettings(sigma, minGain = 0) {
     margin: 0,
     minProbabilityBetter: 0.3,
     basePrior: DEFAULT_PRIOR,
-    pseudoCount: 20
+    pseudoCount: 20,
+    priorMemory: 500
   };
 }
 function driftFor(sigma) {
@@ -38974,10 +39022,11 @@ function startFromBaseline(runs, settings, evidence = []) {
   for (const run of sorted) {
     state = observe(predict(state, run.t, settings.drift), run.value, 0, runSd(settings)).state;
   }
+  const recent = evidence.slice(-settings.priorMemory);
   return {
     state: closeJob(state),
-    evidence: [...evidence],
-    prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
+    evidence: recent,
+    prior: learnPrior(recent, settings.basePrior, settings.pseudoCount),
     directRuns: runs.length,
     controlJobs: 0,
     controlSquares: 0,
@@ -39085,7 +39134,7 @@ function conclude(belief, job, keep, settings) {
     )
   );
   const found = evidenceOf(parts);
-  const evidence = found ? [...belief.evidence, found] : belief.evidence;
+  const evidence = found ? [...belief.evidence, found].slice(-settings.priorMemory) : belief.evidence;
   const fit = job.controls.length > 0 ? controlFit(belief, job, settings) : void 0;
   return {
     ...belief,
@@ -39461,7 +39510,7 @@ async function judgeExperiment(req) {
     job,
     req,
     baselines: await baselinesOf(stateDir, identity3.keyHash),
-    records: (await readLedger(stateDir, { keyHash: identity3.keyHash })).records,
+    records: (await readReplayLedger(stateDir, identity3.keyHash)).records,
     sigma: loopSigma(context)
   }) : void 0;
   const runs = looped?.runs ?? await job.runSeries(

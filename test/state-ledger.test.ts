@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateFileError } from '../src/state/atomic-file.js';
-import { appendLedger, bestKept, findScored, type LedgerRecord, readLedger } from '../src/state/ledger.js';
+import {
+  appendLedger,
+  bestKept,
+  findScored,
+  type LedgerRecord,
+  readLedger,
+  readReplayLedger,
+} from '../src/state/ledger.js';
 
 let root: string;
 let stateDir: string;
@@ -112,6 +119,44 @@ describe('ledger', () => {
     expect(skipped[0]!.reason).toMatch(/not valid JSON/);
     expect(skipped[1]).toMatchObject({ line: 4 });
     expect(skipped[1]!.reason).toMatch(/status/);
+  });
+
+  it("reads a key's lines for the loop replay with only the fields it uses, damage elsewhere aside", async () => {
+    const loop = {
+      runs: [
+        { kind: 'control' as const, value: 1.01 },
+        { kind: 'candidate' as const, value: 0.99 },
+      ],
+    };
+    const first = run({ trainBlob: 'first', samples: [0.99], verdict: 'within-noise', loop });
+    await appendLedger(stateDir, first);
+    await appendLedger(stateDir, run({ trainBlob: 'other key', keyHash: 'k2' }));
+    // Damaged where the replay does not look, and where it does.
+    const damaged = { ...run({ trainBlob: 'damaged metrics' }), metrics: 'lost' };
+    appendFileSync(file, `${JSON.stringify(damaged)}\n`);
+    appendFileSync(
+      file,
+      `${JSON.stringify({ ...run({ trainBlob: 'damaged runs' }), loop: { runs: 'lost' } })}\n`,
+    );
+    const { records, skipped } = await readReplayLedger(stateDir, 'k1');
+    expect(records.map((r) => r.trainBlob)).toEqual(['first', 'damaged metrics']);
+    expect(records[0]).toEqual({
+      at: first.at,
+      keyHash: 'k1',
+      trainBlob: 'first',
+      status: 'discard',
+      commit: 'c1',
+      branch: 'autoresearch/mar1',
+      mode: 'experiment',
+      samples: [0.99],
+      verdict: 'within-noise',
+      loop,
+    });
+    expect(skipped).toEqual([{ line: 5, reason: expect.stringMatching(/loop\.runs/) }]);
+    // The full read checks every field.
+    expect((await readLedger(stateDir, { keyHash: 'k1' })).records.map((r) => r.trainBlob)).toEqual([
+      'first',
+    ]);
   });
 
   it('starts a new line after a line torn by a killed writer, losing only that line', async () => {

@@ -188,6 +188,29 @@ describe('the learned prior', () => {
     expect(priorShares(nulls).none).toBeGreaterThan(base.none);
     expect(priorShares(gains).gain).toBeGreaterThan(0.6);
   });
+
+  it("learns from the runner's most recent experiments only, however long its ledger", () => {
+    // Fixed runs: the shared generator's draws belong to the tests that follow.
+    const fixed = [0.3, -0.5, 0.1, 0.8, -1.2, 0.4, -0.2, 0.3].map((z, t) => ({ value: 1.6 + z * SIGMA, t }));
+    // A year of changes that helped, then a week of changes that did nothing.
+    const year = Array.from({ length: 3000 }, () => ({ z: 2.5, se: 1 }));
+    const week = Array.from({ length: 500 }, (_, i) => ({ z: ((i % 7) - 3) * 0.3, se: 1 }));
+    const belief = startFromBaseline(fixed, settings, [...year, ...week]);
+    expect(belief.evidence).toHaveLength(500);
+    expect(priorShares(belief.prior).gain).toBeLessThan(priorShares(DEFAULT_PRIOR).gain);
+    // Each judged experiment pushes the oldest out.
+    const after = conclude(
+      belief,
+      { candidate: [{ value: 1.6 - 2.5 * SIGMA, t: 8 }], controls: [] },
+      false,
+      settings,
+    );
+    expect(after.evidence).toHaveLength(500);
+    expect(after.evidence[0]).toBe(belief.evidence[1]);
+    // With the year in memory, the prior would say most changes help.
+    const everything = startFromBaseline(fixed, { ...settings, priorMemory: 4000 }, [...year, ...week]);
+    expect(priorShares(everything.prior).gain).toBeGreaterThan(0.5);
+  });
 });
 
 describe('the loop policy', () => {

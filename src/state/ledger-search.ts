@@ -36,10 +36,14 @@ export function* candidateLines(
   const needles =
     filter === undefined || typeof filter === 'function'
       ? []
-      : Object.values(filter)
-          .filter((v): v is string => typeof v === 'string')
-          .map((v) => JSON.stringify(v))
-          .sort((a, b) => b.length - a.length);
+      : Object.entries(filter)
+          .filter((e): e is [string, string] => typeof e[1] === 'string')
+          // The text is searched for the first: the key is on nearly every line of a runner's
+          // ledger, so any other value narrows the search more, and a longer one more likely.
+          .sort(
+            ([ka, a], [kb, b]) => Number(ka === 'keyHash') - Number(kb === 'keyHash') || b.length - a.length,
+          )
+          .map(([, v]) => JSON.stringify(v));
   const fits = (line: string) =>
     needles.every((n) => line.includes(n)) && (mayHold === undefined || mayHold.test(line));
   const lineAt = (pos: number): [number, number] => {

@@ -100,6 +100,26 @@ const recordSchema = z.looseObject({
 /** One line of the ledger, as written and as read back. */
 export type LedgerRecord = z.infer<typeof recordSchema>;
 
+/**
+ * What `decision: loop` replays of each of the key's lines. A job replays every line of its key (a
+ * year of a busy runner is 100,000 of them), so the lines are checked for these fields alone and
+ * the rest is dropped: checking every field of every line cost more than the replay itself.
+ */
+const replaySchema = z.object(
+  recordSchema.pick({
+    at: true,
+    keyHash: true,
+    trainBlob: true,
+    status: true,
+    commit: true,
+    branch: true,
+    mode: true,
+    samples: true,
+    verdict: true,
+    loop: true,
+  }).shape,
+);
+
 /** The verdict's noise figures a judged experiment adds to its line. */
 export type LedgerSigma = Pick<LedgerRecord, 'sigma' | 'sigmaSource' | 'sigmaDf'>;
 
@@ -181,6 +201,23 @@ export async function readLedger(
   filter?: LedgerFilter,
   mayHold?: RegExp,
 ): Promise<LedgerRead> {
+  return readLines(stateDir, recordSchema, filter, mayHold);
+}
+
+/**
+ * The key's records, oldest first, with only the fields the loop policy's replay reads (see
+ * `replaySchema`); a line whose other fields are damaged still counts.
+ */
+export async function readReplayLedger(stateDir: string, keyHash: string): Promise<LedgerRead> {
+  return readLines(stateDir, replaySchema, { keyHash });
+}
+
+async function readLines(
+  stateDir: string,
+  schema: z.ZodType<LedgerRecord>,
+  filter?: LedgerFilter,
+  mayHold?: RegExp,
+): Promise<LedgerRead> {
   const file = ledgerPath(stateDir);
   let text: string;
   try {
@@ -200,7 +237,7 @@ export async function readLedger(
     const raw = text.slice(start, end);
     if (raw.trim() === '') continue;
     const last = end === text.length;
-    const parsed = parseLine(raw);
+    const parsed = parseLine(raw, schema);
     if (typeof parsed === 'string') {
       const line = lineNumberAt(text, start);
       // The final line without its newline is a write cut short (or still in progress).
@@ -310,14 +347,14 @@ async function checkLedgerHeader(file: string, firstLine: string): Promise<void>
   );
 }
 
-function parseLine(raw: string): LedgerRecord | string {
+function parseLine(raw: string, schema: z.ZodType<LedgerRecord>): LedgerRecord | string {
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
     return `not valid JSON: ${(error as Error).message}`;
   }
-  const checked = recordSchema.safeParse(json);
+  const checked = schema.safeParse(json);
   if (!checked.success) {
     return checked.error.issues.map((i) => `${i.path.join('.') || '(line)'}: ${i.message}`).join('; ');
   }

@@ -8,7 +8,7 @@ import {
   latestBaselineAnyKey,
   readBaselines,
 } from '../state/baselines.js';
-import { bestKept, findScored, type LedgerRecord, readLedger } from '../state/ledger.js';
+import { bestKept, findScored, type LedgerRecord, readLedger, readReplayLedger } from '../state/ledger.js';
 import { type Decision, decideVerdict, shouldStopEarly, type VerdictContext } from './decide.js';
 import { figuresOf, meanMetrics, throughputWarnings } from './figures.js';
 import { holdResult } from './hold.js';
@@ -87,7 +87,7 @@ export async function judgeExperiment(req: JobRequest): Promise<Judgement> {
           job,
           req,
           baselines: await baselinesOf(stateDir, identity.keyHash),
-          records: (await readLedger(stateDir, { keyHash: identity.keyHash })).records,
+          records: (await readReplayLedger(stateDir, identity.keyHash)).records,
           sigma: loopSigma(context),
         })
       : undefined;

@@ -82,18 +82,42 @@ export function learnPrior(
   steps = 60,
 ): EffectPrior {
   if (evidence.length === 0) return base;
-  const likelihoods = evidence.map(evidenceLogLik);
-  let w: number[] = [...start];
+  const likelihoods = evidence.map(gridLikelihood);
+  const n = base.length;
+  let w = Float64Array.from(start);
+  const acc = new Float64Array(n);
   for (let step = 0; step < steps; step++) {
-    const acc = base.map((b) => b * pseudoCount);
-    for (const ll of likelihoods) {
-      const post = posteriorWeights(w, ll);
-      for (let i = 0; i < acc.length; i++) acc[i]! += post[i]!;
+    for (let i = 0; i < n; i++) acc[i] = base[i]! * pseudoCount;
+    let total = pseudoCount;
+    for (const lik of likelihoods) {
+      let mass = 0;
+      for (let i = 0; i < n; i++) mass += w[i]! * lik[i]!;
+      // Evidence only where the prior has no weight left (underflow) says nothing it can use.
+      if (!(mass > 0)) continue;
+      total++;
+      for (let i = 0; i < n; i++) acc[i]! += (w[i]! * lik[i]!) / mass;
     }
-    const total = pseudoCount + likelihoods.length;
     w = acc.map((a) => a / total);
   }
-  return w;
+  return Array.from(w);
+}
+
+/** Each experiment's likelihood over the grid, scaled to 1 at its peak; kept with the evidence. */
+const LIKELIHOODS = new WeakMap<EffectEvidence, Float64Array>();
+
+/**
+ * The likelihood of evidence over the grid, relative to its best grid point. A night's prior is
+ * relearned after every experiment from all of them, so each is computed once, not at every step.
+ */
+function gridLikelihood(e: EffectEvidence): Float64Array {
+  let lik = LIKELIHOODS.get(e);
+  if (!lik) {
+    const ll = evidenceLogLik(e);
+    const best = Math.max(...ll);
+    lik = Float64Array.from(ll, (v) => Math.exp(v - best));
+    LIKELIHOODS.set(e, lik);
+  }
+  return lik;
 }
 
 /** Shares of null, harmful and helpful changes under a prior, for explanations. */

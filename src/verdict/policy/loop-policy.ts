@@ -85,6 +85,12 @@ export interface LoopSettings {
   basePrior: EffectPrior;
   /** Weight of the base prior, in experiments' worth of evidence. */
   pseudoCount: number;
+  /**
+   * The prior is learned from this many of the runner's most recent experiments: about five
+   * nights, plenty for a prior on a 33-point grid, and what an agent proposes today is more like
+   * what it proposed this week than last year. It also bounds what a job costs on a long ledger.
+   */
+  priorMemory: number;
 }
 
 /** The defaults, in σ multiples so they hold on any machine. */
@@ -105,6 +111,7 @@ export function defaultLoopSettings(sigma: number, minGain = 0): LoopSettings {
     minProbabilityBetter: 0.3,
     basePrior: DEFAULT_PRIOR,
     pseudoCount: 20,
+    priorMemory: 500,
   };
 }
 
@@ -116,7 +123,7 @@ export function driftFor(sigma: number): DriftModel {
 /** What the policy knows between jobs: the champion's level and the learned prior. */
 export interface ChampionBelief {
   state: LevelState;
-  /** Evidence of every experiment judged so far (feeds the prior). */
+  /** Evidence of the most recent `priorMemory` experiments judged (feeds the prior). */
   evidence: EffectEvidence[];
   prior: EffectPrior;
   /** Runs that measured the champion's lineage directly (baseline and controls). */
@@ -174,10 +181,11 @@ export function startFromBaseline(
   for (const run of sorted) {
     state = observe(predict(state, run.t, settings.drift), run.value, 0, runSd(settings)).state;
   }
+  const recent = evidence.slice(-settings.priorMemory);
   return {
     state: closeJob(state),
-    evidence: [...evidence],
-    prior: learnPrior(evidence, settings.basePrior, settings.pseudoCount),
+    evidence: recent,
+    prior: learnPrior(recent, settings.basePrior, settings.pseudoCount),
     directRuns: runs.length,
     controlJobs: 0,
     controlSquares: 0,
@@ -325,7 +333,7 @@ export function conclude(
     ),
   );
   const found = evidenceOf(parts);
-  const evidence = found ? [...belief.evidence, found] : belief.evidence;
+  const evidence = found ? [...belief.evidence, found].slice(-settings.priorMemory) : belief.evidence;
   const fit = job.controls.length > 0 ? controlFit(belief, job, settings) : undefined;
   return {
     ...belief,

@@ -100,13 +100,25 @@ function valueAfterOneRun(
   predicted: ReadonlyArray<{ mean: number; variance: number }>,
   settings: LoopSettings,
 ): number {
+  // The parts with weight, in flat arrays: this runs for every close decision of a night.
+  const w: number[] = [];
+  const d: number[] = [];
+  const mean: number[] = [];
+  const halfPrecision: number[] = [];
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   predicted.forEach((p, i) => {
-    if (weights[i]! < 1e-6) return;
+    const weight = weights[i]!;
+    if (weight === 0) return;
     const sd = Math.sqrt(p.variance);
-    lo = Math.min(lo, p.mean - 5 * sd);
-    hi = Math.max(hi, p.mean + 5 * sd);
+    if (weight >= 1e-6) {
+      lo = Math.min(lo, p.mean - 5 * sd);
+      hi = Math.max(hi, p.mean + 5 * sd);
+    }
+    w.push(weight / sd);
+    d.push(effects[i]!);
+    mean.push(p.mean);
+    halfPrecision.push(0.5 / p.variance);
   });
   const points = 80;
   const step = (hi - lo) / points;
@@ -117,14 +129,12 @@ function valueAfterOneRun(
     let density = 0;
     let gain = 0;
     let better = 0;
-    predicted.forEach((p, i) => {
-      const w = weights[i]!;
-      if (w === 0) return;
-      const f = (w * Math.exp((-0.5 * (y - p.mean) ** 2) / p.variance)) / Math.sqrt(p.variance);
+    for (let i = 0; i < w.length; i++) {
+      const f = w[i]! * Math.exp(-((y - mean[i]!) ** 2) * halfPrecision[i]!);
       density += f;
-      gain += f * effects[i]!;
-      if (effects[i]! > 0) better += f;
-    });
+      gain += f * d[i]!;
+      if (d[i]! > 0) better += f;
+    }
     if (density === 0) continue;
     const expected = gain / density;
     total += density * (keeps(expected, better / density, settings) ? expected : 0);
