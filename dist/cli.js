@@ -38680,7 +38680,7 @@ function explainDecision(input2) {
     `Expected gain of this change: ${gain >= 0 ? "" : "\u2212"}${amount(gain)} ${metric2} (${a2.expectedGain >= 0 ? "+" : "\u2212"}${Math.abs(a2.expectedGain).toFixed(2)}\u03C3, ${gain >= 0 ? better : "worse"}) \xB1 ${amount(gainSd)} from ${input2.candidateRuns} run${input2.candidateRuns === 1 ? "" : "s"}; P(better) ${pct(a2.probabilityBetter)}, P(worse) ${pct(a2.probabilityWorse)}, \u03C3 = ${fmt3(sigma)}.`,
     input2.keep ? `Kept: the expected gain is positive${settings.minProbabilityBetter > 0 ? ` and P(better) \u2265 ${pct(settings.minProbabilityBetter)}` : ""}. Over a night a kept change that does nothing costs little, while a real gain thrown away is lost for good; the champion moves by the expected gain, not by this run's value.` : `Discarded: ${a2.expectedGain <= settings.margin + settings.minGain / sigma ? "the expected gain is not positive" : `P(better) ${pct(a2.probabilityBetter)} is below ${pct(settings.minProbabilityBetter)}`}. Build the next change on the champion.`,
     `Drift: the machine's level moves by ${a2.drift.slope * sign >= 0 ? "+" : "\u2212"}${amount(a2.drift.slope)} per run (\xB1 ${amount(a2.drift.sd)}), estimated from every run since the baseline and corrected for.`,
-    `Prior from ${input2.priorExperiments} judged experiment${input2.priorExperiments === 1 ? "" : "s"} on this runner (with a cautious default): ${pct(a2.priorShares.gain)} of changes help, ${pct(a2.priorShares.none)} do nothing, ${pct(a2.priorShares.harm)} hurt.`,
+    `Prior from ${priorSource(input2.priorExperiments, input2.settings.priorMemory)} (with a cautious default): ${pct(a2.priorShares.gain)} of changes help, ${pct(a2.priorShares.none)} do nothing, ${pct(a2.priorShares.harm)} hurt.`,
     ...input2.controlProblem ? [`No control run: ${input2.controlProblem}.`] : [],
     ...warning ? [warning] : []
   ];
@@ -38711,6 +38711,10 @@ function fmt3(x3, decimals) {
   if (decimals !== void 0) return x3.toFixed(decimals);
   if (x3 === 0) return "0";
   return String(Number(x3.toPrecision(2)));
+}
+function priorSource(experiments, memory) {
+  if (experiments >= memory) return `this runner's ${memory} most recent judged experiments`;
+  return `${experiments} judged experiment${experiments === 1 ? "" : "s"} on this runner`;
 }
 var UNDERSTATED_SIGMA;
 var init_explain = __esm({

@@ -210,6 +210,24 @@ describe('the learned prior', () => {
     // With the year in memory, the prior would say most changes help.
     const everything = startFromBaseline(fixed, { ...settings, priorMemory: 4000 }, [...year, ...week]);
     expect(priorShares(everything.prior).gain).toBeGreaterThan(0.5);
+    // The Why section says which experiments the prior comes from.
+    const priorLine = (priorExperiments: number) =>
+      explainDecision({
+        keep: false,
+        assessment: assess(belief, { candidate: [{ value: 1.6, t: 8 }], controls: [] }, settings),
+        settings,
+        direction: 'minimize',
+        metric: 'val_bpb',
+        champion: { commit: 'c'.repeat(40), isBaseline: true, carriedOver: false },
+        candidateRuns: 1,
+        controlRuns: 0,
+        priorExperiments,
+        nextStep: { kind: 'run-candidate', why: 'first run of the candidate' },
+      }).explanation.find((line) => line.startsWith('Prior from'));
+    expect(priorLine(belief.evidence.length)).toMatch(
+      /^Prior from this runner's 500 most recent judged experiments \(/,
+    );
+    expect(priorLine(12)).toMatch(/^Prior from 12 judged experiments on this runner \(/);
   });
 });
 

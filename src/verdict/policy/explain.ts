@@ -18,7 +18,7 @@ export interface ExplainInput {
   controlRuns: number;
   /** Why this job ran the champion's code before the candidate (the first control run's reason). */
   controlReason?: string;
-  /** Experiments this runner judged before (the prior's evidence). */
+  /** Experiments whose evidence the prior learned from (the most recent `settings.priorMemory` at most). */
   priorExperiments: number;
   /** What the policy would do first in the next job. */
   nextStep: Step;
@@ -72,7 +72,7 @@ export function explainDecision(input: ExplainInput): LoopDecisionView {
       ? `Kept: the expected gain is positive${settings.minProbabilityBetter > 0 ? ` and P(better) ≥ ${pct(settings.minProbabilityBetter)}` : ''}. Over a night a kept change that does nothing costs little, while a real gain thrown away is lost for good; the champion moves by the expected gain, not by this run's value.`
       : `Discarded: ${a.expectedGain <= settings.margin + settings.minGain / sigma ? 'the expected gain is not positive' : `P(better) ${pct(a.probabilityBetter)} is below ${pct(settings.minProbabilityBetter)}`}. Build the next change on the champion.`,
     `Drift: the machine's level moves by ${a.drift.slope * sign >= 0 ? '+' : '−'}${amount(a.drift.slope)} per run (± ${amount(a.drift.sd)}), estimated from every run since the baseline and corrected for.`,
-    `Prior from ${input.priorExperiments} judged experiment${input.priorExperiments === 1 ? '' : 's'} on this runner (with a cautious default): ${pct(a.priorShares.gain)} of changes help, ${pct(a.priorShares.none)} do nothing, ${pct(a.priorShares.harm)} hurt.`,
+    `Prior from ${priorSource(input.priorExperiments, input.settings.priorMemory)} (with a cautious default): ${pct(a.priorShares.gain)} of changes help, ${pct(a.priorShares.none)} do nothing, ${pct(a.priorShares.harm)} hurt.`,
     ...(input.controlProblem ? [`No control run: ${input.controlProblem}.`] : []),
     ...(warning ? [warning] : []),
   ];
@@ -108,4 +108,10 @@ function fmt(x: number, decimals?: number): string {
   if (decimals !== undefined) return x.toFixed(decimals);
   if (x === 0) return '0';
   return String(Number(x.toPrecision(2)));
+}
+
+/** Where the prior comes from: the runner's judged experiments, the most recent only once it has more. */
+function priorSource(experiments: number, memory: number): string {
+  if (experiments >= memory) return `this runner's ${memory} most recent judged experiments`;
+  return `${experiments} judged experiment${experiments === 1 ? '' : 's'} on this runner`;
 }
