@@ -21,6 +21,8 @@ import { readLedger } from '../src/state/ledger.js';
 import { establishBaseline } from '../src/verdict/establish-baseline.js';
 import type { JobRequest } from '../src/verdict/job.js';
 import { judgeExperiment } from '../src/verdict/judge-experiment.js';
+import { replayBranch } from '../src/verdict/policy/ledger-replay.js';
+import { defaultLoopSettings } from '../src/verdict/policy/loop-policy.js';
 
 const LEDGER_LINES = 100_000;
 const RESULT_ROWS = 10_000;
@@ -136,6 +138,24 @@ try {
   const job = await timeAsync(() => judgeExperiment(request('c'.repeat(40))));
   const read = await timeAsync(() => readLedger(stateDir));
   const trainingMs = job.value.runs.reduce((sum, r) => sum + r.exit.durationMs, 0);
+
+  // A runner re-baselined weekly through the year: the replay finds each baseline's lines.
+  const first = Date.parse(read.value.records[1]!.at);
+  const last = Date.parse(read.value.records.at(-1)!.at);
+  const weekly = Array.from({ length: 50 }, (_, k) => ({
+    samples: [1.8, 1.81, 1.79],
+    date: new Date(first - 1 + (k * (last - first)) / 50).toISOString(),
+    commit: `base-${k}`,
+  }));
+  const replay = time(() =>
+    replayBranch({
+      baselines: weekly,
+      records: read.value.records,
+      branch: 'autoresearch/bench',
+      direction: 'minimize',
+      settings: defaultLoopSettings(0.015),
+    }),
+  );
   const overheadMs = job.ms - trainingMs;
 
   // The comment of a branch with 10,000 experiments: the history is cut to fit.
@@ -191,6 +211,11 @@ try {
       `job overhead beyond training, ledger of ${LEDGER_LINES.toLocaleString('en')} lines`,
       `${overheadMs.toFixed(0)} ms (job ${job.ms.toFixed(0)} ms, training ${trainingMs.toFixed(0)} ms)`,
       '≤ 2000 ms',
+    ],
+    [
+      `loop policy's replay of the ${LEDGER_LINES.toLocaleString('en')} lines under 50 baselines (weekly for a year)`,
+      `${replay.ms.toFixed(0)} ms (${replay.value.judged} of the branch's experiments since the last baseline)`,
+      '—',
     ],
     [
       `comment of a branch with ${RESULT_ROWS.toLocaleString('en')} experiments`,

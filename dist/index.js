@@ -60423,6 +60423,7 @@ function replayBranch(opts) {
     const evidence = r2["loop"]?.evidence;
     return r2.branch !== branch && isJudgedExperiment(r2) && evidence && evidence.se > 0 ? [evidence] : [];
   });
+  const times = opts.records.map((r2) => Date.parse(r2.at));
   let t2 = 0;
   let belief;
   let champion = codeOf(baselines.at(-1));
@@ -60441,8 +60442,8 @@ function replayBranch(opts) {
       champion = codeOf(baseline);
     }
     judged = 0;
-    for (const record2 of opts.records) {
-      const at2 = Date.parse(record2.at);
+    for (const [i2, record2] of opts.records.entries()) {
+      const at2 = times[i2];
       if (at2 < from || at2 >= until || record2.mode !== "experiment") continue;
       const stored = storedRuns(record2);
       const job = { candidate: [], controls: [] };

@@ -112,6 +112,8 @@ export function replayBranch(opts: {
     const evidence = (r['loop'] as Partial<LoopRecord> | undefined)?.evidence;
     return r.branch !== branch && isJudgedExperiment(r) && evidence && evidence.se > 0 ? [evidence] : [];
   });
+  // Each record's time, read once: every baseline's window is looked up in all of them.
+  const times = opts.records.map((r) => Date.parse(r.at));
   let t = 0;
   let belief: ChampionBelief | undefined;
   let champion: ChampionCode = codeOf(baselines.at(-1)!);
@@ -130,8 +132,8 @@ export function replayBranch(opts: {
       champion = codeOf(baseline);
     }
     judged = 0;
-    for (const record of opts.records) {
-      const at = Date.parse(record.at);
+    for (const [i, record] of opts.records.entries()) {
+      const at = times[i]!;
       if (at < from || at >= until || record.mode !== 'experiment') continue;
       const stored = storedRuns(record);
       const job: { candidate: Run[]; controls: Run[] } = { candidate: [], controls: [] };
