@@ -60249,9 +60249,7 @@ function controlReason(belief, job, now, settings) {
   if (job.controls.length === 0 && belief.controlJobs < settings.calibrationJobs) {
     return `job ${belief.controlJobs + 1} of the first ${settings.calibrationJobs} after the baseline: a run of the champion's code in a job of its own shows how much separate jobs differ`;
   }
-  const variance = jobLevelVariance(
-    predict(throughControls(belief, job, settings).state, now, settings.drift)
-  );
+  const variance = jobLevelVariance(predict(controlFit(belief, job, settings).state, now, settings.drift));
   const sd = `\xB1${(Math.sqrt(variance) / settings.sigma).toFixed(2)}\u03C3`;
   if (variance > settings.controlVariance * settings.sigma ** 2) {
     const idle = now - 1 - Math.max(belief.state.t, ...job.controls.map((r2) => r2.t));
@@ -60329,10 +60327,6 @@ function conclude(belief, job, keep, settings) {
   };
 }
 function controlFit(belief, job, settings) {
-  const { logLik, squares } = throughControls(belief, job, settings);
-  return { logLik, squares };
-}
-function throughControls(belief, job, settings) {
   let state = openJob(belief.state, jobVariance(settings));
   let logLik = 0;
   let squares = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerRecord } from '../src/state/ledger.js';
 import { baselineOutlier } from '../src/verdict/policy/baseline-outliers.js';
-import { DEFAULT_PRIOR, learnPrior, priorShares } from '../src/verdict/policy/effect-prior.js';
+import { DEFAULT_PRIOR, EFFECT_GRID, learnPrior, priorShares } from '../src/verdict/policy/effect-prior.js';
 import { explainDecision } from '../src/verdict/policy/explain.js';
 import { replayBranch } from '../src/verdict/policy/ledger-replay.js';
 import {
@@ -187,6 +187,23 @@ describe('the learned prior', () => {
     const base = priorShares(DEFAULT_PRIOR);
     expect(priorShares(nulls).none).toBeGreaterThan(base.none);
     expect(priorShares(gains).gain).toBeGreaterThan(0.6);
+  });
+
+  it('stays a prior when an experiment points where the prior has no weight', () => {
+    // A base prior with nothing beyond ±1σ, and evidence of a 4σ gain measured to ±0.05σ: its
+    // likelihood underflows to zero wherever the prior has weight.
+    const narrow = EFFECT_GRID.map((d) => (Math.abs(d) <= 1 ? 1 / 9 : 0));
+    const learned = learnPrior(
+      [
+        { z: 4, se: 0.05 },
+        { z: 0, se: 1 },
+      ],
+      narrow,
+      5,
+    );
+    expect(learned.every(Number.isFinite)).toBe(true);
+    expect(learned.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(learned.filter((_, i) => Math.abs(EFFECT_GRID[i]!) > 1).every((w) => w === 0)).toBe(true);
   });
 
   it("learns from the runner's most recent experiments only, however long its ledger", () => {

@@ -237,9 +237,7 @@ function controlReason(
     return `job ${belief.controlJobs + 1} of the first ${settings.calibrationJobs} after the baseline: a run of the champion's code in a job of its own shows how much separate jobs differ`;
   }
   // Only control runs so far: every possible effect leaves the same belief, so one pass will do.
-  const variance = jobLevelVariance(
-    predict(throughControls(belief, job, settings).state, now, settings.drift),
-  );
+  const variance = jobLevelVariance(predict(controlFit(belief, job, settings).state, now, settings.drift));
   const sd = `±${(Math.sqrt(variance) / settings.sigma).toFixed(2)}σ`;
   if (variance > settings.controlVariance * settings.sigma ** 2) {
     // Say why when it is the time since its lineage last ran (a new branch on a busy runner).
@@ -365,22 +363,13 @@ export function jobLogEvidence(belief: ChampionBelief, job: JobRuns, settings: L
 }
 
 /**
- * How the job's control runs fit the belief before it: their log-likelihood and squared distances
- * from the expected level (in standard deviations). They are runs of the champion's code in a job
- * of its own, so how far they fall says whether σ and the job share are right (a candidate's runs
- * cannot: its unknown effect absorbs the difference).
+ * The belief run through the job's control runs alone (before the candidate's first run this is
+ * the belief whatever the effect), and how they fit it: their log-likelihood and squared
+ * distances from the expected level (in standard deviations). They are runs of the champion's
+ * code in a job of its own, so how far they fall says whether σ and the job share are right (a
+ * candidate's runs cannot: its unknown effect absorbs the difference).
  */
 export function controlFit(
-  belief: ChampionBelief,
-  job: JobRuns,
-  settings: LoopSettings,
-): { logLik: number; squares: number } {
-  const { logLik, squares } = throughControls(belief, job, settings);
-  return { logLik, squares };
-}
-
-/** The belief run through the job's control runs alone, with how well they fit it. */
-function throughControls(
   belief: ChampionBelief,
   job: JobRuns,
   settings: LoopSettings,
